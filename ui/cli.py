@@ -1,0 +1,38 @@
+"""The ``trickle`` command: launches the browser, or runs a wallet subcommand for scripts.
+
+Importing this module must stay cheap (no Qt): ``trickle --version`` and the script
+subcommands never load PySide6.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from wallet import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trickle",
+        description="Trickle: a web browser with a wallet inside. Pays the sites you read "
+        "over Interledger, within the limits you set.",
+    )
+    parser.add_argument("--version", action="version", version=f"Trickle {__version__}")
+    parser.add_argument("urls", nargs="*", metavar="URL", help="pages to open")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        from ui.app import run  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        print(f"Trickle {__version__}: the browser window is not built yet.", file=sys.stderr)
+        return 0
+    return int(run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
