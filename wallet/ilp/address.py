@@ -8,6 +8,7 @@ ILP address must not exceed 1023 characters".
 
 from __future__ import annotations
 
+import functools
 import re
 
 from wallet.ilp.errors import InvalidAddressError
@@ -21,8 +22,12 @@ _ADDRESS = re.compile(r"(?:g|private|example|peer|self|test[1-3]?|local)(?:\.[a-
 __all__ = ["MAX_ADDRESS_LENGTH", "Address", "is_valid_address"]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_valid_address(value: str) -> bool:
-    """Whether ``value`` is a valid ILP address."""
+    """Whether ``value`` is a valid ILP address.
+
+    Cached: a STREAM connection sends every packet to the same few addresses.
+    """
     return len(value) <= MAX_ADDRESS_LENGTH and _ADDRESS.fullmatch(value) is not None
 
 

@@ -171,3 +171,24 @@ def test_reader_and_writer() -> None:
 def test_length_prefix_reader() -> None:
     assert Reader(b"\x05").read_length_prefix() == 5
     assert Reader(b"\x81\x80").read_length_prefix() == 128
+
+
+def test_unusual_but_valid_prepares_take_the_general_path() -> None:
+    """Long destinations and 3-byte content prefixes are parsed by the general reader."""
+    long_destination = Prepare(1, WHEN, bytes(32), "test." + "a" * 200, b"x")
+    assert parse_packet(long_destination.to_bytes()) == long_destination
+    big = Prepare(1, WHEN, bytes(32), "test.a", bytes(32767))
+    assert parse_prepare(big.to_bytes()) == big
+    assert parse_prepare(bytearray(big.to_bytes())) == big
+
+
+def test_oversized_data_is_refused_when_parsing() -> None:
+    from wallet.ilp import encode_var_octet_string
+
+    body = PREPARE.to_bytes()[2:-3] + encode_var_octet_string(bytes(32768))
+    raw = b"\x0c" + encode_var_octet_string(body)
+    with pytest.raises(InvalidValueError):
+        parse_prepare(raw)
+    # A 4-byte length-of-length prefix is canonical but never needed: general path too.
+    with pytest.raises(TruncatedError):
+        parse_prepare(b"\x0c\x83\x01\x00\x00")

@@ -100,3 +100,28 @@ def test_var_octet_string_round_trip(value: bytes) -> None:
     r = Reader(encode_var_octet_string(value))
     assert r.read_var_octet_string() == value
     assert r.remaining == 0
+
+
+def _reader_path(raw: bytes) -> Prepare:
+    from wallet.ilp.packet import _content, _read_prepare
+
+    packet_type, reader = _content(raw)
+    assert packet_type == 12
+    return _read_prepare(reader)
+
+
+@given(PREPARES, st.data())
+def test_fast_prepare_path_agrees_with_the_reader(packet: Prepare, data: st.DataObject) -> None:
+    """The hot-path parser accepts exactly what the general reader accepts, with equal values."""
+    from wallet.ilp.packet import _parse_prepare_fast
+
+    raw = bytearray(packet.to_bytes())
+    if data.draw(st.booleans()) and raw:
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    fast = _parse_prepare_fast(bytes(raw))
+    try:
+        slow = _reader_path(bytes(raw))
+    except (CodecError, AssertionError):
+        assert fast is None
+        return
+    assert fast is None or fast == slow
