@@ -1,0 +1,405 @@
+"""The wallet service: the one door ``ui`` uses into storage, ledger and budgets.
+
+Owns the composition (engine, ledger, policy cache, per-site accrual) and emits typed events
+(:mod:`wallet.events`). Everything time-dependent reads the injected ``clock``; the user's time
+zone is passed in.
+
+Invariants:
+- Money accrues for a site only while it is active (:meth:`WalletService.set_site_active`), at
+  its rate of pay, and a reservation never exceeds what accrued; the ledger then enforces the
+  caps, the global budget and the balance atomically.
+- A refusal carries a :class:`~wallet.budgets.Reason`; a busy database raises
+  :class:`~wallet.store.errors.StorageBusy` instead.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from wallet.budgets import (
+    Accrual,
+    ActivityClock,
+    Asset,
+    Decision,
+    Effective,
+    GlobalPolicy,
+    Rate,
+    Reason,
+    SitePolicy,
+    SiteState,
+    Usage,
+    decide,
+    effective,
+    month_bounds,
+    period_keys,
+    remaining,
+)
+from wallet.errors import WalletError
+from wallet.events import (
+    AccountChanged,
+    BudgetReached,
+    EventBus,
+    HandlerActivated,
+    HandlerRegistered,
+    HandlerRemoved,
+    PaymentCommitted,
+    PolicyChanged,
+    SettingsChanged,
+)
+from wallet.ledger import Ledger, RecoveryReport, Refusal, Reservation, recover
+from wallet.store import open_store, repo
+from wallet.store.engine import database_path, transaction
+from wallet.store.history import Granularity, SeriesPoint, SiteTotal, series, totals_by_site
+from wallet.store.repo import AccountInfo, HandlerInfo
+
+Clock = Callable[[], datetime]
+
+
+class UnknownHandlerError(WalletError):
+    """No handler with that id is registered."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class _SiteState:
+    activity: ActivityClock = field(default_factory=ActivityClock)
+    accrual: Accrual = field(default_factory=Accrual)
+    last_reason: Reason | None = None
+
+
+class WalletService:
+    """Handlers, policies, settings, the account, payments and history — with events."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        tz: ZoneInfo,
+        clock: Clock = _utc_now,
+        ledger: Ledger | None = None,
+        explicit_rate: Rate | None = None,
+        policy_cache_ttl: timedelta = timedelta(seconds=1),
+    ) -> None:
+        self._engine = engine
+        self._tz = tz
+        self._clock = clock
+        self._rate = explicit_rate
+        self.ledger = ledger or Ledger(engine, tz, explicit_rate=explicit_rate)
+        self.events = EventBus()
+        self._lock = threading.RLock()
+        self._sites: dict[str, _SiteState] = {}
+        self._cache_ttl = policy_cache_ttl
+        self._cache: dict[str, tuple[datetime, Effective, GlobalPolicy]] = {}
+
+    @classmethod
+    def open(
+        cls, profile_dir: Path | None = None, *, tz: ZoneInfo, clock: Clock = _utc_now
+    ) -> WalletService:
+        """Open (create, migrate) the profile database and recover after a crash.
+
+        Raises:
+            StorageError: the database cannot be opened or migrated.
+        """
+        engine = open_store(database_path(profile_dir) if profile_dir else None)
+        svc = cls(engine, tz=tz, clock=clock)
+        svc.recover()
+        return svc
+
+    def recover(self) -> RecoveryReport:
+        """Mark leases of crashed processes as orphaned (counted as spent); see ledger."""
+        return recover(self._engine, self._clock(), exclude_owner=self.ledger.owner)
+
+    def close(self) -> None:
+        """Settle the ledger's leases and release the database."""
+        self.ledger.close(self._clock())
+        self._engine.dispose()
+
+    # --- handlers ------------------------------------------------------------------------------
+
+    def register_handler(self, origin: str, name: str, handler_uri: str) -> bool:
+        """Store a handler the user consented to; True if it was already registered."""
+        with transaction(self._engine) as conn:
+            info, already = repo.add_handler(
+                conn, origin=origin, name=name, handler_uri=handler_uri, now=self._clock()
+            )
+        if not already:
+            self.events.emit(HandlerRegistered(info))
+            if info.active:
+                self.events.emit(HandlerActivated(info))
+        return already
+
+    def active_handler(self) -> HandlerInfo | None:
+        with transaction(self._engine, readonly=True) as conn:
+            return repo.active_handler(conn)
+
+    def list_handlers(self) -> list[HandlerInfo]:
+        with transaction(self._engine, readonly=True) as conn:
+            return repo.list_handlers(conn)
+
+    def activate_handler(self, handler_id: int) -> HandlerInfo:
+        """Make one handler the active one.
+
+        Raises:
+            UnknownHandlerError: no such handler.
+        """
+        with transaction(self._engine) as conn:
+            if not repo.activate_handler(conn, handler_id):
+                raise UnknownHandlerError(f"no handler {handler_id}")
+            info = repo.get_handler(conn, handler_id)
+        assert info is not None
+        self.events.emit(HandlerActivated(info))
+        return info
+
+    def remove_handler(self, handler_id: int) -> None:
+        """Forget a handler (if it was active, none is active afterwards).
+
+        Raises:
+            UnknownHandlerError: no such handler.
+        """
+        with transaction(self._engine) as conn:
+            info = repo.get_handler(conn, handler_id)
+            if info is None or not repo.remove_handler(conn, handler_id):
+                raise UnknownHandlerError(f"no handler {handler_id}")
+        self.events.emit(HandlerRemoved(handler_id))
+        if info.active:
+            self.events.emit(HandlerActivated(None))
+
+    # --- site policies and settings ------------------------------------------------------------
+
+    def site_policy(self, site: str) -> SitePolicy:
+        """The stored policy of ``site`` (an all-defaults policy if never configured)."""
+        with transaction(self._engine, readonly=True) as conn:
+            return repo.get_policy(conn, site) or SitePolicy(site=site)
+
+    def list_site_policies(self) -> list[SitePolicy]:
+        with transaction(self._engine, readonly=True) as conn:
+            return repo.list_policies(conn)
+
+    def set_site_policy(self, policy: SitePolicy) -> None:
+        """Save a site's policy; pausing or blocking stops its payments at once."""
+        with transaction(self._engine) as conn:
+            repo.set_policy(conn, policy, self._clock())
+        self._policy_changed(policy.site, policy)
+
+    def reset_site_policy(self, site: str) -> None:
+        """Back to the defaults for unconfigured sites."""
+        with transaction(self._engine) as conn:
+            repo.delete_policy(conn, site)
+        self._policy_changed(site, None)
+
+    def _policy_changed(self, site: str, policy: SitePolicy | None) -> None:
+        with self._lock:
+            self._cache.pop(site, None)
+            if policy is not None and policy.state is not SiteState.ENABLED:
+                self.ledger.settle(self._clock(), site=site)
+        self.events.emit(PolicyChanged(site, policy))
+
+    def global_policy(self) -> GlobalPolicy:
+        with transaction(self._engine, readonly=True) as conn:
+            return repo.load_global_policy(conn)
+
+    def set_global_policy(self, policy: GlobalPolicy) -> None:
+        with transaction(self._engine) as conn:
+            repo.save_global_policy(conn, policy)
+        with self._lock:
+            self._cache.clear()
+            if not policy.enabled:
+                self.ledger.settle(self._clock())
+        self.events.emit(SettingsChanged(policy))
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        """A free-form setting (JSON value) of the browser."""
+        with transaction(self._engine, readonly=True) as conn:
+            return repo.get_setting(conn, f"ui.{key}", default)
+
+    def set_setting(self, key: str, value: Any) -> None:
+        with transaction(self._engine) as conn:
+            repo.set_setting(conn, f"ui.{key}", value)
+
+    # --- the built-in account ------------------------------------------------------------------
+
+    def account(self, network: str) -> AccountInfo | None:
+        with transaction(self._engine, readonly=True) as conn:
+            return repo.get_account(conn, network)
+
+    def set_account(self, network: str, address: str, asset: Asset, balance: int) -> AccountInfo:
+        with transaction(self._engine) as conn:
+            info = repo.upsert_account(
+                conn,
+                network=network,
+                address=address,
+                asset=asset,
+                balance=balance,
+                now=self._clock(),
+            )
+        self.events.emit(AccountChanged(info))
+        return info
+
+    # --- activity and allowance ----------------------------------------------------------------
+
+    def set_site_active(self, site: str, active: bool) -> None:
+        """The site's tab became visible in the focused window (or stopped being)."""
+        with self._lock:
+            self._accrue(site, self._clock())
+            self._site(site).activity.set_active(active, self._clock())
+
+    def _site(self, site: str) -> _SiteState:
+        return self._sites.setdefault(site, _SiteState())
+
+    def _policy(self, site: str, now: datetime) -> tuple[Effective, GlobalPolicy]:
+        hit = self._cache.get(site)
+        if hit is not None and now - hit[0] < self._cache_ttl:
+            return hit[1], hit[2]
+        with transaction(self._engine, readonly=True) as conn:
+            glob = repo.load_global_policy(conn)
+            eff = effective(repo.get_policy(conn, site), glob.defaults)
+        self._cache[site] = (now, eff, glob)
+        return eff, glob
+
+    def _accrue(self, site: str, now: datetime) -> tuple[_SiteState, Effective, GlobalPolicy]:
+        st = self._site(site)
+        eff, glob = self._policy(site, now)
+        st.accrual = st.accrual.accrue(eff.rate_per_hour, st.activity.take(now), glob.max_backlog)
+        return st, eff, glob
+
+    def allowance(self, site: str, asset: Asset, want: int) -> Decision:
+        """How much of ``want`` (source units) may be sent to ``site`` now, and if 0, why."""
+        now = self._clock()
+        with self._lock:
+            st, eff, glob = self._accrue(site, now)
+            day, month = period_keys(now, self._tz)
+            with transaction(self._engine, readonly=True) as conn:
+                used = repo.usage(conn, site, day, month)
+            rate = Rate.between(asset, glob.budget_asset, self._rate)
+            return decide(remaining(eff, glob, used), want, rate, accrued=st.accrual.available)
+
+    # --- the ledger ----------------------------------------------------------------------------
+
+    def reserve(
+        self,
+        site: str,
+        provider: str,
+        asset: Asset,
+        amount: int,
+        *,
+        min_amount: int | None = None,
+        account_id: int | None = None,
+        connection: str = "",
+    ) -> Reservation | Refusal:
+        """Reserve a packet's source amount before it leaves (see :class:`Ledger`).
+
+        Raises:
+            StorageBusy: the database stayed locked past the deadline.
+            NoRateError: budgets are in another asset and no rate was given.
+        """
+        now = self._clock()
+        with self._lock:
+            st, eff, glob = self._accrue(site, now)
+            pre = remaining(eff, glob, Usage())
+            if pre.reason is not None:
+                return self._refused(site, Refusal(pre.reason, 0))
+            rate = Rate.between(asset, glob.budget_asset, self._rate)
+            need = amount if min_amount is None else max(1, min(min_amount, amount))
+            accrued = rate.affordable(st.accrual.available)
+            if accrued < need:
+                return self._refused(site, Refusal(Reason.NO_ACCRUAL, accrued))
+            minute = rate.affordable(eff.rate_per_hour // 60)
+            got = self.ledger.reserve(
+                site=site,
+                provider=provider,
+                asset=asset,
+                amount=min(amount, accrued),
+                now=now,
+                min_amount=need,
+                account_id=account_id,
+                connection=connection,
+                lease_size=max(minute, amount),
+            )
+            if isinstance(got, Refusal):
+                return self._refused(site, got)
+            st.accrual = st.accrual.spend(rate.charge(got.amount))
+            st.last_reason = None
+            return got
+
+    def _refused(self, site: str, refusal: Refusal) -> Refusal:
+        st = self._site(site)
+        if st.last_reason is not refusal.reason:
+            st.last_reason = refusal.reason
+            if refusal.reason is not Reason.NO_ACCRUAL:
+                self.events.emit(BudgetReached(site, refusal.reason))
+        return refusal
+
+    def commit(
+        self, res: Reservation, *, delivered: int = 0, dest_asset: Asset | None = None
+    ) -> None:
+        """A verified Fulfill: the reservation is spent and goes to history."""
+        self.ledger.commit(res, self._clock(), delivered=delivered, dest_asset=dest_asset)
+        self.events.emit(PaymentCommitted(res.site, res.provider, res.asset, res.amount, delivered))
+
+    def release(self, res: Reservation) -> None:
+        """A Reject: nothing was paid; the accrued allowance is given back."""
+        with self._lock:
+            self.ledger.release(res, self._clock())
+            glob = self._policy(res.site, self._clock())[1]
+            rate = Rate.between(res.asset, glob.budget_asset, self._rate)
+            st = self._site(res.site)
+            st.accrual = st.accrual.give_back(rate.charge(res.amount))
+
+    def expire(self, res: Reservation) -> None:
+        """No answer before expiry: counted as spent (unresolved) — never refunded."""
+        self.ledger.expire(res, self._clock())
+
+    def flush(self) -> None:
+        """Group-commit pending history (call about once a second)."""
+        self.ledger.flush(self._clock())
+
+    # --- history -------------------------------------------------------------------------------
+
+    def site_totals(
+        self,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        site: str | None = None,
+        provider: str | None = None,
+    ) -> list[SiteTotal]:
+        """Totals per site for ``[start, end)`` (hour resolution), largest first."""
+        with transaction(self._engine, readonly=True) as conn:
+            return totals_by_site(conn, start=start, end=end, site=site, provider=provider)
+
+    def month_totals(self, when: datetime | None = None) -> list[SiteTotal]:
+        """Per-site totals of the local month containing ``when`` (default: now)."""
+        start, end = month_bounds(when or self._clock(), self._tz)
+        return self.site_totals(start=start, end=end)
+
+    def history_series(
+        self,
+        granularity: Granularity = Granularity.DAY,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        site: str | None = None,
+        provider: str | None = None,
+    ) -> list[SeriesPoint]:
+        """Per-day or per-month totals in the user's time zone."""
+        with transaction(self._engine, readonly=True) as conn:
+            return series(
+                conn,
+                tz=self._tz,
+                granularity=granularity,
+                start=start,
+                end=end,
+                site=site,
+                provider=provider,
+            )

@@ -1,0 +1,213 @@
+"""Payment history: compact hourly aggregates, and the queries the views need.
+
+Owns the ``history`` table. A year of heavy browsing is ~10M packets; storing one row per packet
+would cost ~1 GB. Per-packet rows carry nothing a user needs, so packets are aggregated into one
+row per (site, provider, source asset, UTC hour, connection) with the sums sent, delivered and
+unresolved and the packet count, upserted in the ledger's group commits. A year of heavy use is
+then a few tens of thousands of rows.
+
+Invariants: amounts are non-negative integers; ``sent`` is in the row's source asset,
+``delivered`` in its destination asset. Local-time series assign each UTC hour to the local
+day/month its start falls in (exact for time zones with whole-hour offsets).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from wallet.budgets import Asset
+from wallet.store.models import history_table as _T
+from wallet.store.repo import EPOCH
+
+
+def hour_of(t: datetime) -> int:
+    """Hours since the epoch (UTC) of aware ``t``."""
+    return (t - EPOCH) // timedelta(hours=1)
+
+
+def hour_start(hour: int) -> datetime:
+    return EPOCH + timedelta(hours=hour)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryDelta:
+    """Amounts to add to one aggregate row."""
+
+    site: str
+    provider: str
+    asset: Asset
+    hour: int
+    connection: str = ""
+    dest_asset: Asset | None = None
+    sent: int = 0
+    delivered: int = 0
+    packets: int = 0
+    unresolved: int = 0
+
+
+def record(conn: Connection, deltas: Iterable[HistoryDelta]) -> None:
+    """Upsert ``deltas`` into their aggregate rows."""
+    for d in deltas:
+        values = {
+            "site": d.site,
+            "provider": d.provider,
+            "asset_code": d.asset.code,
+            "asset_scale": d.asset.scale,
+            "hour": d.hour,
+            "connection": d.connection,
+            "dest_asset_code": d.dest_asset.code if d.dest_asset else None,
+            "dest_asset_scale": d.dest_asset.scale if d.dest_asset else None,
+            "sent": d.sent,
+            "delivered": d.delivered,
+            "packets": d.packets,
+            "unresolved": d.unresolved,
+        }
+        stmt = sqlite_insert(_T).values(**values)
+        ex = stmt.excluded
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[
+                    _T.c.site,
+                    _T.c.provider,
+                    _T.c.asset_code,
+                    _T.c.asset_scale,
+                    _T.c.hour,
+                    _T.c.connection,
+                ],
+                set_={
+                    "sent": _T.c.sent + ex.sent,
+                    "delivered": _T.c.delivered + ex.delivered,
+                    "packets": _T.c.packets + ex.packets,
+                    "unresolved": _T.c.unresolved + ex.unresolved,
+                    "dest_asset_code": func.coalesce(ex.dest_asset_code, _T.c.dest_asset_code),
+                    "dest_asset_scale": func.coalesce(ex.dest_asset_scale, _T.c.dest_asset_scale),
+                },
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SiteTotal:
+    site: str
+    asset: Asset
+    sent: int
+    delivered: int
+    packets: int
+    unresolved: int
+
+
+def _filters(
+    start: datetime | None, end: datetime | None, site: str | None, provider: str | None
+) -> list[object]:
+    conds: list[object] = []
+    if start is not None:
+        conds.append(_T.c.hour >= -((EPOCH - start) // timedelta(hours=1)))  # ceil
+    if end is not None:
+        conds.append(_T.c.hour < -((EPOCH - end) // timedelta(hours=1)))
+    if site is not None:
+        conds.append(_T.c.site == site)
+    if provider is not None:
+        conds.append(_T.c.provider == provider)
+    return conds
+
+
+def totals_by_site(
+    conn: Connection,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    site: str | None = None,
+    provider: str | None = None,
+) -> list[SiteTotal]:
+    """Totals per site and source asset for hours starting in ``[start, end)``, largest first."""
+    sent = func.sum(_T.c.sent).label("sent")
+    q = (
+        select(
+            _T.c.site,
+            _T.c.asset_code,
+            _T.c.asset_scale,
+            sent,
+            func.sum(_T.c.delivered).label("delivered"),
+            func.sum(_T.c.packets).label("packets"),
+            func.sum(_T.c.unresolved).label("unresolved"),
+        )
+        .where(*_filters(start, end, site, provider))  # type: ignore[arg-type]
+        .group_by(_T.c.site, _T.c.asset_code, _T.c.asset_scale)
+        .order_by(sent.desc(), _T.c.site)
+    )
+    return [
+        SiteTotal(
+            site=r.site,
+            asset=Asset(r.asset_code, r.asset_scale),
+            sent=int(r.sent),
+            delivered=int(r.delivered),
+            packets=int(r.packets),
+            unresolved=int(r.unresolved),
+        )
+        for r in conn.execute(q)
+    ]
+
+
+class Granularity(enum.StrEnum):
+    DAY = "day"
+    MONTH = "month"
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    """Totals for one local day (or month: the 1st) and source asset."""
+
+    period: date
+    asset: Asset
+    sent: int
+    delivered: int
+    packets: int
+
+
+def series(
+    conn: Connection,
+    *,
+    tz: ZoneInfo,
+    granularity: Granularity = Granularity.DAY,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    site: str | None = None,
+    provider: str | None = None,
+) -> list[SeriesPoint]:
+    """Per-day or per-month totals in the user's time zone, oldest first."""
+    q = (
+        select(
+            _T.c.hour,
+            _T.c.asset_code,
+            _T.c.asset_scale,
+            func.sum(_T.c.sent).label("sent"),
+            func.sum(_T.c.delivered).label("delivered"),
+            func.sum(_T.c.packets).label("packets"),
+        )
+        .where(*_filters(start, end, site, provider))  # type: ignore[arg-type]
+        .group_by(_T.c.hour, _T.c.asset_code, _T.c.asset_scale)
+    )
+    acc: dict[tuple[date, Asset], list[int]] = {}
+    for r in conn.execute(q):
+        local = hour_start(int(r.hour)).astimezone(tz).date()
+        if granularity is Granularity.MONTH:
+            local = local.replace(day=1)
+        v = acc.setdefault((local, Asset(r.asset_code, r.asset_scale)), [0, 0, 0])
+        v[0] += int(r.sent)
+        v[1] += int(r.delivered)
+        v[2] += int(r.packets)
+    return [
+        SeriesPoint(period=d, asset=a, sent=v[0], delivered=v[1], packets=v[2])
+        for (d, a), v in sorted(acc.items(), key=lambda kv: (kv[0][0], kv[0][1].code))
+    ]
+
+
+def row_count(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(_T)).scalar() or 0)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the profile database (shipped inside the package)."""
