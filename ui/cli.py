@@ -21,6 +21,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"Trickle {__version__}")
     parser.add_argument("urls", nargs="*", metavar="URL", help="pages to open")
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="keep everything (database, browser data, logs) in DIR "
+        "instead of the user data directory",
+    )
+    network = parser.add_mutually_exclusive_group()
+    network.add_argument(
+        "--sandbox", action="store_true", help="use the built-in play-money network for this run"
+    )
+    network.add_argument(
+        "--uplink", metavar="URL", help="use this Interledger connector for this run"
+    )
     return parser
 
 

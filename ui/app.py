@@ -1,0 +1,173 @@
+"""The application: composition root and entry point of the browser.
+
+``run(args)`` registers the ``trickle:`` scheme (before the QApplication exists), creates the
+Trickle profile directory, logging to a file inside it, the persistent QtWebEngine profile,
+and the main window. ``compose()`` is the one place where the other parts of Trickle (Web
+Monetization, the built-in provider, the wallet UI) are wired in — by constructor injection,
+never through globals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+import shiboken6
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QMessageLogContext,
+    QtMsgType,
+    QUrl,
+    qInstallMessageHandler,
+)
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+import resources
+from ui.browser import urls
+from ui.browser.hooks import PageHook, ProfileInstaller
+from ui.browser.profile import create_profile
+from ui.browser.scheme import InternalPage, page_directories, register_scheme
+from ui.browser.window import BrowserWindow
+from wallet import __version__
+
+log = logging.getLogger("trickle")
+
+APP_NAME = "Trickle"
+DESKTOP_FILE = "org.trickle.Trickle"
+PAGES_DIR = Path(resources.__file__).parent / "pages"
+LOG_FILE = "trickle.log"
+
+
+@dataclass(frozen=True)
+class LaunchOptions:
+    """What the command line asked for."""
+
+    profile_dir: Path
+    urls: Sequence[str] = ()
+    sandbox: bool = False
+    uplink: str | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> LaunchOptions:
+        profile = getattr(args, "profile", None)
+        return cls(
+            profile_dir=Path(profile).expanduser().resolve() if profile else default_profile_dir(),
+            urls=tuple(getattr(args, "urls", ()) or ()),
+            sandbox=bool(getattr(args, "sandbox", False)),
+            uplink=getattr(args, "uplink", None),
+        )
+
+
+@dataclass(frozen=True)
+class Extensions:
+    """What plugs into the browser: profile installers, page hooks and internal pages."""
+
+    profile_installers: Sequence[ProfileInstaller] = ()
+    page_hooks: Sequence[PageHook] = ()
+    internal_pages: Mapping[str, InternalPage] = field(default_factory=dict)
+
+
+def compose(options: LaunchOptions) -> Extensions:
+    """The composition root. Add Trickle's parts here, e.g.::
+
+    wm = WebMonetization(wallet=..., consent=...)   # ui/webmonetization
+    installers.append(wm)                           # profile-wide: scripts, handler host
+    hooks.append(wm)                                # per page: bridge, tab visibility
+    pages.update(wm.internal_pages())               # trickle://<host>/ pages it serves
+    """
+    installers: list[ProfileInstaller] = []
+    hooks: list[PageHook] = []
+    pages: dict[str, InternalPage] = {}
+    log.info("network: %s", "uplink" if options.uplink else "sandbox")
+    return Extensions(installers, hooks, pages)
+
+
+def register_schemes() -> None:
+    """Declare Trickle's URL schemes. Must run before the QApplication is created."""
+    register_scheme()
+
+
+def default_profile_dir() -> Path:
+    return Path(platformdirs.user_data_dir("trickle", appauthor=False))
+
+
+def internal_routes(extra: Mapping[str, InternalPage]) -> dict[str, InternalPage]:
+    """The built-in pages of ``resources/pages/<host>/``, then the extensions' pages."""
+    routes = page_directories(PAGES_DIR)
+    routes.update(extra)
+    return routes
+
+
+def setup_logging(profile_dir: Path, level: int = logging.INFO) -> Path:
+    """Log to ``<profile>/logs/trickle.log`` (rotated). Returns the file's path."""
+    logs = profile_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    path = logs / LOG_FILE
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(level)
+    return path
+
+
+_QT_LEVELS = {
+    QtMsgType.QtDebugMsg: logging.DEBUG,
+    QtMsgType.QtInfoMsg: logging.INFO,
+    QtMsgType.QtWarningMsg: logging.WARNING,
+    QtMsgType.QtCriticalMsg: logging.ERROR,
+    QtMsgType.QtFatalMsg: logging.CRITICAL,
+}
+
+
+def _qt_message(kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
+    logging.getLogger("trickle.qt").log(_QT_LEVELS.get(kind, logging.WARNING), "%s", message)
+
+
+def open_targets(texts: Sequence[str]) -> list[QUrl]:
+    """Command-line URLs, read like the address bar reads them."""
+    targets = [urls.parse(text) for text in texts]
+    return [t.url for t in targets if t is not None]
+
+
+def run(args: argparse.Namespace, extensions: Extensions | None = None) -> int:
+    """Start the browser; returns the process exit code."""
+    options = LaunchOptions.from_args(args)
+    options.profile_dir.mkdir(parents=True, exist_ok=True)
+    log_path = setup_logging(options.profile_dir)
+    qInstallMessageHandler(_qt_message)
+    log.info("Trickle %s starting, profile %s", __version__, options.profile_dir)
+
+    register_schemes()
+    QCoreApplication.setApplicationName(APP_NAME)
+    QCoreApplication.setOrganizationName(APP_NAME)
+    QCoreApplication.setApplicationVersion(__version__)
+    QGuiApplication.setDesktopFileName(DESKTOP_FILE)
+    app = QApplication(sys.argv[:1])  # user arguments are ours, not Qt's
+
+    ext = extensions if extensions is not None else compose(options)
+    profile = create_profile(
+        options.profile_dir, internal_routes(ext.internal_pages), ext.profile_installers
+    )
+    window = BrowserWindow(profile, ext.page_hooks)
+    window.open_urls(open_targets(options.urls))
+    window.show()
+    code = app.exec()
+
+    # Pages must go before their profile, and the profile before the app, or QtWebEngine
+    # warns and may lose the last cookies.
+    shiboken6.delete(window)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    shiboken6.delete(profile)
+    log.info("Trickle stopped (%d); log in %s", code, log_path)
+    return int(code)

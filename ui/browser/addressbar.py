@@ -1,0 +1,64 @@
+"""The address bar: shows the current tab's address, and turns what is typed into a target.
+
+Signals:
+    navigate_requested(object): a ``urls.Target`` the user asked for (Enter).
+    escaped(): Esc pressed; the text was reset to the current address.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QFocusEvent, QKeyEvent
+from PySide6.QtWidgets import QLineEdit, QWidget
+
+from ui.browser import urls
+
+
+class AddressBar(QLineEdit):
+    navigate_requested = Signal(object)
+    escaped = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Address")
+        self.setPlaceholderText("Type an address, e.g. example.com")
+        self.setClearButtonEnabled(True)
+        self._url = QUrl()
+        self.returnPressed.connect(self._on_return)
+
+    def show_url(self, url: QUrl) -> None:
+        """Show the page's address, unless the user is in the middle of typing."""
+        self._url = QUrl(url)
+        if not (self.hasFocus() and self.isModified()):
+            self.setText(_display(url))
+            self.setCursorPosition(0)
+
+    def focus_and_select(self) -> None:
+        self.setFocus()
+        self.selectAll()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.setText(_display(self._url))
+            self.setModified(False)
+            self.escaped.emit()
+            return
+        super().keyPressEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        # Select after the click that gave focus has placed the cursor (browsers do the same).
+        QTimer.singleShot(0, self, self.selectAll)
+
+    def _on_return(self) -> None:
+        target = urls.parse(self.text())
+        if target is None:
+            return
+        self.setModified(False)
+        self.navigate_requested.emit(target)
+
+
+def _display(url: QUrl) -> str:
+    if url.isEmpty() or url.toString() == "about:blank":
+        return ""
+    return url.toDisplayString()  # never shows a password

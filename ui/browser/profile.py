@@ -1,0 +1,59 @@
+"""The persistent QtWebEngine profile, kept inside the Trickle profile directory.
+
+Layout under the Trickle profile directory::
+
+    webengine/storage   cookies, localStorage, IndexedDB ... (persistent)
+    webengine/cache     HTTP cache
+
+Invariant: the profile outlives every page created on it; delete windows (and so pages)
+first, then the profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QObject
+from PySide6.QtWebEngineCore import QWebEngineProfile, QWebEngineProfileBuilder, QWebEngineSettings
+
+from ui.browser.hooks import ProfileInstaller
+from ui.browser.scheme import SCHEME, InternalPage, TrickleSchemeHandler
+
+STORAGE_NAME = "trickle"
+
+
+def create_profile(
+    profile_dir: Path,
+    routes: Mapping[str, InternalPage],
+    installers: Sequence[ProfileInstaller] = (),
+    parent: QObject | None = None,
+) -> QWebEngineProfile:
+    """Build the disk-backed profile, serve ``trickle:`` from ``routes``, run the installers."""
+    storage = profile_dir / "webengine" / "storage"
+    cache = profile_dir / "webengine" / "cache"
+    storage.mkdir(parents=True, exist_ok=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    builder = QWebEngineProfileBuilder()
+    builder.setPersistentStoragePath(str(storage))
+    builder.setCachePath(str(cache))
+    builder.setHttpCacheType(QWebEngineProfile.HttpCacheType.DiskHttpCache)
+    builder.setPersistentCookiesPolicy(
+        QWebEngineProfile.PersistentCookiesPolicy.AllowPersistentCookies
+    )
+    profile = builder.createProfile(STORAGE_NAME, parent)
+    profile.setSpellCheckEnabled(False)
+
+    settings = profile.settings()
+    # window.open without a user gesture is blocked (Chromium's popup blocker); with one, it
+    # opens a tab. Hostile pages must not flood the user with tabs.
+    settings.setAttribute(QWebEngineSettings.WebAttribute.JavascriptCanOpenWindows, False)
+    settings.setAttribute(QWebEngineSettings.WebAttribute.FullScreenSupportEnabled, False)
+    settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, False)
+    settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, False)
+
+    handler = TrickleSchemeHandler(routes, profile)
+    profile.installUrlSchemeHandler(SCHEME.encode(), handler)
+    for installer in installers:
+        installer.install(profile)
+    return profile

@@ -1,0 +1,84 @@
+"""One tab's view: the page, its ``TabContext``, and what the tab bar shows about it.
+
+Signals:
+    display_changed(): title, icon or loading state changed (the tab bar re-reads them).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWebEngineWidgets import QWebEngineView
+from PySide6.QtWidgets import QWidget
+
+from ui.browser.hooks import TabContext
+from ui.browser.page import BrowserPage
+
+MAX_TAB_TITLE = 32
+
+
+class BrowserTab(QWebEngineView):
+    """A QWebEngineView that owns its page and its TabContext."""
+
+    display_changed = Signal()
+
+    def __init__(
+        self, page: BrowserPage, context: TabContext, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        page.setParent(self)
+        context.setParent(self)
+        self.context = context
+        self.setPage(page)
+        self.setAccessibleName("Web page")
+        self._loading = False
+        self._progress = 0
+        self.titleChanged.connect(self._changed)
+        self.iconChanged.connect(self._changed)
+        self.loadStarted.connect(self._on_load_started)
+        self.loadProgress.connect(self._on_load_progress)
+        self.loadFinished.connect(self._on_load_finished)
+
+    def browser_page(self) -> BrowserPage:
+        page = self.page()
+        assert isinstance(page, BrowserPage)
+        return page
+
+    def is_loading(self) -> bool:
+        return self._loading
+
+    def progress(self) -> int:
+        return self._progress
+
+    def display_title(self) -> str:
+        """Full title for the window and tooltips: the page title, else its address."""
+        title = self.title().strip()
+        url = self.url()
+        if title and title not in (url.toString(), url.toDisplayString()):
+            return title
+        if self._loading and url.isEmpty():
+            return "Loading…"
+        return url.toDisplayString() or "New tab"
+
+    def short_title(self) -> str:
+        title = self.display_title()
+        return title if len(title) <= MAX_TAB_TITLE else title[: MAX_TAB_TITLE - 1] + "…"
+
+    def tab_icon(self) -> QIcon:
+        return self.icon()
+
+    def _changed(self) -> None:
+        self.display_changed.emit()
+
+    def _on_load_started(self) -> None:
+        self._loading = True
+        self._progress = 0
+        self.display_changed.emit()
+
+    def _on_load_progress(self, progress: int) -> None:
+        self._progress = progress
+
+    def _on_load_finished(self, _ok: bool) -> None:
+        self._loading = False
+        self._progress = 100
+        self.display_changed.emit()

@@ -1,0 +1,342 @@
+"""The main window: navigation toolbar, tab strip, load progress, keyboard shortcuts.
+
+The window creates every page (tabs and popups alike) in ``new_tab`` — the one place where
+page hooks are attached, before the page loads anything. It owns no profile: the profile is
+injected and must outlive the window.
+
+Signals:
+    current_tab_changed(object): the selected ``BrowserTab`` (the issue-8 indicator follows it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QWindow
+from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QMainWindow,
+    QProgressBar,
+    QSizePolicy,
+    QStyle,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.browser import urls
+from ui.browser.addressbar import AddressBar
+from ui.browser.hooks import PageHook, TabContext
+from ui.browser.page import BrowserPage
+from ui.browser.scheme import START_URL
+from ui.browser.tabs import TabStrip
+from ui.browser.webview import BrowserTab
+
+log = logging.getLogger(__name__)
+
+_BACKGROUND = QWebEnginePage.WebWindowType.WebBrowserBackgroundTab
+
+
+class BrowserWindow(QMainWindow):
+    """A browser window.
+
+    Attributes:
+        address_bar: the address bar.
+        tab_strip: the tabs.
+        indicator_slot: an empty widget at the right end of the toolbar; the monetization
+            indicator (issue 8) goes into its layout:
+            ``window.indicator_slot.layout().addWidget(widget)``.
+    """
+
+    current_tab_changed = Signal(object)
+
+    def __init__(
+        self,
+        profile: QWebEngineProfile,
+        page_hooks: Sequence[PageHook] = (),
+        home: QUrl = START_URL,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._profile = profile
+        self._hooks = tuple(page_hooks)
+        self._home = QUrl(home)
+        self.setWindowTitle("Trickle")
+        self.setAccessibleName("Trickle browser window")
+        self.resize(1200, 800)
+        self.setMinimumSize(QSize(480, 320))
+
+        self.tab_strip = TabStrip(self)
+        self.address_bar = AddressBar(self)
+        self.indicator_slot = QWidget(self)
+        self.indicator_slot.setObjectName("indicator_slot")
+        self.indicator_slot.setAccessibleName("Monetization status")
+        slot_layout = QHBoxLayout(self.indicator_slot)
+        slot_layout.setContentsMargins(0, 0, 0, 0)
+        slot_layout.setSpacing(4)
+        self._progress = QProgressBar(self)
+        self._build_actions()
+        self._build_layout()
+
+        self.tab_strip.current_tab_changed.connect(self._on_current_tab_changed)
+        self.tab_strip.last_tab_closed.connect(self.close)
+        self.tab_strip.new_tab_clicked.connect(self._new_tab_from_user)
+        self.address_bar.navigate_requested.connect(self._on_navigate_requested)
+        self.address_bar.escaped.connect(self._focus_page)
+        app = QGuiApplication.instance()
+        if isinstance(app, QGuiApplication):
+            app.focusWindowChanged.connect(self._on_focus_window_changed)
+
+    # --- tabs -----------------------------------------------------------------------------
+
+    def new_tab(self, url: QUrl | None = None, *, background: bool = False) -> BrowserTab:
+        """Create a tab; every page hook is attached before anything loads in it."""
+        context = TabContext()
+        page = BrowserPage(self._profile, self._open_popup)
+        for hook in self._hooks:
+            hook.attach(page, context)
+        tab = BrowserTab(page, context)
+        page.linkHovered.connect(self._on_link_hovered)
+        page.windowCloseRequested.connect(lambda: self.tab_strip.close_tab(tab))
+        tab.urlChanged.connect(lambda u: self._on_tab_url_changed(tab, u))
+        tab.display_changed.connect(lambda: self._on_tab_display_changed(tab))
+        tab.loadProgress.connect(lambda _p: self._on_tab_progress(tab))
+        self.tab_strip.add_tab(tab, background=background)
+        if url is not None:
+            tab.load(url)
+        return tab
+
+    def tabs(self) -> list[BrowserTab]:
+        return self.tab_strip.tabs()
+
+    def current_tab(self) -> BrowserTab | None:
+        return self.tab_strip.current_tab()
+
+    def open_urls(self, targets: Sequence[QUrl]) -> None:
+        for url in targets or [self._home]:
+            self.new_tab(url)
+
+    def navigate(self, text: str) -> None:
+        """Open what the user typed in the current tab (as Enter in the address bar does)."""
+        target = urls.parse(text)
+        if target is not None:
+            self._on_navigate_requested(target)
+
+    def _open_popup(self, kind: QWebEnginePage.WebWindowType) -> QWebEnginePage:
+        # window.open, target=_blank and middle clicks: all open tabs in this window.
+        return self.new_tab(background=kind == _BACKGROUND).browser_page()
+
+    def _new_tab_from_user(self) -> None:
+        self.new_tab(self._home)
+        self.address_bar.focus_and_select()
+
+    # --- actions and layout ---------------------------------------------------------------
+
+    def _action(
+        self,
+        text: str,
+        keys: Sequence[QKeySequence | str],
+        slot: object,
+        icon: QStyle.StandardPixmap | None = None,
+    ) -> QAction:
+        action = QAction(text, self)
+        if icon is not None:
+            action.setIcon(self.style().standardIcon(icon))
+        sequences = [k if isinstance(k, QKeySequence) else QKeySequence(k) for k in keys]
+        action.setShortcuts(sequences)
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if sequences:
+            action.setToolTip(
+                f"{text} ({sequences[0].toString(QKeySequence.SequenceFormat.NativeText)})"
+            )
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        sp = QStyle.StandardPixmap
+        self.back_action = self._action(
+            "Back",
+            ["Alt+Left", QKeySequence(QKeySequence.StandardKey.Back)],
+            self._back,
+            sp.SP_ArrowBack,
+        )
+        self.forward_action = self._action(
+            "Forward",
+            ["Alt+Right", QKeySequence(QKeySequence.StandardKey.Forward)],
+            self._forward,
+            sp.SP_ArrowForward,
+        )
+        self.reload_action = self._action(
+            "Reload", ["F5", "Ctrl+R"], self._reload, sp.SP_BrowserReload
+        )
+        self.hard_reload_action = self._action(
+            "Reload, ignoring the cache", ["Ctrl+F5", "Ctrl+Shift+R", "Shift+F5"], self._hard_reload
+        )
+        # Esc stops only while loading; otherwise it belongs to the page.
+        self.stop_action = self._action("Stop", ["Esc"], self._stop, sp.SP_BrowserStop)
+        self.new_tab_action = self._action("New tab", ["Ctrl+T"], self._new_tab_from_user)
+        self.close_tab_action = self._action(
+            "Close tab", ["Ctrl+W", "Ctrl+F4"], self._close_current
+        )
+        self.next_tab_action = self._action(
+            "Next tab", ["Ctrl+Tab", "Ctrl+PgDown"], lambda: self.tab_strip.select_relative(1)
+        )
+        self.previous_tab_action = self._action(
+            "Previous tab",
+            ["Ctrl+Shift+Tab", "Ctrl+Shift+Backtab", "Ctrl+PgUp"],
+            lambda: self.tab_strip.select_relative(-1),
+        )
+        self.focus_address_action = self._action(
+            "Go to the address bar", ["Ctrl+L", "Alt+D", "F6"], self.address_bar.focus_and_select
+        )
+        self.quit_action = self._action("Quit Trickle", ["Ctrl+Q"], QApplication.closeAllWindows)
+        for action in (self.back_action, self.forward_action, self.stop_action):
+            action.setEnabled(False)
+
+    def _build_layout(self) -> None:
+        toolbar = QToolBar("Navigation", self)
+        toolbar.setObjectName("navigation_toolbar")
+        toolbar.setAccessibleName("Navigation")
+        toolbar.setMovable(False)
+        toolbar.setFloatable(False)
+        toolbar.setIconSize(QSize(18, 18))
+        toolbar.toggleViewAction().setEnabled(False)
+        toolbar.addAction(self.back_action)
+        toolbar.addAction(self.forward_action)
+        toolbar.addAction(self.reload_action)
+        toolbar.addAction(self.stop_action)
+        self.address_bar.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(self.address_bar)
+        toolbar.addWidget(self.indicator_slot)
+        self.addToolBar(toolbar)
+        self._set_stop_visible(False)
+
+        self._progress.setAccessibleName("Page load progress")
+        self._progress.setRange(0, 100)
+        self._progress.setTextVisible(False)
+        self._progress.setFixedHeight(3)
+        policy = self._progress.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self._progress.setSizePolicy(policy)
+        self._progress.hide()
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._progress)
+        layout.addWidget(self.tab_strip)
+        self.setCentralWidget(central)
+        self.statusBar().setAccessibleName("Status")
+        self.statusBar().setSizeGripEnabled(False)
+
+    # --- navigation -----------------------------------------------------------------------
+
+    def _back(self) -> None:
+        if tab := self.current_tab():
+            tab.back()
+
+    def _forward(self) -> None:
+        if tab := self.current_tab():
+            tab.forward()
+
+    def _reload(self) -> None:
+        if tab := self.current_tab():
+            tab.reload()
+
+    def _hard_reload(self) -> None:
+        if tab := self.current_tab():
+            tab.triggerPageAction(QWebEnginePage.WebAction.ReloadAndBypassCache)
+
+    def _stop(self) -> None:
+        if tab := self.current_tab():
+            tab.stop()
+
+    def _close_current(self) -> None:
+        if tab := self.current_tab():
+            self.tab_strip.close_tab(tab)
+
+    def _focus_page(self) -> None:
+        if tab := self.current_tab():
+            tab.setFocus()
+
+    def _on_navigate_requested(self, target: urls.Target) -> None:
+        tab = self.current_tab() or self.new_tab()
+        tab.load(target.url)
+        tab.setFocus()
+
+    # --- keeping the chrome in step with the current tab ----------------------------------
+
+    def _on_current_tab_changed(self, tab: BrowserTab | None) -> None:
+        if tab is not None:
+            self.address_bar.show_url(tab.url())
+            self._sync_chrome(tab)
+        self.current_tab_changed.emit(tab)
+
+    def _on_tab_url_changed(self, tab: BrowserTab, url: QUrl) -> None:
+        if tab is self.current_tab():
+            self.address_bar.show_url(url)
+            self._sync_chrome(tab)
+
+    def _on_tab_display_changed(self, tab: BrowserTab) -> None:
+        if tab is self.current_tab():
+            self._sync_chrome(tab)
+
+    def _on_tab_progress(self, tab: BrowserTab) -> None:
+        if tab is self.current_tab():
+            self._progress.setValue(tab.progress())
+
+    def _sync_chrome(self, tab: BrowserTab) -> None:
+        history = tab.history()
+        self.back_action.setEnabled(history.canGoBack())
+        self.forward_action.setEnabled(history.canGoForward())
+        self._set_stop_visible(tab.is_loading())
+        self._progress.setVisible(tab.is_loading())
+        self._progress.setValue(tab.progress())
+        self.setWindowTitle(f"{tab.display_title()} — Trickle")
+
+    def _set_stop_visible(self, loading: bool) -> None:
+        self.stop_action.setVisible(loading)
+        self.stop_action.setEnabled(loading)
+        self.reload_action.setVisible(not loading)
+
+    def _on_link_hovered(self, url: str) -> None:
+        self.statusBar().showMessage(url)
+
+    # --- focus: "visible in the focused window" -------------------------------------------
+
+    def is_focused(self) -> bool:
+        """The window, or a dialog it owns, has the focus, and it is not minimised."""
+        if not self.isVisible() or self.isMinimized():
+            return False
+        mine = self.windowHandle()
+        window: QWindow | None = QGuiApplication.focusWindow()
+        while window is not None:
+            if window is mine:
+                return True
+            window = window.transientParent()
+        return False
+
+    def _update_focus(self) -> None:
+        self.tab_strip.set_window_focused(self.is_focused())
+
+    def _on_focus_window_changed(self, _window: QWindow | None) -> None:
+        self._update_focus()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.WindowStateChange, QEvent.Type.ActivationChange):
+            self._update_focus()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.tab_strip.set_window_focused(False)
+        self.tab_strip.close_all()
+        app = QGuiApplication.instance()
+        if isinstance(app, QGuiApplication):
+            app.focusWindowChanged.disconnect(self._on_focus_window_changed)
+        super().closeEvent(event)
