@@ -360,6 +360,8 @@ class Connection:
                 )
             if now >= self._congestion.backoff_until:
                 for amount in self._probe.next_amounts():
+                    if self._next_seq > self.config.max_packets:
+                        break
                     out.append(self._emit(_PROBE, self._announce_frames(), amount, now, wallclock))
             return out
         if now < self._congestion.backoff_until:
@@ -399,6 +401,8 @@ class Connection:
 
     def _next_packet(self, now: float, wallclock: datetime) -> OutgoingPrepare | None:
         seq = self._next_seq
+        if seq > self.config.max_packets:
+            return None
         frames: list[Frame] = []
         substantive = False
         rate = self._rate
@@ -726,8 +730,8 @@ class Connection:
                 )
             elif self._consecutive_rejects > 20:
                 self._fail(ConnectionFailedError("the receiver keeps rejecting packets (F99)"))
-            else:
-                self._congestion.on_congestion(now)
+            # Otherwise (flow control, a closed stream): the reply's frames carry the limits
+            # the next packet will respect; retry at once.
             return
         # Any other final error: retrying will not help (F02 unreachable, F06, ...).
         self._on_failed(rec, now, congestion=False)
