@@ -189,7 +189,8 @@ class Connection:
         # lifecycle
         self._last_activity = now
         self._now = now
-        self._close_frame: ConnectionCloseFrame | None = None
+        self._close_frame: ConnectionCloseFrame | None = None  # still to be sent
+        self._close_reason: tuple[int, str] = (ErrorCode.NO_ERROR, "")
         # totals (the spec's IlpConnection fields)
         self.total_sent = 0
         self.total_delivered = 0
@@ -925,11 +926,12 @@ class Connection:
         if self.state is ConnectionState.CLOSED:
             return
         self.state = ConnectionState.CLOSED
+        self._close_reason = (code, message[:200])
         for stream in list(self._streams.values()):
             if not stream.closed:
                 self._close_stream(stream, code, message, remote=remote)
         if send_close and self._destination is not None:
-            self._close_frame = ConnectionCloseFrame(code, message[:200])
+            self._close_frame = ConnectionCloseFrame(*self._close_reason)
         self._events.append(ConnectionClosed(code, message, remote))
 
 

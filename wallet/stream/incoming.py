@@ -296,12 +296,9 @@ def _reject(
     """F99 with an encrypted STREAM Reject stating the amount that arrived (§6.9)."""
     frames = _reply_frames(conn, touched, announce)
     if close:
-        code: int = ErrorCode.NO_ERROR
-        message = ""
-        frame = conn._close_frame
-        if frame is not None:
-            code, message = frame.error_code, frame.error_message
-        frames.append(ConnectionCloseFrame(code, message))
+        # The peer learns why in this reply; no separate ConnectionClose packet is needed.
+        conn._close_frame = None
+        frames.append(ConnectionCloseFrame(*conn._close_reason))
     reply = StreamPacket(packet.sequence, 14, prepare.amount, tuple(frames))
     return Reject(
         "F99",
