@@ -21,7 +21,8 @@ Rules this module keeps (the state they touch lives here and nowhere else):
   (WIRE-NOTES §6.3).
 * Replies to packets still in flight are accepted after close, so reservations always settle.
 
-Incoming Prepares are handled in :mod:`wallet.stream.incoming`.
+Building Prepares is in :mod:`wallet.stream.outgoing`, settling their replies in
+:mod:`wallet.stream.replies`, answering the peer's Prepares in :mod:`wallet.stream.incoming`.
 """
 
 from __future__ import annotations
@@ -29,16 +30,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from wallet.ilp import AmountTooLarge, CodecError, Fulfill, Prepare, Reject
-from wallet.ilp.oer import U64_MAX
-from wallet.stream import incoming
+from wallet.ilp import Fulfill, Prepare, Reject
+from wallet.stream import incoming, outgoing, replies
 from wallet.stream.config import BudgetGate, ConnectionConfig, ConnectionState, Role
 from wallet.stream.congestion import Congestion
-from wallet.stream.crypto import RandomBytes, StreamKeys, condition_of
+from wallet.stream.crypto import RandomBytes, StreamKeys
 from wallet.stream.errors import (
     ConnectionFailedError,
-    DecryptionError,
-    ExchangeRateError,
     LocalProtocolError,
     ProtocolError,
     RemoteProtocolError,
@@ -49,86 +47,34 @@ from wallet.stream.events import (
     ConnectionClosed,
     ConnectionFailed,
     Event,
-    MoneySent,
-    ReceiptReceived,
     StreamClosed,
 )
 from wallet.stream.frames import (
     ConnectionAssetDetailsFrame,
     ConnectionCloseFrame,
-    ConnectionDataBlockedFrame,
     ConnectionMaxDataFrame,
     ConnectionMaxStreamIdFrame,
     ConnectionNewAddressFrame,
-    ConnectionStreamIdBlockedFrame,
     ErrorCode,
     Frame,
     StreamCloseFrame,
-    StreamDataBlockedFrame,
-    StreamDataFrame,
     StreamMaxDataFrame,
     StreamMaxMoneyFrame,
     StreamMoneyBlockedFrame,
-    StreamMoneyFrame,
-    StreamReceiptFrame,
 )
+from wallet.stream.inflight import CLOSE, NORMAL, PROBE, InFlight
 from wallet.stream.packet import StreamPacket
-from wallet.stream.rate import Probe, min_destination_amount
-from wallet.stream.receipts import decode_receipt
+from wallet.stream.rate import Probe
 from wallet.stream.streams import Stream
 
 __all__ = ["Connection", "ConnectionState", "OutgoingPrepare"]
 
-# The STREAM data we put in one Prepare: ILP data is at most 32767 bytes, and over
-# ILP-over-HTTP the whole packet must fit in 32767 (WIRE-NOTES §1). Leave room for a
-# 1023-byte destination, the 28-byte envelope and the other frames.
-MAX_DATA_PER_PACKET = 30_000
-_FRAME_OVERHEAD = 24
 _DEFAULT_MAX_STREAM_ID = 20  # RFC 29 §3.3: "a default max stream ID of 20"
 _DEFAULT_CONNECTION_WINDOW = 65534  # what ilp-protocol-stream peers advertise by default
 
 OutgoingPrepare = tuple[int, Prepare]
 """``(packet_id, prepare)``: send ``prepare``, then report its reply with
 :meth:`Connection.receive_reply` under ``packet_id``."""
-
-
-_NORMAL, _PROBE, _CLOSE = 0, 1, 2
-
-
-class _InFlight:
-    __slots__ = (
-        "allocations",
-        "amount",
-        "closes",
-        "condition",
-        "data",
-        "expires",
-        "kind",
-        "min_dest",
-        "reserved",
-        "seq",
-    )
-
-    def __init__(
-        self,
-        seq: int,
-        kind: int,
-        *,
-        amount: int,
-        min_dest: int,
-        condition: bytes,
-        expires: float,
-    ) -> None:
-        self.seq = seq
-        self.kind = kind
-        self.amount = amount
-        self.min_dest = min_dest
-        self.condition = condition
-        self.expires = expires
-        self.allocations: list[tuple[Stream, int]] = []
-        self.data: list[StreamDataFrame] = []
-        self.closes: list[Stream] = []
-        self.reserved = 0
 
 
 class Connection:
@@ -163,7 +109,7 @@ class Connection:
         self._stream_id_blocked_sent = 0
         # packets
         self._next_seq = 1
-        self._in_flight: dict[int, _InFlight] = {}
+        self._in_flight: dict[int, InFlight] = {}
         self._normal_in_flight = 0
         self._peer_answered = False
         self._destination = config.destination_account
@@ -317,11 +263,11 @@ class Connection:
         self._now = now
         expired = [rec for rec in self._in_flight.values() if rec.expires <= now]
         for rec in expired:
-            self._pop(rec.seq)
-            if rec.kind == _PROBE:
-                self._on_probe_reply(rec, None, None, now)
+            replies.pop(self, rec.seq)
+            if rec.kind == PROBE:
+                replies.on_probe_reply(self, rec, None, None, now)
             else:
-                self._on_failed(rec, now, congestion=True)
+                replies.on_failed(self, rec, now, congestion=True)
         timeout = self.config.idle_timeout
         if (
             timeout is not None
@@ -345,7 +291,7 @@ class Connection:
             if self._close_frame is not None:
                 frame, self._close_frame = self._close_frame, None
                 if self._next_seq <= self.config.max_packets:
-                    out.append(self._emit(_CLOSE, [frame], 0, now, wallclock))
+                    out.append(self._emit(CLOSE, [frame], 0, now, wallclock))
             return out
         if self._next_seq > self.config.max_packets:
             # RFC 29 §5.1.3: "MUST close the connection once either endpoint has sent 2^31
@@ -363,13 +309,13 @@ class Connection:
                 for amount in self._probe.next_amounts():
                     if self._next_seq > self.config.max_packets:
                         break
-                    out.append(self._emit(_PROBE, self._announce_frames(), amount, now, wallclock))
+                    out.append(self._emit(PROBE, self._announce_frames(), amount, now, wallclock))
             return out
         if now < self._congestion.backoff_until:
             return out
         slots = self._congestion.slots(self._normal_in_flight)
         while slots > 0:
-            prepared = self._next_packet(now, wallclock)
+            prepared = outgoing.next_packet(self, now, wallclock)
             if prepared is None:
                 break
             out.append(prepared)
@@ -380,7 +326,7 @@ class Connection:
             and all(s.closed for s in self._streams.values())
         ):
             frame = ConnectionCloseFrame(ErrorCode.NO_ERROR, "")
-            out.append(self._emit(_CLOSE, [frame], 0, now, wallclock))
+            out.append(self._emit(CLOSE, [frame], 0, now, wallclock))
         return out
 
     @property
@@ -398,146 +344,6 @@ class Connection:
             frames.append(
                 ConnectionAssetDetailsFrame(self.config.asset_code, self.config.asset_scale)
             )
-        return frames
-
-    def _next_packet(self, now: float, wallclock: datetime) -> OutgoingPrepare | None:
-        seq = self._next_seq
-        if seq > self.config.max_packets:
-            return None
-        frames: list[Frame] = []
-        substantive = False
-        rate = self._rate
-        cap = self._congestion.packet_cap
-        amount = 0
-        allocations: list[tuple[Stream, int]] = []
-        max_id = self._remote_max_stream_id
-        # Money: fill the packet from streams in id order (§4.4.2).
-        if rate is not None and rate > 0:
-            for stream in self._streams.values():
-                if stream.closed or stream.id > max_id:
-                    continue
-                pending = stream.money_pending
-                if pending <= 0:
-                    continue
-                room = stream.remote_money_room()
-                if room != U64_MAX:
-                    # Their limit is in their units: convert with the path rate (§4.4.4).
-                    room_src = room * rate.denominator // rate.numerator - stream.in_flight
-                    if room_src < pending:
-                        if stream.money_blocked():
-                            frames.append(
-                                StreamMoneyBlockedFrame(
-                                    stream.id, stream.send_max, stream.total_sent
-                                )
-                            )
-                            substantive = True
-                        pending = room_src
-                        if pending <= 0:
-                            continue
-                take = min(pending, cap - amount)
-                if take <= 0:
-                    break
-                allocations.append((stream, take))
-                amount += take
-            if amount and self._budget is not None:
-                approved = max(0, min(amount, self._budget.reserve(seq, amount)))
-                if approved < amount:
-                    allocations = _trim(allocations, approved)
-                    amount = approved
-        # Data: retransmissions first, then new bytes, within both windows (§4.4.4, §4.5).
-        data_frames: list[StreamDataFrame] = []
-        budget = MAX_DATA_PER_PACKET
-        conn_room = self._remote_max_data - self._data_sent_highest
-        for stream in self._streams.values():
-            if stream.closed or stream.id > max_id or not stream.data_pending:
-                continue
-            while budget > _FRAME_OVERHEAD:
-                highest = stream.send_offset
-                limit = budget - _FRAME_OVERHEAD
-                if not stream.retransmit:
-                    limit = min(limit, conn_room)
-                frame = stream.take_data(limit)
-                if frame is None:
-                    break
-                new_bytes = stream.send_offset - highest
-                conn_room -= new_bytes
-                self._data_sent_highest += new_bytes
-                budget -= len(frame.data) + _FRAME_OVERHEAD
-                stream.data_in_flight += 1
-                data_frames.append(frame)
-            blocked_at = stream.data_blocked_at()
-            if blocked_at is not None:
-                frames.append(StreamDataBlockedFrame(stream.id, blocked_at))
-                substantive = True
-        if (
-            conn_room <= 0
-            and self._data_blocked_sent != self._data_sent_highest
-            and any(s.data_pending for s in self._streams.values())
-        ):
-            self._data_blocked_sent = self._data_sent_highest
-            frames.append(ConnectionDataBlockedFrame(self._data_sent_highest + 1))
-            substantive = True
-        # Closes: once a closing stream has nothing left to send or settle (§4.4.5).
-        closes: list[Stream] = []
-        for stream in self._streams.values():
-            if (
-                stream.closing
-                and not stream.closed
-                and not stream.close_sent
-                and stream.id <= max_id
-                and stream.money_pending <= 0
-                and stream.in_flight == 0
-                and not stream.data_pending
-                and stream.data_in_flight == 0
-            ):
-                stream.close_sent = True
-                closes.append(stream)
-        # Streams we cannot open yet (§5.3.6).
-        if self._next_local_id - 2 > max_id and self._stream_id_blocked_sent < max_id + 2:
-            self._stream_id_blocked_sent = max_id + 2
-            frames.append(ConnectionStreamIdBlockedFrame(self._next_local_id - 2))
-            substantive = True
-        control = self._control_wanted()
-        if not (amount or data_frames or closes or substantive or control):
-            return None
-        frames[:0] = self._announce_frames()
-        frames.extend(self._control_frames())
-        for stream, share in allocations:
-            frames.append(StreamMoneyFrame(stream.id, share))
-        frames.extend(data_frames)
-        for stream in closes:
-            frames.append(StreamCloseFrame(stream.id, stream.close_code, stream.close_message))
-        min_dest = 0
-        if amount and self._min_rate is not None:
-            min_dest = min_destination_amount(amount, self._min_rate)
-        out = self._emit(_NORMAL, frames, amount, now, wallclock, min_dest=min_dest)
-        rec = self._in_flight[seq]
-        rec.allocations = allocations
-        rec.data = data_frames
-        rec.closes = closes
-        rec.reserved = amount if self._budget is not None else 0
-        for stream, share in allocations:
-            stream.in_flight += share
-        return out
-
-    def _control_wanted(self) -> bool:
-        if self._advertise_max_stream_id:
-            return True
-        return any(s.advertise and not s.closed for s in self._streams.values())
-
-    def _control_frames(self) -> list[Frame]:
-        frames: list[Frame] = []
-        if self._advertise_max_stream_id:
-            self._advertise_max_stream_id = False
-            frames.append(ConnectionMaxStreamIdFrame(self._local_max_stream_id))
-            frames.append(ConnectionMaxDataFrame(self._local_max_data))
-        for stream in self._streams.values():
-            if stream.advertise and not stream.closed:
-                stream.advertise = False
-                frames.append(
-                    StreamMaxMoneyFrame(stream.id, stream.receive_max, stream.total_received)
-                )
-                frames.append(StreamMaxDataFrame(stream.id, stream.local_max_data))
         return frames
 
     @property
@@ -558,7 +364,7 @@ class Connection:
         seq = self._next_seq
         self._next_seq = seq + 1
         data = StreamPacket(seq, 12, min_dest, tuple(frames)).seal(self._keys, self._random(12))
-        if kind == _NORMAL:
+        if kind == NORMAL:
             # RFC 29 §6.2: condition = sha256(hmac(hmac_key, data)).
             condition = self._keys.condition(data)
             self._normal_in_flight += 1
@@ -566,7 +372,7 @@ class Connection:
             # §6.1: probes and ConnectionClose must not be fulfillable.
             condition = self._random(32)
         prepare = Prepare(amount, wallclock + self._expiry, condition, self._destination, data)
-        self._in_flight[seq] = _InFlight(
+        self._in_flight[seq] = InFlight(
             seq,
             kind,
             amount=amount,
@@ -584,223 +390,12 @@ class Connection:
         """The Fulfill or Reject for the Prepare handed out as ``packet_id``.
 
         Unknown or late ids (already expired) are ignored. Never raises for what the peer
-        sends: failures become events.
+        sends: failures become events. Accepted after close too, so every reservation settles.
         """
         self._now = now
-        rec = self._pop(packet_id)
-        if rec is None:
-            return
-        self._last_activity = now
-        is_fulfill = isinstance(reply, Fulfill)
-        packet = self._open_reply(rec, reply.data, 13 if is_fulfill else 14)
-        if packet is not None:
-            if not self._peer_answered:
-                self._peer_answered = True
-            try:
-                self._apply_reply_frames(packet.frames, is_fulfill)
-            except StreamError as e:
-                self._release(rec)
-                self._fail(e)
-                return
-        if rec.kind == _CLOSE:
-            self._release(rec)
-            self._finish_close()
-            return
-        if rec.kind == _PROBE:
-            self._on_probe_reply(rec, reply, packet, now)
-            return
-        if isinstance(reply, Fulfill):
-            # The one place money becomes "sent": a verified fulfillment, before expiry.
-            if now < rec.expires and condition_of(reply.fulfillment) == rec.condition:
-                self._on_fulfilled(rec, packet)
-            else:
-                self._release(rec)
-                self._fail(
-                    RemoteProtocolError(
-                        "fulfillment does not match the condition or came after expiry"
-                    )
-                )
-            return
-        self._on_rejected(rec, reply, packet, now)
-
-    def _pop(self, packet_id: int) -> _InFlight | None:
-        rec = self._in_flight.pop(packet_id, None)
-        if rec is not None and rec.kind == _NORMAL:
-            self._normal_in_flight -= 1
-        return rec
-
-    def _open_reply(self, rec: _InFlight, data: bytes, expected_type: int) -> StreamPacket | None:
-        if not data:
-            return None
-        try:
-            packet = StreamPacket.open(self._keys, data)
-        except (DecryptionError, CodecError):
-            return None
-        # §5.2: "A sender MUST discard a STREAM packet in which the Sequence does not match",
-        # and "Endpoints MUST discard STREAM packets that comes in on the wrong ILP Packet Type".
-        if packet.sequence != rec.seq or packet.ilp_packet_type != expected_type:
-            return None
-        return packet
-
-    def _on_fulfilled(self, rec: _InFlight, packet: StreamPacket | None) -> None:
-        self.packets_fulfilled += 1
-        self._consecutive_rejects = 0
-        if self._budget is not None and rec.reserved:
-            self._budget.commit(rec.seq, rec.reserved)
-        if rec.amount:
-            self.total_sent += rec.amount
-            self._congestion.on_fulfill(rec.amount)
-            if packet is not None:
-                # The receiver's claim, in its units: statistics only.
-                self.total_delivered += packet.prepare_amount
-                self.last_packet_exchange_rate = Fraction(packet.prepare_amount, rec.amount)
-        else:
-            self._congestion.on_fulfill(0)
-        for stream, share in rec.allocations:
-            stream.in_flight -= share
-            stream.total_sent += share
-            self._events.append(MoneySent(stream.id, share, stream.total_sent, rec.seq))
-        for frame in rec.data:
-            stream_ = self._streams.get(frame.stream_id)
-            if stream_ is not None:
-                stream_.data_in_flight -= 1
-        for stream in rec.closes:
-            self._close_stream(stream, stream.close_code, stream.close_message, remote=False)
-
-    def _release(self, rec: _InFlight) -> None:
-        if self._budget is not None and rec.reserved:
-            self._budget.release(rec.seq, rec.reserved)
-            rec.reserved = 0
-        for stream, share in rec.allocations:
-            stream.in_flight -= share
-        rec.allocations = []
-
-    def _on_failed(self, rec: _InFlight, now: float, *, congestion: bool) -> None:
-        """Undo a packet that did not go through: money back, data and closes re-queued."""
-        self.packets_rejected += 1
-        self._release(rec)
-        if rec.kind == _CLOSE:
-            self._finish_close()
-            return
-        for frame in rec.data:
-            stream = self._streams.get(frame.stream_id)
-            if stream is not None and not stream.closed:
-                stream.data_in_flight -= 1
-                stream.requeue_data(frame)
-        for stream in rec.closes:
-            stream.close_sent = False
-        if congestion:
-            self._congestion.on_congestion(now)
-
-    def _on_rejected(
-        self, rec: _InFlight, reject: Reject, packet: StreamPacket | None, now: float
-    ) -> None:
-        code = reject.code
-        self._consecutive_rejects += 1
-        if code == "F08":
-            # WIRE-NOTES §6.5: lower the ceiling to floor(sent * maximum / received).
-            try:
-                new_max = AmountTooLarge.from_bytes(reject.data).max_packet_for(rec.amount)
-            except CodecError:
-                new_max = rec.amount // 2
-            if new_max >= rec.amount:
-                new_max = rec.amount - 1
-            self._congestion.on_too_large(new_max)
-            self._on_failed(rec, now, congestion=False)
-            if self._congestion.packet_cap <= 0:
-                self._fail(ConnectionFailedError("F08: the path takes no money"))
-            return
-        if code[:1] in "TR":
-            if code == "T04":
-                self._congestion.on_congestion(now, liquidity_amount=rec.amount)
-                self._on_failed(rec, now, congestion=False)
-            else:
-                self._on_failed(rec, now, congestion=True)
-            return
-        if code == "F99" and packet is not None:
-            arrived = packet.prepare_amount
-            self._on_failed(rec, now, congestion=False)
-            if rec.amount and arrived < rec.min_dest:
-                # Slippage breach: the receiver refused because too little arrived.
-                self.last_packet_exchange_rate = Fraction(arrived, rec.amount)
-                self._fail(
-                    ExchangeRateError(
-                        f"exchange rate dropped below the minimum acceptable rate: "
-                        f"{arrived} arrived for {rec.amount} sent, {rec.min_dest} required"
-                    )
-                )
-            elif self._consecutive_rejects > 20:
-                self._fail(ConnectionFailedError("the receiver keeps rejecting packets (F99)"))
-            # Otherwise (flow control, a closed stream): the reply's frames carry the limits
-            # the next packet will respect; retry at once.
-            return
-        # Any other final error: retrying will not help (F02 unreachable, F06, ...).
-        self._on_failed(rec, now, congestion=False)
-        self._fail(ConnectionFailedError(f"packet rejected: {code} {reject.message}".strip()))
+        replies.receive_reply(self, packet_id, reply, now)
 
     # ------------------------------------------------------------------ probing
-
-    def _on_probe_reply(
-        self,
-        rec: _InFlight,
-        reply: Fulfill | Reject | None,
-        packet: StreamPacket | None,
-        now: float,
-    ) -> None:
-        """A probe's outcome; ``reply`` is ``None`` when it expired unanswered."""
-        probe = self._probe
-        assert probe is not None
-        self.packets_rejected += 1
-        if reply is None:
-            probe.retry(rec.amount * 2 // 3)
-            self._congestion.on_congestion(now)
-        elif isinstance(reply, Reject) and reply.code == "F08":
-            try:
-                new_max = AmountTooLarge.from_bytes(reply.data).max_packet_for(rec.amount)
-            except CodecError:
-                new_max = rec.amount // 2
-            new_max = min(new_max, rec.amount - 1)
-            self._congestion.on_too_large(new_max)
-            probe.retry(new_max)
-        elif isinstance(reply, Reject) and reply.code[:1] in "TR":
-            probe.retry(rec.amount * 2 // 3)
-            self._congestion.on_congestion(now)
-        elif isinstance(reply, Reject) and packet is not None:
-            probe.delivered(rec.amount, packet.prepare_amount)
-        else:
-            probe.failed()
-        self._maybe_finish_probe()
-
-    def _maybe_finish_probe(self) -> None:
-        probe = self._probe
-        if probe is None or not probe.done or self._probe_done:
-            return
-        self._probe_done = True
-        rate = probe.rate
-        if rate is None:
-            self._fail(
-                ExchangeRateError(
-                    "Unable to establish connection, no packets meeting the minimum exchange "
-                    f"precision of {probe.precision} digits made it through the path."
-                )
-            )
-            return
-        self._rate = rate
-        self.last_packet_exchange_rate = rate
-        minimum = self.config.minimum_exchange_rate
-        if minimum is not None and rate < minimum:
-            self._fail(
-                ExchangeRateError(
-                    f"probed exchange rate {float(rate):.6g} is below the minimum "
-                    f"{float(minimum):.6g}"
-                )
-            )
-            return
-        floor = rate * (1 - self.config.slippage)
-        self._min_rate = floor if minimum is None else max(floor, minimum)
-        # The path may be cheaper than the packet size we probed with: start there.
-        self._congestion.backoff_until = 0.0
-        self._set_connected(rate)
 
     def _set_connected(self, rate: Fraction | None) -> None:
         if not self._connected:
@@ -808,15 +403,6 @@ class Connection:
             self._events.append(Connected(rate))
 
     # ------------------------------------------------------------------ frames from the peer
-
-    def _apply_reply_frames(self, frames: tuple[Frame, ...], is_fulfill: bool) -> None:
-        """Frames in an authentic reply. Raises: StreamError (the connection must fail)."""
-        for frame in frames:
-            if isinstance(frame, StreamReceiptFrame):
-                if is_fulfill:
-                    self._on_receipt(frame)
-            else:
-                self.apply_control_frame(frame)
 
     def apply_control_frame(self, frame: Frame) -> None:
         """Connection- and stream-limit frames, from a Prepare or a reply.
@@ -869,19 +455,6 @@ class Connection:
         elif isinstance(frame, ConnectionCloseFrame):
             self._terminate(frame.error_code, frame.error_message, remote=True, send_close=False)
 
-    def _on_receipt(self, frame: StreamReceiptFrame) -> None:
-        stream = self._streams.get(frame.stream_id)
-        if stream is None:
-            return
-        try:
-            total = decode_receipt(frame.receipt).total_received
-        except CodecError:
-            return
-        if total > stream.receipt_total:
-            stream.receipt_total = total
-            stream.receipt = frame.receipt
-            self._events.append(ReceiptReceived(stream.id, frame.receipt, total))
-
     # ------------------------------------------------------------------ incoming Prepares
 
     def receive_prepare(self, prepare: Prepare, now: float) -> Fulfill | Reject:
@@ -905,7 +478,11 @@ class Connection:
             self._local_max_stream_id += 2
             self._advertise_max_stream_id = True
         if stream.in_flight == 0:
-            del self._streams[stream.id]
+            self._reap(stream)
+
+    def _reap(self, stream: Stream) -> None:
+        """Forget a closed stream once nothing of it is in flight (ids stay remembered)."""
+        if self._streams.pop(stream.id, None) is not None:
             self._closed_ids.add(stream.id)
 
     def _is_closed(self) -> bool:
@@ -933,15 +510,3 @@ class Connection:
         if send_close and self._destination is not None:
             self._close_frame = ConnectionCloseFrame(*self._close_reason)
         self._events.append(ConnectionClosed(code, message, remote))
-
-
-def _trim(allocations: list[tuple[Stream, int]], total: int) -> list[tuple[Stream, int]]:
-    """Keep at most ``total`` of the allocations, in order."""
-    out: list[tuple[Stream, int]] = []
-    for stream, share in allocations:
-        if total <= 0:
-            break
-        take = min(share, total)
-        out.append((stream, take))
-        total -= take
-    return out

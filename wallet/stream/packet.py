@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-from wallet.ilp.errors import InvalidValueError
-from wallet.ilp.oer import Reader, encode_var_uint
+from wallet.ilp.errors import InvalidValueError, TruncatedError
+from wallet.ilp.oer import U64_MAX, Reader, encode_var_uint
 from wallet.stream.crypto import StreamKeys
-from wallet.stream.frames import Frame, decode_frame, encode_frame
+from wallet.stream.frames import Frame, decode_frame, encode_frame, read_var_uint_at
 
 __all__ = ["STREAM_VERSION", "IlpPacketType", "StreamPacket"]
 
@@ -38,7 +38,10 @@ class IlpPacketType(IntEnum):
 def _vu(value: int) -> bytes:
     if 0 <= value < 0x100:
         return bytes((1, value))
-    return encode_var_uint(value)
+    if value < 0 or value > U64_MAX:
+        return encode_var_uint(value)  # raises InvalidValueError
+    size = (value.bit_length() + 7) >> 3
+    return bytes((size,)) + value.to_bytes(size, "big")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,22 +78,35 @@ class StreamPacket:
             CodecError: truncated, bad version or packet type, or a known frame that does not
                 parse. Nothing else escapes.
         """
-        r = Reader(data)
-        version = r.read_uint8("version")
+        n = len(data)
+        if n < 2:
+            raise TruncatedError(f"STREAM packet of {n} bytes")
+        version = data[0]
         if version != STREAM_VERSION:
             raise InvalidValueError(f"unsupported STREAM version {version}")
-        packet_type = r.read_uint8("ilpPacketType")
+        packet_type = data[1]
         if packet_type not in (12, 13, 14):
             raise InvalidValueError(f"invalid ILP packet type {packet_type}")
-        sequence = r.read_var_uint("sequence")
-        amount = r.read_var_uint("prepareAmount")
-        count = r.read_var_uint("frame count")
+        sequence, pos = read_var_uint_at(data, 2, "sequence")
+        amount, pos = read_var_uint_at(data, pos, "prepareAmount")
+        count, pos = read_var_uint_at(data, pos, "frame count")
         frames: list[Frame] = []
         append = frames.append
         for _ in range(count):
-            frame_type = r.read_uint8("frame type")
-            contents = r.read_var_octet_string("frame contents")
-            frame = decode_frame(frame_type, contents)
+            if pos + 1 >= n:
+                raise TruncatedError(f"frame at offset {pos}: packet ends")
+            frame_type = data[pos]
+            length = data[pos + 1]
+            if length < 0x80:
+                start = pos + 2
+            else:
+                r = Reader(data, pos + 1)
+                length = r.read_length_prefix("frame length")
+                start = r.pos
+            pos = start + length
+            if pos > n:
+                raise TruncatedError(f"frame contents at offset {start}: needs {length} bytes")
+            frame = decode_frame(frame_type, data[start:pos])
             if frame is not None:
                 append(frame)
         return cls(sequence, packet_type, amount, tuple(frames))
