@@ -89,6 +89,7 @@ def handle_prepare(conn: Connection, prepare: Prepare, now: float) -> Fulfill | 
     stream_closes: list[StreamCloseFrame] = []
     touched: dict[int, Stream] = {}
     refuse = False
+    deferred: list[Frame] = []
     try:
         for frame in packet.frames:
             if isinstance(frame, StreamMoneyFrame):
@@ -106,10 +107,12 @@ def handle_prepare(conn: Connection, prepare: Prepare, now: float) -> Fulfill | 
             elif isinstance(frame, ConnectionNewAddressFrame | ConnectionAssetDetailsFrame):
                 announce = True
                 conn.apply_control_frame(frame)
-            elif isinstance(frame, StreamReceiptFrame):
-                continue
-            else:
-                conn.apply_control_frame(frame)
+            elif not isinstance(frame, StreamReceiptFrame):
+                deferred.append(frame)
+        # Limits after the streams they name exist: ilp-protocol-stream puts StreamMaxMoney
+        # before the StreamMoney that opens the stream.
+        for frame in deferred:
+            conn.apply_control_frame(frame)
     except StreamError as e:
         conn._fail(e)
         return _reject(conn, prepare, packet, touched.values(), close=True)

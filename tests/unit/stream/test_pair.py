@@ -512,3 +512,68 @@ def test_money_received_events_sum() -> None:
     got = [e for e in p.events_of("server", MoneyReceived) if isinstance(e, MoneyReceived)]
     assert sum(e.amount for e in got) == 1000
     assert got[-1].total_received == 1000
+
+
+# --- stream limits, probe retries, a refusing budget -------------------------------------
+
+
+def test_stream_ids_beyond_peer_maximum_wait() -> None:
+    p = make_pair()
+    streams = [p.client.create_stream() for _ in range(11)]
+    assert streams[-1].id == 21  # above the default max stream id 20 (RFC 29 §3.3)
+    for stream in streams:
+        stream.set_send_max(10)
+    p.run()
+    assert [s.total_sent for s in streams] == [10] * 10 + [0]
+    assert p.server.stream(21) is None
+    p.server.stream(1).close()  # frees one slot: the server raises its max stream id to 22
+    p.run()
+    assert streams[-1].total_sent == 10
+    assert p.server.stream(21) is not None
+    assert not failures(p, "server")
+
+
+def test_probe_retries_after_t_class() -> None:
+    p = make_pair()
+    hits: list[int] = []
+
+    def busy(direction: str, prepare: Prepare) -> Reject | None:
+        if direction == "c2s" and not p.client.is_connected and len(hits) < 5:
+            hits.append(prepare.amount)
+            return Reject("T03", "test.harness", "busy")
+        return None
+
+    p.interceptor = busy
+    connected(p)
+    assert p.client.is_connected
+    assert p.client.exchange_rate == 1
+    assert len(hits) == 5
+
+
+class Refuser:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def reserve(self, packet_id: int, amount: int) -> int:
+        self.calls += 1
+        return 0
+
+    def commit(self, packet_id: int, amount: int) -> None:
+        raise AssertionError("nothing was reserved")
+
+    def release(self, packet_id: int, amount: int) -> None:
+        raise AssertionError("nothing was reserved")
+
+
+def test_refusing_budget_sends_nothing_and_does_not_spin() -> None:
+    gate = Refuser()
+    p = make_pair(client_budget=gate)
+    connected(p)
+    stream = p.client.create_stream()
+    stream.set_send_max(1000)
+    stream.send(b"still flows")
+    p.run()
+    assert p.client.total_sent == 0
+    assert p.server.total_received == 0
+    assert data_of(p, "server", 1) == b"still flows"
+    assert gate.calls < 20
