@@ -32,6 +32,7 @@ __all__ = [
     "fulfillment_key",
     "generate_fulfillment",
     "hmac_sha256",
+    "incoming_packet_id",
     "random_condition",
     "sha256",
 ]
@@ -67,6 +68,13 @@ def fulfillment_key(shared_secret: bytes) -> bytes:
 def generate_fulfillment(fulfillment_key_: bytes, data: bytes) -> bytes:
     """RFC 29 §6.3: ``fulfillment = hmac_sha256(hmac_key, data)``; data = the *encrypted* packet."""
     return hmac_sha256(fulfillment_key_, data)
+
+
+def incoming_packet_id(shared_secret: bytes, sequence: int) -> bytes:
+    """ilp-protocol-stream's id for an incoming packet (its ``shouldFulfill`` hook), not RFC:
+    ``HMAC-SHA256(shared_secret, "ilp_stream_packet_id" | sequence as UInt64 BE)``. Useful to
+    a driver that must give an application the same idempotency key the JS server would."""
+    return hmac_sha256(shared_secret, b"ilp_stream_packet_id" + sequence.to_bytes(8, "big"))
 
 
 def condition_of(fulfillment: bytes) -> bytes:

@@ -143,6 +143,29 @@ def test_key_derivation() -> None:
     assert keys.fulfillment(bytes.fromhex(v["dataHex"])).hex() == v["expectFulfillmentHex"]
 
 
+def test_incoming_packet_id() -> None:
+    v = _by_name("incoming packet id")
+    got = crypto.incoming_packet_id(bytes.fromhex(v["sharedSecretHex"]), int(v["sequence"]))
+    assert got.hex() == v["expectHex"]
+
+
+def test_every_crypto_vector_is_covered() -> None:
+    prefixes = (
+        "encryption key",
+        "fulfillment key",
+        "fulfillment = HMAC",
+        "condition = SHA-256",
+        "decrypt known",
+        "interledger-rs: fulfillment",
+        "interledger-rs: encrypt",
+        "generated:",
+        "ilp-protocol-stream SERVER-SIDE",  # test_incoming.py
+        "incoming packet id",
+    )
+    assert all(v["name"].startswith(prefixes) for v in CRYPTO)
+    assert len(CRYPTO) == 12
+
+
 def test_decrypt_known_ciphertext() -> None:
     v = _by_name("decrypt known ciphertext")
     key = bytes.fromhex(v["encryptionKeyHex"])
