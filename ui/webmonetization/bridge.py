@@ -1,0 +1,539 @@
+"""One bridge per page: the Python end of ``window.WebMonetization``.
+
+``PageBridge`` is the QObject registered as ``trickleBridge`` on the page's QWebChannel in
+ApplicationWorld (never the main world). The isolated-world ``bridge.js`` calls ``hello`` once
+per document and ``call`` per façade call; Python answers through the ``toPage`` signal.
+
+Wire format (JSON strings):
+
+* JS → Python ``call``: ``{doc, url, id, method, args, activation}``.
+* Python → JS ``toPage``: ``{doc, payload}`` where payload is one of
+  ``{t:"result", id, ok:true, value}`` · ``{t:"result", id, ok:false, error:{name, message}}`` ·
+  ``{t:"event", conn, stream?, type, fields?, connFields?, data?(base64), amount?, error?}``
+  (``type`` ∈ stream, data, money, outgoing_money, close, error, fields).
+
+Invariants:
+
+* Every call is bound to the document that made it: its random ``doc`` id (from ``hello``)
+  must be the page's current document and its ``url`` must have the page's current origin.
+  A navigation (``loadStarted``) or tab close ends the document: pending prompts answer
+  ``false``, pending ``monetize`` calls are dropped (a connection that opens later is closed at
+  once), open connections are closed and their budget gates revoked — so no payment is ever
+  attributed to the next page.
+* Everything from JS is checked here again (types, sizes, handles); at most
+  ``MAX_PENDING`` calls per document are in flight.
+* Wallet work runs on the asyncio loop (``ui.asyncbridge``); Qt is touched on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtWebChannel import QWebChannel
+from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineScript
+
+from ui.asyncbridge import AsyncBridge, Outcome
+from ui.browser.hooks import TabContext
+from ui.webmonetization.consent import ConsentPrompter
+from ui.webmonetization.errors import PageError, page_error
+from ui.webmonetization.monetize import TabGate, parse_amount, parse_timeout, validate_monetize
+from ui.webmonetization.origins import origin_of
+from ui.webmonetization.protocols import (
+    BudgetGate,
+    ConnectionFactory,
+    ConnectionProxy,
+    Fields,
+    HandlerRegistry,
+    LinkProvider,
+    StreamProxy,
+)
+from ui.webmonetization.register import (
+    Answer,
+    DismissalTracker,
+    RegisterRequest,
+    run_register,
+    validate_register,
+)
+
+log = logging.getLogger(__name__)
+
+BRIDGE_OBJECT_NAME = "trickleBridge"
+MAX_CALL_JSON = 65536
+MAX_PENDING = 64
+MAX_SEND_BYTES = 32768
+_DOC_ID = re.compile(r"[0-9a-f-]{36}")
+_LOCAL_HANDLE = re.compile(r"j[0-9]{1,9}")
+_CONN_HANDLE = re.compile(r"c[0-9]{1,9}")
+_STREAM_HANDLE = re.compile(r"[jp][0-9]{1,9}")
+
+
+@dataclass
+class WebMonetizationServices:
+    """What the page API needs from the rest of Trickle (constructor-injected, no globals)."""
+
+    asyncs: AsyncBridge
+    registry: HandlerRegistry
+    prompter: ConsentPrompter
+    tracker: DismissalTracker
+    connections: ConnectionFactory | None = None
+    links: LinkProvider | None = None
+    budget: BudgetGate | None = None
+
+
+class WebMonetizationHook:
+    """A ``ui.browser.hooks.PageHook``: gives every page its bridge."""
+
+    def __init__(self, services: WebMonetizationServices) -> None:
+        self._services = services
+
+    def attach(self, page: QWebEnginePage, tab: TabContext) -> PageBridge:
+        return PageBridge(page, tab, self._services)
+
+
+@dataclass
+class _Connection:
+    proxy: ConnectionProxy
+    gate: TabGate
+    streams: dict[str, StreamProxy] = field(default_factory=dict)
+    handles: dict[int, str] = field(default_factory=dict)  # id(StreamProxy) -> handle
+
+
+class PageBridge(QObject):
+    """The page's ``trickleBridge``.
+
+    Signals:
+        toPage(str): a JSON push to the isolated-world script.
+    """
+
+    toPage = Signal(str)  # JS-facing name, hence camelCase
+
+    def __init__(
+        self,
+        page: QWebEnginePage,
+        tab: TabContext,
+        services: WebMonetizationServices,
+    ) -> None:
+        super().__init__(page)
+        self._page = page
+        self._tab = tab
+        self._s = services
+        self._doc: str | None = None
+        self._pending: set[int] = set()
+        self._conns: dict[str, _Connection] = {}
+        self._counter = itertools.count(1)
+        self._closed = False
+        self.channel = QWebChannel(self)
+        self.channel.registerObject(BRIDGE_OBJECT_NAME, self)
+        page.setWebChannel(self.channel, QWebEngineScript.ScriptWorldId.ApplicationWorld)
+        page.loadStarted.connect(self._end_document)
+        tab.closing.connect(self._on_tab_closing)
+        tab.visibility_changed.connect(self._on_visibility)
+
+    # ---- slots called from bridge.js ---------------------------------------------------------
+
+    @Slot(str)
+    def hello(self, text: str) -> None:
+        msg = _loads(text, 4096)
+        if not isinstance(msg, dict) or self._closed:
+            return
+        doc = msg.get("doc")
+        if not isinstance(doc, str) or not _DOC_ID.fullmatch(doc):
+            return
+        if doc != self._doc:
+            self._end_document()
+            self._doc = doc
+
+    @Slot(str)
+    def call(self, text: str) -> None:
+        msg = _loads(text, MAX_CALL_JSON)
+        if not isinstance(msg, dict) or self._closed:
+            return
+        doc, call_id = msg.get("doc"), msg.get("id")
+        if doc != self._doc or doc is None:
+            return  # not the current document: it is gone, nobody to answer
+        if not isinstance(call_id, int) or isinstance(call_id, bool) or call_id < 1:
+            return
+        url = msg.get("url")
+        page_url = self._page.url()
+        if not isinstance(url, str) or origin_of(QUrl(url)) != origin_of(page_url):
+            self._reply_error(doc, call_id, PageError("NotAllowedError", "document mismatch"))
+            return
+        if len(self._pending) >= MAX_PENDING:
+            self._reply_error(doc, call_id, PageError("RangeError", "too many pending calls"))
+            return
+        method, args = msg.get("method"), msg.get("args")
+        handler = self._METHODS.get(method) if isinstance(method, str) else None
+        if handler is None or not isinstance(args, dict):
+            self._reply_error(doc, call_id, PageError("TypeError", "unknown method"))
+            return
+        try:
+            handler(self, doc, call_id, args, page_url, msg.get("activation") is True)
+        except Exception as e:  # noqa: BLE001 — a page call must get an answer, never a traceback
+            self._reply_error(doc, call_id, e)
+
+    # ---- methods ------------------------------------------------------------------------------
+
+    def _register(
+        self, doc: str, call_id: int, args: dict[str, Any], page_url: QUrl, activation: bool
+    ) -> None:
+        request = validate_register(args, page_url, activation)
+        s = self._s
+        key = self  # the page's questions are aborted together
+
+        def ask(req: RegisterRequest) -> Awaitable[Answer]:
+            return s.asyncs.in_gui_callback(lambda done: s.prompter.ask(key, req, done))
+
+        self._run(doc, call_id, run_register(request, s.registry, s.tracker, ask))
+
+    def _monetize(
+        self, doc: str, call_id: int, args: dict[str, Any], page_url: QUrl, _activation: bool
+    ) -> None:
+        request = validate_monetize(args)
+        s = self._s
+        gate = TabGate(
+            s.budget, origin_of(page_url), s.asyncs.loop, self._tab.is_visible_in_focused_window()
+        )
+
+        async def open_connection() -> tuple[ConnectionProxy, Fields]:
+            handler = await s.registry.active_handler()
+            if handler is None:
+                raise PageError("NoHandlerRegisteredError", "no Web Monetization handler is set")
+            if s.connections is None or s.links is None:
+                raise PageError("NoHandlerRegisteredError", "Web Monetization is not enabled")
+            link = await s.links.link_for(handler.uri)
+            proxy = await s.connections.open(
+                request.destination_account, request.shared_secret, link, gate
+            )
+            return proxy, _fields(proxy.fields())
+
+        handle = f"c{next(self._counter)}"
+
+        def opened(outcome: Outcome[tuple[ConnectionProxy, Fields]]) -> None:
+            self._pending.discard(call_id)
+            if outcome.error is not None or outcome.value is None:
+                gate.revoke()
+                self._reply_error(doc, call_id, outcome.error or PageError("Error", "failed"))
+                return
+            proxy, fields = outcome.value
+            if doc != self._doc or self._closed:
+                gate.revoke()  # the page navigated meanwhile: nothing is attributed to it
+                s.asyncs.submit(proxy.close())
+                return
+            self._conns[handle] = _Connection(proxy, gate)
+            listener = _ConnectionEvents(self, doc, handle, proxy)
+            s.asyncs.submit(_call_sync(lambda: proxy.set_listener(listener)))
+            self._reply(doc, call_id, {"conn": handle, "fields": fields})
+
+        self._pending.add(call_id)
+        s.asyncs.submit(open_connection(), opened)
+
+    def _conn(self, args: dict[str, Any]) -> _Connection:
+        handle = args.get("conn")
+        if not isinstance(handle, str) or not _CONN_HANDLE.fullmatch(handle):
+            raise PageError("TypeError", "bad connection")
+        conn = self._conns.get(handle)
+        if conn is None:
+            raise PageError("InvalidStateError", "the connection is closed")
+        return conn
+
+    def _stream(self, args: dict[str, Any]) -> StreamProxy:
+        conn = self._conn(args)
+        handle = args.get("stream")
+        if not isinstance(handle, str) or not _STREAM_HANDLE.fullmatch(handle):
+            raise PageError("TypeError", "bad stream")
+        stream = conn.streams.get(handle)
+        if stream is None:
+            raise PageError("InvalidStateError", "the stream is closed")
+        return stream
+
+    def _create_stream(
+        self, doc: str, call_id: int, args: dict[str, Any], _url: QUrl, _act: bool
+    ) -> None:
+        conn = self._conn(args)
+        handle = args.get("stream")
+        if not isinstance(handle, str) or not _LOCAL_HANDLE.fullmatch(handle):
+            raise PageError("TypeError", "bad stream handle")
+        if handle in conn.streams:
+            raise PageError("InvalidStateError", "stream handle in use")
+        conn_handle = str(args["conn"])
+        proxy = conn.proxy
+        events = _StreamEvents(self, doc, conn_handle, handle, proxy)
+
+        async def create() -> tuple[StreamProxy, Fields]:
+            stream = proxy.create_stream()
+            events.stream = stream
+            stream.set_listener(events)
+            return stream, _fields(stream.fields())
+
+        def created(outcome: Outcome[tuple[StreamProxy, Fields]]) -> None:
+            self._pending.discard(call_id)
+            if outcome.error is not None or outcome.value is None:
+                self._reply_error(doc, call_id, outcome.error or PageError("Error", "failed"))
+                return
+            stream, fields = outcome.value
+            if self._conns.get(conn_handle) is conn:
+                conn.streams[handle] = stream
+            self._reply(doc, call_id, fields)
+
+        self._pending.add(call_id)
+        self._s.asyncs.submit(create(), created)
+
+    def _close_connection(
+        self, doc: str, call_id: int, args: dict[str, Any], _url: QUrl, _act: bool
+    ) -> None:
+        self._run(doc, call_id, self._conn(args).proxy.close())
+
+    def _stream_method(name: str) -> Callable[..., None]:  # type: ignore[misc]  # decorator-time
+        def method(
+            self: PageBridge, doc: str, call_id: int, args: dict[str, Any], _u: QUrl, _a: bool
+        ) -> None:
+            stream = self._stream(args)
+            coro: Awaitable[None]
+            if name == "setReceiveMax":
+                coro = stream.set_receive_max(parse_amount(args.get("amount")))
+            elif name == "receiveTotal":
+                coro = stream.receive_total(
+                    parse_amount(args.get("amount")), parse_timeout(args.get("timeout"))
+                )
+            elif name == "setSendMax":
+                coro = stream.set_send_max(parse_amount(args.get("amount")))
+            elif name == "sendTotal":
+                coro = stream.send_total(
+                    parse_amount(args.get("amount")), parse_timeout(args.get("timeout"))
+                )
+            elif name == "send":
+                coro = stream.send(_send_data(args))
+            else:
+                coro = stream.close()
+            self._run(doc, call_id, coro)
+
+        return method
+
+    _METHODS: ClassVar[dict[str, Callable[..., None]]] = {
+        "register": _register,
+        "monetize": _monetize,
+        "connection.createStream": _create_stream,
+        "connection.close": _close_connection,
+        "stream.setReceiveMax": _stream_method("setReceiveMax"),
+        "stream.receiveTotal": _stream_method("receiveTotal"),
+        "stream.setSendMax": _stream_method("setSendMax"),
+        "stream.sendTotal": _stream_method("sendTotal"),
+        "stream.send": _stream_method("send"),
+        "stream.close": _stream_method("close"),
+    }
+
+    # ---- plumbing -----------------------------------------------------------------------------
+
+    def _run(self, doc: str, call_id: int, coro: Awaitable[Any]) -> None:
+        """Run ``coro`` on the wallet loop; answer call ``call_id`` of ``doc`` with its result."""
+
+        def done(outcome: Outcome[Any]) -> None:
+            self._pending.discard(call_id)
+            if outcome.error is not None:
+                self._reply_error(doc, call_id, outcome.error)
+            else:
+                self._reply(doc, call_id, outcome.value)
+
+        self._pending.add(call_id)
+        self._s.asyncs.submit(_awaited(coro), done)
+
+    def _reply(self, doc: str, call_id: int, value: Any) -> None:
+        self.push(doc, {"t": "result", "id": call_id, "ok": True, "value": value})
+
+    def _reply_error(self, doc: str, call_id: int, error: BaseException) -> None:
+        if not isinstance(error, PageError) and not hasattr(type(error), "js_name"):
+            log.error("page call failed", exc_info=error)
+        err = page_error(error)
+        self.push(doc, {"t": "result", "id": call_id, "ok": False, "error": err.to_json()})
+
+    def post_to_gui(self, fn: Callable[[], None]) -> None:
+        self._s.asyncs.post_to_gui(fn)
+
+    def push(self, doc: str, payload: dict[str, Any]) -> None:
+        """Send ``payload`` to document ``doc`` (dropped if it is no longer current)."""
+        if self._closed or doc != self._doc:
+            return
+        self.toPage.emit(json.dumps({"doc": doc, "payload": payload}))
+
+    def forget_connection(self, handle: str) -> None:
+        conn = self._conns.pop(handle, None)
+        if conn is not None:
+            conn.gate.revoke()
+
+    def new_handle(self, prefix: str) -> str:
+        return f"{prefix}{next(self._counter)}"
+
+    def add_remote_stream(self, conn_handle: str, handle: str, stream: StreamProxy) -> bool:
+        conn = self._conns.get(conn_handle)
+        if conn is None:
+            return False
+        conn.streams[handle] = stream
+        return True
+
+    def _end_document(self) -> None:
+        """The current document is going away: cancel and close everything it started."""
+        self._s.prompter.abort_page(self)
+        self._doc = None
+        self._pending.clear()
+        conns, self._conns = self._conns, {}
+        for conn in conns.values():
+            conn.gate.revoke()
+            self._s.asyncs.submit(conn.proxy.close())
+
+    def _on_visibility(self, visible: bool) -> None:
+        for conn in self._conns.values():
+            conn.gate.set_visible(visible)
+
+    def _on_tab_closing(self) -> None:
+        self._end_document()
+        self._closed = True
+
+
+class _ConnectionEvents:
+    """A ``ConnectionListener``: driver events (on the loop) → pushes (on the GUI thread).
+
+    Field snapshots are taken on the loop, where the driver's state lives.
+    """
+
+    def __init__(self, bridge: PageBridge, doc: str, handle: str, proxy: ConnectionProxy) -> None:
+        self._bridge = bridge
+        self._doc = doc
+        self._handle = handle
+        self._proxy = proxy
+        self._post = bridge.post_to_gui
+
+    def _push(self, payload: dict[str, Any]) -> None:
+        payload = {"t": "event", "conn": self._handle, **payload}
+        bridge, doc = self._bridge, self._doc
+        self._post(lambda: bridge.push(doc, payload))
+
+    def on_stream(self, stream: StreamProxy) -> None:
+        handle = self._bridge.new_handle("p")
+        events = _StreamEvents(self._bridge, self._doc, self._handle, handle, self._proxy)
+        events.stream = stream
+        stream.set_listener(events)
+        payload = {
+            "t": "event",
+            "conn": self._handle,
+            "stream": handle,
+            "type": "stream",
+            "fields": _fields(stream.fields()),
+            "connFields": _fields(self._proxy.fields()),
+        }
+        bridge, doc, conn = self._bridge, self._doc, self._handle
+
+        def deliver() -> None:
+            if bridge.add_remote_stream(conn, handle, stream):
+                bridge.push(doc, payload)
+
+        self._post(deliver)
+
+    def on_close(self) -> None:
+        fields = {**_fields(self._proxy.fields()), "closed": True}
+        self._push({"type": "close", "connFields": fields})
+        bridge, handle = self._bridge, self._handle
+        self._post(lambda: bridge.forget_connection(handle))
+
+    def on_error(self, error: BaseException) -> None:
+        self._push({"type": "error", "error": page_error(error).to_json()})
+
+    def on_fields_changed(self) -> None:
+        self._push({"type": "fields", "connFields": _fields(self._proxy.fields())})
+
+
+class _StreamEvents:
+    """A ``StreamListener`` for one stream of one connection (snapshots taken on the loop)."""
+
+    def __init__(
+        self, bridge: PageBridge, doc: str, conn: str, handle: str, proxy: ConnectionProxy
+    ) -> None:
+        self._bridge = bridge
+        self._doc = doc
+        self._conn = conn
+        self._handle = handle
+        self._proxy = proxy
+        self.stream: StreamProxy | None = None
+        self._post = bridge.post_to_gui
+
+    def _push(self, payload: dict[str, Any]) -> None:
+        full = {"t": "event", "conn": self._conn, "stream": self._handle, **payload}
+        if self.stream is not None:
+            full["fields"] = _fields(self.stream.fields())
+        full["connFields"] = _fields(self._proxy.fields())
+        bridge, doc = self._bridge, self._doc
+        self._post(lambda: bridge.push(doc, full))
+
+    def on_data(self, data: bytes) -> None:
+        self._push({"type": "data", "data": base64.b64encode(data).decode("ascii")})
+
+    def on_money(self, amount: int) -> None:
+        self._push({"type": "money", "amount": str(amount)})
+
+    def on_outgoing_money(self, amount: int) -> None:
+        self._push({"type": "outgoing_money", "amount": str(amount)})
+
+    def on_close(self) -> None:
+        self._push({"type": "close"})
+
+    def on_error(self, error: BaseException) -> None:
+        self._push({"type": "error", "error": page_error(error).to_json()})
+
+
+def _fields(fields: Fields) -> Fields:
+    """A JSON-safe copy of a field snapshot (ints of amounts become decimal strings)."""
+    out: Fields = {}
+    for key, value in fields.items():
+        if isinstance(value, bool) or value is None or isinstance(value, str | float):
+            out[key] = value
+        elif isinstance(value, int):
+            keep_number = key in (
+                "sourceAssetScale",
+                "lastPacketExchangeRate",
+                "minimumAcceptableExchangeRate",
+            )
+            out[key] = value if keep_number else str(value)
+        else:
+            out[key] = str(value)
+    return out
+
+
+def _send_data(args: dict[str, Any]) -> bytes:
+    text, b64 = args.get("text"), args.get("bytes")
+    if isinstance(text, str):
+        data = text.encode("utf-8")
+    elif isinstance(b64, str):
+        try:
+            data = base64.b64decode(b64, validate=True)
+        except (binascii.Error, ValueError) as e:
+            raise PageError("TypeError", "send() takes a Uint8Array or a String") from e
+    else:
+        raise PageError("TypeError", "send() takes a Uint8Array or a String")
+    if len(data) > MAX_SEND_BYTES:
+        raise PageError("RangeError", f"send() takes at most {MAX_SEND_BYTES} bytes per call")
+    return data
+
+
+def _loads(text: str, limit: int) -> Any:
+    if not isinstance(text, str) or len(text) > limit:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+async def _awaited(aw: Awaitable[Any]) -> Any:
+    return await aw
+
+
+async def _call_sync(fn: Callable[[], None]) -> None:
+    fn()
