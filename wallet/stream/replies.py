@@ -56,33 +56,39 @@ def receive_reply(conn: Connection, packet_id: int, reply: Fulfill | Reject, now
     conn._last_activity = now
     is_fulfill = isinstance(reply, Fulfill)
     packet = open_reply(conn, rec, reply.data, 13 if is_fulfill else 14)
+    error: StreamError | None = None
+    # The one place money becomes "sent": a verified fulfillment, before expiry. Decided first
+    # and on the ILP packet alone: a valid Fulfill means the money left, whatever its STREAM
+    # payload says (so the budget commits it even if the payload then fails the connection).
+    valid = (
+        isinstance(reply, Fulfill)
+        and now < rec.expires
+        and condition_of(reply.fulfillment) == rec.condition
+    )
     if packet is not None:
-        if not conn._peer_answered:
-            conn._peer_answered = True
+        conn._peer_answered = True
         try:
-            apply_reply_frames(conn, packet.frames, is_fulfill)
+            apply_reply_frames(conn, packet.frames)
         except StreamError as e:
-            release(conn, rec)
-            conn._fail(e)
-            return
+            error = e
     if rec.kind == CLOSE:
         release(conn, rec)
         conn._finish_close()
-        return
-    if rec.kind == PROBE:
+    elif rec.kind == PROBE:
         on_probe_reply(conn, rec, reply, packet, now)
-        return
-    if isinstance(reply, Fulfill):
-        # The one place money becomes "sent": a verified fulfillment, before expiry.
-        if now < rec.expires and condition_of(reply.fulfillment) == rec.condition:
-            on_fulfilled(conn, rec, packet)
-        else:
-            release(conn, rec)
-            conn._fail(
-                RemoteProtocolError("fulfillment does not match the condition or came after expiry")
-            )
-        return
-    on_rejected(conn, rec, reply, packet, now)
+    elif valid:
+        on_fulfilled(conn, rec, packet)
+        if packet is not None:
+            for frame in packet.frames:
+                if isinstance(frame, StreamReceiptFrame):
+                    on_receipt(conn, frame)
+    elif isinstance(reply, Fulfill):
+        release(conn, rec)
+        error = RemoteProtocolError("fulfillment does not match the condition or came too late")
+    else:
+        on_rejected(conn, rec, reply, packet, now)
+    if error is not None:
+        conn._fail(error)
 
 
 def pop(conn: Connection, packet_id: int) -> InFlight | None:
@@ -275,13 +281,10 @@ def maybe_finish_probe(conn: Connection) -> None:
     conn._set_connected(rate)
 
 
-def apply_reply_frames(conn: Connection, frames: tuple[Frame, ...], is_fulfill: bool) -> None:
-    """Frames in an authentic reply. Raises: StreamError (the connection must fail)."""
+def apply_reply_frames(conn: Connection, frames: tuple[Frame, ...]) -> None:
+    """Frames in an authentic reply, except receipts. Raises: StreamError (fail the connection)."""
     for frame in frames:
-        if isinstance(frame, StreamReceiptFrame):
-            if is_fulfill:
-                on_receipt(conn, frame)
-        else:
+        if not isinstance(frame, StreamReceiptFrame):
             conn.apply_control_frame(frame)
 
 

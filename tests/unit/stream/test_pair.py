@@ -305,7 +305,8 @@ def _retamper(p: Pair, packet_fn: object) -> None:
 
 
 def test_lying_receiver_bad_fulfillment() -> None:
-    p = make_pair()
+    budget = Budget(limit=10**6)
+    p = make_pair(client_budget=budget)
     connected(p)
 
     def lie(direction: str, prepare: Prepare, reply: Fulfill | Reject) -> Fulfill | Reject:
@@ -321,6 +322,9 @@ def test_lying_receiver_bad_fulfillment() -> None:
     assert stream.total_sent == 0
     (failure,) = failures(p)
     assert isinstance(failure.error, RemoteProtocolError)
+    assert budget.committed == 0
+    assert budget.reserved == {}
+    assert [kind for kind, _, _ in budget.log] == ["reserve", "release"]
 
 
 def test_lying_receiver_inflated_amounts() -> None:
@@ -359,8 +363,9 @@ def test_lying_receiver_changes_asset_details() -> None:
     (failure,) = failures(p)
     assert isinstance(failure.error, RemoteProtocolError)
     assert failure.error.code == ErrorCode.PROTOCOL_VIOLATION
-    # That Fulfill's reservation was released, not counted.
-    assert p.client.total_sent == 0
+    # The Fulfill itself was valid: that money really left, and is counted exactly once; no
+    # more is sent after the conflict.
+    assert p.client.total_sent == stream.total_sent == p.server.total_received == 1000
     assert stream.in_flight == 0
 
 
