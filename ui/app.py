@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import logging.handlers
+import signal
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from PySide6.QtCore import (
     QCoreApplication,
     QEvent,
     QMessageLogContext,
+    QTimer,
     QtMsgType,
     QUrl,
     qInstallMessageHandler,
@@ -33,7 +35,7 @@ from PySide6.QtWidgets import QApplication
 import resources
 from ui.browser import urls
 from ui.browser.hooks import PageHook, ProfileInstaller
-from ui.browser.profile import create_profile
+from ui.browser.profile import ProfileInUseError, create_profile
 from ui.browser.scheme import InternalPage, page_directories, register_scheme
 from ui.browser.window import BrowserWindow
 from wallet import __version__
@@ -140,6 +142,20 @@ def open_targets(texts: Sequence[str]) -> list[QUrl]:
     return [t.url for t in targets if t is not None]
 
 
+def stop_on_signals(app: QApplication) -> QTimer:
+    """Quit cleanly (pages, profile, cookies flushed) on SIGINT/SIGTERM.
+
+    Python runs signal handlers only between bytecodes; the timer gives it a moment to do so
+    while Qt's event loop is in C++.
+    """
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _sig, _frame: app.quit())
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+    return timer
+
+
 def run(args: argparse.Namespace, extensions: Extensions | None = None) -> int:
     """Start the browser; returns the process exit code."""
     options = LaunchOptions.from_args(args)
@@ -156,12 +172,19 @@ def run(args: argparse.Namespace, extensions: Extensions | None = None) -> int:
     app = QApplication(sys.argv[:1])  # user arguments are ours, not Qt's
 
     ext = extensions if extensions is not None else compose(options)
-    profile = create_profile(
-        options.profile_dir, internal_routes(ext.internal_pages), ext.profile_installers
-    )
+    try:
+        profile = create_profile(
+            options.profile_dir, internal_routes(ext.internal_pages), ext.profile_installers
+        )
+    except ProfileInUseError as e:
+        log.error("cannot start: %s", e)
+        print(f"Trickle: {e}. Is Trickle already running with this profile?", file=sys.stderr)
+        return 1
     window = BrowserWindow(profile, ext.page_hooks)
     window.open_urls(open_targets(options.urls))
     window.show()
+    log.info("window shown")
+    stop_on_signals(app)
     code = app.exec()
 
     # Pages must go before their profile, and the profile before the app, or QtWebEngine

@@ -23,6 +23,10 @@ from ui.browser.scheme import SCHEME, InternalPage, TrickleSchemeHandler
 STORAGE_NAME = "trickle"
 
 
+class ProfileInUseError(RuntimeError):
+    """Another profile in this process (or another Trickle) already uses this directory."""
+
+
 def create_profile(
     profile_dir: Path,
     routes: Mapping[str, InternalPage],
@@ -42,6 +46,8 @@ def create_profile(
         QWebEngineProfile.PersistentCookiesPolicy.AllowPersistentCookies
     )
     profile = builder.createProfile(STORAGE_NAME, parent)
+    if profile is None:  # Qt returns null when the data path is taken
+        raise ProfileInUseError(f"the browser data in {storage} is already in use")
     profile.setSpellCheckEnabled(False)
 
     settings = profile.settings()

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from ui.browser import urls
 from ui.browser.addressbar import AddressBar
 from ui.browser.hooks import PageHook, TabContext
+from ui.browser.linkpreview import LinkPreview
 from ui.browser.page import BrowserPage
 from ui.browser.scheme import START_URL
 from ui.browser.tabs import TabStrip
@@ -65,6 +66,7 @@ class BrowserWindow(QMainWindow):
         self._profile = profile
         self._hooks = tuple(page_hooks)
         self._home = QUrl(home)
+        self._closed = False
         self.setWindowTitle("Trickle")
         self.setAccessibleName("Trickle browser window")
         self.resize(1200, 800)
@@ -76,7 +78,7 @@ class BrowserWindow(QMainWindow):
         self.indicator_slot.setObjectName("indicator_slot")
         self.indicator_slot.setAccessibleName("Monetization status")
         slot_layout = QHBoxLayout(self.indicator_slot)
-        slot_layout.setContentsMargins(0, 0, 0, 0)
+        slot_layout.setContentsMargins(6, 0, 4, 0)
         slot_layout.setSpacing(4)
         self._progress = QProgressBar(self)
         self._build_actions()
@@ -161,13 +163,13 @@ class BrowserWindow(QMainWindow):
         sp = QStyle.StandardPixmap
         self.back_action = self._action(
             "Back",
-            ["Alt+Left", QKeySequence(QKeySequence.StandardKey.Back)],
+            ["Alt+Left"],
             self._back,
             sp.SP_ArrowBack,
         )
         self.forward_action = self._action(
             "Forward",
-            ["Alt+Right", QKeySequence(QKeySequence.StandardKey.Forward)],
+            ["Alt+Right"],
             self._forward,
             sp.SP_ArrowForward,
         )
@@ -232,8 +234,7 @@ class BrowserWindow(QMainWindow):
         layout.addWidget(self._progress)
         layout.addWidget(self.tab_strip)
         self.setCentralWidget(central)
-        self.statusBar().setAccessibleName("Status")
-        self.statusBar().setSizeGripEnabled(False)
+        self._link_preview = LinkPreview(central)
 
     # --- navigation -----------------------------------------------------------------------
 
@@ -306,7 +307,7 @@ class BrowserWindow(QMainWindow):
         self.reload_action.setVisible(not loading)
 
     def _on_link_hovered(self, url: str) -> None:
-        self.statusBar().showMessage(url)
+        self._link_preview.show_link(url)
 
     # --- focus: "visible in the focused window" -------------------------------------------
 
@@ -337,6 +338,7 @@ class BrowserWindow(QMainWindow):
         self.tab_strip.set_window_focused(False)
         self.tab_strip.close_all()
         app = QGuiApplication.instance()
-        if isinstance(app, QGuiApplication):
+        if isinstance(app, QGuiApplication) and not self._closed:
             app.focusWindowChanged.disconnect(self._on_focus_window_changed)
+        self._closed = True
         super().closeEvent(event)

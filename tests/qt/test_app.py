@@ -1,0 +1,72 @@
+"""The entry point: ``trickle --profile DIR URL`` as a real process."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.qt.servers import Site
+from ui.app import Extensions, LaunchOptions, compose
+from ui.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_command_line_options(tmp_path: Path) -> None:
+    args = build_parser().parse_args(["--profile", str(tmp_path), "--sandbox", "example.com"])
+    options = LaunchOptions.from_args(args)
+    assert options.profile_dir == tmp_path.resolve()
+    assert options.sandbox and options.uplink is None
+    assert list(options.urls) == ["example.com"]
+    assert isinstance(compose(options), Extensions)
+
+
+def test_sandbox_and_uplink_exclude_each_other(capsys: Any) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--sandbox", "--uplink", "https://connector.example"])
+    assert "not allowed with" in capsys.readouterr().err
+
+
+def test_the_app_opens_urls_logs_in_its_profile_and_stops_cleanly(
+    qtbot: Any, http_site: Site, tmp_path: Path
+) -> None:
+    http_site.add(
+        "/from-the-command-line",
+        "<title>Hello</title>",
+        headers=(("Set-Cookie", "visited=yes; Max-Age=3600; Path=/"),),
+    )
+    profile = tmp_path / "profile"
+    log_file = profile / "logs" / "trickle.log"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ui.cli",
+            "--profile",
+            str(profile),
+            f"127.0.0.1:{http_site.port}/from-the-command-line",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        qtbot.waitUntil(lambda: http_site.hits("/from-the-command-line") == 1, timeout=20_000)
+        qtbot.waitUntil(lambda: "window shown" in log_file.read_text(), timeout=20_000)
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err
+    text = log_file.read_text()
+    assert "Trickle stopped (0)" in text
+    assert "Traceback" not in text
+    assert (profile / "webengine" / "storage").is_dir()

@@ -1,0 +1,89 @@
+"""Tabs: open, close, switch with the keyboard; title, favicon and progress shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from tests.qt.conftest import load
+from tests.qt.servers import Site
+from ui.browser.window import BrowserWindow
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>
+<link rel="icon" href="/icon.png"></head><body><h1>{title}</h1></body></html>"""
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+SHIFT = Qt.KeyboardModifier.ShiftModifier
+
+
+def test_ctrl_t_opens_a_tab_with_the_address_bar_focused(
+    qtbot: Any, browser: BrowserWindow
+) -> None:
+    browser.new_tab()
+    qtbot.keyClick(browser, Qt.Key.Key_T, CTRL)
+    assert len(browser.tabs()) == 2
+    assert browser.current_tab() is browser.tabs()[1]
+    qtbot.waitUntil(browser.address_bar.hasFocus)
+
+
+def test_ctrl_tab_cycles_and_ctrl_w_closes(qtbot: Any, browser: BrowserWindow) -> None:
+    tabs = [browser.new_tab() for _ in range(3)]
+    assert browser.current_tab() is tabs[2]
+    qtbot.keyClick(browser, Qt.Key.Key_Tab, CTRL)
+    assert browser.current_tab() is tabs[0]  # wraps around
+    qtbot.keyClick(browser, Qt.Key.Key_Backtab, CTRL | SHIFT)
+    assert browser.current_tab() is tabs[2]
+    qtbot.keyClick(browser, Qt.Key.Key_Backtab, CTRL | SHIFT)
+    assert browser.current_tab() is tabs[1]
+    closing: list[bool] = []
+    tabs[1].context.closing.connect(lambda: closing.append(True))
+    qtbot.keyClick(browser, Qt.Key.Key_W, CTRL)
+    assert closing == [True]
+    assert len(browser.tabs()) == 2
+    assert tabs[1] not in browser.tabs()
+
+
+def test_closing_the_last_tab_closes_the_window(qtbot: Any, browser: BrowserWindow) -> None:
+    browser.new_tab()
+    qtbot.keyClick(browser, Qt.Key.Key_W, CTRL)
+    qtbot.waitUntil(lambda: not browser.isVisible())
+
+
+def test_close_button_and_new_tab_button(qtbot: Any, browser: BrowserWindow) -> None:
+    first = browser.new_tab()
+    browser.tab_strip.new_tab_clicked.emit()
+    assert len(browser.tabs()) == 2
+    browser.tab_strip.tabCloseRequested.emit(browser.tab_strip.indexOf(first))
+    assert browser.tabs() and first not in browser.tabs()
+
+
+def test_title_favicon_and_progress(qtbot: Any, browser: BrowserWindow, http_site: Site) -> None:
+    url = http_site.add("/titled", PAGE.format(title="A page & its title"))
+    tab = browser.new_tab()
+    progress: list[int] = []
+    icons: list[bool] = []
+    tab.loadProgress.connect(progress.append)
+    tab.iconChanged.connect(lambda icon: icons.append(not icon.isNull()))
+    assert load(qtbot, tab, url)
+    qtbot.waitUntil(lambda: True in icons)
+    index = browser.tab_strip.indexOf(tab)
+    assert browser.tab_strip.tabText(index) == "A page && its title"  # && shows as one &
+    assert browser.tab_strip.tabToolTip(index) == "A page & its title"
+    assert not browser.tab_strip.tabIcon(index).isNull()
+    assert browser.windowTitle() == "A page & its title — Trickle"
+    assert progress and progress[-1] == 100
+    assert tab.progress() == 100 and not tab.is_loading()
+    assert not browser.stop_action.isEnabled() and browser.reload_action.isVisible()
+
+
+def test_long_titles_are_shortened_in_the_tab(
+    qtbot: Any, browser: BrowserWindow, http_site: Site
+) -> None:
+    title = "A very long title " * 10
+    url = http_site.add("/long-title", PAGE.format(title=title))
+    tab = browser.new_tab()
+    assert load(qtbot, tab, url)
+    qtbot.waitUntil(lambda: tab.title() == title.strip())
+    text = browser.tab_strip.tabText(browser.tab_strip.indexOf(tab))
+    assert len(text) <= 32 and text.endswith("…")
