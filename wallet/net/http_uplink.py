@@ -260,7 +260,8 @@ class HttpUplink:
         try:
             reply = parse_reply(body)
         except CodecError as e:
-            return local_reject(UplinkProtocolError(self.display_url, str(e)[:200]), own)
+            self.last_error = UplinkProtocolError(self.display_url, str(e)[:200])
+            return local_reject(self.last_error, own)
         self.last_error = None
         return checked_reply(prepare, reply, own)
 

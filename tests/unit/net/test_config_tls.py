@@ -1,0 +1,135 @@
+"""Uplink settings, tokens from the secret store, and TLS failures."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from wallet.ilp import Prepare
+from wallet.net.btp_uplink import BtpUplink
+from wallet.net.config import (
+    Transport,
+    UplinkSettings,
+    build_uplink,
+    load_token,
+    split_credentials,
+)
+from wallet.net.errors import UplinkConfigError, UplinkTlsError
+from wallet.net.http_uplink import HttpUplink
+from wallet.secrets import MemorySecretStore, Secret
+
+
+def test_settings_hold_no_secret_and_pick_transport() -> None:
+    s = UplinkSettings.from_url("https://connector.example/ilp", profile_id="p1")
+    assert s.transport is Transport.HTTP
+    assert s.token_name == "uplink-token:p1"
+    b = UplinkSettings.from_url("btp+wss://connector.example/", account="alice")
+    assert b.transport is Transport.BTP
+    with pytest.raises(UplinkConfigError) as e:
+        UplinkSettings.from_url("btp+ws://alice:hunter2@h.example/")
+    assert "hunter2" not in str(e.value)
+    with pytest.raises(UplinkConfigError):
+        UplinkSettings.from_url("gopher://h.example/")
+    with pytest.raises(UplinkConfigError):
+        UplinkSettings(Transport.HTTP, "btp+ws://h.example/")
+
+
+def test_split_credentials() -> None:
+    url, user, token = split_credentials("btp+ws://alice:s%40cret@127.0.0.1:7768/x")
+    assert (url, user) == ("btp+ws://127.0.0.1:7768/x", "alice")
+    assert token is not None and token.reveal() == "s@cret"
+    assert split_credentials("https://h.example/") == ("https://h.example/", "", None)
+    _, user, token = split_credentials("btp+ws://:tok@[::1]:7768")
+    assert user == "" and token is not None and token.reveal() == "tok"
+
+
+def test_build_uplink_takes_the_token_from_the_store() -> None:
+    store = MemorySecretStore({"uplink-token:default": Secret("the-token")})
+    http = build_uplink(UplinkSettings.from_url("http://127.0.0.1:1/"), store)
+    assert isinstance(http, HttpUplink)
+    btp = build_uplink(UplinkSettings.from_url("btp+ws://127.0.0.1:1/", account="a"), store)
+    assert isinstance(btp, BtpUplink)
+    assert "the-token" not in repr(http) + repr(btp)
+    with pytest.raises(UplinkConfigError):
+        load_token(UplinkSettings.from_url("http://127.0.0.1:1/", profile_id="none"), store)
+
+
+def _self_signed(tmp: Path) -> ssl.SSLContext:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    (tmp / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")
+    return context
+
+
+@asynccontextmanager
+async def tls_server(context: ssl.SSLContext) -> AsyncIterator[int]:
+    async def ok(request: web.Request) -> web.Response:
+        return web.Response(text="OK")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", ok)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    await site.start()
+    try:
+        yield site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    finally:
+        await runner.cleanup()
+
+
+def test_untrusted_certificate_is_a_tls_error(tmp_path: Path) -> None:
+    context = _self_signed(tmp_path)
+    prepare = Prepare(
+        1,
+        dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5),
+        hashlib.sha256(bytes(32)).digest(),
+        "test.x.y",
+    )
+
+    async def main() -> None:
+        async with tls_server(context) as port:
+            http = HttpUplink(f"https://127.0.0.1:{port}/", Secret("t"))
+            await http.connect()
+            with pytest.raises(UplinkTlsError) as e:
+                await http.send(prepare)
+            assert "certificate" in str(e.value)
+            await http.close()
+            btp = BtpUplink(f"btp+wss://127.0.0.1:{port}/", Secret("t"))
+            with pytest.raises(UplinkTlsError):
+                await btp.connect()
+            await btp.close()
+
+    asyncio.run(main())
