@@ -87,3 +87,45 @@ def test_long_titles_are_shortened_in_the_tab(
     qtbot.waitUntil(lambda: tab.title() == title.strip())
     text = browser.tab_strip.tabText(browser.tab_strip.indexOf(tab))
     assert len(text) <= 32 and text.endswith("…")
+
+
+def test_middle_click_closes_a_tab(qtbot: Any, browser: BrowserWindow) -> None:
+    first, second = browser.new_tab(), browser.new_tab()
+    bar = browser.tab_strip.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.MiddleButton, pos=bar.tabRect(0).center())
+    assert browser.tabs() == [second]
+    assert first.context.is_closed()
+
+
+def test_zoom_keys(qtbot: Any, browser: BrowserWindow) -> None:
+    tab = browser.new_tab()
+    qtbot.keyClick(browser, Qt.Key.Key_Plus, CTRL)
+    assert tab.zoomFactor() == 1.1
+    qtbot.keyClick(browser, Qt.Key.Key_Minus, CTRL)
+    qtbot.keyClick(browser, Qt.Key.Key_Minus, CTRL)
+    assert tab.zoomFactor() == 0.9
+    qtbot.keyClick(browser, Qt.Key.Key_0, CTRL)
+    assert tab.zoomFactor() == 1.0
+
+
+def test_ctrl_q_closes_the_window(qtbot: Any, browser: BrowserWindow) -> None:
+    tab = browser.new_tab()
+    closing: list[bool] = []
+    tab.context.closing.connect(lambda: closing.append(True))
+    qtbot.keyClick(browser, Qt.Key.Key_Q, CTRL)
+    qtbot.waitUntil(lambda: not browser.isVisible())
+    assert closing == [True]
+
+
+def test_a_crashed_page_says_so(qtbot: Any, browser: BrowserWindow, http_site: Site) -> None:
+    import os
+    import signal
+
+    url = http_site.add("/doomed", PAGE.format(title="Doomed"))
+    tab = browser.new_tab()
+    assert load(qtbot, tab, url)
+    pid = tab.page().renderProcessPid()
+    assert pid > 0
+    os.kill(pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: tab.title() == "This page stopped working", timeout=10_000)
+    assert tab.url().path() == "/crashed"

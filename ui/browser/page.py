@@ -54,6 +54,7 @@ class BrowserPage(QWebEnginePage):
         super().__init__(profile, parent)
         self._opener = opener
         self.certificateError.connect(self._on_certificate_error)
+        self.renderProcessTerminated.connect(self._on_render_process_terminated)
 
     def createWindow(self, type: QWebEnginePage.WebWindowType) -> QWebEnginePage:
         return self._opener(type)
@@ -84,4 +85,14 @@ class BrowserPage(QWebEnginePage):
             return  # a subresource: it just fails to load; the page itself stays
         target = certificate_error_url(url, error.description())
         # Navigate once the rejected navigation has unwound, never from inside its handler.
+        QTimer.singleShot(0, self, lambda: self.load(target))
+
+    def _on_render_process_terminated(
+        self, status: QWebEnginePage.RenderProcessTerminationStatus, exit_code: int
+    ) -> None:
+        if status == QWebEnginePage.RenderProcessTerminationStatus.NormalTerminationStatus:
+            return
+        url = self.url()
+        log.warning("page renderer ended (%s, %d) on %s", status.name, exit_code, url.host())
+        target = internal_url("error", "/crashed", url=url.toDisplayString()[:2000])
         QTimer.singleShot(0, self, lambda: self.load(target))

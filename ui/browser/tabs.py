@@ -11,7 +11,8 @@ Signals:
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QTabWidget, QToolButton, QWidget
 
 from ui.browser.webview import BrowserTab
@@ -34,6 +35,7 @@ class TabStrip(QTabWidget):
         bar.setExpanding(False)
         bar.setSelectionBehaviorOnRemove(bar.SelectionBehavior.SelectPreviousTab)
         bar.setAccessibleName("Tab bar")
+        bar.installEventFilter(self)  # middle click closes a tab, as in every browser
         new_tab = QToolButton(self)
         new_tab.setText("+")
         new_tab.setToolTip("New tab (Ctrl+T)")
@@ -82,6 +84,19 @@ class TabStrip(QTabWidget):
     def set_window_focused(self, focused: bool) -> None:
         self._window_focused = focused
         self._update_visibility()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.tabBar()
+            and event.type() == QEvent.Type.MouseButtonRelease
+            and isinstance(event, QMouseEvent)
+            and event.button() == Qt.MouseButton.MiddleButton
+        ):
+            index = self.tabBar().tabAt(event.position().toPoint())
+            if index >= 0:
+                self._on_close_requested(index)
+                return True
+        return super().eventFilter(watched, event)
 
     def _on_close_requested(self, index: int) -> None:
         widget = self.widget(index)

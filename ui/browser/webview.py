@@ -15,6 +15,26 @@ from ui.browser.hooks import TabContext
 from ui.browser.page import BrowserPage
 
 MAX_TAB_TITLE = 32
+# Chromium's zoom steps, as other browsers offer them.
+ZOOM_LEVELS = (
+    0.25,
+    0.33,
+    0.5,
+    0.67,
+    0.75,
+    0.8,
+    0.9,
+    1.0,
+    1.1,
+    1.25,
+    1.5,
+    1.75,
+    2.0,
+    2.5,
+    3.0,
+    4.0,
+    5.0,
+)
 
 
 class BrowserTab(QWebEngineView):
@@ -63,6 +83,19 @@ class BrowserTab(QWebEngineView):
     def short_title(self) -> str:
         title = self.display_title()
         return title if len(title) <= MAX_TAB_TITLE else title[: MAX_TAB_TITLE - 1] + "…"
+
+    def zoom(self, step: int) -> None:
+        """One zoom step in (+1) or out (-1); 0 resets to 100%."""
+        if step == 0:
+            self.setZoomFactor(1.0)
+            return
+        current = self.zoomFactor()
+        if step > 0:
+            bigger = [z for z in ZOOM_LEVELS if z > current + 0.001]
+            self.setZoomFactor(bigger[0] if bigger else ZOOM_LEVELS[-1])
+        else:
+            smaller = [z for z in ZOOM_LEVELS if z < current - 0.001]
+            self.setZoomFactor(smaller[-1] if smaller else ZOOM_LEVELS[0])
 
     def tab_icon(self) -> QIcon:
         return self.icon()

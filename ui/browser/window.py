@@ -197,6 +197,9 @@ class BrowserWindow(QMainWindow):
             "Go to the address bar", ["Ctrl+L", "Alt+D", "F6"], self.address_bar.focus_and_select
         )
         self.quit_action = self._action("Quit Trickle", ["Ctrl+Q"], QApplication.closeAllWindows)
+        self.zoom_in_action = self._action("Zoom in", ["Ctrl++", "Ctrl+="], lambda: self._zoom(1))
+        self.zoom_out_action = self._action("Zoom out", ["Ctrl+-"], lambda: self._zoom(-1))
+        self.zoom_reset_action = self._action("Actual size", ["Ctrl+0"], lambda: self._zoom(0))
         for action in (self.back_action, self.forward_action, self.stop_action):
             action.setEnabled(False)
 
@@ -257,6 +260,10 @@ class BrowserWindow(QMainWindow):
     def _stop(self) -> None:
         if tab := self.current_tab():
             tab.stop()
+
+    def _zoom(self, step: int) -> None:
+        if tab := self.current_tab():
+            tab.zoom(step)
 
     def _close_current(self) -> None:
         if tab := self.current_tab():
