@@ -74,6 +74,7 @@ def test_text_that_is_not_an_address_shows_a_clear_page(
     text = js(tab, "document.body.innerText")
     assert "how to <b>pay</b> sites" in text  # escaped: shown as text, not markup
     assert js(tab, "document.querySelectorAll('b').length") == 0
+    assert browser.address_bar.text() == "how to <b>pay</b> sites"
 
 
 def test_escape_in_the_address_bar_reverts_the_text(

@@ -129,3 +129,13 @@ def test_a_crashed_page_says_so(qtbot: Any, browser: BrowserWindow, http_site: S
     os.kill(pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: tab.title() == "This page stopped working", timeout=10_000)
     assert tab.url().path() == "/crashed"
+
+
+def test_ctrl_number_selects_a_tab(qtbot: Any, browser: BrowserWindow) -> None:
+    tabs = [browser.new_tab() for _ in range(4)]
+    qtbot.keyClick(browser, Qt.Key.Key_1, CTRL)
+    assert browser.current_tab() is tabs[0]
+    qtbot.keyClick(browser, Qt.Key.Key_3, CTRL)
+    assert browser.current_tab() is tabs[2]
+    qtbot.keyClick(browser, Qt.Key.Key_9, CTRL)
+    assert browser.current_tab() is tabs[3]

@@ -12,6 +12,7 @@ from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from ui.browser import urls
+from ui.browser.scheme import SCHEME, query_value
 
 
 class AddressBar(QLineEdit):
@@ -59,6 +60,12 @@ class AddressBar(QLineEdit):
 
 
 def _display(url: QUrl) -> str:
+    """What the bar shows for ``url``. On Trickle's error pages, the address that failed (or
+    the text that was not one), as browsers do: Enter then simply tries again."""
     if url.isEmpty() or url.toString() == "about:blank":
         return ""
+    if url.scheme() == SCHEME and url.host() == "error":
+        failed = query_value(url, "url") or query_value(url, "q")
+        if failed:
+            return failed
     return url.toDisplayString()  # never shows a password

@@ -197,6 +197,12 @@ class BrowserWindow(QMainWindow):
             "Go to the address bar", ["Ctrl+L", "Alt+D", "F6"], self.address_bar.focus_and_select
         )
         self.quit_action = self._action("Quit Trickle", ["Ctrl+Q"], QApplication.closeAllWindows)
+        for n in range(1, 10):  # Ctrl+1..8: that tab; Ctrl+9: the last one
+            self._action(
+                f"Tab {n}",
+                [f"Ctrl+{n}", f"Alt+{n}"],
+                lambda _checked=False, n=n: self._select_tab(n),
+            )
         self.zoom_in_action = self._action("Zoom in", ["Ctrl++", "Ctrl+="], lambda: self._zoom(1))
         self.zoom_out_action = self._action("Zoom out", ["Ctrl+-"], lambda: self._zoom(-1))
         self.zoom_reset_action = self._action("Actual size", ["Ctrl+0"], lambda: self._zoom(0))
@@ -260,6 +266,11 @@ class BrowserWindow(QMainWindow):
     def _stop(self) -> None:
         if tab := self.current_tab():
             tab.stop()
+
+    def _select_tab(self, n: int) -> None:
+        count = self.tab_strip.count()
+        if count:
+            self.tab_strip.setCurrentIndex(count - 1 if n == 9 else min(n, count) - 1)
 
     def _zoom(self, step: int) -> None:
         if tab := self.current_tab():
