@@ -139,3 +139,24 @@ def test_ctrl_number_selects_a_tab(qtbot: Any, browser: BrowserWindow) -> None:
     assert browser.current_tab() is tabs[2]
     qtbot.keyClick(browser, Qt.Key.Key_9, CTRL)
     assert browser.current_tab() is tabs[3]
+
+
+def test_find_in_page(qtbot: Any, browser: BrowserWindow, http_site: Site) -> None:
+    url = http_site.add(
+        "/find", "<title>Find</title><p>coin one</p><p>coin two</p><p>coin three</p>"
+    )
+    tab = browser.new_tab()
+    assert load(qtbot, tab, url)
+    qtbot.keyClick(browser, Qt.Key.Key_F, CTRL)
+    bar = browser.find_bar
+    qtbot.waitUntil(bar.field.hasFocus)
+    qtbot.keyClicks(bar.field, "coin")
+    qtbot.waitUntil(lambda: bar.matches.text() == "1 of 3")
+    qtbot.keyClick(bar.field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bar.matches.text() == "2 of 3")
+    qtbot.keyClick(bar.field, Qt.Key.Key_Return, SHIFT)
+    qtbot.waitUntil(lambda: bar.matches.text() == "1 of 3")
+    qtbot.keyClicks(bar.field, "age")
+    qtbot.waitUntil(lambda: bar.matches.text() == "No matches")
+    qtbot.keyClick(bar.field, Qt.Key.Key_Escape)
+    assert not bar.isVisible()

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ui.browser import urls
 from ui.browser.addressbar import AddressBar
+from ui.browser.findbar import FindBar
 from ui.browser.hooks import PageHook, TabContext
 from ui.browser.linkpreview import LinkPreview
 from ui.browser.page import BrowserPage
@@ -81,6 +82,8 @@ class BrowserWindow(QMainWindow):
         slot_layout.setContentsMargins(6, 0, 4, 0)
         slot_layout.setSpacing(4)
         self._progress = QProgressBar(self)
+        self.find_bar = FindBar(self)
+        self.find_bar.closed.connect(self._focus_page)
         self._build_actions()
         self._build_layout()
 
@@ -203,6 +206,7 @@ class BrowserWindow(QMainWindow):
                 [f"Ctrl+{n}", f"Alt+{n}"],
                 lambda _checked=False, n=n: self._select_tab(n),
             )
+        self.find_action = self._action("Find in page", ["Ctrl+F", "F3", "Ctrl+G"], self._find)
         self.zoom_in_action = self._action("Zoom in", ["Ctrl++", "Ctrl+="], lambda: self._zoom(1))
         self.zoom_out_action = self._action("Zoom out", ["Ctrl+-"], lambda: self._zoom(-1))
         self.zoom_reset_action = self._action("Actual size", ["Ctrl+0"], lambda: self._zoom(0))
@@ -242,6 +246,7 @@ class BrowserWindow(QMainWindow):
         layout.setSpacing(0)
         layout.addWidget(self._progress)
         layout.addWidget(self.tab_strip)
+        layout.addWidget(self.find_bar)
         self.setCentralWidget(central)
         self._link_preview = LinkPreview(central)
 
@@ -266,6 +271,16 @@ class BrowserWindow(QMainWindow):
     def _stop(self) -> None:
         if tab := self.current_tab():
             tab.stop()
+
+    def _find(self) -> None:
+        if self.find_bar.isVisible() and not self.find_bar.field.hasFocus():
+            self.find_bar.field.setFocus()
+            self.find_bar.field.selectAll()
+        elif self.find_bar.isVisible():
+            self.find_bar.find_next()
+        else:
+            tab = self.current_tab()
+            self.find_bar.open_for(tab.page() if tab else None)
 
     def _select_tab(self, n: int) -> None:
         count = self.tab_strip.count()
@@ -295,6 +310,8 @@ class BrowserWindow(QMainWindow):
         if tab is not None:
             self.address_bar.show_url(tab.url())
             self._sync_chrome(tab)
+        if self.find_bar.isVisible():
+            self.find_bar.close_bar()
         self.current_tab_changed.emit(tab)
 
     def _on_tab_url_changed(self, tab: BrowserTab, url: QUrl) -> None:
