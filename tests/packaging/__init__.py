@@ -1,0 +1,1 @@
+"""Packaging: desktop file, AppStream metainfo, icons, wheel contents and the PyInstaller bundle."""
