@@ -11,7 +11,7 @@ Prints p50/p99 round trip (ms), packets/s, client CPU per packet, and our/their 
 (target ≥ 1.0×). Each Prepare carries an 8-byte counter as data: ilp-connector deduplicates
 identical packets.
 
-    .venv/bin/python benchmarks/uplink_bench.py [--count 2000] [--inflight 1,10,100] [--rounds 3]
+    .venv/bin/python benchmarks/uplink_bench.py [--count 2000] [--inflight 1,10,100] [--rounds 5]
 
 Needs the npm peers (``scripts/setup test`` installs them in tests/interop/node_modules).
 """
@@ -163,7 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--inflight", default="1,10,100")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     levels = [int(x) for x in args.inflight.split(",")]
     with Connector.start(config()) as connector:

@@ -12,13 +12,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.interop.conftest import MAX_PACKET, Network, account_name, make_uplink, run
+from tests.interop.conftest import MAX_PACKET, TOKENS, Network, account_name, make_uplink, run
 from wallet.ilp import AmountTooLarge, Fulfill, Prepare, Reject
 from wallet.net.btp_uplink import BtpUplink
+from wallet.net.config import UplinkSettings, open_uplink
 from wallet.net.errors import UplinkAuthError
 from wallet.net.http_uplink import HttpUplink
 from wallet.net.ildcp import fetch_account_config
 from wallet.net.link import IncomingHandler
+from wallet.secrets import MemorySecretStore, Secret
 
 pytestmark = pytest.mark.interop
 TRANSPORTS = ["http", "btp"]
@@ -269,3 +271,24 @@ def test_connector_killed_mid_stream_then_back(fresh_network: Network, transport
             assert isinstance(reply, Fulfill), reply
 
     run(main(), timeout=90)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_open_uplink_from_settings_and_secret_store(network: Network, transport: str) -> None:
+    name = account_name(transport, "wallet")
+    store = MemorySecretStore({"uplink-token:interop": Secret(TOKENS[name])})
+    port = network.wallet_port if transport == "http" else None
+    settings = UplinkSettings.from_url(
+        network.connector.url(name), profile_id="interop", listen_port=port
+    )
+
+    async def main() -> None:
+        uplink, account = await open_uplink(settings, store)
+        try:
+            assert uplink.own_address == account.client_address == f"test.harness.{name}"
+            reply = await uplink.send(prepare_to("test.nowhere.x"))
+            assert isinstance(reply, Reject) and reply.code == "F02"
+        finally:
+            await uplink.close()
+
+    run(main())

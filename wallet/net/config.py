@@ -12,13 +12,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from wallet.ilp import IldcpResponse
 from wallet.net.btp_uplink import BtpUplink, websocket_url
-from wallet.net.errors import UplinkConfigError
+from wallet.net.errors import UplinkConfigError, UplinkError
 from wallet.net.http_uplink import HttpUplink
+from wallet.net.ildcp import fetch_account_config
+from wallet.net.link import Link
 from wallet.net.uplink_base import check_no_credentials, display_url
 from wallet.secrets import Secret, SecretStore, uplink_token_name
+
+
+class Uplink(Link, Protocol):
+    """A :class:`~wallet.net.link.Link` to an upstream connector: what both uplinks offer."""
+
+    display_url: str
+    own_address: str
+    last_error: UplinkError | None
+
+    async def connect(self) -> None:
+        """Get ready to send (BTP: connect and authenticate; HTTP: pool and server)."""
+        ...
 
 
 class Transport(StrEnum):
@@ -108,9 +124,7 @@ def load_token(settings: UplinkSettings, store: SecretStore) -> Secret:
     return token
 
 
-def build_uplink(
-    settings: UplinkSettings, store: SecretStore, **options: object
-) -> HttpUplink | BtpUplink:
+def build_uplink(settings: UplinkSettings, store: SecretStore, **options: object) -> Uplink:
     """An (unconnected) uplink for ``settings`` with its token from ``store``.
 
     ``options`` go to the uplink's constructor (clock, timeouts, TLS context, ...).
@@ -130,3 +144,24 @@ def build_uplink(
             **options,  # type: ignore[arg-type]
         )
     return BtpUplink(settings.url, token, username=settings.account, **options)  # type: ignore[arg-type]
+
+
+async def open_uplink(
+    settings: UplinkSettings, store: SecretStore, **options: object
+) -> tuple[Uplink, IldcpResponse]:
+    """Build, connect, and learn who we are with IL-DCP; ``own_address`` is set on return.
+
+    Raises:
+        UplinkAuthError, UplinkUnreachableError, UplinkTlsError, AccountConfigError, ...:
+            whatever stopped it (the uplink is closed again first).
+        UplinkConfigError: bad settings or no token.
+    """
+    uplink = build_uplink(settings, store, **options)
+    try:
+        await uplink.connect()
+        account = await fetch_account_config(uplink)
+    except BaseException:
+        await uplink.close()
+        raise
+    uplink.own_address = account.client_address
+    return uplink, account
