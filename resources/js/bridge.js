@@ -34,7 +34,12 @@
     "stream.send",
     "stream.close",
   ]);
-  const docId = crypto.randomUUID();
+  // a random id per document (crypto.randomUUID needs a secure context; this does not)
+  const docId = (function () {
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
+  })();
   const channel = new MessageChannel();
   const port = channel.port1;
   let bridge = null;

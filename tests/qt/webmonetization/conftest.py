@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import shiboken6
 
 from ui.browser.scheme import register_scheme
 
@@ -182,6 +183,10 @@ class Env:
     clock: FakeClock
     profile: QWebEngineProfile
 
+    @property
+    def asyncs(self) -> AsyncBridge:
+        return self.services.asyncs
+
 
 @pytest.fixture
 def env(qapp: Any, loop_thread: LoopThread) -> Iterator[Env]:
@@ -200,6 +205,9 @@ def env(qapp: Any, loop_thread: LoopThread) -> Iterator[Env]:
     WebMonetizationProfileInstaller().install(profile)
     yield Env(services, registry, prompter, arm, clock, profile)
     asyncs.close()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    shiboken6.delete(profile)  # after its pages, as QtWebEngine needs
+    QCoreApplication.processEvents()
 
 
 # ---- pages --------------------------------------------------------------------------------------
