@@ -1,0 +1,145 @@
+"""The asyncio driver: pumps one sans-IO STREAM :class:`~wallet.stream.Connection` over a Link.
+
+One task per connection (the *pump*) asks the connection what to send, sends each Prepare on
+its own task (several are in flight under the congestion window), feeds replies and incoming
+Prepares back, sleeps until the connection's next deadline or until something happens, and
+hands the connection's events to a callback. The contract it follows is the docstring of
+:mod:`wallet.stream`.
+
+Invariants: every Prepare handed out gets exactly one ``receive_reply`` — the Link resolves
+every send (with a local Reject on trouble), and the pump keeps running until nothing is in
+flight, so budget reservations always settle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from wallet.ilp import ErrorCode, Fulfill, Prepare, Reject
+from wallet.net.link import Link
+from wallet.stream import Connection, ConnectionState, Event
+
+__all__ = ["StreamDriver"]
+
+log = logging.getLogger(__name__)
+
+EventSink = Callable[[list[Event]], None]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class StreamDriver:
+    """Runs ``conn`` over ``link``; ``on_events`` receives every batch of events.
+
+    ``monotonic`` and ``wallclock`` are injectable for tests; by default the loop's clock and
+    the system's UTC time.
+    """
+
+    def __init__(
+        self,
+        conn: Connection,
+        link: Link,
+        on_events: EventSink,
+        *,
+        monotonic: Callable[[], float] | None = None,
+        wallclock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.conn = conn
+        self.link = link
+        self._on_events = on_events
+        self._loop = asyncio.get_running_loop()
+        self._monotonic = monotonic or self._loop.time
+        self._wallclock = wallclock
+        self._wake = asyncio.Event()
+        self._sending: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self.done = self._loop.create_future()  # resolves when the connection is closed
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = self._loop.create_task(self._pump(), name="stream-pump")
+
+    def wake(self) -> None:
+        """Something changed (an API call): let the pump look again."""
+        self._wake.set()
+
+    def handle_prepare(self, prepare: Prepare) -> Fulfill | Reject:
+        """Answer a Prepare the peer sent us (called by the router)."""
+        if self.conn.state is ConnectionState.CLOSED:
+            return Reject(ErrorCode.F99_APPLICATION_ERROR, "", "connection closed", b"")
+        reply = self.conn.receive_prepare(prepare, self._monotonic())
+        self._flush_events()
+        self._wake.set()
+        return reply
+
+    async def handle_prepare_async(self, prepare: Prepare) -> Fulfill | Reject:
+        return self.handle_prepare(prepare)
+
+    async def aclose(self) -> None:
+        """Graceful close: streams finish, ConnectionClose is sent; waits until closed."""
+        self.conn.close()
+        self._wake.set()
+        await asyncio.shield(self.done)
+
+    def abort(self) -> None:
+        """Close now (pending replies are still delivered as they arrive)."""
+        self.conn.destroy()
+        self._wake.set()
+
+    def _flush_events(self) -> None:
+        events = self.conn.events()
+        if events:
+            try:
+                self._on_events(events)
+            except Exception:  # a listener's bug must not stop the money pump
+                log.exception("STREAM event listener failed")
+
+    async def _send(self, packet_id: int, prepare: Prepare) -> None:
+        try:
+            reply = await self.link.send(prepare)
+        except Exception as e:  # noqa: BLE001 - the Link contract says send resolves; a bug there must not leak a reservation
+            log.warning("link.send raised %s; treating as T00", type(e).__name__)
+            reply = Reject(ErrorCode.T00_INTERNAL_ERROR, "", "link failed", b"")
+        self.conn.receive_reply(packet_id, reply, self._monotonic())
+        self._wake.set()
+
+    def _launch(self, packet_id: int, prepare: Prepare) -> None:
+        task = self._loop.create_task(self._send(packet_id, prepare))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _pump(self) -> None:
+        conn = self.conn
+        try:
+            while True:
+                self._wake.clear()
+                now = self._monotonic()
+                deadline = conn.next_deadline()
+                if deadline is not None and deadline <= now:
+                    conn.handle_timeout(now)
+                for packet_id, prepare in conn.packets_to_send(now, self._wallclock()):
+                    self._launch(packet_id, prepare)
+                self._flush_events()
+                if conn.state is ConnectionState.CLOSED and not self._sending:
+                    break
+                deadline = conn.next_deadline()
+                timeout = None if deadline is None else max(0.0, deadline - self._monotonic())
+                if self._wake.is_set():
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+        finally:
+            if not self.done.done():
+                self.done.set_result(None)
+
+
+def random_bytes(n: int) -> bytes:
+    """The randomness the sans-IO core needs (nonces, unfulfillable conditions)."""
+    return os.urandom(n)
