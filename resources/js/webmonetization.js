@@ -157,10 +157,24 @@
     });
   }
 
+  // Fire-and-forget methods (setReceiveMax, close): failures become "error" events.
   function callVoid(target, method, args) {
-    request(method, args, false, ignoreValue, function (err) {
+    request(method, args, false, snapshotOf(target), function (err) {
       fire(target, "error", { error: err });
     });
+  }
+
+  // Every stream/connection method answers with fresh snapshots: fields stay current.
+  function snapshotOf(target) {
+    return function (value) {
+      if (isPlainObject(value)) {
+        const s = state(target);
+        const conn = s.conn === undefined ? target : s.conn;
+        if (value.connFields !== undefined) updateFields(conn, value.connFields);
+        if (value.fields !== undefined && conn !== target) updateFields(target, value.fields);
+      }
+      return undefined;
+    };
   }
 
   function flushEarly() {
@@ -349,7 +363,7 @@
     receiveTotal(amount, timeout) {
       try {
         const args = streamArgs(this, { amount: amountArg(amount, "amount"), timeout: timeoutArg(timeout) });
-        return call("stream.receiveTotal", args, false, ignoreValue);
+        return call("stream.receiveTotal", args, false, snapshotOf(this));
       } catch (err) {
         return rejected(err);
       }
@@ -357,7 +371,7 @@
     setSendMax(amount) {
       try {
         const args = streamArgs(this, { amount: amountArg(amount, "amount") });
-        return call("stream.setSendMax", args, false, ignoreValue);
+        return call("stream.setSendMax", args, false, snapshotOf(this));
       } catch (err) {
         return rejected(err);
       }
@@ -365,7 +379,7 @@
     sendTotal(amount, timeout) {
       try {
         const args = streamArgs(this, { amount: amountArg(amount, "amount"), timeout: timeoutArg(timeout) });
-        return call("stream.sendTotal", args, false, ignoreValue);
+        return call("stream.sendTotal", args, false, snapshotOf(this));
       } catch (err) {
         return rejected(err);
       }
@@ -377,7 +391,7 @@
         else if (msg instanceof _Uint8Array) data = { bytes: new _Uint8Array(msg) };
         else if (msg instanceof _ArrayBuffer) data = { bytes: new _Uint8Array(msg.slice(0)) };
         else throw makeError("TypeError", "send() takes a Uint8Array or a String");
-        return call("stream.send", streamArgs(this, data), false, ignoreValue);
+        return call("stream.send", streamArgs(this, data), false, snapshotOf(this));
       } catch (err) {
         return rejected(err);
       }
@@ -385,10 +399,6 @@
     close() {
       callVoid(this, "stream.close", streamArgs(this, {}));
     }
-  }
-
-  function ignoreValue() {
-    return undefined;
   }
 
   function streamArgs(stream, extra) {

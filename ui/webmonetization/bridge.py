@@ -27,8 +27,10 @@ Invariants:
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import concurrent.futures
 import itertools
 import json
 import logging
@@ -103,7 +105,8 @@ class WebMonetizationHook:
 class _Connection:
     proxy: ConnectionProxy
     gate: TabGate
-    streams: dict[str, StreamProxy] = field(default_factory=dict)
+    # a future per stream handle: a call may arrive while createStream is still on the loop
+    streams: dict[str, concurrent.futures.Future[StreamProxy]] = field(default_factory=dict)
     handles: dict[int, str] = field(default_factory=dict)  # id(StreamProxy) -> handle
 
 
@@ -245,7 +248,7 @@ class PageBridge(QObject):
             raise PageError("InvalidStateError", "the connection is closed")
         return conn
 
-    def _stream(self, args: dict[str, Any]) -> StreamProxy:
+    def _stream(self, args: dict[str, Any]) -> concurrent.futures.Future[StreamProxy]:
         conn = self._conn(args)
         handle = args.get("stream")
         if not isinstance(handle, str) or not _STREAM_HANDLE.fullmatch(handle):
@@ -268,53 +271,59 @@ class PageBridge(QObject):
         proxy = conn.proxy
         events = _StreamEvents(self, doc, conn_handle, handle, proxy)
 
-        async def create() -> tuple[StreamProxy, Fields]:
+        async def create() -> StreamProxy:
             stream = proxy.create_stream()
             events.stream = stream
             stream.set_listener(events)
-            return stream, _fields(stream.fields())
+            return stream
 
-        def created(outcome: Outcome[tuple[StreamProxy, Fields]]) -> None:
-            self._pending.discard(call_id)
-            if outcome.error is not None or outcome.value is None:
-                self._reply_error(doc, call_id, outcome.error or PageError("Error", "failed"))
-                return
-            stream, fields = outcome.value
-            if self._conns.get(conn_handle) is conn:
-                conn.streams[handle] = stream
-            self._reply(doc, call_id, fields)
+        async def fields() -> Fields:
+            return _fields((await asyncio.wrap_future(future)).fields())
 
-        self._pending.add(call_id)
-        self._s.asyncs.submit(create(), created)
+        future = self._s.asyncs.submit(create())
+        conn.streams[handle] = future
+        self._run(doc, call_id, fields())
 
     def _close_connection(
         self, doc: str, call_id: int, args: dict[str, Any], _url: QUrl, _act: bool
     ) -> None:
-        self._run(doc, call_id, self._conn(args).proxy.close())
+        proxy = self._conn(args).proxy
+
+        async def close() -> Fields:
+            await proxy.close()
+            return {"connFields": _fields(proxy.fields())}
+
+        self._run(doc, call_id, close())
 
     def _stream_method(name: str) -> Callable[..., None]:  # type: ignore[misc]  # decorator-time
         def method(
             self: PageBridge, doc: str, call_id: int, args: dict[str, Any], _u: QUrl, _a: bool
         ) -> None:
-            stream = self._stream(args)
-            coro: Awaitable[None]
-            if name == "setReceiveMax":
-                coro = stream.set_receive_max(parse_amount(args.get("amount")))
-            elif name == "receiveTotal":
-                coro = stream.receive_total(
-                    parse_amount(args.get("amount")), parse_timeout(args.get("timeout"))
-                )
-            elif name == "setSendMax":
-                coro = stream.set_send_max(parse_amount(args.get("amount")))
-            elif name == "sendTotal":
-                coro = stream.send_total(
-                    parse_amount(args.get("amount")), parse_timeout(args.get("timeout"))
-                )
+            future = self._stream(args)
+            op: Callable[[StreamProxy], Awaitable[None]]
+            if name in ("setReceiveMax", "setSendMax", "receiveTotal", "sendTotal"):
+                amount = parse_amount(args.get("amount"))
+                timeout = parse_timeout(args.get("timeout"))
+                op = {
+                    "setReceiveMax": lambda s: s.set_receive_max(amount),
+                    "setSendMax": lambda s: s.set_send_max(amount),
+                    "receiveTotal": lambda s: s.receive_total(amount, timeout),
+                    "sendTotal": lambda s: s.send_total(amount, timeout),
+                }[name]
             elif name == "send":
-                coro = stream.send(_send_data(args))
+                data = _send_data(args)
+                op = lambda s: s.send(data)  # noqa: E731
             else:
-                coro = stream.close()
-            self._run(doc, call_id, coro)
+                op = lambda s: s.close()  # noqa: E731
+
+            proxy = self._conn(args).proxy
+
+            async def call() -> Fields:
+                stream = await asyncio.wrap_future(future)
+                await op(stream)
+                return {"fields": _fields(stream.fields()), "connFields": _fields(proxy.fields())}
+
+            self._run(doc, call_id, call())
 
         return method
 
@@ -376,7 +385,9 @@ class PageBridge(QObject):
         conn = self._conns.get(conn_handle)
         if conn is None:
             return False
-        conn.streams[handle] = stream
+        done: concurrent.futures.Future[StreamProxy] = concurrent.futures.Future()
+        done.set_result(stream)
+        conn.streams[handle] = done
         return True
 
     def _end_document(self) -> None:
