@@ -18,6 +18,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="trickle",
         description="Trickle: a web browser with a wallet inside. Pays the sites you read "
         "over Interledger, within the limits you set.",
+        epilog="Commands for scripts: "
+        + "; ".join(f"trickle {name} — {help}" for name, (_, help) in SUBCOMMANDS.items())
+        + ". Run 'trickle COMMAND --help' for details.",
     )
     parser.add_argument("--version", action="version", version=f"Trickle {__version__}")
     parser.add_argument("urls", nargs="*", metavar="URL", help="pages to open")
@@ -37,7 +40,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Subcommands for scripts: name -> (module in wallet.commands, one-line help).
+SUBCOMMANDS = {
+    "pay": ("wallet.commands.pay", "send money to a payment pointer or STREAM receiver"),
+    "receive": ("wallet.commands.receive", "run a STREAM receiver with an SPSP endpoint"),
+}
+
+
+def run_subcommand(name: str, argv: Sequence[str]) -> int:
+    """Run ``trickle NAME ...`` (no Qt is imported)."""
+    import importlib
+
+    module_name, summary = SUBCOMMANDS[name]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(prog=f"trickle {name}", description=summary)
+    module.add_arguments(parser)
+    return int(module.run(parser.parse_args(argv)))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        return run_subcommand(argv[0], argv[1:])
     args = build_parser().parse_args(argv)
     try:
         from ui.app import run  # type: ignore[import-not-found, unused-ignore]

@@ -262,3 +262,99 @@ def test_cross_currency_probe_and_slippage(fx_net: Net, transport: str) -> None:
 
         with pytest.raises(ExchangeRateError):
             run(demand_too_much())
+
+
+def _trickle(*args: str, **kwargs: Any) -> Any:
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "ui.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+def test_trickle_pay_command(net: Net) -> None:
+    import json
+
+    with _js_receiver(net, "--receipts") as receiver:
+        creds = receiver.ready
+        uplink = f"btp+ws://127.0.0.1:{net.connector.account('walletbtp')['port']}/"
+        proc = _trickle(
+            "pay",
+            "-",
+            "--amount",
+            "300000000",
+            "--destination",
+            creds["destinationAccount"],
+            "--shared-secret",
+            creds["sharedSecret"],
+            "--uplink",
+            uplink,
+            env={**__import__("os").environ, "TRICKLE_UPLINK_TOKEN": "walletbtp-token"},
+        )
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        result = json.loads(out)
+        assert result["amountSent"] == result["amountDelivered"] == "300000000"
+        assert result["packets"] >= 30
+        verify_receipt(
+            base64.b64decode(result["receipt"]), base64.b64decode(creds["receiptSecret"])
+        )
+        receiver.command("totals")
+        assert receiver.wait_for("totals")["total"] == "300000000"
+        assert "walletbtp-token" not in out + err
+
+    bad = _trickle(
+        "pay",
+        "-",
+        "--amount",
+        "1",
+        "--destination",
+        "test.x",
+        "--shared-secret",
+        "AAAA",
+        "--uplink",
+        uplink,
+    )
+    out, err = bad.communicate(timeout=30)
+    assert bad.returncode != 0 and "32 bytes" in err and "Traceback" not in err
+
+
+def test_trickle_receive_command(net: Net) -> None:
+    import json
+
+    spsp_port = free_port()
+    proc = _trickle(
+        "receive",
+        "--uplink",
+        f"http://127.0.0.1:{net.connector.account('ours')['port']}/",
+        "--listen-port",
+        str(net.ports["ours"]),
+        "--spsp-port",
+        str(spsp_port),
+        env={**__import__("os").environ, "TRICKLE_UPLINK_TOKEN": "ours-token"},
+    )
+    try:
+        assert proc.stdout is not None
+        ready = json.loads(proc.stdout.readline())
+        assert ready["event"] == "ready" and ready["address"] == "test.harness.ours"
+        answer = run(__import__("wallet.net.spsp", fromlist=["query"]).query(ready["spsp"]))
+        args = ["--uplink", net.btp_url("jssend"), "--destination", answer.destination_account]
+        args += ["--shared-secret", base64.b64encode(answer.shared_secret).decode()]
+        args += ["--amount", "70000000", "--data", "hi"]
+        done = _run_sender(args)
+        assert done["totalDelivered"] == "70000000"
+        events = []
+        while not events or events[-1]["event"] != "close":
+            events.append(json.loads(proc.stdout.readline()))
+        money = [e for e in events if e["event"] == "money"]
+        assert money[-1]["total"] == "70000000"
+        assert sum(int(e["amount"]) for e in money) == 70_000_000
+        assert [base64.b64decode(e["data"]) for e in events if e["event"] == "data"] == [b"hi"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
