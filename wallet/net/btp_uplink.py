@@ -239,7 +239,12 @@ class BtpUplink:
         try:
             async with asyncio.timeout(self._connect_timeout):
                 ws = await session.ws_connect(
-                    self._url, heartbeat=self._heartbeat, ssl=self._ssl, autoping=True
+                    self._url,
+                    heartbeat=self._heartbeat,
+                    ssl=self._ssl,
+                    autoping=True,
+                    # Closing waits this long at most for the peer's close frame.
+                    timeout=aiohttp.ClientWSTimeout(ws_close=1.0),
                 )
         except aiohttp.WSServerHandshakeError as e:
             if e.status in (401, 403):

@@ -125,7 +125,8 @@ class IlpHttpServer:
             task.cancel()
         for future in self.awaiting.values():
             if not future.done():
-                future.cancel()
+                # The send waiting on it resolves as a local Reject (never a cancellation).
+                future.set_exception(ConnectionResetError("the uplink was closed"))
         self.awaiting.clear()
         if self._runner is not None:
             await self._runner.cleanup()

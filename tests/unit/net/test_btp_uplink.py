@@ -291,10 +291,30 @@ def test_unreachable_first_connect_and_background_retry() -> None:
             await link.connect()
         assert "Cannot reach" in str(e.value)
         link.start()
-        await asyncio.sleep(0.2)
-        assert link.reconnect_attempts >= 3
+        while link.reconnect_attempts < 3:  # retries go on, with backoff
+            await asyncio.sleep(0.01)
         reply = await link.send(prepare())
         assert isinstance(reply, Reject) and reply.code == "T01"
         await link.close()
+
+    run(main())
+
+
+def test_close_resolves_pending_sends() -> None:
+    async def silent(ws: WS, peer: Peer) -> None:
+        async for _msg in ws:
+            pass
+
+    async def main() -> None:
+        async with serve(Peer(silent)) as url:
+            link = BtpUplink(url, Secret(TOKEN))
+            await link.connect()
+            pending = asyncio.create_task(link.send(prepare(seconds=20)))
+            await asyncio.sleep(0.1)
+            started = time.monotonic()
+            await link.close()
+            reply = await asyncio.wait_for(pending, 5)
+            assert isinstance(reply, Reject) and reply.code == "T01"
+            assert time.monotonic() - started < 3
 
     run(main())

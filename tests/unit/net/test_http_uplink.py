@@ -410,3 +410,20 @@ def test_server_answers_async_requests_at_the_callback() -> None:
                 assert r.status == 200
 
     run(main())
+
+
+def test_close_resolves_pending_async_sends_as_local_rejects() -> None:
+    async def accept_only(request: web.Request) -> web.Response:
+        return web.Response(status=202)  # the callback never comes
+
+    async def main() -> None:
+        async with peer(accept_only) as url:
+            link = HttpUplink(url, Secret(TOKEN), listen_port=0, async_mode=True)
+            await link.connect()
+            pending = asyncio.create_task(link.send(prepare(seconds=20)))
+            await asyncio.sleep(0.2)
+            await link.close()
+            reply = await asyncio.wait_for(pending, 5)
+            assert isinstance(reply, Reject) and reply.code.startswith("T")
+
+    run(main())
