@@ -292,3 +292,22 @@ def test_open_uplink_from_settings_and_secret_store(network: Network, transport:
             await uplink.close()
 
     run(main())
+
+
+def _listening(port: int) -> list[str]:
+    """Local addresses (hex, as in /proc/net/tcp*) listening on ``port``."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                address, hex_port = fields[1].split(":")
+                if fields[3] == "0A" and int(hex_port, 16) == port:
+                    found.append(address)
+    return found
+
+
+def test_connector_listens_on_loopback_only(network: Network) -> None:
+    for name in ("wallet", "walletbtp", "receiver", "receiverbtp"):
+        addresses = _listening(network.connector.account(name)["port"])
+        assert addresses == ["0100007F"], (name, addresses)  # 127.0.0.1, nothing else
