@@ -36,6 +36,7 @@ __all__ = [
     "ReceiptRequest",
     "SpspError",
     "SpspResponse",
+    "add_spsp_routes",
     "query",
     "resolve_receiver",
     "spsp_app",
@@ -205,10 +206,10 @@ def _receipt_request(request: web.Request) -> ReceiptRequest | None:
     return parsed
 
 
-def spsp_app(
-    make_credentials: CredentialFactory, path: str = "/.well-known/pay"
-) -> web.Application:
-    """An aiohttp app serving an SPSP endpoint at ``path`` (and ``/`` as an alias)."""
+def add_spsp_routes(
+    app: web.Application, make_credentials: CredentialFactory, paths: tuple[str, ...]
+) -> None:
+    """Serve an SPSP endpoint (GET + CORS preflight) at each of ``paths`` of ``app``."""
 
     async def get(request: web.Request) -> web.Response:
         receipt = _receipt_request(request)
@@ -222,8 +223,15 @@ def spsp_app(
     async def options(_: web.Request) -> web.Response:
         return web.Response(status=204, headers=_CORS)
 
-    app = web.Application()
-    for route in {path, "/"}:
+    for route in paths:
         app.router.add_get(route, get)
         app.router.add_route("OPTIONS", route, options)
+
+
+def spsp_app(
+    make_credentials: CredentialFactory, path: str = "/.well-known/pay"
+) -> web.Application:
+    """An aiohttp app serving an SPSP endpoint at ``path`` (and ``/`` as an alias)."""
+    app = web.Application()
+    add_spsp_routes(app, make_credentials, tuple(dict.fromkeys((path, "/"))))
     return app

@@ -56,6 +56,8 @@ class StreamServer:
     ) -> None:
         self.link = link
         self.base_address = base_address
+        self.asset_code = asset_code
+        self.asset_scale = asset_scale
         self._secret = server_secret or os.urandom(32)
         self._template = config or ConnectionConfig(
             shared_secret=bytes(32),
@@ -64,7 +66,7 @@ class StreamServer:
             default_receive_max=_U64_MAX,
         )
         self._template = replace(self._template, asset_code=asset_code, asset_scale=asset_scale)
-        self._on_connection = on_connection
+        self.on_connection = on_connection
         self._connections: dict[str, tuple[IlpConnection, StreamDriver]] = {}
         self.router = router or Router(link, own_address=base_address)
         self.router.add(base_address, self.handle)
@@ -125,8 +127,8 @@ class StreamServer:
         api = IlpConnection(core, driver.wake)
         self._connections[key] = (api, driver)
         driver.done.add_done_callback(lambda _: self._connections.pop(key, None))
-        if self._on_connection is not None:
-            self._on_connection(api)
+        if self.on_connection is not None:
+            self.on_connection(api)
         driver.start()
         return api, driver
 

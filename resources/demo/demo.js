@@ -1,0 +1,83 @@
+// Demo site script: pays the site through window.WebMonetization (draft 4) and shows, live,
+// what the site's own STREAM receiver has received (Server-Sent Events from /events).
+'use strict'
+;(function () {
+  const $ = (id) => document.getElementById(id)
+  const MAX_U64 = '18446744073709551615'
+
+  function formatAmount (amount, scale) {
+    const digits = String(amount).padStart(scale + 1, '0')
+    const whole = digits.slice(0, digits.length - scale)
+    const frac = digits.slice(digits.length - scale)
+    return `${BigInt(whole).toLocaleString()}.${frac}`
+  }
+
+  function setStatus (text, kind) {
+    const status = $('status')
+    status.textContent = text
+    status.className = kind || ''
+  }
+
+  const events = new EventSource('/events')
+  events.onmessage = (event) => {
+    const totals = JSON.parse(event.data)
+    $('received').textContent = formatAmount(totals.received, totals.assetScale)
+    $('asset').textContent = totals.assetCode
+    document.body.dataset.received = totals.received
+  }
+
+  function chat (text, direction) {
+    const log = $('chat')
+    if (!log) return
+    const line = document.createElement('p')
+    line.className = direction
+    line.textContent = (direction === 'out' ? '→ ' : '← ') + text
+    log.appendChild(line)
+    while (log.children.length > 8) log.removeChild(log.firstChild)
+  }
+
+  async function start () {
+    if (!window.WebMonetization) {
+      setStatus('This browser does not support Web Monetization.', 'warn')
+      return
+    }
+    setStatus('Asking your provider to connect…')
+    const response = await fetch('/.well-known/pay', { headers: { Accept: 'application/spsp4+json' } })
+    const spsp = await response.json()
+    const connection = await window.WebMonetization.monetize({
+      destinationAccount: spsp.destination_account,
+      sharedSecret: spsp.shared_secret
+    })
+    const stream = connection.createStream()
+    let sent = 0n
+    stream.addEventListener('outgoing_money', (event) => {
+      sent += BigInt(event.amount)
+      setStatus(`Streaming: you have sent ${formatAmount(sent, connection.sourceAssetScale)} ` +
+        `${connection.sourceAssetCode} to this site.`, 'ok')
+    })
+    stream.addEventListener('data', (event) => chat(new TextDecoder().decode(event.data), 'in'))
+    stream.addEventListener('error', (event) => setStatus(`Paused: ${event.error.message}`, 'warn'))
+    connection.addEventListener('close', () => setStatus('The connection closed.', 'warn'))
+    setStatus('Connected. Waiting for your budget to allow the first payment…', 'ok')
+    stream.setSendMax(MAX_U64).catch((error) => setStatus(`${error.name}: ${error.message}`, 'warn'))
+    if (document.body.dataset.site === 'echo') {
+      let n = 0
+      const say = () => {
+        const text = `hello from the page, message ${++n}`
+        chat(text, 'out')
+        stream.send(text).catch((error) => chat(`${error.name}: ${error.message}`, 'out'))
+      }
+      say()
+      setInterval(say, 3000)
+    }
+  }
+
+  start().catch((error) => {
+    if (error.name === 'NoHandlerRegisteredError') {
+      setStatus('No payment provider yet: open the Trickle welcome page (trickle:welcome) and ' +
+        'choose “Use Trickle Wallet as your provider”, then reload.', 'warn')
+    } else {
+      setStatus(`Could not start paying: ${error.name}: ${error.message}`, 'warn')
+    }
+  })
+})()

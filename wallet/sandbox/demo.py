@@ -1,0 +1,178 @@
+"""The bundled demo sites: web-monetized pages on 127.0.0.1, each with its own STREAM receiver.
+
+* ``blog`` — an article that streams money continuously while you read it.
+* ``echo`` — a page that also sends data over the stream; its receiver answers every message,
+  so data flows both ways.
+
+Each site is its own origin (its own port), has an account on the sandbox network, serves SPSP
+at ``/.well-known/pay`` and pushes what its receiver got to the page live over Server-Sent
+Events (``/events``), so the page shows money arriving as it arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+
+from aiohttp import web
+
+from wallet.net.spsp import add_spsp_routes
+from wallet.net.stream_api import IlpConnection, IlpStream
+from wallet.net.stream_server import StreamServer
+from wallet.sandbox.network import SandboxNetwork
+
+__all__ = ["DemoSite", "DemoSites", "start_demo_sites"]
+
+_SITES = {
+    "blog": "The Slow Web — a monetized blog",
+    "echo": "Echo — money and data both ways",
+}
+_ASSETS = {"demo.js": "application/javascript", "demo.css": "text/css"}
+
+
+def _resource(name: str) -> str:
+    return (resources.files("resources") / "demo" / name).read_text(encoding="utf-8")
+
+
+@dataclass
+class DemoSite:
+    """One demo site and what its receiver has got so far."""
+
+    key: str
+    title: str
+    server: StreamServer
+    url: str = ""
+    received: int = 0
+    connections: int = 0
+    messages: int = 0
+    _listeners: set[asyncio.Queue[str]] = field(default_factory=set)
+
+    def snapshot(self) -> dict[str, object]:
+        return {
+            "received": str(self.received),
+            "assetCode": self.server.asset_code,
+            "assetScale": self.server.asset_scale,
+            "connections": self.connections,
+            "messages": self.messages,
+        }
+
+    def _publish(self) -> None:
+        message = json.dumps(self.snapshot())
+        for queue in self._listeners:
+            if queue.qsize() < 100:
+                queue.put_nowait(message)
+
+    def on_connection(self, conn: IlpConnection) -> None:
+        self.connections += 1
+        self._publish()
+
+        def on_stream(stream: IlpStream) -> None:
+            stream.on("money", self._on_money)
+            if self.key == "echo":
+                stream.on("data", lambda data: self._on_data(stream, data))
+
+        conn.on("stream", on_stream)
+
+    def _on_money(self, amount: int) -> None:
+        self.received += amount
+        self._publish()
+
+    def _on_data(self, stream: IlpStream, data: bytes) -> None:
+        self.messages += 1
+        text = data.decode("utf-8", "replace")[:200]
+        reply = f"echo #{self.messages}: {text[::-1]} (received {self.received} so far)"
+        if stream.is_open():
+            stream.send(reply.encode())
+        self._publish()
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        await response.prepare(request)
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        self._listeners.add(queue)
+        try:
+            await response.write(f"data: {json.dumps(self.snapshot())}\n\n".encode())
+            while True:
+                try:
+                    message = await asyncio.wait_for(queue.get(), 15)
+                except TimeoutError:
+                    await response.write(b": keep-alive\n\n")
+                    continue
+                while not queue.empty():  # coalesce bursts: only the latest totals matter
+                    message = queue.get_nowait()
+                await response.write(f"data: {message}\n\n".encode())
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            self._listeners.discard(queue)
+        return response
+
+    def app(self) -> web.Application:
+        page = _resource(f"{self.key}.html").replace("{{title}}", self.title)
+
+        async def index(_: web.Request) -> web.Response:
+            return web.Response(text=page, content_type="text/html")
+
+        async def asset(request: web.Request) -> web.Response:
+            name = request.match_info["name"]
+            if name not in _ASSETS:
+                raise web.HTTPNotFound()
+            return web.Response(text=_resource(name), content_type=_ASSETS[name])
+
+        async def stats(_: web.Request) -> web.Response:
+            return web.json_response(self.snapshot())
+
+        app = web.Application()
+        app.router.add_get("/", index)
+        app.router.add_get("/events", self.events)
+        app.router.add_get("/stats", stats)
+        app.router.add_get("/static/{name}", asset)
+        add_spsp_routes(app, self.server.spsp_credentials, ("/.well-known/pay",))
+        return app
+
+
+@dataclass
+class DemoSites:
+    """The running demo sites; ``close()`` stops them."""
+
+    sites: dict[str, DemoSite]
+    _runners: list[web.AppRunner]
+
+    def url(self, key: str) -> str:
+        return self.sites[key].url
+
+    async def close(self) -> None:
+        for site in self.sites.values():
+            await site.server.aclose()
+        for runner in self._runners:
+            with contextlib.suppress(Exception):
+                await runner.shutdown()
+            await runner.cleanup()
+
+
+async def start_demo_sites(network: SandboxNetwork, *, host: str = "127.0.0.1") -> DemoSites:
+    """Start every demo site on its own loopback port, each with a sandbox account."""
+    sites: dict[str, DemoSite] = {}
+    runners: list[web.AppRunner] = []
+    for key, title in _SITES.items():
+        link = network.account(f"demo-{key}")
+        server = StreamServer(
+            link,
+            base_address=f"{network.address}.demo-{key}",
+            asset_code=network.asset_code,
+            asset_scale=network.asset_scale,
+        )
+        site = DemoSite(key, title, server)
+        server.on_connection = site.on_connection
+        runner = web.AppRunner(site.app(), access_log=None, shutdown_timeout=0.5)
+        await runner.setup()
+        await web.TCPSite(runner, host, 0).start()
+        site.url = f"http://{host}:{runner.addresses[0][1]}/"
+        sites[key] = site
+        runners.append(runner)
+    return DemoSites(sites, runners)
