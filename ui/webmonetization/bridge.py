@@ -47,7 +47,13 @@ from ui.asyncbridge import AsyncBridge, Outcome
 from ui.browser.hooks import TabContext
 from ui.webmonetization.consent import ConsentPrompter
 from ui.webmonetization.errors import PageError, page_error
-from ui.webmonetization.monetize import TabGate, parse_amount, parse_timeout, validate_monetize
+from ui.webmonetization.monetize import (
+    SiteActivity,
+    TabGate,
+    parse_amount,
+    parse_timeout,
+    validate_monetize,
+)
 from ui.webmonetization.origins import origin_of
 from ui.webmonetization.protocols import (
     BudgetGate,
@@ -89,6 +95,7 @@ class WebMonetizationServices:
     connections: ConnectionFactory | None = None
     links: LinkProvider | None = None
     budget: BudgetGate | None = None
+    activity: SiteActivity | None = None
 
 
 class WebMonetizationHook:
@@ -203,7 +210,11 @@ class PageBridge(QObject):
         request = validate_monetize(args)
         s = self._s
         gate = TabGate(
-            s.budget, origin_of(page_url), s.asyncs.loop, self._tab.is_visible_in_focused_window()
+            s.budget,
+            origin_of(page_url),
+            loop=s.asyncs.loop,
+            visible=self._tab.is_visible_in_focused_window(),
+            activity=s.activity,
         )
 
         async def open_connection() -> tuple[ConnectionProxy, Fields]:
@@ -212,10 +223,15 @@ class PageBridge(QObject):
                 raise PageError("NoHandlerRegisteredError", "no Web Monetization handler is set")
             if s.connections is None or s.links is None:
                 raise PageError("NoHandlerRegisteredError", "Web Monetization is not enabled")
+            gate.set_provider(handler.uri)
             link = await s.links.link_for(handler.uri)
-            proxy = await s.connections.open(
-                request.destination_account, request.shared_secret, link, gate
-            )
+            try:
+                proxy = await s.connections.open(
+                    request.destination_account, request.shared_secret, link, gate
+                )
+            except BaseException:
+                await link.close()
+                raise
             return proxy, _fields(proxy.fields())
 
         handle = f"c{next(self._counter)}"
@@ -232,6 +248,7 @@ class PageBridge(QObject):
                 s.asyncs.submit(proxy.close())
                 return
             self._conns[handle] = _Connection(proxy, gate)
+            gate.start()
             listener = _ConnectionEvents(self, doc, handle, proxy)
             s.asyncs.submit(_call_sync(lambda: proxy.set_listener(listener)))
             self._reply(doc, call_id, {"conn": handle, "fields": fields})

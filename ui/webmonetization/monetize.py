@@ -7,13 +7,14 @@ of exactly 32 bytes (``InvalidSharedSecretError``). The secret is held in memory
 What a page observes at a budget limit (decided; the STREAM driver implements it against
 ``ConnectionGate``):
 
-* Tab hidden or window unfocused, site paused, or allowance momentarily 0 → sending **pauses**:
-  streams stay open, ``setSendMax`` resolves, a pending ``sendTotal`` stays pending (or rejects
-  with ``TimeoutError`` if the page gave a timeout), no ``outgoing_money`` fires.
-* A cap reached (day/month/total/global budget: ``reserve`` → ``None``) → pending and later
-  ``sendTotal`` calls reject with ``BudgetExceededError``; the stream stays open, ``totalSent``
-  stays at what was actually fulfilled. ``setSendMax(2^64−1)`` is accepted and spends nothing
-  beyond the allowance.
+* Tab hidden or window unfocused, site paused, or nothing accrued yet (``Reason.NO_ACCRUAL`` /
+  ``PAUSED``) → sending **pauses**: streams stay open, ``setSendMax`` resolves, a pending
+  ``sendTotal`` stays pending (or rejects with ``TimeoutError`` if the page gave a timeout), no
+  ``outgoing_money`` fires; it resumes by itself.
+* A limit reached (day/month/total cap, global budget, balance, blocked, disabled) → pending
+  and later ``sendTotal`` calls reject with ``BudgetExceededError``; the stream and connection
+  stay open, ``totalSent`` stays at what was actually fulfilled. ``setSendMax(2^64−1)`` is
+  accepted and never spends more than the wallet approves, packet by packet.
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import re
 import threading
 from dataclasses import dataclass
 
 from ui.webmonetization.errors import PageError
 from ui.webmonetization.protocols import BudgetGate
+from wallet.budgets import Asset, Reason
 from wallet.ilp import U64_MAX, is_valid_address
+from wallet.ledger import Refusal, Reservation
 
 SHARED_SECRET_BYTES = 32
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{43}=?")
@@ -89,50 +91,109 @@ def parse_timeout(value: object) -> float | None:
 
 
 class BudgetExceeded(PageError):
-    """The wallet refused a reservation: the site's or the global cap is reached."""
+    """The wallet refused for good (a cap, the global budget, the balance, blocked)."""
 
     js_name = "BudgetExceededError"
 
-    def __init__(self) -> None:
-        super().__init__("BudgetExceededError", "the spending limit for this site is reached")
+    def __init__(self, reason: str = "") -> None:
+        detail = f" ({reason})" if reason else ""
+        super().__init__(
+            "BudgetExceededError", f"the spending limit for this site is reached{detail}"
+        )
+
+
+# Refusals that mean "not now" (sending pauses); any other reason means "no more".
+_NOT_NOW = frozenset({Reason.NO_ACCRUAL, Reason.PAUSED})
+
+
+class SiteActivity:
+    """Counts, per site origin, the visible tabs with a live connection, and tells the wallet
+    (``BudgetGate.set_site_active``) when a site starts or stops accruing. GUI thread."""
+
+    def __init__(self, budget: BudgetGate | None, loop: asyncio.AbstractEventLoop) -> None:
+        self._budget = budget
+        self._loop = loop
+        self._active: dict[str, int] = {}
+
+    def change(self, origin: str, delta: int) -> None:
+        before = self._active.get(origin, 0)
+        after = max(0, before + delta)
+        if after:
+            self._active[origin] = after
+        else:
+            self._active.pop(origin, None)
+        if (before > 0) != (after > 0) and self._budget is not None:
+            self._loop.call_soon_threadsafe(self._budget.set_site_active, origin, after > 0)
 
 
 class TabGate:
-    """A ``ConnectionGate``: the wallet's ``BudgetGate`` for one origin, plus this tab's
-    visibility and this document's life. Revoked (for good) when the document goes away, so a
-    connection that outlives its page can never reserve again.
+    """A ``ConnectionGate``: the wallet's ``BudgetGate`` for one origin, this tab's visibility
+    and this document's life. Revoked for good when the document goes away, so a connection
+    that outlives its page can never reserve again.
 
-    ``set_visible``/``revoke`` are called on the GUI thread; the rest on the wallet loop.
+    ``set_visible``/``revoke`` run on the GUI thread; the ``wallet.stream.BudgetGate`` methods
+    on the wallet loop (the STREAM core calls them synchronously).
     """
 
     def __init__(
         self,
         budget: BudgetGate | None,
         origin: str,
+        *,
         loop: asyncio.AbstractEventLoop,
         visible: bool,
+        activity: SiteActivity | None = None,
+        provider: str = "",
     ) -> None:
         self._budget = budget
         self._origin = origin
+        self._provider = provider
         self._loop = loop
+        self._activity = activity
         self._lock = threading.Lock()
         self._visible = visible
         self._revoked = False
-        self._changed = asyncio.Event()
+        self._counted = False
+        self._asset: Asset | None = None
+        self._connection = ""
+        self._reservations: dict[int, Reservation] = {}
+        self._capped: asyncio.Future[None] | None = None
+        self.refusal: Reason | None = None
 
     @property
     def origin(self) -> str:
         return self._origin
 
+    @property
+    def capped(self) -> asyncio.Future[None]:
+        if self._capped is None:
+            self._capped = self._loop.create_future()
+        return self._capped
+
+    # -- GUI thread --
+
+    def start(self) -> None:
+        """The page received the connection: count the tab for accrual while visible."""
+        with self._lock:
+            self._counted = True
+            visible = self._visible and not self._revoked
+        if visible and self._activity is not None:
+            self._activity.change(self._origin, +1)
+
     def set_visible(self, visible: bool) -> None:
         with self._lock:
+            changed = visible != self._visible and not self._revoked
             self._visible = visible
-        self._loop.call_soon_threadsafe(self._changed.set)
+            counted = self._counted
+        if changed and counted and self._activity is not None:
+            self._activity.change(self._origin, +1 if visible else -1)
 
     def revoke(self) -> None:
         with self._lock:
+            was_active = self._counted and self._visible and not self._revoked
             self._revoked = True
-        self._loop.call_soon_threadsafe(self._changed.set)
+        if was_active and self._activity is not None:
+            self._activity.change(self._origin, -1)
 
     @property
     def revoked(self) -> bool:
@@ -141,39 +202,46 @@ class TabGate:
 
     def may_send_now(self) -> bool:
         with self._lock:
-            if self._revoked or not self._visible:
-                return False
-        return self._budget is not None and self._budget.may_send_now(self._origin)
+            return self._visible and not self._revoked and self._budget is not None
 
-    async def wait_until_may_send(self) -> None:
-        while not self.may_send_now():
-            if self.revoked:
-                raise PageError("AbortError", "the page that opened this connection is gone")
-            self._changed.clear()
-            # wake at least every second to re-check the budget (a new day, a raised cap)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout=1.0)
+    # -- wallet loop: wallet.stream.BudgetGate --
 
-    async def reserve(self, amount: int) -> str | None:
-        """A reservation id; ``None`` = not now (hidden, paused: wait and retry).
+    def set_provider(self, provider: str) -> None:
+        """The handler URL the money goes through (attributed in history)."""
+        self._provider = provider
 
-        Raises:
-            BudgetExceeded: the wallet refused (a cap is reached) — fail ``sendTotal`` with it.
-        """
-        if self._budget is None or not self.may_send_now():
-            return None
-        reservation = await self._budget.reserve(self._origin, amount)
-        if reservation is None:
-            raise BudgetExceeded()
-        if self.revoked:  # the page went away while we waited
-            await self._budget.release(reservation)
-            return None
-        return reservation
+    def bind_asset(self, asset: Asset, connection: str) -> None:
+        self._asset = asset
+        self._connection = connection
 
-    async def commit(self, reservation: str) -> None:
-        if self._budget is not None:
-            await self._budget.commit(reservation)
+    def reserve(self, packet_id: int, amount: int) -> int:
+        if self._asset is None or self._budget is None or not self.may_send_now():
+            return 0
+        got = self._budget.reserve(
+            self._origin,
+            self._provider,
+            self._asset,
+            amount,
+            min_amount=1,
+            connection=self._connection,
+        )
+        if isinstance(got, Refusal):
+            self.refusal = got.reason
+            if got.reason not in _NOT_NOW and not self.capped.done():
+                self.capped.set_result(None)
+            return 0
+        if self.revoked:  # the page went away while we asked
+            self._budget.release(got)
+            return 0
+        self._reservations[packet_id] = got
+        return got.amount
 
-    async def release(self, reservation: str) -> None:
-        if self._budget is not None:
-            await self._budget.release(reservation)
+    def commit(self, packet_id: int, amount: int) -> None:
+        res = self._reservations.pop(packet_id, None)
+        if res is not None and self._budget is not None:
+            self._budget.commit(res)
+
+    def release(self, packet_id: int, amount: int) -> None:
+        res = self._reservations.pop(packet_id, None)
+        if res is not None and self._budget is not None:
+            self._budget.release(res)

@@ -1,9 +1,9 @@
 """The seams between the page API and the rest of Trickle, as Protocols.
 
-Implemented elsewhere: ``HandlerRegistry`` and ``BudgetGate`` by the wallet service,
-``ConnectionFactory`` (with ``ConnectionProxy``/``StreamProxy``) by the STREAM driver. All async
-methods run on the wallet's asyncio loop (``ui.asyncbridge``); nothing here touches Qt, so
-``wallet`` code can satisfy these Protocols structurally without importing ``ui``.
+Implemented elsewhere: ``HandlerRegistry`` (a thin adapter over the wallet service) and
+``BudgetGate`` (``WalletService`` itself); ``ConnectionFactory`` (with ``ConnectionProxy`` /
+``StreamProxy``) by ``stream_adapter.py`` over ``wallet.net.stream_*``. All methods run on the
+wallet's asyncio loop (``ui.asyncbridge``); nothing here touches Qt.
 
 Amounts are ``int`` (UInt64), never float. Exceptions that a page should see by name carry a class
 attribute ``js_name`` (e.g. ``"BudgetExceededError"``); see ``ui.webmonetization.errors``.
@@ -11,9 +11,12 @@ attribute ``js_name`` (e.g. ``"BudgetExceededError"``); see ``ui.webmonetization
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from wallet.budgets import Asset
+from wallet.ledger import Refusal, Reservation
 from wallet.net.link import Link
 
 
@@ -38,51 +41,66 @@ class HandlerRegistry(Protocol):
     async def active_handler(self) -> RegisteredHandler | None: ...
 
 
-class ConnectionGate(Protocol):
-    """The budget gate bound to one connection (one site origin, one tab).
+class BudgetGate(Protocol):
+    """The wallet's budget, per packet (``wallet.service.WalletService`` satisfies it as is).
 
-    The STREAM driver calls ``reserve`` before each Prepare with a non-zero amount leaves,
-    then exactly one of ``commit`` (verified Fulfill) or ``release`` (Reject, expiry, error).
-    ``reserve`` returns ``None`` for "not now" (tab hidden/unfocused, site paused): the driver
-    sends nothing, keeps streams open and ``sendTotal`` pending, awaits
-    ``wait_until_may_send()`` and retries. ``reserve`` *raises* an exception whose class has
-    ``js_name = "BudgetExceededError"`` when a cap is reached: the driver stops sending on the
-    connection and rejects pending/later ``sendTotal`` calls with that exception.
+    ``reserve`` is atomic against every other reservation (the service's lock + one SQLite
+    transaction), so no race can overspend; each ``Reservation`` is settled exactly once with
+    ``commit`` (verified Fulfill) or ``release`` (Reject, expiry, error). A ``Refusal`` says
+    why not (``Reason``): ``NO_ACCRUAL``/``PAUSED`` mean "not now"; the caps, the global
+    budget, the balance and ``BLOCKED``/``DISABLED`` mean "no more" (the page then sees
+    ``BudgetExceededError``). ``set_site_active`` drives accrual: only while a tab of the site
+    with a live connection is visible in the focused window. Called on the wallet loop.
+    """
+
+    def reserve(
+        self,
+        site: str,
+        provider: str,
+        asset: Asset,
+        amount: int,
+        *,
+        min_amount: int | None = None,
+        account_id: int | None = None,
+        connection: str = "",
+    ) -> Reservation | Refusal: ...
+
+    def commit(
+        self, res: Reservation, *, delivered: int = 0, dest_asset: Asset | None = None
+    ) -> None: ...
+
+    def release(self, res: Reservation) -> None: ...
+
+    def set_site_active(self, site: str, active: bool) -> None: ...
+
+
+class ConnectionGate(Protocol):
+    """The budget gate of one connection: one site origin, one tab, one document.
+
+    It is a ``wallet.stream.BudgetGate`` (sync ``reserve(packet_id, amount) -> approved``,
+    ``commit``, ``release``) once ``bind_asset`` has told it the source asset (from IL-DCP):
+    hand it to ``wallet.net.stream_client`` as ``budget``. ``reserve`` approves 0 while the tab
+    is hidden/unfocused, after the document is gone (navigation, tab close — for good), or when
+    the wallet refuses; a refusal that means "no more" also resolves ``capped``.
     """
 
     @property
     def origin(self) -> str: ...
 
+    @property
+    def capped(self) -> asyncio.Future[None]:
+        """Resolves when a cap/limit stops this connection (wallet loop only)."""
+        ...
+
     def may_send_now(self) -> bool: ...
 
-    async def wait_until_may_send(self) -> None: ...
+    def bind_asset(self, asset: Asset, connection: str) -> None: ...
 
-    async def reserve(self, amount: int) -> str | None: ...
+    def reserve(self, packet_id: int, amount: int) -> int: ...
 
-    async def commit(self, reservation: str) -> None: ...
+    def commit(self, packet_id: int, amount: int) -> None: ...
 
-    async def release(self, reservation: str) -> None: ...
-
-
-class BudgetGate(Protocol):
-    """The wallet service's budget: per-site policy and the global budget, atomic per packet.
-
-    ``reserve`` must be atomic with respect to every other reservation (one SQLite
-    transaction or one lock), so no race can overspend. A reservation not committed or
-    released is released when the service restarts.
-    """
-
-    def may_send_now(self, origin: str) -> bool:
-        """False while the site is paused/blocked or its allowance is 0 right now."""
-        ...
-
-    async def reserve(self, origin: str, amount: int) -> str | None:
-        """A reservation id, or ``None`` when ``amount`` does not fit the allowance (a cap)."""
-        ...
-
-    async def commit(self, reservation: str) -> None: ...
-
-    async def release(self, reservation: str) -> None: ...
+    def release(self, packet_id: int, amount: int) -> None: ...
 
 
 # ---- the STREAM connection as the page sees it ----------------------------------------------

@@ -17,6 +17,8 @@ from ui.webmonetization.protocols import (
     Fields,
     StreamListener,
 )
+from wallet.budgets import Asset, Reason
+from wallet.ledger import Refusal, Reservation
 from wallet.net.link import Link
 
 
@@ -156,19 +158,41 @@ class FakeConnectionFactory:
 
 @dataclass
 class FakeBudget:
-    """A ``BudgetGate`` that always has money (the shape tests don't test budgets)."""
+    """A ``BudgetGate`` with ``allowance`` source units, then a cap (tests only)."""
 
-    reserved: list[tuple[str, int]] = field(default_factory=list)
+    allowance: int = 10**9
+    reserved: list[Reservation] = field(default_factory=list)
+    committed: list[Reservation] = field(default_factory=list)
+    released: list[Reservation] = field(default_factory=list)
+    active: dict[str, bool] = field(default_factory=dict)
 
-    def may_send_now(self, origin: str) -> bool:
-        return True
+    def reserve(
+        self,
+        site: str,
+        provider: str,
+        asset: Asset,
+        amount: int,
+        *,
+        min_amount: int | None = None,
+        account_id: int | None = None,
+        connection: str = "",
+    ) -> Reservation | Refusal:
+        if self.allowance <= 0:
+            return Refusal(Reason.DAY_CAP, 0)
+        got = min(amount, self.allowance)
+        self.allowance -= got
+        res = Reservation(len(self.reserved) + 1, site, provider, asset, got, connection, 0)
+        self.reserved.append(res)
+        return res
 
-    async def reserve(self, origin: str, amount: int) -> str | None:
-        self.reserved.append((origin, amount))
-        return f"r{len(self.reserved)}"
+    def commit(
+        self, res: Reservation, *, delivered: int = 0, dest_asset: Asset | None = None
+    ) -> None:
+        self.committed.append(res)
 
-    async def commit(self, reservation: str) -> None:
-        pass
+    def release(self, res: Reservation) -> None:
+        self.allowance += res.amount
+        self.released.append(res)
 
-    async def release(self, reservation: str) -> None:
-        pass
+    def set_site_active(self, site: str, active: bool) -> None:
+        self.active[site] = active

@@ -14,7 +14,9 @@ from PySide6.QtCore import QCoreApplication, QEvent
 from tests.qt.webmonetization.conftest import page_html
 from tests.qt.webmonetization.fakes import FakeBudget, FakeConnectionFactory
 from ui.webmonetization.handler_host import HandlerHost
+from ui.webmonetization.monetize import SiteActivity
 from ui.webmonetization.protocols import RegisteredHandler
+from wallet.budgets import Asset
 
 SECRET = "btoa(String.fromCharCode(...new Uint8Array(32).fill(7)))"
 MONETIZE = f"""WebMonetization.monetize({{destinationAccount: "test.receiver.abc",
@@ -34,6 +36,7 @@ def wired(env: Any, qtbot: Any, sites: Any) -> Iterator[Any]:
     env.services.connections = env.factory
     env.services.links = host
     env.services.budget = env.budget
+    env.services.activity = SiteActivity(env.budget, env.asyncs.loop)
     env.provider = provider
     yield env
     host.page.deleteLater()
@@ -254,8 +257,10 @@ def test_navigation_mid_monetize_attributes_nothing_to_the_new_page(
     qtbot.waitUntil(lambda: conn.closed, timeout=10000)
     assert conn.gate.origin == site.origin
     assert conn.gate.may_send_now() is False
-    assert run(wired, qtbot, conn.gate.reserve(10)) is None
+    conn.gate.bind_asset(Asset("XRP", 9), "c")
+    assert run(wired, qtbot, _call(lambda: conn.gate.reserve(1, 10))) == 0
     assert wired.budget.reserved == []
+    assert wired.budget.active.get(site.origin) is not True
     assert not tab.page.has("m")
 
 
@@ -269,12 +274,36 @@ def test_hidden_tab_accrues_nothing(wired: Any, make_tab: Any, sites: Any, qtbot
     tab.load(site.url("/"))
     assert tab.wait_report("m") == "ok"
     [conn] = wired.factory.opened
-    assert conn.gate.may_send_now() is True
+    gate = conn.gate
+    gate.bind_asset(Asset("XRP", 9), "c")
+    assert gate.may_send_now() is True
+    qtbot.waitUntil(lambda: wired.budget.active.get(site.origin) is True)
     tab.tab.set_visible(False)
-    qtbot.waitUntil(lambda: conn.gate.may_send_now() is False)
-    assert run(wired, qtbot, conn.gate.reserve(10)) is None
+    qtbot.waitUntil(lambda: wired.budget.active.get(site.origin) is False)
+    assert gate.may_send_now() is False
+    assert run(wired, qtbot, _call(lambda: gate.reserve(1, 10))) == 0
     assert wired.budget.reserved == []
     tab.tab.set_visible(True)
-    qtbot.waitUntil(lambda: conn.gate.may_send_now() is True)
-    assert run(wired, qtbot, conn.gate.reserve(10)) == "r1"
-    assert wired.budget.reserved == [(site.origin, 10)]
+    qtbot.waitUntil(lambda: wired.budget.active.get(site.origin) is True)
+    assert run(wired, qtbot, _call(lambda: gate.reserve(1, 10))) == 10
+    [res] = wired.budget.reserved
+    assert (res.site, res.provider, res.amount) == (site.origin, wired.provider.url("/handler"), 10)
+    run(wired, qtbot, _call(lambda: gate.commit(1, 10)))
+    assert wired.budget.committed == [res]
+
+
+def test_a_cap_is_reached_and_sending_stops(
+    wired: Any, make_tab: Any, sites: Any, qtbot: Any
+) -> None:
+    """setSendMax(2^64-1) never gets more than the wallet approves; a cap resolves ``capped``."""
+    wired.budget.allowance = 25
+    site = sites()
+    site.pages["/"] = page_html(script=f'{MONETIZE}.then(() => report("m", "ok"));')
+    tab = make_tab()
+    tab.load(site.url("/"))
+    assert tab.wait_report("m") == "ok"
+    gate = wired.factory.opened[0].gate
+    gate.bind_asset(Asset("XRP", 9), "c")
+    approved = [run(wired, qtbot, _call(lambda i=i: gate.reserve(i, 2**64 - 1))) for i in range(3)]
+    assert approved == [25, 0, 0]
+    assert gate.capped.done()
