@@ -101,7 +101,11 @@ def _derive(passphrase: Secret, params: _KdfParams) -> tuple[bytes, bytes]:
 
 
 class EncryptedFileSecretStore:
-    """Secrets in one passphrase-encrypted file. Use :meth:`create` or :meth:`open`."""
+    """Secrets in one passphrase-encrypted file. Use :meth:`create` or :meth:`open`.
+
+    Opening runs scrypt (about 0.1 s, 32 MiB) and every call does file I/O; from asyncio code call
+    them in a worker thread (``asyncio.to_thread``).
+    """
 
     def __init__(self, path: Path, params: _KdfParams, key: bytes, check: bytes) -> None:
         """Internal: use :meth:`create` or :meth:`open`."""

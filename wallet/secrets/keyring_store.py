@@ -164,6 +164,9 @@ def detect_keyring_backend() -> KeyringBackend:
 class KeyringSecretStore:
     """Secrets in the OS keyring, each under (``service``, name).
 
+    Every call is a blocking D-Bus round trip (a few ms, more if the keyring must unlock); from
+    asyncio code call it in a worker thread (``asyncio.to_thread``).
+
     Raises (constructor):
         NoSecureKeyringError: ``backend`` is not a trusted, recommended keyring.
     """

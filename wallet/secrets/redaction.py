@@ -21,7 +21,10 @@ from wallet.secrets.secret import HIDDEN, live_secret_values
 
 def redact(text: str, extra: Iterable[str] = ()) -> str:
     """``text`` with every live secret's value (and each of ``extra``) replaced by ``***``."""
-    values = live_secret_values()
+    return _redact(text, live_secret_values(), extra)
+
+
+def _redact(text: str, values: list[str], extra: Iterable[str] = ()) -> str:
     more = [v for v in extra if v]
     if more:
         values = sorted({*values, *more}, key=len, reverse=True)
@@ -35,22 +38,23 @@ class RedactingFilter(logging.Filter):
     """A filter that formats each record once, redacted, and never drops a record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not live_secret_values():
+        values = live_secret_values()
+        if not values:
             return True
         try:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a bad format string must not leak args via handleError
             message = f"{record.msg!s} [log arguments could not be formatted]"
-        record.msg = redact(message)
+        record.msg = _redact(message, values)
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            record.exc_text = _redact(record.exc_text, values)
         # Formatters render exc_text when set; drop exc_info so none can re-render it unredacted.
         record.exc_info = None
         if record.stack_info:
-            record.stack_info = redact(record.stack_info)
+            record.stack_info = _redact(record.stack_info, values)
         return True
 
 

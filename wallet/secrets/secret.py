@@ -57,10 +57,6 @@ class Secret:
             return NotImplemented
         return hmac.compare_digest(self._value.encode(), other._value.encode())
 
-    def __ne__(self, other: object) -> bool:
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
-
     # Hashing would make secrets dict keys, whose lookups compare in variable time.
     __hash__ = None  # type: ignore[assignment]
 
