@@ -148,6 +148,10 @@ class PageBridge(QObject):
         tab.closing.connect(self._on_tab_closing)
         tab.visibility_changed.connect(self._on_visibility)
 
+    @property
+    def page(self) -> QWebEnginePage:
+        return self._page
+
     # ---- slots called from bridge.js ---------------------------------------------------------
 
     @Slot(str)
