@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
 SUBCOMMANDS = {
     "pay": ("wallet.commands.pay", "send money to a payment pointer or STREAM receiver"),
     "receive": ("wallet.commands.receive", "run a STREAM receiver with an SPSP endpoint"),
+    "history": ("wallet.commands.history", "print the payment history (JSON lines or --csv)"),
+    "budget": ("wallet.commands.budget", "show or set sites' rates of pay, caps and state"),
 }
 
 

@@ -41,6 +41,9 @@ from ui.browser.profile import create_profile
 from ui.browser.webview import BrowserTab
 from ui.browser.window import BrowserWindow
 
+# Generous: the machine may be shared and busy; a wait returns as soon as its condition holds.
+WAIT = 20_000
+
 register_schemes()  # must precede the QApplication that pytest-qt's qapp creates
 
 # Qt messages that are expected on this headless machine and say nothing about Trickle.
@@ -190,7 +193,7 @@ class Browser:
         window.show()
         window.activateWindow()
         self._qtbot.waitExposed(window)
-        self._qtbot.waitUntil(window.is_focused)
+        self._qtbot.waitUntil(window.is_focused, timeout=WAIT)
         self._open.append((window, profile))
         return window
 
@@ -229,7 +232,7 @@ def browser(make_browser: Browser) -> BrowserWindow:
     return make_browser()
 
 
-def load(qtbot: Any, tab: BrowserTab, url: QUrl, timeout: int = 10_000) -> bool:
+def load(qtbot: Any, tab: BrowserTab, url: QUrl, timeout: int = WAIT) -> bool:
     """Load ``url`` in ``tab`` and wait for the load to finish; returns its ``ok``."""
     results: list[bool] = []
     tab.loadFinished.connect(results.append)  # connected before load(): no missed signal
@@ -238,7 +241,7 @@ def load(qtbot: Any, tab: BrowserTab, url: QUrl, timeout: int = 10_000) -> bool:
     return results[-1]
 
 
-def run_js(qtbot: Any, tab: BrowserTab, script: str, timeout: int = 5_000) -> Any:
+def run_js(qtbot: Any, tab: BrowserTab, script: str, timeout: int = WAIT) -> Any:
     """Run ``script`` in the page's main world and return its result."""
     results: list[Any] = []
     tab.page().runJavaScript(script, 0, results.append)

@@ -8,7 +8,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile, QWebEngineScript
 from PySide6.QtWidgets import QDialog
 
-from tests.qt.conftest import Browser, load, run_js
+from tests.qt.conftest import WAIT, Browser, load, run_js
 from tests.qt.servers import Site
 from ui.browser.hooks import TabContext
 
@@ -55,7 +55,7 @@ def test_installers_and_hooks_reach_every_page_including_popups(
         Qt.MouseButton.LeftButton,
         pos=QPoint(target_widget.width() // 2, target_widget.height() // 2),
     )
-    qtbot.waitUntil(lambda: len(window.tabs()) == 2)
+    qtbot.waitUntil(lambda: len(window.tabs()) == 2, timeout=WAIT)
     popup = window.tabs()[1]
     assert [page for page, _ in hook.attached] == [tab.page(), popup.page()]
     assert [ctx for _, ctx in hook.attached] == [tab.context, popup.context]
@@ -86,20 +86,20 @@ def test_visibility_follows_tab_selection_and_window_focus(
     dialog = QDialog(window)
     dialog.show()
     dialog.activateWindow()
-    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=WAIT)
     assert first.context.is_visible_in_focused_window()
     dialog.close()
     dialog.deleteLater()
 
     # Another window in front: nothing in this one is visible.
     other = make_browser()
-    qtbot.waitUntil(lambda: not first.context.is_visible_in_focused_window())
+    qtbot.waitUntil(lambda: not first.context.is_visible_in_focused_window(), timeout=WAIT)
     other.close()
     window.activateWindow()
-    qtbot.waitUntil(first.context.is_visible_in_focused_window)
+    qtbot.waitUntil(first.context.is_visible_in_focused_window, timeout=WAIT)
 
     window.showMinimized()
-    qtbot.waitUntil(lambda: not first.context.is_visible_in_focused_window())
+    qtbot.waitUntil(lambda: not first.context.is_visible_in_focused_window(), timeout=WAIT)
     assert changes[-1] is False
 
 

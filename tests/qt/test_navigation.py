@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
 
-from tests.qt.conftest import load, run_js
+from tests.qt.conftest import WAIT, load, run_js
 from tests.qt.servers import Site
 from ui.browser.scheme import query_value
 from ui.browser.window import BrowserWindow
@@ -31,7 +31,7 @@ def click_page(qtbot: Any, tab: Any) -> None:
 
 def type_address(qtbot: Any, window: BrowserWindow, text: str) -> None:
     qtbot.keyClick(window, Qt.Key.Key_L, CTRL)
-    qtbot.waitUntil(window.address_bar.hasFocus)
+    qtbot.waitUntil(window.address_bar.hasFocus, timeout=WAIT)
     window.address_bar.selectAll()
     qtbot.keyClicks(window.address_bar, text)
     qtbot.keyClick(window.address_bar, Qt.Key.Key_Return)
@@ -45,7 +45,7 @@ def test_typed_loopback_address_loads_over_http(
     finished: list[bool] = []
     tab.loadFinished.connect(finished.append)
     type_address(qtbot, browser, f"127.0.0.1:{http_site.port}/typed")
-    qtbot.waitUntil(lambda: finished == [True])
+    qtbot.waitUntil(lambda: finished == [True], timeout=WAIT)
     assert tab.title() == "Typed"
     assert tab.url().toString() == f"http://127.0.0.1:{http_site.port}/typed"
     assert browser.address_bar.text() == tab.url().toString()
@@ -59,7 +59,7 @@ def test_typed_host_without_scheme_goes_to_https(
     https_site.add("/private", page("Private", "SECRET CONTENT"))
     tab = browser.new_tab()
     type_address(qtbot, browser, f"shop.test:{https_site.port}/private")
-    qtbot.waitUntil(lambda: tab.url().host() == "error", timeout=10_000)
+    qtbot.waitUntil(lambda: tab.url().host() == "error", timeout=WAIT)
     assert tab.url().path() == "/certificate"
     assert query_value(tab.url(), "url") == f"https://shop.test:{https_site.port}/private"
     assert https_site.hits("/private") == 0
@@ -70,7 +70,7 @@ def test_text_that_is_not_an_address_shows_a_clear_page(
 ) -> None:
     tab = browser.new_tab()
     type_address(qtbot, browser, "how to <b>pay</b> sites")
-    qtbot.waitUntil(lambda: tab.title() == "Not a web address")
+    qtbot.waitUntil(lambda: tab.title() == "Not a web address", timeout=WAIT)
     text = js(tab, "document.body.innerText")
     assert "how to <b>pay</b> sites" in text  # escaped: shown as text, not markup
     assert js(tab, "document.querySelectorAll('b').length") == 0
@@ -101,7 +101,7 @@ def test_back_forward_reload(qtbot: Any, browser: BrowserWindow, http_site: Site
         finished: list[bool] = []
         tab.loadFinished.connect(finished.append)  # before the key: no missed signal
         qtbot.keyClick(browser, key, modifier)
-        qtbot.waitUntil(lambda: finished == [True])
+        qtbot.waitUntil(lambda: finished == [True], timeout=WAIT)
         tab.loadFinished.disconnect(finished.append)
 
     press(Qt.Key.Key_Left, ALT)
@@ -126,10 +126,10 @@ def test_escape_stops_a_slow_load(qtbot: Any, browser: BrowserWindow, http_site:
     tab.loadStarted.connect(lambda: started.append(True))
     tab.loadFinished.connect(finished.append)
     tab.load(url)
-    qtbot.waitUntil(lambda: bool(started))
+    qtbot.waitUntil(lambda: bool(started), timeout=WAIT)
     assert browser.stop_action.isEnabled() and browser.stop_action.isVisible()
     qtbot.keyClick(browser, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: bool(finished))
+    qtbot.waitUntil(lambda: bool(finished), timeout=WAIT)
     assert not browser.stop_action.isEnabled() and browser.reload_action.isVisible()
 
 
@@ -147,9 +147,9 @@ def test_window_open_with_a_click_opens_a_tab(
     tab = browser.new_tab()
     assert load(qtbot, tab, url)
     click_page(qtbot, tab)
-    qtbot.waitUntil(lambda: len(browser.tabs()) == 2)
+    qtbot.waitUntil(lambda: len(browser.tabs()) == 2, timeout=WAIT)
     popup = browser.tabs()[1]
-    qtbot.waitUntil(lambda: popup.title() == "Opened")
+    qtbot.waitUntil(lambda: popup.title() == "Opened", timeout=WAIT)
     assert browser.current_tab() is popup
 
 
@@ -162,8 +162,8 @@ def test_target_blank_link_opens_a_tab(qtbot: Any, browser: BrowserWindow, http_
     tab = browser.new_tab()
     assert load(qtbot, tab, url)
     click_page(qtbot, tab)
-    qtbot.waitUntil(lambda: len(browser.tabs()) == 2)
-    qtbot.waitUntil(lambda: browser.tabs()[1].title() == "Blank target")
+    qtbot.waitUntil(lambda: len(browser.tabs()) == 2, timeout=WAIT)
+    qtbot.waitUntil(lambda: browser.tabs()[1].title() == "Blank target", timeout=WAIT)
 
 
 def test_window_open_without_a_gesture_is_blocked(
@@ -193,8 +193,8 @@ def test_window_close_from_the_page_closes_its_tab(
     tab = browser.new_tab()
     assert load(qtbot, tab, opener)
     click_page(qtbot, tab)
-    qtbot.waitUntil(lambda: len(browser.tabs()) == 2)
+    qtbot.waitUntil(lambda: len(browser.tabs()) == 2, timeout=WAIT)
     popup = browser.tabs()[1]
-    qtbot.waitUntil(lambda: popup.title() == "Closer")
+    qtbot.waitUntil(lambda: popup.title() == "Closer", timeout=WAIT)
     run_js(qtbot, popup, "window.close(); true")
-    qtbot.waitUntil(lambda: len(browser.tabs()) == 1)
+    qtbot.waitUntil(lambda: len(browser.tabs()) == 1, timeout=WAIT)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.qt.conftest import load, run_js
+from tests.qt.conftest import WAIT, load, run_js
 from tests.qt.servers import Site
 from ui.browser.scheme import query_value
 from ui.browser.window import BrowserWindow
@@ -19,7 +19,8 @@ def test_self_signed_certificate_is_refused_with_an_error_page(
     tab = browser.new_tab()
     tab.load(url)
     qtbot.waitUntil(
-        lambda: tab.title() == "Not opened: the connection is not private", timeout=10_000
+        lambda: tab.title() == "Not opened: the connection is not private",
+        timeout=WAIT,
     )
     assert tab.url().scheme() == "trickle" and tab.url().host() == "error"
     assert query_value(tab.url(), "url") == url.toString()
@@ -49,7 +50,7 @@ def test_start_page(qtbot: Any, browser: BrowserWindow) -> None:
     browser.open_urls([])
     tab = browser.current_tab()
     assert tab is not None
-    qtbot.waitUntil(lambda: tab.title() == "Trickle")
+    qtbot.waitUntil(lambda: tab.title() == "Trickle", timeout=WAIT)
     assert "wallet inside" in run_js(qtbot, tab, "document.body.innerText")
     # The stylesheet from trickle://assets/ applied (a different trickle: origin).
     assert run_js(qtbot, tab, "getComputedStyle(document.body).maxWidth") != "none"
@@ -94,6 +95,8 @@ def test_console_messages_go_to_logging(
     caplog.set_level("DEBUG", logger="trickle.js")
     tab = browser.new_tab()
     assert load(qtbot, tab, url)
-    qtbot.waitUntil(lambda: any("hello from the page" in r.getMessage() for r in caplog.records))
+    qtbot.waitUntil(
+        lambda: any("hello from the page" in r.getMessage() for r in caplog.records), timeout=WAIT
+    )
     record = next(r for r in caplog.records if "hello from the page" in r.getMessage())
     assert record.name == "trickle.js" and record.levelname == "DEBUG"

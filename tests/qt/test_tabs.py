@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from tests.qt.conftest import load
+from tests.qt.conftest import WAIT, load
 from tests.qt.servers import Site
 from ui.browser.window import BrowserWindow
 
@@ -24,7 +24,7 @@ def test_ctrl_t_opens_a_tab_with_the_address_bar_focused(
     qtbot.keyClick(browser, Qt.Key.Key_T, CTRL)
     assert len(browser.tabs()) == 2
     assert browser.current_tab() is browser.tabs()[1]
-    qtbot.waitUntil(browser.address_bar.hasFocus)
+    qtbot.waitUntil(browser.address_bar.hasFocus, timeout=WAIT)
 
 
 def test_ctrl_tab_cycles_and_ctrl_w_closes(qtbot: Any, browser: BrowserWindow) -> None:
@@ -47,7 +47,7 @@ def test_ctrl_tab_cycles_and_ctrl_w_closes(qtbot: Any, browser: BrowserWindow) -
 def test_closing_the_last_tab_closes_the_window(qtbot: Any, browser: BrowserWindow) -> None:
     browser.new_tab()
     qtbot.keyClick(browser, Qt.Key.Key_W, CTRL)
-    qtbot.waitUntil(lambda: not browser.isVisible())
+    qtbot.waitUntil(lambda: not browser.isVisible(), timeout=WAIT)
 
 
 def test_close_button_and_new_tab_button(qtbot: Any, browser: BrowserWindow) -> None:
@@ -66,7 +66,7 @@ def test_title_favicon_and_progress(qtbot: Any, browser: BrowserWindow, http_sit
     tab.loadProgress.connect(progress.append)
     tab.iconChanged.connect(lambda icon: icons.append(not icon.isNull()))
     assert load(qtbot, tab, url)
-    qtbot.waitUntil(lambda: True in icons)
+    qtbot.waitUntil(lambda: True in icons, timeout=WAIT)
     index = browser.tab_strip.indexOf(tab)
     assert browser.tab_strip.tabText(index) == "A page && its title"  # && shows as one &
     assert browser.tab_strip.tabToolTip(index) == "A page & its title"
@@ -84,7 +84,7 @@ def test_long_titles_are_shortened_in_the_tab(
     url = http_site.add("/long-title", PAGE.format(title=title))
     tab = browser.new_tab()
     assert load(qtbot, tab, url)
-    qtbot.waitUntil(lambda: tab.title() == title.strip())
+    qtbot.waitUntil(lambda: tab.title() == title.strip(), timeout=WAIT)
     text = browser.tab_strip.tabText(browser.tab_strip.indexOf(tab))
     assert len(text) <= 32 and text.endswith("…")
 
@@ -113,7 +113,7 @@ def test_ctrl_q_closes_the_window(qtbot: Any, browser: BrowserWindow) -> None:
     closing: list[bool] = []
     tab.context.closing.connect(lambda: closing.append(True))
     qtbot.keyClick(browser, Qt.Key.Key_Q, CTRL)
-    qtbot.waitUntil(lambda: not browser.isVisible())
+    qtbot.waitUntil(lambda: not browser.isVisible(), timeout=WAIT)
     assert closing == [True]
 
 
@@ -127,7 +127,7 @@ def test_a_crashed_page_says_so(qtbot: Any, browser: BrowserWindow, http_site: S
     pid = tab.page().renderProcessPid()
     assert pid > 0
     os.kill(pid, signal.SIGKILL)
-    qtbot.waitUntil(lambda: tab.title() == "This page stopped working", timeout=10_000)
+    qtbot.waitUntil(lambda: tab.title() == "This page stopped working", timeout=WAIT)
     assert tab.url().path() == "/crashed"
 
 
@@ -149,14 +149,14 @@ def test_find_in_page(qtbot: Any, browser: BrowserWindow, http_site: Site) -> No
     assert load(qtbot, tab, url)
     qtbot.keyClick(browser, Qt.Key.Key_F, CTRL)
     bar = browser.find_bar
-    qtbot.waitUntil(bar.field.hasFocus)
+    qtbot.waitUntil(bar.field.hasFocus, timeout=WAIT)
     qtbot.keyClicks(bar.field, "coin")
-    qtbot.waitUntil(lambda: bar.matches.text() == "1 of 3")
+    qtbot.waitUntil(lambda: bar.matches.text() == "1 of 3", timeout=WAIT)
     qtbot.keyClick(bar.field, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: bar.matches.text() == "2 of 3")
+    qtbot.waitUntil(lambda: bar.matches.text() == "2 of 3", timeout=WAIT)
     qtbot.keyClick(bar.field, Qt.Key.Key_Return, SHIFT)
-    qtbot.waitUntil(lambda: bar.matches.text() == "1 of 3")
+    qtbot.waitUntil(lambda: bar.matches.text() == "1 of 3", timeout=WAIT)
     qtbot.keyClicks(bar.field, "age")
-    qtbot.waitUntil(lambda: bar.matches.text() == "No matches")
+    qtbot.waitUntil(lambda: bar.matches.text() == "No matches", timeout=WAIT)
     qtbot.keyClick(bar.field, Qt.Key.Key_Escape)
     assert not bar.isVisible()

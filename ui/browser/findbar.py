@@ -49,6 +49,7 @@ class FindBar(QWidget):
         self.matches.setMinimumWidth(90)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 3, 6, 3)
+        self.field.setMaximumWidth(420)
         layout.addWidget(self.field, 1)
         layout.addWidget(self.matches)
         for text, name, slot in (
@@ -63,6 +64,7 @@ class FindBar(QWidget):
             button.setAutoRaise(True)
             button.clicked.connect(slot)
             layout.addWidget(button)
+        layout.addStretch(1)
         self.field.textChanged.connect(lambda _t: self._find())
         self.field.next_requested.connect(self.find_next)
         self.field.previous_requested.connect(self.find_previous)

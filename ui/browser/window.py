@@ -248,7 +248,7 @@ class BrowserWindow(QMainWindow):
         layout.addWidget(self.tab_strip)
         layout.addWidget(self.find_bar)
         self.setCentralWidget(central)
-        self._link_preview = LinkPreview(central)
+        self._link_preview = LinkPreview(self.tab_strip)
 
     # --- navigation -----------------------------------------------------------------------
 
