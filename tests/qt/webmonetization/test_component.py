@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,8 +18,8 @@ from wallet.service import WalletService
 
 
 @pytest.fixture
-def service() -> Iterator[WalletService]:
-    svc = WalletService.open(None, tz=ZoneInfo("UTC"))
+def service(tmp_path: Path) -> Iterator[WalletService]:
+    svc = WalletService.open(tmp_path, tz=ZoneInfo("UTC"))  # never the default profile
     yield svc
     svc.close()
 
