@@ -59,6 +59,7 @@ class Site:
 
     def __init__(self) -> None:
         self.pages: dict[str, str] = {}
+        self.posts: dict[str, Callable[[bytes], bytes]] = {}
         site = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -73,6 +74,19 @@ class Site:
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                handler = site.posts.get(self.path)
+                if handler is None:
+                    self.send_error(404)
+                    return
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                data = handler(body)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
 

@@ -1,0 +1,151 @@
+"""A full STREAM payment from a page: site → bridge → Python STREAM client → handler iframe →
+fetch (ILP-over-HTTP, sync mode) → a Python STREAM receiver on loopback, and back."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
+
+from tests.qt.webmonetization.conftest import page_html
+from tests.qt.webmonetization.fakes import FakeBudget
+from ui.webmonetization.handler_host import HandlerHost
+from ui.webmonetization.monetize import SiteActivity
+from ui.webmonetization.protocols import RegisteredHandler
+from ui.webmonetization.stream_adapter import StreamConnectionFactory
+from wallet.ilp import (
+    ErrorCode,
+    Fulfill,
+    IldcpResponse,
+    Prepare,
+    Reject,
+    is_ildcp_request,
+    parse_prepare,
+)
+from wallet.net.link import IncomingHandler
+from wallet.net.stream_api import IlpConnection
+from wallet.net.stream_server import StreamServer
+
+CLIENT_ADDRESS = "test.wallet.client"
+
+
+class NoReturnLink:
+    """The receiver's way back to the client: not needed for paying, so it refuses."""
+
+    async def send(self, prepare: Prepare) -> Fulfill | Reject:
+        return Reject(ErrorCode.F02_UNREACHABLE.value, "", "no way back in this test")
+
+    def set_incoming_handler(self, handler: IncomingHandler | None) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+
+HANDLER = page_html(
+    script="""
+window.addEventListener("message", async (e) => {
+  if (e.source !== parent || !e.data || typeof e.data.request !== "string") return;
+  const bytes = Uint8Array.from(atob(e.data.request), (c) => c.charCodeAt(0));
+  const r = await fetch("/ilp", {method: "POST", body: bytes,
+                                 headers: {"Content-Type": "application/octet-stream"}});
+  const reply = new Uint8Array(await r.arrayBuffer());
+  let text = "";
+  for (const b of reply) text += String.fromCharCode(b);
+  parent.postMessage({id: e.data.id, response: btoa(text)}, "*");
+});
+"""
+)
+
+
+@pytest.fixture
+def paying(env: Any, qtbot: Any, sites: Any) -> Iterator[Any]:
+    loop = env.asyncs.loop
+    received: list[IlpConnection] = []
+    data: list[bytes] = []
+
+    def on_connection(api: IlpConnection) -> None:
+        received.append(api)
+        api.on("stream", lambda stream: stream.on("data", data.append))
+
+    async def make_server() -> StreamServer:
+        return StreamServer(
+            NoReturnLink(),
+            base_address="test.receiver",
+            asset_code="XRP",
+            asset_scale=9,
+            on_connection=on_connection,
+        )
+
+    server = asyncio.run_coroutine_threadsafe(make_server(), loop).result(5)
+
+    def ilp_over_http(body: bytes) -> bytes:
+        prepare = parse_prepare(body)
+        if is_ildcp_request(prepare):
+            return IldcpResponse(CLIENT_ADDRESS, 9, "XRP").to_fulfill().to_bytes()
+        reply = asyncio.run_coroutine_threadsafe(server.handle(prepare), loop).result(10)
+        return reply.to_bytes()
+
+    provider = sites()
+    provider.pages["/handler"] = HANDLER
+    provider.posts["/ilp"] = ilp_over_http
+    host = HandlerHost(env.profile, env.asyncs)
+    qtbot.waitUntil(lambda: host._ready, timeout=10000)
+    env.registry.handlers.append(RegisteredHandler(provider.origin, "P", provider.url("/handler")))
+    env.budget = FakeBudget()
+    env.services.connections = StreamConnectionFactory()
+    env.services.links = host
+    env.services.budget = env.budget
+    env.services.activity = SiteActivity(env.budget, loop)
+    env.server = server
+    env.received = received
+    env.data = data
+    yield env
+    host.page.deleteLater()
+    host.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def test_a_page_pays_a_receiver_through_the_handler(
+    paying: Any, make_tab: Any, sites: Any, qtbot: Any
+) -> None:
+    issued = paying.server.credentials()
+    site = sites()
+    site.pages["/"] = page_html(
+        script=f"""
+        (async () => {{
+          const conn = await WebMonetization.monetize({{
+            destinationAccount: "{issued.destination_account}",
+            sharedSecret: "{base64.b64encode(issued.shared_secret).decode()}"}});
+          const stream = conn.createStream();
+          let outgoing = 0n;
+          stream.addEventListener("outgoing_money", (e) => {{ outgoing += BigInt(e.amount); }});
+          await stream.sendTotal("1000", 20000);
+          await stream.send("ping");
+          report("paid", {{
+            streamTotalSent: stream.totalSent, connTotalSent: conn.totalSent,
+            outgoing: String(outgoing), delivered: conn.totalDelivered,
+            source: [conn.sourceAssetCode, conn.sourceAssetScale],
+          }});
+        }})().catch((e) => reportError("paid", e));
+        """
+    )
+    tab = make_tab()
+    tab.load(site.url("/"))
+    result = tab.wait_report("paid", timeout=30000)
+    assert "error" not in result, result
+    assert result["streamTotalSent"] == "1000"
+    assert result["connTotalSent"] == "1000"
+    assert result["outgoing"] == "1000"
+    assert result["source"] == ["XRP", 9]
+    [receiver] = paying.received
+    qtbot.waitUntil(lambda: receiver.total_received == 1000, timeout=10000)
+    assert result["delivered"] == str(receiver.total_received)
+    qtbot.waitUntil(lambda: b"".join(paying.data) == b"ping", timeout=10000)
+    spent = sum(r.amount for r in paying.budget.committed)
+    assert spent == 1000
+    assert all(r.site == site.origin for r in paying.budget.committed)
