@@ -14,7 +14,7 @@ import logging
 import logging.handlers
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,26 +70,43 @@ class LaunchOptions:
 
 @dataclass(frozen=True)
 class Extensions:
-    """What plugs into the browser: profile installers, page hooks and internal pages."""
+    """What plugs into the browser.
+
+    Attributes:
+        profile_installers: run once on the profile, before any page exists.
+        page_hooks: attached to every page (popups included) before it loads.
+        internal_pages: extra ``trickle://HOST/`` pages, by HOST (beside resources/pages/).
+        on_shutdown: run in order after the windows and the profile are gone (close the
+            wallet service, stop the asyncio loop ...).
+    """
 
     profile_installers: Sequence[ProfileInstaller] = ()
     page_hooks: Sequence[PageHook] = ()
     internal_pages: Mapping[str, InternalPage] = field(default_factory=dict)
+    on_shutdown: Sequence[Callable[[], object]] = ()
 
 
 def compose(options: LaunchOptions) -> Extensions:
-    """The composition root. Add Trickle's parts here, e.g.::
+    """The composition root: the one place where Trickle's parts are wired together.
 
-    wm = WebMonetization(wallet=..., consent=...)   # ui/webmonetization
-    installers.append(wm)                           # profile-wide: scripts, handler host
-    hooks.append(wm)                                # per page: bridge, tab visibility
-    pages.update(wm.internal_pages())               # trickle://<host>/ pages it serves
+    Runs after the QApplication exists and before the profile is built. Add parts here, e.g.
+    (see ui/webmonetization/component.py)::
+
+        loop = LoopThread(); asyncs = AsyncBridge(loop.loop)
+        service = WalletService.open(options.profile_dir, tz=...)
+        wm = WebMonetization(asyncs, registry=ServiceHandlerRegistry(service), budget=service,
+                             connections=StreamConnectionFactory())
+        installers.append(wm)                  # profile-wide: user scripts, handler host
+        hooks.append(wm)                       # per page: bridge, tab visibility
+        pages["wallet"] = WalletPages(service) # a trickle://wallet/ page, if any
+        shutdown += [asyncs.close, service.close, loop.stop]
     """
     installers: list[ProfileInstaller] = []
     hooks: list[PageHook] = []
     pages: dict[str, InternalPage] = {}
+    shutdown: list[Callable[[], object]] = []
     log.info("network: %s", "uplink" if options.uplink else "sandbox")
-    return Extensions(installers, hooks, pages)
+    return Extensions(installers, hooks, pages, shutdown)
 
 
 def register_schemes() -> None:
@@ -173,6 +190,17 @@ def run(args: argparse.Namespace, extensions: Extensions | None = None) -> int:
 
     ext = extensions if extensions is not None else compose(options)
     try:
+        code = _browse(app, options, ext)
+    finally:
+        for step in ext.on_shutdown:
+            step()
+    log.info("Trickle stopped (%d); log in %s", code, log_path)
+    return code
+
+
+def _browse(app: QApplication, options: LaunchOptions, ext: Extensions) -> int:
+    """Profile, window, event loop; then the teardown in the order QtWebEngine needs."""
+    try:
         profile = create_profile(
             options.profile_dir, internal_routes(ext.internal_pages), ext.profile_installers
         )
@@ -192,5 +220,4 @@ def run(args: argparse.Namespace, extensions: Extensions | None = None) -> int:
     shiboken6.delete(window)
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     shiboken6.delete(profile)
-    log.info("Trickle stopped (%d); log in %s", code, log_path)
     return int(code)

@@ -59,12 +59,18 @@ class TabContext(QObject):
 
 
 class PageHook(Protocol):
-    """Attached to every page, popups included, before the page loads anything."""
+    """Attached to every page, popups included, before the page loads anything.
 
-    def attach(self, page: QWebEnginePage, tab: TabContext) -> None: ...
+    The page is parented to its view and deleted right after ``tab.closing``; a hook keeps no
+    strong reference past that. The return value is ignored (a hook may return what it made,
+    for its own tests).
+    """
+
+    def attach(self, page: QWebEnginePage, tab: TabContext) -> object: ...
 
 
 class ProfileInstaller(Protocol):
-    """Configures the profile once, before the first page is created."""
+    """Configures the profile once, before the first page is created. The profile outlives
+    every page and is deleted after the last window; the return value is ignored."""
 
-    def install(self, profile: QWebEngineProfile) -> None: ...
+    def install(self, profile: QWebEngineProfile) -> object: ...
