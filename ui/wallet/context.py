@@ -1,0 +1,80 @@
+"""What the wallet UI is built from: one bundle, made by the composition root and passed in.
+
+Invariant: widgets reach the core only through ``service`` (and the read-only ``history``
+reader); they learn about changes only from ``events``. Time comes from ``clock`` and the
+user's time zone from ``tz``, so tests drive both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QLocale
+
+from ui.wallet.network import NetworkStatus
+from ui.wallet.qtevents import QtWalletEvents
+from wallet.amounts import NumberStyle, format_amount
+from wallet.budgets import Asset
+from wallet.reports import HistoryReader
+from wallet.secrets import SecretStore
+from wallet.service import WalletService
+
+# The built-in provider (issue "The built-in provider and the sandbox") registers under these.
+BUILTIN_PROVIDER_ORIGIN = "trickle://wallet"
+BUILTIN_PROVIDER_NAME = "Trickle wallet"
+BUILTIN_HANDLER_URI = "trickle://wallet/handler"
+
+
+def number_style(locale: QLocale | None = None) -> NumberStyle:
+    """The user's decimal point and group separator, from Qt's locale."""
+    loc = locale or QLocale()
+    decimal = loc.decimalPoint() or "."
+    group = loc.groupSeparator() or ("," if decimal != "," else ".")
+    if group == decimal:
+        group = "" if decimal != "," else "."
+    try:
+        return NumberStyle(decimal=decimal, group=group)
+    except ValueError:
+        return NumberStyle()
+
+
+@dataclass
+class WalletContext:
+    """The wallet UI's dependencies.
+
+    Attributes:
+        service: the one door into the wallet core.
+        history: read-only history queries (its own engine on the same database).
+        events: the service's events as Qt signals.
+        network: the network (sandbox / uplink) and its status, fed by the provider.
+        secrets: where the uplink token goes (the OS keyring in the app).
+        tz: the user's time zone.
+        clock: now (aware); injected in tests.
+        style: how numbers are written in the user's locale.
+    """
+
+    service: WalletService
+    history: HistoryReader
+    events: QtWalletEvents
+    network: NetworkStatus
+    secrets: SecretStore | None
+    tz: ZoneInfo
+    clock: Callable[[], datetime]
+    style: NumberStyle = field(default_factory=number_style)
+
+    def money(self, amount: int, asset: Asset, *, max_digits: int | None = 6) -> str:
+        """``amount`` of ``asset`` in the user's locale."""
+        return format_amount(amount, asset, style=self.style, max_digits=max_digits)
+
+    def money_map(self, amounts: dict[Asset, int], *, empty_asset: Asset | None = None) -> str:
+        """Several assets' amounts ("1.20 USD · 3.00 EUR"); zero of ``empty_asset`` if none."""
+        if not amounts:
+            return self.money(0, empty_asset) if empty_asset is not None else "—"
+        return " · ".join(self.money(v, a) for a, v in sorted(amounts.items(), key=_asset_key))
+
+
+def _asset_key(item: tuple[Asset, int]) -> tuple[str, int]:
+    return item[0].code, item[0].scale

@@ -1,0 +1,148 @@
+"""The History table's model: a window onto the history table, never the whole of it.
+
+``rowCount`` is a ``COUNT(*)``; ``data`` reads the page of rows it falls in (``PAGE`` rows, one
+query) and keeps the last ``CACHE_PAGES`` pages. Sorting and filtering are done by SQLite
+(``HistoryReader.page``), which reads pages in the second half backwards, so opening the view
+and jumping to the last row each cost one small query, however long the history.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+
+from ui.wallet.context import WalletContext
+from wallet.reports import HistoryFilter, HistoryRow, SortKey
+
+PAGE = 256
+CACHE_PAGES = 32
+
+COLUMNS: tuple[tuple[str, SortKey], ...] = (
+    ("Time", SortKey.TIME),
+    ("Site", SortKey.SITE),
+    ("Provider", SortKey.PROVIDER),
+    ("Sent", SortKey.SENT),
+    ("Delivered", SortKey.DELIVERED),
+    ("Packets", SortKey.PACKETS),
+    ("Unresolved", SortKey.UNRESOLVED),
+)
+_NUMERIC = {3, 4, 5, 6}
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class HistoryTableModel(QAbstractTableModel):
+    """History rows, sorted and filtered in the database, read a page at a time."""
+
+    def __init__(self, ctx: WalletContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._filter = HistoryFilter()
+        self._key = SortKey.TIME
+        self._descending = True
+        self._pages: OrderedDict[int, list[HistoryRow]] = OrderedDict()
+        self._count = ctx.history.count(self._filter)
+        self.queries = 0  # pages read (for tests and the benchmark)
+
+    # --- what to show --------------------------------------------------------------------------
+
+    @property
+    def filter(self) -> HistoryFilter:
+        return self._filter
+
+    def set_filter(self, flt: HistoryFilter) -> None:
+        self.beginResetModel()
+        self._filter = flt
+        self._reload()
+        self.endResetModel()
+
+    def refresh(self) -> None:
+        """Re-read (new payments arrived)."""
+        self.beginResetModel()
+        self._reload()
+        self.endResetModel()
+
+    def _reload(self) -> None:
+        self._pages.clear()
+        self._count = self._ctx.history.count(self._filter)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(COLUMNS):
+            return
+        self.layoutAboutToBeChanged.emit()
+        self._key = COLUMNS[column][1]
+        self._descending = order == Qt.SortOrder.DescendingOrder
+        self._pages.clear()
+        self.layoutChanged.emit()
+
+    # --- rows ----------------------------------------------------------------------------------
+
+    def row(self, i: int) -> HistoryRow | None:
+        if not 0 <= i < self._count:
+            return None
+        page_no, pos = divmod(i, PAGE)
+        page = self._pages.get(page_no)
+        if page is None:
+            page = self._ctx.history.page(
+                page_no * PAGE,
+                PAGE,
+                flt=self._filter,
+                key=self._key,
+                descending=self._descending,
+                total=self._count,
+            )
+            self.queries += 1
+            self._pages[page_no] = page
+            while len(self._pages) > CACHE_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(page_no)
+        return page[pos] if pos < len(page) else None
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else self._count
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section][0]
+            if role == Qt.ItemDataRole.TextAlignmentRole and section in _NUMERIC:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        col = index.column()
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if col in _NUMERIC:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return None
+        r = self.row(index.row())
+        if r is None:
+            return None
+        return self._text(r, col)
+
+    def _text(self, r: HistoryRow, col: int) -> str:
+        money = self._ctx.money
+        if col == 0:
+            return r.start.astimezone(self._ctx.tz).strftime("%Y-%m-%d %H:00")
+        if col == 1:
+            return r.site
+        if col == 2:
+            return r.provider
+        if col == 3:
+            return money(r.sent, r.asset, max_digits=None)
+        if col == 4:
+            return money(r.delivered, r.dest_asset, max_digits=None) if r.dest_asset else "—"
+        if col == 5:
+            return f"{r.packets:,}".replace(",", self._ctx.style.group)
+        return money(r.unresolved, r.asset, max_digits=None) if r.unresolved else ""

@@ -1,0 +1,1 @@
+"""The wallet window's pages. Each is a QWidget with ``title`` and ``refresh()``."""

@@ -1,0 +1,219 @@
+"""Sites & budgets: every site with its policy and spend; edit one, reset it; the defaults."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.wallet.context import WalletContext
+from ui.wallet.fields import AmountField, with_unit
+from ui.wallet.pages.base import Page, cell, heading, table, text_at, value_label
+from wallet.amounts import AmountError
+from wallet.budgets import SitePolicy, SiteState, effective
+from wallet.reports import spend_by_site
+
+HEADERS = [
+    "Site",
+    "State",
+    "Rate / hour",
+    "Cap / day",
+    "Cap / month",
+    "Cap total",
+    "This month",
+    "In total",
+]
+_STATES = [
+    ("Paid", SiteState.ENABLED),
+    ("Paused", SiteState.PAUSED),
+    ("Blocked", SiteState.BLOCKED),
+]
+
+
+class SitesPage(Page):
+    title = "Sites & budgets"
+
+    def __init__(self, ctx: WalletContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.defaults = value_label("Defaults for other sites", self)
+        self.defaults.setWordWrap(True)
+        self.table = table("Sites", HEADERS, self)
+        self.table.setSortingEnabled(True)
+        self.table.setWordWrap(False)
+        self.table.itemSelectionChanged.connect(self._on_select)
+
+        asset = ctx.service.global_policy().budget_asset
+        self.editor = QGroupBox("Selected site", self)
+        self.editor.setAccessibleName("Selected site")
+        self.site = value_label("Selected site", self.editor)
+        self.state = QComboBox(self.editor)
+        self.state.setAccessibleName("Payment state")
+        for text, st in _STATES:
+            self.state.addItem(text, st)
+        self.rate = AmountField("Rate of pay per hour", asset, ctx.style, parent=self.editor)
+        self.cap_day = AmountField("Cap per day", asset, ctx.style, parent=self.editor)
+        self.cap_month = AmountField("Cap per month", asset, ctx.style, parent=self.editor)
+        self.cap_total = AmountField("Cap in total", asset, ctx.style, parent=self.editor)
+        self.error = QLabel(self.editor)
+        self.error.setStyleSheet("color: #c0392b;")
+        self.error.setAccessibleName("Error")
+        self.save = QPushButton("&Save", self.editor)
+        self.save.setAccessibleName("Save this site's policy")
+        self.save.clicked.connect(self.save_selected)
+        self.reset = QPushButton("Reset to &defaults", self.editor)
+        self.reset.setAccessibleName("Reset this site to the defaults")
+        self.reset.clicked.connect(self.reset_selected)
+        form = QFormLayout()
+        form.addRow("Site", self.site)
+        form.addRow("S&tate", self.state)
+        form.addRow("&Rate per hour", with_unit(self.rate))
+        form.addRow("Cap per d&ay", with_unit(self.cap_day))
+        form.addRow("Cap per &month", with_unit(self.cap_month))
+        form.addRow("Cap in t&otal", with_unit(self.cap_total))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.error, 1)
+        buttons.addWidget(self.reset)
+        buttons.addWidget(self.save)
+        box = QVBoxLayout(self.editor)
+        box.addLayout(form)
+        box.addLayout(buttons)
+        self.editor.setEnabled(False)
+        for f in (self.rate, self.cap_day, self.cap_month, self.cap_total):
+            f.returnPressed.connect(self.save_selected)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading("Sites & budgets", self))
+        layout.addWidget(self.defaults)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.editor)
+        ctx.events.policy_changed.connect(lambda _ev: self.refresh())
+        ctx.events.settings_changed.connect(lambda _ev: self.refresh())
+
+    # --- showing -------------------------------------------------------------------------------
+
+    def sites(self) -> list[str]:
+        return [text_at(self.table, r, 0) for r in range(self.table.rowCount())]
+
+    def refresh(self) -> None:
+        ctx, svc = self.ctx, self.ctx.service
+        glob = svc.global_policy()
+        asset = glob.budget_asset
+        d = glob.defaults
+
+        def amt(v: int | None) -> str:
+            return ctx.money(v, asset) if v is not None else "no limit"
+
+        self.defaults.setText(
+            f"Other sites: {amt(d.rate_per_hour)} per hour, caps {amt(d.cap_day)} a day, "
+            f"{amt(d.cap_month)} a month, {amt(d.cap_total)} in total (change in Settings)."
+        )
+        policies = {p.site: p for p in svc.list_site_policies()}
+        spend = spend_by_site(svc, ctx.clock(), ctx.tz)
+        selected = self.selected_site()
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(0)
+        for site in sorted(set(policies) | set(spend)):
+            p = policies.get(site)
+            eff = effective(p, d)
+            month, total = spend.get(site, ({}, {}))
+            r = self.table.rowCount()
+            self.table.insertRow(r)
+            state_text = {s: t for t, s in _STATES}[eff.state]
+            values = [
+                cell(site, key=site),
+                cell(state_text),
+                self._own(p, "rate_per_hour", amt(eff.rate_per_hour)),
+                self._own(p, "cap_day", amt(eff.cap_day)),
+                self._own(p, "cap_month", amt(eff.cap_month)),
+                self._own(p, "cap_total", amt(eff.cap_total)),
+                cell(ctx.money_map(month, empty_asset=asset), numeric=True),
+                cell(ctx.money_map(total, empty_asset=asset), numeric=True),
+            ]
+            for c, item in enumerate(values):
+                self.table.setItem(r, c, item)
+        self.table.setSortingEnabled(True)
+        if selected is not None:
+            self.select(selected)
+
+    @staticmethod
+    def _own(p: SitePolicy | None, attr: str, text: str) -> QTableWidgetItem:
+        """Effective value; greyed and italic when it is the default (the site sets none)."""
+        item = cell(text, numeric=True)
+        if p is None or getattr(p, attr) is None:
+            font = item.font()
+            font.setItalic(True)
+            item.setFont(font)
+            item.setForeground(QColor("#7a7a7a"))
+            item.setToolTip("the default")
+        return item
+
+    # --- editing -------------------------------------------------------------------------------
+
+    def selected_site(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        item = self.table.item(rows[0].row(), 0)
+        return str(item.data(Qt.ItemDataRole.UserRole)) if item else None
+
+    def select(self, site: str) -> bool:
+        for r in range(self.table.rowCount()):
+            if text_at(self.table, r, 0) == site:
+                self.table.selectRow(r)
+                return True
+        return False
+
+    def _on_select(self) -> None:
+        site = self.selected_site()
+        self.editor.setEnabled(site is not None)
+        self.error.clear()
+        if site is None:
+            return
+        svc = self.ctx.service
+        glob = svc.global_policy()
+        p = svc.site_policy(site)
+        self.site.setText(site)
+        self.state.setCurrentIndex(self.state.findData(p.state))
+        d = glob.defaults
+        for f, v, default in (
+            (self.rate, p.rate_per_hour, d.rate_per_hour),
+            (self.cap_day, p.cap_day, d.cap_day),
+            (self.cap_month, p.cap_month, d.cap_month),
+            (self.cap_total, p.cap_total, d.cap_total),
+        ):
+            f.set_asset(glob.budget_asset)
+            f.set_empty_text(
+                "default: "
+                + (
+                    self.ctx.money(default, glob.budget_asset)
+                    if default is not None
+                    else "no limit"
+                )
+            )
+            f.set_value(v)
+
+    def save_selected(self) -> None:
+        site = self.selected_site()
+        if site is None:
+            return
+        try:
+            values = [f.value() for f in (self.rate, self.cap_day, self.cap_month, self.cap_total)]
+        except AmountError as e:
+            self.error.setText(str(e))
+            return
+        state = self.state.currentData()
+        self.ctx.service.set_site_policy(SitePolicy(site, SiteState(state), *values))
+
+    def reset_selected(self) -> None:
+        if (site := self.selected_site()) is not None:
+            self.ctx.service.reset_site_policy(site)
