@@ -24,6 +24,7 @@ import base64
 import binascii
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ui.webmonetization.errors import PageError
@@ -102,6 +103,7 @@ class BudgetExceeded(PageError):
         )
 
 
+RETRY_SECONDS = 0.5
 # Refusals that mean "not now" (sending pauses); any other reason means "no more".
 _NOT_NOW = frozenset({Reason.NO_ACCRUAL, Reason.PAUSED})
 
@@ -158,6 +160,8 @@ class TabGate:
         self._connection = ""
         self._reservations: dict[int, Reservation] = {}
         self._capped: asyncio.Future[None] | None = None
+        self._waker: Callable[[], None] | None = None
+        self._retry: asyncio.TimerHandle | None = None
         self.refusal: Reason | None = None
 
     @property
@@ -187,6 +191,8 @@ class TabGate:
             counted = self._counted
         if changed and counted and self._activity is not None:
             self._activity.change(self._origin, +1 if visible else -1)
+        if changed and visible:
+            self._loop.call_soon_threadsafe(self._wake)
 
     def revoke(self) -> None:
         with self._lock:
@@ -214,6 +220,19 @@ class TabGate:
         self._asset = asset
         self._connection = connection
 
+    def set_waker(self, wake: Callable[[], None]) -> None:
+        """How to make the STREAM connection ask again (after a "not now")."""
+        self._waker = wake
+
+    def _wake(self) -> None:
+        self._retry = None
+        if self._waker is not None and not self.revoked:
+            self._waker()
+
+    def _retry_later(self) -> None:
+        if self._retry is None:
+            self._retry = self._loop.call_later(RETRY_SECONDS, self._wake)
+
     def reserve(self, packet_id: int, amount: int) -> int:
         if self._asset is None or self._budget is None or not self.may_send_now():
             return 0
@@ -227,7 +246,10 @@ class TabGate:
         )
         if isinstance(got, Refusal):
             self.refusal = got.reason
-            if got.reason not in _NOT_NOW and not self.capped.done():
+            if got.reason in _NOT_NOW or self._reservations:
+                # more accrues with viewing time; or packets in flight may still be released
+                self._retry_later()
+            elif not self.capped.done():
                 self.capped.set_result(None)
             return 0
         if self.revoked:  # the page went away while we asked

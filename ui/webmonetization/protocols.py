@@ -12,6 +12,7 @@ attribute ``js_name`` (e.g. ``"BudgetExceededError"``); see ``ui.webmonetization
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -95,6 +96,10 @@ class ConnectionGate(Protocol):
     def may_send_now(self) -> bool: ...
 
     def bind_asset(self, asset: Asset, connection: str) -> None: ...
+
+    def set_waker(self, wake: Callable[[], None]) -> None:
+        """Called to make the connection ask ``reserve`` again after a "not now"."""
+        ...
 
     def reserve(self, packet_id: int, amount: int) -> int: ...
 

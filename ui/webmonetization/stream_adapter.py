@@ -171,6 +171,7 @@ class StreamConnectionFactory:
             gate.bind_asset(
                 Asset(account.asset_code, account.asset_scale), api.source_account or ""
             )
+            gate.set_waker(api.wake)
             await api.connected
         except WalletError as e:
             await link.close()

@@ -304,6 +304,11 @@ def test_a_cap_is_reached_and_sending_stops(
     assert tab.wait_report("m") == "ok"
     gate = wired.factory.opened[0].gate
     gate.bind_asset(Asset("XRP", 9), "c")
-    approved = [run(wired, qtbot, _call(lambda i=i: gate.reserve(i, 2**64 - 1))) for i in range(3)]
-    assert approved == [25, 0, 0]
+    assert run(wired, qtbot, _call(lambda: gate.reserve(1, 2**64 - 1))) == 25
+    # refused while a packet is in flight: "not now" (it may still be released)
+    assert run(wired, qtbot, _call(lambda: gate.reserve(2, 2**64 - 1))) == 0
+    assert not gate.capped.done()
+    run(wired, qtbot, _call(lambda: gate.commit(1, 25)))
+    # refused with nothing in flight: the cap is reached
+    assert run(wired, qtbot, _call(lambda: gate.reserve(3, 2**64 - 1))) == 0
     assert gate.capped.done()

@@ -149,3 +149,78 @@ def test_a_page_pays_a_receiver_through_the_handler(
     spent = sum(r.amount for r in paying.budget.committed)
     assert spent == 1000
     assert all(r.site == site.origin for r in paying.budget.committed)
+
+
+def _site_paying(sites: Any, paying: Any, body: str) -> Any:
+    issued = paying.server.credentials()
+    site = sites()
+    site.pages["/"] = page_html(
+        script=f"""
+        window.open_connection = async () => {{
+          const conn = await WebMonetization.monetize({{
+            destinationAccount: "{issued.destination_account}",
+            sharedSecret: "{base64.b64encode(issued.shared_secret).decode()}"}});
+          return [conn, conn.createStream()];
+        }};
+        {body}
+        """
+    )
+    return site
+
+
+def test_set_send_max_of_2_64_minus_1_spends_no_more_than_the_allowance(
+    paying: Any, make_tab: Any, sites: Any, qtbot: Any
+) -> None:
+    paying.budget.allowance = 300
+    site = _site_paying(
+        sites,
+        paying,
+        """(async () => {
+          const [conn, stream] = await window.open_connection();
+          await stream.setSendMax("18446744073709551615");
+          try {
+            await stream.sendTotal("18446744073709551615", 20000);
+            report("cap", "resolved");
+          } catch (e) {
+            report("cap", {name: e.name, open: stream.isOpen(), sent: stream.totalSent});
+          }
+        })().catch((e) => reportError("cap", e));""",
+    )
+    tab = make_tab()
+    tab.load(site.url("/"))
+    result = tab.wait_report("cap", timeout=30000)
+    assert result["name"] == "BudgetExceededError"
+    assert result["open"] is True
+    spent = sum(r.amount for r in paying.budget.committed)
+    assert spent == 300  # the cap is declared only once nothing is in flight
+    assert result["sent"] == "300"
+    [receiver] = paying.received
+    assert receiver.total_received == 300
+
+
+def test_a_hidden_tab_pays_nothing_until_shown(
+    paying: Any, make_tab: Any, sites: Any, qtbot: Any
+) -> None:
+    site = _site_paying(
+        sites,
+        paying,
+        """(async () => {
+          const [conn, stream] = await window.open_connection();
+          window.stream = stream;
+          try { await stream.sendTotal("500", 1500); report("hidden", "resolved"); }
+          catch (e) { report("hidden", {name: e.name, sent: stream.totalSent}); }
+        })().catch((e) => reportError("hidden", e));
+        window.phase2 = () => window.stream.sendTotal("500", 20000).then(
+            () => report("shown", window.stream.totalSent), (e) => reportError("shown", e));""",
+    )
+    tab = make_tab()
+    tab.tab.set_visible(False)
+    tab.load(site.url("/"))
+    result = tab.wait_report("hidden", timeout=30000)
+    assert result == {"name": "TimeoutError", "sent": "0"}
+    assert paying.budget.reserved == []
+    tab.tab.set_visible(True)
+    tab.js("window.phase2(), true")
+    assert tab.wait_report("shown", timeout=30000) == "500"
+    [receiver] = paying.received
+    qtbot.waitUntil(lambda: receiver.total_received == 500, timeout=10000)
