@@ -44,6 +44,7 @@ __all__ = [
     "Response",
     "Transfer",
     "auth_message",
+    "fast_ilp_response",
     "format_triggered_at",
     "ilp_message",
     "ilp_response",
@@ -311,3 +312,42 @@ _ILP_ENTRY_HEAD: Final = b"\x01\x01" + encode_var_octet_string(ILP.encode()) + b
 
 def _ilp_protocol_data(packet: bytes) -> bytes:
     return _ILP_ENTRY_HEAD + encode_var_octet_string(packet)
+
+
+_ILP_RESPONSE_HEAD: Final = b"\x01\x01\x03ilp\x00"
+
+
+def fast_ilp_response(data: bytes) -> tuple[int, bytes] | None:
+    """``(requestId, ILP packet)`` for a Response whose only protocol data is one ``ilp`` entry
+    (the reply to every ILP Message), without building frames: the per-packet hot path.
+
+    Returns ``None`` for anything else, valid or not; :func:`parse_frame` then decides. Both
+    accept exactly the same such Responses and yield the same values.
+    """
+    n = len(data)
+    if n < 14 or data[0] != BtpType.RESPONSE:
+        return None
+    first = data[5]
+    if first < 0x80:
+        length, start = first, 6
+    elif first == 0x81 and data[6] >= 0x80:
+        length, start = data[6], 7
+    elif first == 0x82 and data[6]:
+        length, start = (data[6] << 8) | data[7], 8
+    else:
+        return None
+    if start + length != n or data[start : start + 7] != _ILP_RESPONSE_HEAD:
+        return None
+    pos = start + 7
+    inner = data[pos]
+    if inner < 0x80:
+        size, pos = inner, pos + 1
+    elif inner == 0x81 and data[pos + 1] >= 0x80:
+        size, pos = data[pos + 1], pos + 2
+    elif inner == 0x82 and data[pos + 1]:
+        size, pos = (data[pos + 1] << 8) | data[pos + 2], pos + 3
+    else:
+        return None
+    if pos + size != n:
+        return None
+    return int.from_bytes(data[1:5], "big"), data[pos:]

@@ -40,6 +40,7 @@ from wallet.net.btp_codec import (
     Response,
     Transfer,
     auth_message,
+    fast_ilp_response,
     format_triggered_at,
     ilp_message,
     ilp_response,
@@ -71,6 +72,9 @@ from wallet.secrets import Secret
 
 log = logging.getLogger(__name__)
 
+# What a pending request resolves with: the ILP reply bytes (fast path), a reply frame, or the
+# error that ended the connection.
+_Result = bytes | Frame | UplinkError
 _SCHEMES: Final = {"btp+ws": "ws", "btp+wss": "wss", "ws": "ws", "wss": "wss"}
 _U32: Final = 1 << 32
 
@@ -132,7 +136,7 @@ class BtpUplink:
         self._session = session
         self._own_session = session is None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self._pending: dict[int, asyncio.Future[Frame | UplinkError]] = {}
+        self._pending: dict[int, asyncio.Future[_Result]] = {}
         self._handler: IncomingHandler | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -334,6 +338,12 @@ class BtpUplink:
                 future.set_result(error)
 
     def _on_frame(self, ws: aiohttp.ClientWebSocketResponse, data: bytes) -> None:
+        fast = fast_ilp_response(data)
+        if fast is not None:
+            waiter = self._pending.pop(fast[0], None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(fast[1])
+            return
         try:
             frame = parse_frame(data)
         except CodecError as e:
@@ -409,7 +419,7 @@ class BtpUplink:
         request_id = random.getrandbits(32)
         while request_id in pending:
             request_id = random.getrandbits(32)
-        future: asyncio.Future[Frame | UplinkError] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[_Result] = asyncio.get_running_loop().create_future()
         pending[request_id] = future
         try:
             async with asyncio.timeout(left):
@@ -425,16 +435,20 @@ class BtpUplink:
             pending.pop(request_id, None)
         return self._reply(prepare, result)
 
-    def _reply(self, prepare: Prepare, result: Frame | UplinkError) -> Fulfill | Reject:
+    def _reply(self, prepare: Prepare, result: _Result) -> Fulfill | Reject:
         own = self.own_address
-        if isinstance(result, UplinkError):
+        data: bytes | None
+        if isinstance(result, bytes):
+            data = result
+        elif isinstance(result, UplinkError):
             return local_reject(result, own)
-        if isinstance(result, BtpError):
+        elif isinstance(result, BtpError):
             # A BTP-level failure, not an ILP one; RFC 23: "T" codes are temporary.
             code = "T00" if result.code.startswith("T") else "F00"
             text = result.data.decode("utf-8", "replace")[:200]
             return Reject(code, own, f"the connector refused the packet: {result.name} {text}")
-        data = result.get(ILP)
+        else:
+            data = result.get(ILP)
         if data is None:
             err = UplinkProtocolError(self.display_url, "reply without an ILP packet")
             return local_reject(err, own)

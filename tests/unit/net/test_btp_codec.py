@@ -21,6 +21,7 @@ from wallet.net.btp_codec import (
     Response,
     Transfer,
     auth_message,
+    fast_ilp_response,
     format_triggered_at,
     ilp_message,
     ilp_response,
@@ -168,3 +169,42 @@ def test_round_trip_property(frame: Message | Response | Transfer | BtpError) ->
 def test_garbage_never_escapes_as_other_errors(data: bytes) -> None:
     with contextlib.suppress(CodecError):
         parse_frame(data)
+
+
+@given(st.integers(0, 0xFFFFFFFF), st.binary(max_size=40_000))
+def test_fast_ilp_response_agrees_with_parser(request_id: int, packet: bytes) -> None:
+    raw = ilp_response(request_id, packet)
+    assert fast_ilp_response(raw) == (request_id, packet)
+    frame = parse_frame(raw)
+    assert isinstance(frame, Response)
+    assert (frame.request_id, frame.get("ilp")) == (request_id, packet)
+
+
+@given(_frames)
+def test_fast_ilp_response_only_takes_single_ilp_responses(frame: Any) -> None:
+    raw = frame.to_bytes()
+    fast = fast_ilp_response(raw)
+    if fast is not None:
+        assert isinstance(frame, Response)
+        assert len(frame.protocol_data) == 1
+        assert frame.protocol_data[0] == ProtocolData("ilp", 0, fast[1])
+
+
+@given(st.binary(max_size=64))
+def test_fast_ilp_response_on_garbage(data: bytes) -> None:
+    fast = fast_ilp_response(data)
+    if fast is not None:
+        frame = parse_frame(data)
+        assert isinstance(frame, Response) and frame.get("ilp") == fast[1]
+
+
+def test_fast_ilp_response_declines_other_shapes() -> None:
+    two = Response(5, (ProtocolData("ilp", 0, b"x"), ProtocolData("foo", 0, b"")))
+    assert fast_ilp_response(two.to_bytes()) is None
+    assert fast_ilp_response(ilp_message(5, b"x")) is None
+    raw = bytearray(ilp_response(5, b"x"))
+    assert fast_ilp_response(bytes(raw) + b"\x00") is None
+    long_form = bytes(raw[:5]) + b"\x81\x0a" + bytes(raw[6:])  # non-canonical length prefix
+    assert fast_ilp_response(long_form) is None
+    with pytest.raises(CodecError):
+        parse_frame(long_form)
