@@ -29,6 +29,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 import aiohttp
+import yarl
 
 from wallet.ilp import CodecError, Fulfill, Prepare, Reject, parse_reply
 from wallet.net.errors import (
@@ -109,6 +110,7 @@ class HttpUplink:
         if async_mode and listen_port is None:
             raise UplinkConfigError(display_url(url), "async mode needs our own HTTP server")
         self._url = url
+        self._yurl = yarl.URL(url)  # parsed once, not per packet
         self.display_url = display_url(url)
         self._token = token
         self._incoming_token = incoming_token or token
@@ -188,7 +190,11 @@ class HttpUplink:
                 ssl=self._ssl,
             )
             self._session = aiohttp.ClientSession(
-                connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",)
+                connector=connector,
+                auto_decompress=False,
+                skip_auto_headers=("User-Agent",),
+                # The Prepare's expiry is the only timeout (asyncio.timeout in send).
+                timeout=aiohttp.ClientTimeout(total=None),
             )
         if self._server is not None and self._server.port == 0:
             await self._server.start()
@@ -269,7 +275,7 @@ class HttpUplink:
         self, session: aiohttp.ClientSession, body: bytes, headers: dict[str, str], request_id: str
     ) -> bytes:
         """The reply's bytes, or the named error for the response status."""
-        async with session.post(self._url, data=body, headers=headers) as response:
+        async with session.post(self._yurl, data=body, headers=headers) as response:
             status = response.status
             if status == 200:
                 # Sync mode, or a sync peer answering our async request.
