@@ -77,6 +77,7 @@ log = logging.getLogger(__name__)
 BRIDGE_OBJECT_NAME = "trickleBridge"
 MAX_CALL_JSON = 65536
 MAX_PENDING = 64
+MAX_CONNECTIONS = 8  # open (or opening) per document: each has its own handler iframe
 MAX_SEND_BYTES = 32768
 _DOC_ID = re.compile(r"[0-9a-f-]{36}")
 _LOCAL_HANDLE = re.compile(r"j[0-9]{1,9}")
@@ -137,6 +138,7 @@ class PageBridge(QObject):
         self._tab = tab
         self._s = services
         self._doc: str | None = None
+        self._ended_doc: str | None = None  # the document a navigation started from
         self._pending: set[int] = set()
         self._conns: dict[str, _Connection] = {}
         self._counter = itertools.count(1)
@@ -165,6 +167,7 @@ class PageBridge(QObject):
         if doc != self._doc:
             self._end_document()
             self._doc = doc
+            self._ended_doc = None
 
     @Slot(str)
     def call(self, text: str) -> None:
@@ -172,6 +175,10 @@ class PageBridge(QObject):
         if not isinstance(msg, dict) or self._closed:
             return
         doc, call_id = msg.get("doc"), msg.get("id")
+        if self._doc is None and doc is not None and doc == self._ended_doc:
+            # the navigation that ended it did not replace it (204, download, stop):
+            # it is still the page's document, with nothing pending
+            self._doc, self._ended_doc = doc, None
         if doc != self._doc or doc is None:
             return  # not the current document: it is gone, nobody to answer
         if not isinstance(call_id, int) or isinstance(call_id, bool) or call_id < 1:
@@ -212,6 +219,8 @@ class PageBridge(QObject):
         self, doc: str, call_id: int, args: dict[str, Any], page_url: QUrl, _activation: bool
     ) -> None:
         request = validate_monetize(args)
+        if len(self._conns) + len(self._pending) >= MAX_CONNECTIONS:
+            raise PageError("NotAllowedError", f"at most {MAX_CONNECTIONS} connections per page")
         s = self._s
         gate = TabGate(
             s.budget,
@@ -389,8 +398,10 @@ class PageBridge(QObject):
         self._s.asyncs.post_to_gui(fn)
 
     def push(self, doc: str, payload: dict[str, Any]) -> None:
-        """Send ``payload`` to document ``doc`` (dropped if it is no longer current)."""
-        if self._closed or doc != self._doc:
+        """Send ``payload`` to document ``doc``: the current one, or the one a navigation just
+        started from (answers to its cancelled calls; bridge.js drops other documents' pushes,
+        so a new page never sees them)."""
+        if self._closed or doc not in (self._doc, self._ended_doc):
             return
         self.toPage.emit(json.dumps({"doc": doc, "payload": payload}))
 
@@ -414,6 +425,8 @@ class PageBridge(QObject):
     def _end_document(self) -> None:
         """The current document is going away: cancel and close everything it started."""
         self._s.prompter.abort_page(self)
+        if self._doc is not None:
+            self._ended_doc = self._doc
         self._doc = None
         self._pending.clear()
         conns, self._conns = self._conns, {}
@@ -427,6 +440,7 @@ class PageBridge(QObject):
 
     def _on_tab_closing(self) -> None:
         self._end_document()
+        self._ended_doc = None
         self._closed = True
 
 

@@ -69,6 +69,10 @@ class Site:
                 if body is None:
                     self.send_error(404)
                     return
+                if body == "":  # "204 No Content": a navigation that leaves the page as is
+                    self.send_response(204)
+                    self.end_headers()
+                    return
                 data = body.encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -159,15 +163,17 @@ class ManualArm:
     """Stands in for the 500 ms inert timer: tests fire it when they mean time has passed."""
 
     def __init__(self) -> None:
-        self.callbacks: list[Callable[[], None]] = []
+        self.callbacks: list[tuple[QObject, Callable[[], None]]] = []
 
     def __call__(self, owner: QObject, callback: Callable[[], None]) -> None:
-        self.callbacks.append(callback)
+        self.callbacks.append((owner, callback))
 
     def fire(self) -> None:
+        """Like QTimer.singleShot(ms, owner, fn): owners deleted meanwhile get nothing."""
         callbacks, self.callbacks = self.callbacks, []
-        for cb in callbacks:
-            cb()
+        for owner, cb in callbacks:
+            if shiboken6.isValid(owner):
+                cb()
 
 
 class FakeClock:

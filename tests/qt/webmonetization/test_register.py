@@ -305,3 +305,24 @@ def test_patched_builtins_do_not_leak_the_port(env: Any, make_tab: Any, sites: A
     tab.qtbot.mouseClick(dialog.deny_button, Qt.MouseButton.LeftButton)
     tab.qtbot.waitUntil(lambda: env.prompter.current_dialog() is None)
     assert tab.js("window.leaks.filter(x => x.indexOf('MessagePort') !== -1)") == []
+
+
+def test_a_navigation_that_does_not_replace_the_page_keeps_it_working(
+    env: Any, make_tab: Any, sites: Any
+) -> None:
+    """A 204 starts a navigation (pending prompts are cancelled) but keeps the document: its
+    later calls are still answered, never silently dropped."""
+    site = sites()
+    provider(site)
+    site.pages["/nothing"] = ""
+    tab = make_tab()
+    tab.load(site.url("/"))
+    open_dialog(env, tab)
+    tab.js(f'location.href = "{site.url("/nothing")}", true')
+    tab.qtbot.waitUntil(lambda: env.prompter.current_dialog() is None, timeout=10000)
+    assert tab.wait_report("reg") is False
+    tab.page.reports.clear()
+    dialog = open_dialog(env, tab)
+    env.arm.fire()
+    tab.qtbot.mouseClick(dialog.allow_button, Qt.MouseButton.LeftButton)
+    assert tab.wait_report("reg") is True
