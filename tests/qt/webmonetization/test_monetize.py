@@ -12,7 +12,11 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
 
 from tests.qt.webmonetization.conftest import page_html
-from tests.qt.webmonetization.fakes import FakeBudget, FakeConnectionFactory
+from tests.qt.webmonetization.fakes import (
+    FakeBudget,
+    FakeBudgetExceeded,
+    FakeConnectionFactory,
+)
 from ui.webmonetization.handler_host import HandlerHost
 from ui.webmonetization.monetize import SiteActivity
 from ui.webmonetization.protocols import RegisteredHandler
@@ -154,9 +158,13 @@ SHAPE_SCRIPT = f"""
   try {{ await stream.send({{}}); out.badData = "resolved"; }} catch (e) {{ out.badData = e.name; }}
 
   const remote = new Promise(resolve => {{ conn.onstream = e => resolve(e.stream); }});
+  const connError = new Promise(resolve => conn.addEventListener("error", e => resolve(e.error)));
+  const streamError = new Promise(resolve => {{ stream.onerror = e => resolve(e.error); }});
   report("need-remote", true);
   const other = await remote;
   out.remote = [other instanceof EventTarget, other.id, other.isOpen()];
+  const [ce, se] = await Promise.all([connError, streamError]);
+  out.errors = [[ce instanceof Error, ce.name, ce.message], [se instanceof Error, se.name]];
 
   stream.close();
   await new Promise(resolve => stream.addEventListener("close", resolve));
@@ -180,6 +188,12 @@ def test_every_field_event_and_method_has_the_spec_shape(
     tab.wait_report("need-remote")
     [conn] = wired.factory.opened
     run(wired, qtbot, _call(conn.remote_stream))
+
+    def fail() -> None:
+        conn.listener.on_error(FakeBudgetExceeded("over the limit"))
+        conn.streams[0].listener.on_error(RuntimeError("secret internals"))
+
+    run(wired, qtbot, _call(fail))
     out = tab.wait_report("shape")
     assert "error" not in out, out
     assert wired.factory.args == [("test.receiver.abc", bytes([7]) * 32)]
@@ -222,6 +236,8 @@ def test_every_field_event_and_method_has_the_spec_shape(
     assert out["notInt"] == "TypeError"
     assert out["badData"] == "TypeError"
     assert out["remote"] == [True, "2", True]
+    # a named wallet error keeps its name; anything else is a generic Error, no internals
+    assert out["errors"] == [[True, "BudgetExceededError", "over the limit"], [True, "Error"]]
     assert out["isOpenAfter"] is False
     assert out["events"] == [
         ["outgoing_money", "100", "string"],
