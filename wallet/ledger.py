@@ -170,6 +170,7 @@ class Ledger:
         self._by_id: dict[int, _Lease] = {}
         self._open: dict[int, Reservation] = {}
         self._last_flush: datetime | None = None
+        self._refused: dict[_Key, tuple[Refusal, datetime]] = {}
 
     # --- the packet path (in memory unless a lease is needed) ------------------------------
 
@@ -203,11 +204,24 @@ class Ledger:
         with self._lock:
             lease = self._usable(key, now)
             if lease is None or lease.free < amount:
-                want = max(lease_size or amount * 16, amount)
-                refusal = self._acquire(key, lease, want=want, amount=amount, need=need, now=now)
-                lease = self._active.get(key)
+                cached = self._refused.get(key)
+                refusal: Refusal | None = None
+                if cached is not None and now < cached[1] and need > cached[0].available:
+                    # Refused recently for less than ``need``: do not ask the database again.
+                    if lease is None or lease.free < need:
+                        return Refusal(cached[0].reason, lease.free if lease else 0)
+                else:
+                    want = max(lease_size or amount * 16, amount)
+                    refusal = self._acquire(
+                        key, lease, want=want, amount=amount, need=need, now=now
+                    )
+                    lease = self._active.get(key)
                 if lease is None or lease.free < need:
-                    return refusal or Refusal(Reason.BALANCE, 0)
+                    refusal = refusal or Refusal(Reason.BALANCE, 0)
+                    # Budgets rarely free up: do not ask the database again for a while.
+                    self._refused[key] = (refusal, now + self._flush_interval)
+                    return refusal
+                self._refused.pop(key, None)
             grant = min(amount, lease.free)
             lease.inflight += grant
             res = Reservation(
@@ -501,6 +515,7 @@ class Ledger:
             StorageBusy: the database stayed locked past the deadline.
         """
         with self._lock:
+            self._refused.clear()
             for lease in list(self._active.values()):
                 if site is None or lease.key.site == site:
                     self._retire(lease)

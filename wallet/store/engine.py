@@ -66,7 +66,10 @@ def _on_connect(dbapi_conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
     cur = dbapi_conn.cursor()
     try:
         cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        mode = cur.execute("PRAGMA journal_mode = WAL").fetchone()
+        # WAL is persistent in the file: only switch when needed (switching takes a lock).
+        mode = cur.execute("PRAGMA journal_mode").fetchone()
+        if mode is None or str(mode[0]).lower() != "wal":
+            mode = cur.execute("PRAGMA journal_mode = WAL").fetchone()
         if mode is None or str(mode[0]).lower() != "wal":
             raise StorageError("the database could not be switched to WAL mode")
         cur.execute("PRAGMA synchronous = FULL")
@@ -111,7 +114,7 @@ def create_db_engine(
     event.listen(engine, "begin", _on_begin)
     try:
         with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
+            read_only(conn).exec_driver_sql("SELECT 1")  # opens the file; takes no write lock
     except sa_exc.SQLAlchemyError as e:
         engine.dispose()
         raise wrap_db_error(e) from e

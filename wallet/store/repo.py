@@ -346,6 +346,13 @@ def add_to_counters(conn: Connection, site: str, day_key: str, month_key: str, d
         (site_scope(site), TOTAL_PERIOD),
         (GLOBAL_SCOPE, month_key),
     ):
+        if delta < 0:  # a refund: the row exists (the lease created it); CHECK keeps it >= 0
+            conn.execute(
+                update(_C)
+                .where(_C.c.scope == scope, _C.c.period == period)
+                .values(amount=_C.c.amount + delta)
+            )
+            continue
         stmt = sqlite_insert(_C).values(scope=scope, period=period, amount=delta)
         conn.execute(
             stmt.on_conflict_do_update(
