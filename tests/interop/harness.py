@@ -31,6 +31,9 @@ INTEROP_DIR = Path(__file__).parent
 HARNESS_DIR = INTEROP_DIR / "harness"
 NODE_MODULES = INTEROP_DIR / "node_modules"
 START_TIMEOUT = 30.0
+# WIRE-NOTES §5, the FX profile: USD/9 -> EUR/6 forwards at 0.000792 (rates[src] / rates[dst] *
+# 10^(6 - 9)). Use with a USD/9 sender account and an EUR/6 receiver account.
+FX_PROFILE_RATES = {"USD": 1, "EUR": 1 / 0.792}
 
 
 class HarnessError(RuntimeError):

@@ -7,19 +7,16 @@ import base64
 
 import pytest
 
-from tests.interop.harness import Connector, free_port, node_script
+from tests.interop.harness import FX_PROFILE_RATES, Connector, free_port, node_script
 
 pytestmark = pytest.mark.interop
-
-# WIRE-NOTES §5: the FX profile, USD/9 -> EUR/6 at 0.000792.
-FX_RATES = {"USD": 1, "EUR": 1 / 0.792}
 
 
 def test_js_sender_pays_js_receiver_cross_currency() -> None:
     receiver_port = free_port()
     config = {
         "address": "test.harness",
-        "rates": FX_RATES,
+        "rates": FX_PROFILE_RATES,
         "accounts": {
             "sender": {"transport": "btp", "token": "s", "maxPacketAmount": 10_000_000},
             "receiver": {
