@@ -6,15 +6,16 @@
 * ``fail_on_warnings`` (autouse): any Qt warning or JS console error fails the test.
 
 Environment (set by tests/conftest.py before Qt loads): offscreen platform, no Chromium
-sandbox, caches in a temporary directory. ``qapp_args`` adds a Chromium host-resolver rule so
-that any ``*.test`` host name resolves to 127.0.0.1: "a typed host goes to https" can then be
-tested with a real name, offline. (Passed as an argument: QTWEBENGINE_CHROMIUM_FLAGS is split
-on spaces, and the rule contains spaces.)
+sandbox, caches in a temporary directory. Here we add a Chromium host-resolver rule so that
+any ``*.test`` host name resolves to 127.0.0.1: "a typed host goes to https" can then be tested
+with a real name, offline. It goes in QTWEBENGINE_CHROMIUM_FLAGS (read when QtWebEngine first
+starts, whoever created the QApplication); the quotes keep the rule's spaces.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import ssl
 from collections.abc import Callable, Iterator, Sequence
@@ -43,6 +44,13 @@ from ui.browser.window import BrowserWindow
 
 # Generous: the machine may be shared and busy; a wait returns as soon as its condition holds.
 WAIT = 20_000
+
+# Read when QtWebEngine first starts (the first profile), whoever created the QApplication.
+_RESOLVER_RULE = '--host-resolver-rules="MAP *.test 127.0.0.1"'
+if _RESOLVER_RULE not in os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", ""):
+    os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = (
+        os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "") + " " + _RESOLVER_RULE
+    ).strip()
 
 register_schemes()  # must precede the QApplication that pytest-qt's qapp creates
 
@@ -141,11 +149,6 @@ def fail_on_warnings(request: pytest.FixtureRequest) -> Iterator[list[str]]:
             + "".join(f"  JS: {m}\n" for m in bad_js),
             pytrace=False,
         )
-
-
-@pytest.fixture(scope="session")
-def qapp_args() -> list[str]:
-    return ["trickle-tests", "--webEngineArgs", "--host-resolver-rules=MAP *.test 127.0.0.1"]
 
 
 @pytest.fixture(scope="session")
