@@ -7,7 +7,9 @@ Everything inherits ``tests/qt/conftest.py``'s ``fail_on_warnings`` (any Qt warn
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,26 +30,40 @@ from wallet.store import database_path, open_store
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def profile(tmp_path: Path) -> Path:
-    p = tmp_path / "profile"
-    p.mkdir()
-    return p
-
-
-@pytest.fixture
-def wallet(profile: Path, clock: FakeClock) -> Iterator[WalletService]:
+@pytest.fixture(scope="session")
+def seeded_profile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, datetime]:
+    """Seed one profile per session (ingesting history takes seconds); tests copy its file."""
+    profile = tmp_path_factory.mktemp("seeded") / "profile"
+    profile.mkdir()
+    clock = FakeClock()
     svc = WalletService.open(profile, tz=TZ, clock=clock)
     configure(svc)
     engine = open_store(database_path(profile))
     ingest_history(engine)
     engine.dispose()
     pay_today(svc, clock, lambda: clock.advance(seconds=2))
+    svc.close()  # the last connection closes: the WAL is checkpointed into the file
+    return profile, clock.now
+
+
+@pytest.fixture
+def clock(seeded_profile: tuple[Path, datetime]) -> FakeClock:
+    return FakeClock(seeded_profile[1])
+
+
+@pytest.fixture
+def profile(tmp_path: Path, seeded_profile: tuple[Path, datetime]) -> Path:
+    p = tmp_path / "profile"
+    p.mkdir()
+    for f in seeded_profile[0].iterdir():
+        if f.is_file():
+            shutil.copy2(f, p / f.name)
+    return p
+
+
+@pytest.fixture
+def wallet(profile: Path, clock: FakeClock) -> Iterator[WalletService]:
+    svc = WalletService.open(profile, tz=TZ, clock=clock)
     yield svc
     svc.close()
 

@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from wallet.budgets import USD9, Defaults, GlobalPolicy, SitePolicy, SiteState
+from wallet.budgets import USD9, Defaults, GlobalPolicy, SitePolicy, SiteState, period_keys
 from wallet.ledger import Reservation
 from wallet.service import WalletService
+from wallet.store import repo
 from wallet.store.engine import transaction
-from wallet.store.history import HistoryDelta, hour_of, record
+from wallet.store.history import HistoryDelta, hour_of, hour_start, record
 
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -73,7 +74,7 @@ def configure(svc: WalletService) -> None:
 
 
 def ingest_history(
-    engine: Engine, *, now: datetime = NOW, days: int = 120, seed: int = 8
+    engine: Engine, *, now: datetime = NOW, days: int = 120, seed: int = 8, tz: ZoneInfo = TZ
 ) -> Seeded:
     """About four months of browsing before today: a few hours a day, several sites."""
     rng = random.Random(seed)
@@ -107,6 +108,10 @@ def ingest_history(
         packets += n
     with transaction(engine) as conn:
         record(conn, deltas)
+        # What the ledger would have counted against the caps and the budget for them.
+        for d in deltas:
+            day, month = period_keys(hour_start(d.hour), tz)
+            repo.add_to_counters(conn, d.site, day, month, d.sent + d.unresolved)
     return Seeded(len(deltas), packets)
 
 

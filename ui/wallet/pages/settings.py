@@ -21,6 +21,7 @@ from ui.wallet.fields import AmountField, with_unit
 from ui.wallet.pages.base import Page, heading
 from wallet.amounts import AmountError
 from wallet.budgets import Defaults
+from wallet.policy_edit import save_global_policy
 
 PAY_FOCUSED_ONLY = "pay_focused_only"
 IDLE_MINUTES = "idle_stop_minutes"
@@ -113,12 +114,16 @@ class SettingsPage(Page):
         except AmountError as e:
             self.message.setText(str(e))
             return
-        glob = svc.global_policy()
-        svc.set_global_policy(
-            replace(
-                glob, monthly_budget=monthly, enabled=self.enabled.isChecked(), defaults=defaults
-            )
+        # Read every widget first: saving emits events that refresh this page.
+        enabled, focused, idle = (
+            self.enabled.isChecked(),
+            self.focused_only.isChecked(),
+            self.idle.value(),
         )
-        svc.set_setting(PAY_FOCUSED_ONLY, self.focused_only.isChecked())
-        svc.set_setting(IDLE_MINUTES, self.idle.value())
+        svc.set_setting(PAY_FOCUSED_ONLY, focused)
+        svc.set_setting(IDLE_MINUTES, idle)
+        new = replace(
+            svc.global_policy(), monthly_budget=monthly, enabled=enabled, defaults=defaults
+        )
+        save_global_policy(svc, new, self.ctx.clock())
         self.message.setText("Saved.")

@@ -21,6 +21,7 @@ from ui.wallet.fields import AmountField, with_unit
 from ui.wallet.pages.base import Page, cell, heading, table, text_at, value_label
 from wallet.amounts import AmountError
 from wallet.budgets import SitePolicy, SiteState, effective
+from wallet.policy_edit import reset_site_policy, save_site_policy
 from wallet.reports import spend_by_site
 
 HEADERS = [
@@ -212,8 +213,9 @@ class SitesPage(Page):
             self.error.setText(str(e))
             return
         state = self.state.currentData()
-        self.ctx.service.set_site_policy(SitePolicy(site, SiteState(state), *values))
+        policy = SitePolicy(site, SiteState(state), *values)
+        save_site_policy(self.ctx.service, policy, self.ctx.clock())
 
     def reset_selected(self) -> None:
         if (site := self.selected_site()) is not None:
-            self.ctx.service.reset_site_policy(site)
+            reset_site_policy(self.ctx.service, site, self.ctx.clock())
