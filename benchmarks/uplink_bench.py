@@ -13,6 +13,10 @@ identical packets.
 
     .venv/bin/python benchmarks/uplink_bench.py [--count 2000] [--inflight 1,10,100] [--rounds 5]
 
+The connector, both clients and the machine's other load share the CPUs; each figure is the
+best of ``--rounds`` alternating runs, so a busy machine hurts both sides alike but still
+scatters the ratios: run it on a quiet machine for figures worth quoting.
+
 Needs the npm peers (``scripts/setup test`` installs them in tests/interop/node_modules).
 """
 
