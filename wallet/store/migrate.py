@@ -21,7 +21,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 
-from wallet.store.engine import wrap_db_error
+from wallet.store.engine import read_only, wrap_db_error
 from wallet.store.errors import SchemaError, StorageError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -55,7 +55,7 @@ def current_revision(engine: Engine) -> str | None:
     """
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            return MigrationContext.configure(read_only(conn)).get_current_revision()
     except sa_exc.SQLAlchemyError as e:
         raise wrap_db_error(e) from e
 

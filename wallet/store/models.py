@@ -188,6 +188,7 @@ class HistoryBucket(Base):
             name="uq_history_key",
         ),
         Index("ix_history_hour_site", "hour", "site"),
+        Index("ix_history_site_hour", "site", "hour"),  # revision 0002
         CheckConstraint(
             "sent >= 0 AND delivered >= 0 AND packets >= 0 AND unresolved >= 0", name="amounts"
         ),
