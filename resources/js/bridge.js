@@ -147,8 +147,8 @@
     markUnavailable();
     return;
   }
-  new QWebChannel(qt.webChannelTransport, function (webChannel) {
-    const obj = webChannel.objects.trickleBridge;
+  const webChannel = new QWebChannel(qt.webChannelTransport, function (channel) {
+    const obj = channel.objects.trickleBridge;
     if (!obj) {
       markUnavailable();
       return;
@@ -158,4 +158,10 @@
     bridge = obj;
     for (const json of queue.splice(0)) bridge.call(json);
   });
+  // A push meant for the previous document of this page can arrive while this one's channel
+  // is still initialising; qwebchannel.js would warn "Unhandled signal". It is not ours: drop.
+  const handleSignal = webChannel.handleSignal;
+  webChannel.handleSignal = function (message) {
+    if (webChannel.objects[message.object]) handleSignal.call(webChannel, message);
+  };
 })();
