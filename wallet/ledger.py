@@ -87,6 +87,7 @@ class Reservation:
     amount: int
     connection: str
     lease_id: int
+    owner: str  # the ledger that made it; another ledger refuses to resolve it
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +226,7 @@ class Ledger:
             grant = min(amount, lease.free)
             lease.inflight += grant
             res = Reservation(
-                next(self._ids), site, provider, asset, grant, connection[:64], lease.id
+                next(self._ids), site, provider, asset, grant, connection[:64], lease.id, self.owner
             )
             self._open[res.id] = res
             return res
@@ -265,8 +266,9 @@ class Ledger:
         self, res: Reservation, fate: Fate, now: datetime, delivered: int, dest: Asset | None
     ) -> None:
         with self._lock:
-            if self._open.pop(res.id, None) is None:
-                raise ReservationError(f"reservation {res.id} was already resolved")
+            if res.owner != self.owner or self._open.get(res.id) != res:
+                raise ReservationError(f"reservation {res.id} is not open in this ledger")
+            del self._open[res.id]
             lease = self._by_id[res.lease_id]
             lease.inflight -= res.amount
             if fate is not Fate.REJECTED:
