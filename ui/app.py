@@ -38,7 +38,11 @@ from ui.browser.hooks import PageHook, ProfileInstaller
 from ui.browser.profile import ProfileInUseError, create_profile
 from ui.browser.scheme import InternalPage, page_directories, register_scheme
 from ui.browser.window import BrowserWindow
+from ui.wallet.component import WalletUi
 from wallet import __version__
+from wallet.reports import local_zone
+from wallet.secrets import SecretStore, SecretStoreError, open_secret_store
+from wallet.service import WalletService
 
 log = logging.getLogger("trickle")
 
@@ -78,12 +82,15 @@ class Extensions:
         internal_pages: extra ``trickle://HOST/`` pages, by HOST (beside resources/pages/).
         on_shutdown: run in order after the windows and the profile are gone (close the
             wallet service, stop the asyncio loop ...).
+        window_hooks: called with each browser window once it exists (the wallet UI adds its
+            indicator, Wallet action and notification banner).
     """
 
     profile_installers: Sequence[ProfileInstaller] = ()
     page_hooks: Sequence[PageHook] = ()
     internal_pages: Mapping[str, InternalPage] = field(default_factory=dict)
     on_shutdown: Sequence[Callable[[], object]] = ()
+    window_hooks: Sequence[Callable[[BrowserWindow], object]] = ()
 
 
 def compose(options: LaunchOptions) -> Extensions:
@@ -106,7 +113,21 @@ def compose(options: LaunchOptions) -> Extensions:
     pages: dict[str, InternalPage] = {}
     shutdown: list[Callable[[], object]] = []
     log.info("network: %s", "uplink" if options.uplink else "sandbox")
-    return Extensions(installers, hooks, pages, shutdown)
+    # --- the wallet UI (issue 8): indicator, popover, wallet window, notifications ---------
+    service = WalletService.open(options.profile_dir, tz=local_zone())
+    wallet_ui = WalletUi(service, options.profile_dir, tz=local_zone(), secrets=_secret_store())
+    shutdown += [wallet_ui.close, service.close]
+    # --- end of the wallet UI ----------------------------------------------------------------
+    return Extensions(installers, hooks, pages, shutdown, window_hooks=[wallet_ui.attach])
+
+
+def _secret_store() -> SecretStore | None:
+    """The OS keyring, or None (the Account page then says why a token cannot be stored)."""
+    try:
+        return open_secret_store()
+    except SecretStoreError as e:
+        log.warning("no secret store: %s", e)
+        return None
 
 
 def register_schemes() -> None:
@@ -209,6 +230,8 @@ def _browse(app: QApplication, options: LaunchOptions, ext: Extensions) -> int:
         print(f"Trickle: {e}. Is Trickle already running with this profile?", file=sys.stderr)
         return 1
     window = BrowserWindow(profile, ext.page_hooks)
+    for hook in ext.window_hooks:
+        hook(window)
     window.open_urls(open_targets(options.urls))
     window.show()
     log.info("window shown")

@@ -62,7 +62,7 @@ class SitePopover(QFrame):
             (("Today", self.today), ("This month", self.month), ("In total", self.total))
         ):
             cap = QLabel(caption, self)
-            cap.setStyleSheet("color: palette(mid);")
+            cap.setStyleSheet("color: #5f6368;")
             label.setAccessibleName(f"Spent {caption.lower()}")
             label.setStyleSheet("font-size: 11pt;")
             spend.addWidget(cap, 0, col)

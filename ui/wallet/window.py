@@ -9,7 +9,7 @@ at most every ``payment_refresh_ms``.
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, QTimer
-from PySide6.QtGui import QAction, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidget,
@@ -80,6 +80,7 @@ class WalletWindow(QMainWindow):
             self.nav.item(i).setToolTip(f"{page.title} (Ctrl+{i + 1})")
             self.stack.addWidget(page)
         self.nav.currentRowChanged.connect(self._on_row)
+        self.overview.site_activated.connect(self.show_history_for)
         self.banner = NotificationBanner(notifier, self)
 
         central = QWidget(self)
@@ -126,8 +127,12 @@ class WalletWindow(QMainWindow):
     def show_history_for(self, site: str) -> None:
         self.show_page("history")
         self.history.show_site(site)
+        self.bring_to_front()
+
+    def bring_to_front(self) -> None:
         self.show()
-        self.raise_()
+        if QGuiApplication.platformName() != "offscreen":  # it cannot raise (and warns)
+            self.raise_()
         self.activateWindow()
 
     def current_page(self) -> Page:

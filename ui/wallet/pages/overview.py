@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QProgressBar, QVBoxLayout, QWidget
 
 from ui.wallet.chart import SpendChart
 from ui.wallet.context import WalletContext
-from ui.wallet.pages.base import Page, cell, heading, table, value_label
+from ui.wallet.pages.base import Page, cell, heading, table, text_at, value_label
 from wallet.amounts import rescale
 from wallet.budgets import Asset
 from wallet.store.history import Granularity, SiteTotal
@@ -25,7 +26,12 @@ def spent_in(totals: list[SiteTotal], asset: Asset) -> int:
 
 
 class OverviewPage(Page):
+    """Signals:
+    site_activated(str): the user chose a top site (show its history).
+    """
+
     title = "Overview"
+    site_activated = Signal(str)
 
     def __init__(self, ctx: WalletContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -40,6 +46,10 @@ class OverviewPage(Page):
         self.budget_bar.setFixedHeight(10)
         self.top_sites = table("Top sites this month", ["Site", "This month"], self)
         self.top_sites.setMaximumHeight(180)
+        self.top_sites.setToolTip("Enter or double-click: this site's history")
+        self.top_sites.itemActivated.connect(
+            lambda item: self.site_activated.emit(text_at(self.top_sites, item.row(), 0))
+        )
         self.chart = SpendChart("Spend over the last 30 days", self)
 
         grid = QGridLayout()
