@@ -1,0 +1,176 @@
+"""The service façade: handlers, policies, events, accrual-gated payments and history."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from tests.unit.core.conftest import BERLIN, FakeClock
+from wallet.budgets import USD9, Asset, GlobalPolicy, Reason, SitePolicy, SiteState
+from wallet.events import (
+    BudgetReached,
+    Event,
+    HandlerActivated,
+    HandlerRegistered,
+    HandlerRemoved,
+    PaymentCommitted,
+    PolicyChanged,
+    SettingsChanged,
+)
+from wallet.ledger import Refusal, Reservation
+from wallet.service import UnknownHandlerError, WalletService
+from wallet.store.history import Granularity
+
+SITE = "https://news.example"
+
+
+@pytest.fixture
+def svc(engine: Engine, clock: FakeClock) -> WalletService:
+    return WalletService(engine, tz=BERLIN, clock=clock)
+
+
+@pytest.fixture
+def seen(svc: WalletService) -> list[Event]:
+    got: list[Event] = []
+    svc.events.subscribe(got.append)
+    return got
+
+
+def test_open_creates_the_profile_and_recovers(tmp_path: Path, clock: FakeClock) -> None:
+    s = WalletService.open(tmp_path / "p", tz=BERLIN, clock=clock)
+    assert (tmp_path / "p" / "trickle.sqlite3").exists()
+    assert s.list_handlers() == []
+    s.close()
+
+
+def test_handlers(svc: WalletService, seen: list[Event]) -> None:
+    assert svc.register_handler("https://a.example", "A", "https://a.example/h") is False
+    assert svc.register_handler("https://a.example", "A", "https://a.example/h") is True
+    assert svc.register_handler("https://b.example", "B", "https://b.example/h") is False
+    a, b = svc.list_handlers()
+    assert svc.active_handler() == a  # the first one became active
+    assert [type(e) for e in seen] == [HandlerRegistered, HandlerActivated, HandlerRegistered]
+    svc.activate_handler(b.id)
+    assert svc.active_handler() is not None and svc.active_handler().id == b.id  # type: ignore[union-attr]
+    svc.remove_handler(b.id)
+    assert svc.active_handler() is None
+    assert seen[-2:] == [HandlerRemoved(b.id), HandlerActivated(None)]
+    with pytest.raises(UnknownHandlerError):
+        svc.activate_handler(b.id)
+    with pytest.raises(UnknownHandlerError):
+        svc.remove_handler(b.id)
+
+
+def test_policies_and_settings(svc: WalletService, seen: list[Event]) -> None:
+    assert svc.site_policy(SITE) == SitePolicy(SITE)
+    p = SitePolicy(SITE, SiteState.PAUSED, cap_month=10)
+    svc.set_site_policy(p)
+    assert svc.site_policy(SITE) == p and svc.list_site_policies() == [p]
+    svc.reset_site_policy(SITE)
+    assert svc.site_policy(SITE) == SitePolicy(SITE)
+    g = GlobalPolicy(monthly_budget=123)
+    svc.set_global_policy(g)
+    assert svc.global_policy() == g
+    svc.set_setting("home", "trickle://start")
+    assert svc.setting("home") == "trickle://start" and svc.setting("nope", 5) == 5
+    assert seen == [PolicyChanged(SITE, p), PolicyChanged(SITE, None), SettingsChanged(g)]
+
+
+def test_money_accrues_only_while_active(svc: WalletService, clock: FakeClock) -> None:
+    svc.set_site_policy(SitePolicy(SITE, rate_per_hour=3_600_000))  # 1,000 units a second
+    no = svc.reserve(SITE, "p", USD9, 100)
+    assert isinstance(no, Refusal) and no.reason is Reason.NO_ACCRUAL
+    svc.set_site_active(SITE, True)
+    clock.advance(seconds=1)
+    r = svc.reserve(SITE, "p", USD9, 700)
+    assert isinstance(r, Reservation)
+    part = svc.reserve(SITE, "p", USD9, 700, min_amount=1)
+    assert isinstance(part, Reservation) and part.amount == 300  # no more than accrued
+    svc.release(part)  # a Reject gives the allowance back
+    again = svc.reserve(SITE, "p", USD9, 300)
+    assert isinstance(again, Reservation)
+    svc.set_site_active(SITE, False)
+    clock.advance(hours=1)  # hidden: nothing accrues
+    assert svc.allowance(SITE, USD9, 10).reason is Reason.NO_ACCRUAL
+
+
+def test_caps_emit_budget_reached_once(
+    svc: WalletService, clock: FakeClock, seen: list[Event]
+) -> None:
+    svc.set_site_policy(SitePolicy(SITE, rate_per_hour=3_600_000, cap_total=1_500))
+    svc.set_site_active(SITE, True)
+    for _ in range(3):
+        clock.advance(seconds=1)
+        r = svc.reserve(SITE, "p", USD9, 1_000, min_amount=1)
+        if isinstance(r, Reservation):
+            svc.commit(r, delivered=r.amount)
+    reached = [e for e in seen if isinstance(e, BudgetReached)]
+    assert reached == [BudgetReached(SITE, Reason.TOTAL_CAP)]
+    paid = [e for e in seen if isinstance(e, PaymentCommitted)]
+    assert sum(e.amount for e in paid) == 1_500
+    assert svc.allowance(SITE, USD9, 1).reason is Reason.TOTAL_CAP
+
+
+def test_pausing_stops_payments_and_returns_the_lease(svc: WalletService, clock: FakeClock) -> None:
+    svc.set_site_active(SITE, True)
+    clock.advance(seconds=30)
+    r = svc.reserve(SITE, "p", USD9, 1_000)
+    assert isinstance(r, Reservation)
+    svc.commit(r)
+    svc.set_site_policy(SitePolicy(SITE, SiteState.PAUSED))
+    no = svc.reserve(SITE, "p", USD9, 1)
+    assert isinstance(no, Refusal) and no.reason is Reason.PAUSED
+    svc.flush()
+    (total,) = svc.site_totals()
+    assert total.sent == 1_000
+
+
+def test_history_queries(svc: WalletService, clock: FakeClock) -> None:
+    svc.set_global_policy(GlobalPolicy(max_backlog=timedelta(hours=1)))
+    usd6 = Asset("USD", 6)  # same code, another scale: converted exactly
+    for day in range(3):
+        for site in ("https://a.example", "https://b.example"):
+            svc.set_site_active(site, True)
+            clock.advance(minutes=10)
+            r = svc.reserve(site, "prov", usd6, 10 * (day + 1))
+            assert isinstance(r, Reservation), r
+            svc.commit(r, delivered=5)
+            svc.set_site_active(site, False)
+        clock.advance(days=1)
+    svc.flush()
+    month = svc.month_totals()
+    assert {(t.site, t.sent) for t in month} == {
+        ("https://a.example", 60),
+        ("https://b.example", 60),
+    }
+    only_a = svc.site_totals(site="https://a.example", provider="prov")
+    assert [t.packets for t in only_a] == [3]
+    assert svc.site_totals(provider="other") == []
+    days = svc.history_series(Granularity.DAY, site="https://a.example")
+    assert [(p.period, p.sent) for p in days] == [
+        (date(2026, 11, 21), 10),
+        (date(2026, 11, 22), 20),
+        (date(2026, 11, 23), 30),
+    ]
+    (m,) = svc.history_series(Granularity.MONTH)
+    assert (m.period, m.sent, m.delivered) == (date(2026, 11, 1), 120, 30)
+    earlier = datetime(2026, 10, 5, tzinfo=UTC)
+    assert svc.month_totals(earlier) == []
+
+
+def test_a_failing_listener_does_not_stop_the_others(svc: WalletService) -> None:
+    got: list[Event] = []
+
+    def bad(_e: Event) -> None:
+        raise RuntimeError("boom")
+
+    svc.events.subscribe(bad)
+    unsub = svc.events.subscribe(got.append, (HandlerRegistered,))
+    svc.register_handler("https://a.example", "A", "https://a.example/h")
+    assert [type(e) for e in got] == [HandlerRegistered]
+    unsub()
+    svc.register_handler("https://b.example", "B", "https://b.example/h")
+    assert len(got) == 1
