@@ -42,7 +42,7 @@ class HistoryTableModel(QAbstractTableModel):
         self._key = SortKey.TIME
         self._descending = True
         self._pages: OrderedDict[int, list[HistoryRow]] = OrderedDict()
-        self._count = ctx.history.count(self._filter)
+        self._count = 0  # until the first refresh()/set_filter(): the view opens empty, at once
         self.queries = 0  # pages read (for tests and the benchmark)
 
     # --- what to show --------------------------------------------------------------------------

@@ -51,7 +51,7 @@ class WalletWindow(QMainWindow):
         self.setMinimumSize(QSize(760, 520))
         self.overview = OverviewPage(ctx)
         self.sites = SitesPage(ctx)
-        self.history = HistoryPage(ctx)
+        self.history = HistoryPage(ctx, summary_deferred=True)
         self.providers = ProvidersPage(ctx)
         self.account = AccountPage(ctx)
         self.settings = SettingsPage(ctx)

@@ -66,7 +66,9 @@ def test_sorting_by_each_column_matches_sql(
 def test_filters_and_totals(qtbot: Any, window: WalletWindow, ctx: WalletContext) -> None:
     page = window.history
     window.show_page("history")
+    page.wait_summary()  # the filter lists come with the summary
     page.site.setCurrentIndex(page.site.findData(VIDEO))
+    page.wait_summary()
     ((count,),) = sql(ctx, "SELECT count(*) FROM history WHERE site = :s", s=VIDEO)
     assert page.model.rowCount() == count
     assert {page.model.row(i).site for i in range(count)} == {VIDEO}  # type: ignore[union-attr]
@@ -76,6 +78,7 @@ def test_filters_and_totals(qtbot: Any, window: WalletWindow, ctx: WalletContext
     assert page.model.index(0, 4).data().endswith(" EUR")  # delivered in the receiver's asset
     page.site.setCurrentIndex(0)
     page.period.setCurrentText("Today")
+    page.wait_summary()
     today = sql(
         ctx,
         "SELECT site, sum(sent) s FROM history WHERE hour >= :h GROUP BY site ORDER BY s DESC",
@@ -87,6 +90,7 @@ def test_filters_and_totals(qtbot: Any, window: WalletWindow, ctx: WalletContext
         == [NEWS, COMICS]
     )
     page.granularity.setCurrentIndex(1)
+    page.wait_summary()
     assert len(page.chart.values) == 12
     assert page.chart.values[-1] == sum(r.s for r in today)  # only today in this period
 

@@ -109,6 +109,7 @@ def test_history_page_numbers(
     page = window.history
     ((count,),) = sql(ctx, "SELECT count(*) FROM history")
     assert page.model.rowCount() == count
+    page.wait_summary()
     newest = sql(
         ctx, "SELECT site, sent, packets FROM history ORDER BY hour DESC, id DESC LIMIT 1"
     )[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -35,8 +35,18 @@ ALL = "All"
 class HistoryPage(Page):
     title = "History"
 
-    def __init__(self, ctx: WalletContext, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: WalletContext, parent: QWidget | None = None, *, summary_deferred: bool = False
+    ) -> None:
+        """With ``summary_deferred``, the table shows first and the per-site totals and the chart
+        (aggregates over every matching row) follow from the event loop."""
         super().__init__(ctx, parent)
+        self._summary = QTimer(self)
+        self._summary.setSingleShot(True)
+        self._summary.setInterval(0)
+        self._summary.timeout.connect(self._update_summary)
+        self._deferred = summary_deferred
+        self._combos_stale = True
         self.site = QComboBox(self)
         self.site.setAccessibleName("Filter by site")
         self.provider = QComboBox(self)
@@ -115,11 +125,19 @@ class HistoryPage(Page):
         self._filling = False
         for combo in (self.site, self.provider, self.period):
             combo.currentIndexChanged.connect(self._apply)
-        self.granularity.currentIndexChanged.connect(self._update_summary)
+        self.granularity.currentIndexChanged.connect(self._schedule_summary)
 
     # --- filters -------------------------------------------------------------------------------
 
     def refresh(self) -> None:
+        """Re-read. The filter lists (a DISTINCT over every row) come with the summary."""
+        self._combos_stale = True
+        if not self._deferred:
+            self._fill_combos()
+        self._apply()
+
+    def _fill_combos(self) -> None:
+        self._combos_stale = False
         self._filling = True
         for combo, values in (
             (self.site, self.ctx.history.sites()),
@@ -130,13 +148,14 @@ class HistoryPage(Page):
             combo.addItem(ALL, None)
             for v in values:
                 combo.addItem(v, v)
+            if current is not None and combo.findData(current) < 0:
+                combo.addItem(current, current)
             combo.setCurrentIndex(max(0, combo.findData(current)) if current else 0)
         self._filling = False
-        self._apply()
 
     def show_site(self, site: str) -> None:
         """Filter to one site (from the popover's "History for this site")."""
-        self.refresh()
+        self._fill_combos()
         i = self.site.findData(site)
         if i < 0:
             self.site.addItem(site, site)
@@ -167,9 +186,25 @@ class HistoryPage(Page):
         if self._filling:
             return
         self.model.set_filter(self.current_filter())
-        self._update_summary()
+        count_text = f"{self.model.rowCount():,}".replace(",", self.ctx.style.group)
+        self.status.setText(f"{count_text} rows: one per site, provider and hour")
+        self._schedule_summary()
+
+    def _schedule_summary(self) -> None:
+        if self._deferred:
+            self._summary.start()
+        else:
+            self._update_summary()
+
+    def wait_summary(self) -> None:
+        """Fill in the totals and the chart now if they are still pending."""
+        if self._summary.isActive():
+            self._summary.stop()
+            self._update_summary()
 
     def _update_summary(self) -> None:
+        if self._combos_stale:
+            self._fill_combos()
         flt = self.model.filter
         svc = self.ctx.service
         totals = svc.site_totals(start=flt.start, end=flt.end, site=flt.site, provider=flt.provider)
@@ -193,9 +228,6 @@ class HistoryPage(Page):
         )
         asset = svc.global_policy().budget_asset
         self.chart.show_series(points, asset, gran, now.astimezone(self.ctx.tz).date(), count)
-        n = self.model.rowCount()
-        count_text = f"{n:,}".replace(",", self.ctx.style.group)
-        self.status.setText(f"{count_text} rows: one per site, provider and hour")
 
     # --- export --------------------------------------------------------------------------------
 
