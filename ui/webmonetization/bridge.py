@@ -141,6 +141,7 @@ class PageBridge(QObject):
         self._ended_doc: str | None = None  # the document a navigation started from
         self._pending: set[int] = set()
         self._conns: dict[str, _Connection] = {}
+        self._opening: set[TabGate] = set()  # gates of connections still being opened
         self._counter = itertools.count(1)
         self._closed = False
         self.channel = QWebChannel(self)
@@ -248,9 +249,11 @@ class PageBridge(QObject):
             return proxy, _fields(proxy.fields())
 
         handle = f"c{next(self._counter)}"
+        self._opening.add(gate)
 
         def opened(outcome: Outcome[tuple[ConnectionProxy, Fields]]) -> None:
             self._pending.discard(call_id)
+            self._opening.discard(gate)
             if outcome.error is not None or outcome.value is None:
                 gate.revoke()
                 self._reply_error(doc, call_id, outcome.error or PageError("Error", "failed"))
@@ -430,13 +433,16 @@ class PageBridge(QObject):
         self._doc = None
         self._pending.clear()
         conns, self._conns = self._conns, {}
+        opening, self._opening = self._opening, set()
+        for gate in opening:
+            gate.revoke()
         for conn in conns.values():
             conn.gate.revoke()
             self._s.asyncs.submit(conn.proxy.close())
 
     def _on_visibility(self, visible: bool) -> None:
-        for conn in self._conns.values():
-            conn.gate.set_visible(visible)
+        for gate in [*self._opening, *(conn.gate for conn in self._conns.values())]:
+            gate.set_visible(visible)
 
     def _on_tab_closing(self) -> None:
         self._end_document()

@@ -181,7 +181,16 @@ class FakeBudget:
             return Refusal(Reason.DAY_CAP, 0)
         got = min(amount, self.allowance)
         self.allowance -= got
-        res = Reservation(len(self.reserved) + 1, site, provider, asset, got, connection, 0)
+        res = Reservation(
+            id=len(self.reserved) + 1,
+            site=site,
+            provider=provider,
+            asset=asset,
+            amount=got,
+            connection=connection,
+            lease_id=0,
+            owner="fake-budget",
+        )
         self.reserved.append(res)
         return res
 
