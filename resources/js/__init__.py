@@ -1,0 +1,1 @@
+"""Injected JavaScript (read with importlib.resources; not Python)."""
