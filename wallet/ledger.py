@@ -123,6 +123,7 @@ class _Lease:
     flushed: int = 0  # ``used`` as of the last group commit
     inflight: int = 0
     retired: bool = False
+    touched: bool = False  # reserved from since the last group commit (renew, don't expire)
     pending: dict[_HistKey, list[int]] = field(default_factory=dict)
 
     @property
@@ -225,6 +226,7 @@ class Ledger:
                 self._refused.pop(key, None)
             grant = min(amount, lease.free)
             lease.inflight += grant
+            lease.touched = True
             res = Reservation(
                 next(self._ids), site, provider, asset, grant, connection[:64], lease.id, self.owner
             )
@@ -325,6 +327,7 @@ class Ledger:
         day, month = period_keys(now, self._tz)
         expires = now + self._ttl
         have = current.free if current else 0
+        self._retire_idle(now)
 
         def txn(conn: Connection) -> _Grant | Refusal:
             self._write_pending(conn, now)
@@ -443,13 +446,14 @@ class Ledger:
             record(conn, deltas)
             if lease.retired and lease.inflight == 0:
                 self._settle_row(conn, lease, now)
-            elif lease.used != lease.flushed or not lease.retired:
+            elif lease.used != lease.flushed or (lease.touched and not lease.retired):
+                renew = lease.touched and not lease.retired
                 conn.execute(
                     update(_L)
                     .where(_L.c.id == lease.id, _L.c.state == "open")
                     .values(
                         committed=lease.used,
-                        expires_at=exp_ms if not lease.retired else repo.to_ms(lease.expires_at),
+                        expires_at=exp_ms if renew else repo.to_ms(lease.expires_at),
                     )
                 )
 
@@ -478,8 +482,15 @@ class Ledger:
             if lease.retired and lease.inflight == 0:
                 del self._by_id[lease.id]
                 self._retiring.pop(lease.id, None)
-            elif not lease.retired:
+            elif not lease.retired and lease.touched:
                 lease.expires_at = max(lease.expires_at, now + self._ttl)
+                lease.touched = False
+
+    def _retire_idle(self, now: datetime) -> None:
+        """Leases nobody reserved from until they expired go back (bounds idle holdings)."""
+        for lease in list(self._active.values()):
+            if not lease.touched and now >= lease.expires_at:
+                self._retire(lease)
 
     def flush(self, now: datetime) -> None:
         """Group commit: history, committed amounts, renewals, settlement of idle old leases.
@@ -489,6 +500,7 @@ class Ledger:
         """
         with self._lock:
             self._check_policies(now)
+            self._retire_idle(now)
             write_txn(
                 self._engine,
                 lambda conn: self._write_pending(conn, now),

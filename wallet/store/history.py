@@ -17,9 +17,10 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from wallet.budgets import Asset
@@ -52,10 +53,52 @@ class HistoryDelta:
     unresolved: int = 0
 
 
+_COLUMNS = (
+    "site",
+    "provider",
+    "asset_code",
+    "asset_scale",
+    "hour",
+    "connection",
+    "dest_asset_code",
+    "dest_asset_scale",
+    "sent",
+    "delivered",
+    "packets",
+    "unresolved",
+)
+
+
+def _upsert() -> Any:
+    stmt = sqlite_insert(_T).values({c: bindparam(c) for c in _COLUMNS})
+    ex = stmt.excluded
+    return stmt.on_conflict_do_update(
+        index_elements=[
+            _T.c.site,
+            _T.c.provider,
+            _T.c.asset_code,
+            _T.c.asset_scale,
+            _T.c.hour,
+            _T.c.connection,
+        ],
+        set_={
+            "sent": _T.c.sent + ex.sent,
+            "delivered": _T.c.delivered + ex.delivered,
+            "packets": _T.c.packets + ex.packets,
+            "unresolved": _T.c.unresolved + ex.unresolved,
+            "dest_asset_code": func.coalesce(ex.dest_asset_code, _T.c.dest_asset_code),
+            "dest_asset_scale": func.coalesce(ex.dest_asset_scale, _T.c.dest_asset_scale),
+        },
+    )
+
+
+_UPSERT = _upsert()  # built once: compiled once, run as executemany
+
+
 def record(conn: Connection, deltas: Iterable[HistoryDelta]) -> None:
-    """Upsert ``deltas`` into their aggregate rows."""
-    for d in deltas:
-        values = {
+    """Upsert ``deltas`` into their aggregate rows (one executemany)."""
+    rows = [
+        {
             "site": d.site,
             "provider": d.provider,
             "asset_code": d.asset.code,
@@ -69,28 +112,10 @@ def record(conn: Connection, deltas: Iterable[HistoryDelta]) -> None:
             "packets": d.packets,
             "unresolved": d.unresolved,
         }
-        stmt = sqlite_insert(_T).values(**values)
-        ex = stmt.excluded
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[
-                    _T.c.site,
-                    _T.c.provider,
-                    _T.c.asset_code,
-                    _T.c.asset_scale,
-                    _T.c.hour,
-                    _T.c.connection,
-                ],
-                set_={
-                    "sent": _T.c.sent + ex.sent,
-                    "delivered": _T.c.delivered + ex.delivered,
-                    "packets": _T.c.packets + ex.packets,
-                    "unresolved": _T.c.unresolved + ex.unresolved,
-                    "dest_asset_code": func.coalesce(ex.dest_asset_code, _T.c.dest_asset_code),
-                    "dest_asset_scale": func.coalesce(ex.dest_asset_scale, _T.c.dest_asset_scale),
-                },
-            )
-        )
+        for d in deltas
+    ]
+    if rows:
+        conn.execute(_UPSERT, rows)
 
 
 @dataclass(frozen=True, slots=True)
