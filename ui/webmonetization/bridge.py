@@ -47,6 +47,7 @@ from ui.asyncbridge import AsyncBridge, Outcome
 from ui.browser.hooks import TabContext
 from ui.webmonetization.consent import ConsentPrompter
 from ui.webmonetization.errors import PageError, page_error
+from ui.webmonetization.events import ConnectionEvents, StreamEvents, snapshot
 from ui.webmonetization.monetize import (
     SiteActivity,
     TabGate,
@@ -246,7 +247,7 @@ class PageBridge(QObject):
             except BaseException:
                 await link.close()
                 raise
-            return proxy, _fields(proxy.fields())
+            return proxy, snapshot(proxy.fields())
 
         handle = f"c{next(self._counter)}"
         self._opening.add(gate)
@@ -265,7 +266,7 @@ class PageBridge(QObject):
                 return
             self._conns[handle] = _Connection(proxy, gate)
             gate.start()
-            listener = _ConnectionEvents(self, doc, handle, proxy)
+            listener = ConnectionEvents(self, doc, handle, proxy)
             s.asyncs.submit(_call_sync(lambda: proxy.set_listener(listener)))
             self._reply(doc, call_id, {"conn": handle, "fields": fields})
 
@@ -302,7 +303,7 @@ class PageBridge(QObject):
             raise PageError("InvalidStateError", "stream handle in use")
         conn_handle = str(args["conn"])
         proxy = conn.proxy
-        events = _StreamEvents(self, doc, conn_handle, handle, proxy)
+        events = StreamEvents(self, doc, conn_handle, handle, proxy)
 
         async def create() -> StreamProxy:
             stream = proxy.create_stream()
@@ -311,7 +312,7 @@ class PageBridge(QObject):
             return stream
 
         async def fields() -> Fields:
-            return _fields((await asyncio.wrap_future(future)).fields())
+            return snapshot((await asyncio.wrap_future(future)).fields())
 
         future = self._s.asyncs.submit(create())
         conn.streams[handle] = future
@@ -324,7 +325,7 @@ class PageBridge(QObject):
 
         async def close() -> Fields:
             await proxy.close()
-            return {"connFields": _fields(proxy.fields())}
+            return {"connFields": snapshot(proxy.fields())}
 
         self._run(doc, call_id, close())
 
@@ -354,7 +355,7 @@ class PageBridge(QObject):
             async def call() -> Fields:
                 stream = await asyncio.wrap_future(future)
                 await op(stream)
-                return {"fields": _fields(stream.fields()), "connFields": _fields(proxy.fields())}
+                return {"fields": snapshot(stream.fields()), "connFields": snapshot(proxy.fields())}
 
             self._run(doc, call_id, call())
 
@@ -448,114 +449,6 @@ class PageBridge(QObject):
         self._end_document()
         self._ended_doc = None
         self._closed = True
-
-
-class _ConnectionEvents:
-    """A ``ConnectionListener``: driver events (on the loop) → pushes (on the GUI thread).
-
-    Field snapshots are taken on the loop, where the driver's state lives.
-    """
-
-    def __init__(self, bridge: PageBridge, doc: str, handle: str, proxy: ConnectionProxy) -> None:
-        self._bridge = bridge
-        self._doc = doc
-        self._handle = handle
-        self._proxy = proxy
-        self._post = bridge.post_to_gui
-
-    def _push(self, payload: dict[str, Any]) -> None:
-        payload = {"t": "event", "conn": self._handle, **payload}
-        bridge, doc = self._bridge, self._doc
-        self._post(lambda: bridge.push(doc, payload))
-
-    def on_stream(self, stream: StreamProxy) -> None:
-        handle = self._bridge.new_handle("p")
-        events = _StreamEvents(self._bridge, self._doc, self._handle, handle, self._proxy)
-        events.stream = stream
-        stream.set_listener(events)
-        payload = {
-            "t": "event",
-            "conn": self._handle,
-            "stream": handle,
-            "type": "stream",
-            "fields": _fields(stream.fields()),
-            "connFields": _fields(self._proxy.fields()),
-        }
-        bridge, doc, conn = self._bridge, self._doc, self._handle
-
-        def deliver() -> None:
-            if bridge.add_remote_stream(conn, handle, stream):
-                bridge.push(doc, payload)
-
-        self._post(deliver)
-
-    def on_close(self) -> None:
-        fields = {**_fields(self._proxy.fields()), "closed": True}
-        self._push({"type": "close", "connFields": fields})
-        bridge, handle = self._bridge, self._handle
-        self._post(lambda: bridge.forget_connection(handle))
-
-    def on_error(self, error: BaseException) -> None:
-        self._push({"type": "error", "error": page_error(error).to_json()})
-
-    def on_fields_changed(self) -> None:
-        self._push({"type": "fields", "connFields": _fields(self._proxy.fields())})
-
-
-class _StreamEvents:
-    """A ``StreamListener`` for one stream of one connection (snapshots taken on the loop)."""
-
-    def __init__(
-        self, bridge: PageBridge, doc: str, conn: str, handle: str, proxy: ConnectionProxy
-    ) -> None:
-        self._bridge = bridge
-        self._doc = doc
-        self._conn = conn
-        self._handle = handle
-        self._proxy = proxy
-        self.stream: StreamProxy | None = None
-        self._post = bridge.post_to_gui
-
-    def _push(self, payload: dict[str, Any]) -> None:
-        full = {"t": "event", "conn": self._conn, "stream": self._handle, **payload}
-        if self.stream is not None:
-            full["fields"] = _fields(self.stream.fields())
-        full["connFields"] = _fields(self._proxy.fields())
-        bridge, doc = self._bridge, self._doc
-        self._post(lambda: bridge.push(doc, full))
-
-    def on_data(self, data: bytes) -> None:
-        self._push({"type": "data", "data": base64.b64encode(data).decode("ascii")})
-
-    def on_money(self, amount: int) -> None:
-        self._push({"type": "money", "amount": str(amount)})
-
-    def on_outgoing_money(self, amount: int) -> None:
-        self._push({"type": "outgoing_money", "amount": str(amount)})
-
-    def on_close(self) -> None:
-        self._push({"type": "close"})
-
-    def on_error(self, error: BaseException) -> None:
-        self._push({"type": "error", "error": page_error(error).to_json()})
-
-
-def _fields(fields: Fields) -> Fields:
-    """A JSON-safe copy of a field snapshot (ints of amounts become decimal strings)."""
-    out: Fields = {}
-    for key, value in fields.items():
-        if isinstance(value, bool) or value is None or isinstance(value, str | float):
-            out[key] = value
-        elif isinstance(value, int):
-            keep_number = key in (
-                "sourceAssetScale",
-                "lastPacketExchangeRate",
-                "minimumAcceptableExchangeRate",
-            )
-            out[key] = value if keep_number else str(value)
-        else:
-            out[key] = str(value)
-    return out
 
 
 def _send_data(args: dict[str, Any]) -> bytes:
