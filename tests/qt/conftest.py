@@ -69,6 +69,12 @@ KNOWN_HARMLESS_QT_MESSAGES = [
     r"GPUInfo not initialized on GpuInfoUpdate",
     # QTWEBENGINE_DISABLE_SANDBOX=1, required as root in tests only (PLATFORM-NOTES).
     r"Sandboxing disabled by user\.",
+    # Under Xvfb (QT_QPA_PLATFORM=xcb, to look at the app as a person would): no Vulkan
+    # loader installed, and Mesa's software renderer has no GPU vendor.
+    r"Failed to load vulkan: .*",
+    r"initInstance: No Vulkan library available",
+    r"Failed to create platform Vulkan instance",
+    r"Unable to detect GPU vendor for device: .*",
 ]
 _HARMLESS = [re.compile(p) for p in KNOWN_HARMLESS_QT_MESSAGES]
 # D-Bus: Chromium prints "Failed to connect to the bus" itself on stderr (no session bus
