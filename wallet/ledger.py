@@ -52,10 +52,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, update
 
 from wallet.budgets import Asset, Rate, Reason, Usage, effective, period_keys, remaining
 from wallet.errors import WalletError
+from wallet.ledger_recovery import RecoveryReport, recover
 from wallet.store import repo
 from wallet.store.engine import transaction, write_txn
 from wallet.store.history import HistoryDelta, hour_of, record
@@ -550,73 +551,14 @@ class Ledger:
         return len(self._open)
 
 
-# --- recovery ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RecoveryReport:
-    orphaned: int
-    unresolved: int  # source units whose fate is unknown, kept counted as spent
-
-
-def _owner_alive(owner: str) -> bool:
-    host, _, rest = owner.partition(":")
-    pid_s = rest.partition(":")[0]
-    if host != socket.gethostname()[:32] or not pid_s.isdigit():
-        return True  # cannot tell: wait for the grace period
-    try:
-        os.kill(int(pid_s), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def recover(
-    engine: Engine,
-    now: datetime,
-    *,
-    grace: timedelta = timedelta(hours=1),
-    exclude_owner: str | None = None,
-) -> RecoveryReport:
-    """Mark the open leases of dead processes ``orphaned``; never refunds anything.
-
-    A lease is orphaned when it expired and its owner process is gone (same host), or when it
-    expired more than ``grace`` ago. Its part not known to be committed is recorded in history as
-    ``unresolved`` and stays counted as spent (the bounded under-spend).
-
-    Raises:
-        StorageBusy: the database stayed locked past the deadline.
-    """
-    now_ms = repo.to_ms(now)
-    late_ms = repo.to_ms(now - grace)
-
-    def txn(conn: Connection) -> RecoveryReport:
-        rows = conn.execute(select(_L).where(_L.c.state == "open", _L.c.expires_at <= now_ms)).all()
-        count = unresolved = 0
-        for r in rows:
-            if r.owner == exclude_owner:
-                continue
-            if r.expires_at > late_ms and _owner_alive(r.owner):
-                continue
-            conn.execute(update(_L).where(_L.c.id == r.id).values(state="orphaned"))
-            unknown = int(r.amount) - int(r.committed)
-            if unknown:
-                record(
-                    conn,
-                    [
-                        HistoryDelta(
-                            site=r.site,
-                            provider=r.provider,
-                            asset=Asset(r.asset_code, r.asset_scale),
-                            hour=hour_of(now),
-                            unresolved=unknown,
-                        )
-                    ],
-                )
-            count += 1
-            unresolved += unknown
-        return RecoveryReport(count, unresolved)
-
-    return write_txn(engine, txn)
+__all__ = [
+    "Fate",
+    "Ledger",
+    "LedgerError",
+    "RecoveryReport",
+    "Refusal",
+    "Reservation",
+    "ReservationError",
+    "make_owner_id",
+    "recover",
+]

@@ -166,3 +166,24 @@ def test_recovery_orphans_dead_local_owners_at_once(engine: Engine) -> None:
             os._exit(0)
     os.waitpid(pid, 0)
     assert recover(engine, T0 + timedelta(seconds=2)).orphaned == 1
+
+
+def test_idle_leases_go_back_after_their_ttl(engine: Engine) -> None:
+    configure(engine, T0, site_total=10_000)
+    led = Ledger(engine, TZ, lease_ttl=timedelta(seconds=30))
+    led.commit(_reserve(led, 10, lease_size=1_000), T0)
+    led.flush(T0 + timedelta(seconds=1))  # used since the last flush: renewed, kept
+    assert counters(engine) == (1_000, 1_000)
+    led.flush(T0 + timedelta(seconds=20))  # idle, not yet expired
+    assert counters(engine) == (1_000, 1_000)
+    led.flush(T0 + timedelta(seconds=40))  # idle past its expiry: settled
+    assert counters(engine) == (10, 10)
+
+
+def test_a_reservation_from_another_ledger_is_refused(engine: Engine) -> None:
+    configure(engine, T0, site_total=10_000)
+    a, b = Ledger(engine, TZ), Ledger(engine, TZ)
+    r = _reserve(a, 10)
+    with pytest.raises(ReservationError):
+        b.commit(r, T0)
+    a.commit(r, T0)
