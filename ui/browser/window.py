@@ -347,15 +347,14 @@ class BrowserWindow(QMainWindow):
     # --- focus: "visible in the focused window" -------------------------------------------
 
     def is_focused(self) -> bool:
-        """The window, or a dialog it owns, has the focus, and it is not minimised."""
+        """The window, or a dialog it owns, is the active window, and it is not minimised."""
         if not self.isVisible() or self.isMinimized():
             return False
-        mine = self.windowHandle()
-        window: QWindow | None = QGuiApplication.focusWindow()
-        while window is not None:
-            if window is mine:
+        active: QWidget | None = QApplication.activeWindow()
+        while active is not None:
+            if active is self:
                 return True
-            window = window.transientParent()
+            active = active.parentWidget()
         return False
 
     def _update_focus(self) -> None:
