@@ -541,6 +541,12 @@ class Ledger:
             )
             self._after_write(now)
 
+    def forget_refusals(self, site: str | None = None) -> None:
+        """Drop remembered refusals (of ``site``, or all): a policy changed, ask again."""
+        with self._lock:
+            for key in [k for k in self._refused if site is None or k.site == site]:
+                del self._refused[key]
+
     def close(self, now: datetime) -> None:
         """Settle everything that can be settled (call on shutdown)."""
         self.settle(now)

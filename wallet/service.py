@@ -201,6 +201,7 @@ class WalletService:
     def _policy_changed(self, site: str, policy: SitePolicy | None) -> None:
         with self._lock:
             self._cache.pop(site, None)
+            self.ledger.forget_refusals(site)
             if policy is not None and policy.state is not SiteState.ENABLED:
                 self.ledger.settle(self._clock(), site=site)
         self.events.emit(PolicyChanged(site, policy))
@@ -214,6 +215,7 @@ class WalletService:
             repo.save_global_policy(conn, policy)
         with self._lock:
             self._cache.clear()
+            self.ledger.forget_refusals()
             if not policy.enabled:
                 self.ledger.settle(self._clock())
         self.events.emit(SettingsChanged(policy))

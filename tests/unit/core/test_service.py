@@ -174,3 +174,16 @@ def test_a_failing_listener_does_not_stop_the_others(svc: WalletService) -> None
     unsub()
     svc.register_handler("https://b.example", "B", "https://b.example/h")
     assert len(got) == 1
+
+
+def test_raising_a_cap_takes_effect_at_once(svc: WalletService, clock: FakeClock) -> None:
+    svc.set_site_policy(SitePolicy(SITE, rate_per_hour=3_600_000, cap_total=100))
+    svc.set_site_active(SITE, True)
+    clock.advance(seconds=1)
+    r = svc.reserve(SITE, "p", USD9, 100)
+    assert isinstance(r, Reservation)
+    svc.commit(r)
+    no = svc.reserve(SITE, "p", USD9, 100)
+    assert isinstance(no, Refusal) and no.reason is Reason.TOTAL_CAP
+    svc.set_site_policy(SitePolicy(SITE, rate_per_hour=3_600_000, cap_total=1_000))
+    assert isinstance(svc.reserve(SITE, "p", USD9, 100), Reservation)
