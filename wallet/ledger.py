@@ -29,12 +29,15 @@ Invariants:
 - A busy database raises :class:`~wallet.store.errors.StorageBusy`; it is never reported as a
   refusal.
 
-The bound (documented promise): the user can *under*-spend by at most one lease per
-(site, provider, asset, account) per process that crashed — ``lease_size`` source units, by
-default 16 packets' worth (the service uses one minute of the site's rate of pay) — plus the
-history detail of at most ``flush_interval`` of payments, which is kept as ``unresolved``
-rather than lost. Another process's pause or block takes effect within ``flush_interval``;
-a lowered cap cannot take back leases already granted (at most one lease per process).
+The bound (documented promise): a process killed at any moment makes the user *under*-spend by
+at most the unused part of its open leases — one per (site, provider, asset, account) used within
+the last ``lease_ttl`` (plus, across a day roll-over or a pause, a lease being retired while its
+last packets are in flight) — each at most ``lease_size`` source units (default 16 packets' worth;
+the service uses one minute of the site's rate of pay, so a crash costs at most about a minute of
+payments per site being paid). Payments committed after the last group commit (at most
+``flush_interval``) are still counted as spent, but show in history as ``unresolved`` instead of
+``sent``. Idle leases go back after ``lease_ttl``. Another process's pause or block takes effect
+within ``flush_interval``; a lowered cap cannot take back leases already granted.
 
 Public methods hold one lock, so several threads may share a ledger. Use one ``Ledger`` per
 process (its owner id names the process), created after any ``fork``.
