@@ -29,11 +29,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from fractions import Fraction
+from typing import Any
 
 from wallet.ilp import Fulfill, Prepare, Reject
+from wallet.ilp.oer import U64_MAX
 from wallet.stream import incoming, outgoing, replies
 from wallet.stream.config import BudgetGate, ConnectionConfig, ConnectionState, Role
 from wallet.stream.congestion import Congestion
+from wallet.stream.credentials import ServerCredentials
 from wallet.stream.crypto import RandomBytes, StreamKeys
 from wallet.stream.errors import (
     ConnectionFailedError,
@@ -144,6 +147,38 @@ class Connection:
         self.packets_sent = 0
         self.packets_fulfilled = 0
         self.packets_rejected = 0
+        self.packets_received = 0  # authentic Prepares from the peer
+
+    @classmethod
+    def server(
+        cls,
+        credentials: ServerCredentials,
+        *,
+        asset_code: str,
+        asset_scale: int,
+        random_bytes: RandomBytes,
+        now: float,
+        budget: BudgetGate | None = None,
+        **options: Any,
+    ) -> Connection:
+        """A server connection for credentials from :func:`lookup_credentials`.
+
+        Accepts any amount on new streams unless ``default_receive_max`` is given. A brand-new
+        server connection whose first Prepare does not decrypt (F06, ``packets_received == 0``)
+        should be discarded and the Prepare answered F02 (WIRE-NOTES §6.9).
+        """
+        options.setdefault("default_receive_max", U64_MAX)
+        config = ConnectionConfig(
+            shared_secret=credentials.shared_secret,
+            asset_code=asset_code,
+            asset_scale=asset_scale,
+            source_account=credentials.destination_account,
+            receipt_nonce=credentials.receipt_nonce,
+            receipt_secret=credentials.receipt_secret,
+            connection_tag=credentials.connection_tag,
+            **options,
+        )
+        return cls(config, Role.SERVER, random_bytes=random_bytes, now=now, budget=budget)
 
     # ------------------------------------------------------------------ public read-only state
 
@@ -272,7 +307,7 @@ class Connection:
         if (
             timeout is not None
             and self.state is not ConnectionState.CLOSED
-            and now - self._last_activity >= timeout
+            and now >= self._last_activity + timeout  # the same sum as next_deadline()
         ):
             self._fail(ConnectionFailedError("Connection timed out due to inactivity"))
 
@@ -453,6 +488,10 @@ class Connection:
             if stream is not None:
                 stream.remote_send_max = frame.send_max
         elif isinstance(frame, ConnectionCloseFrame):
+            if frame.error_code != ErrorCode.NO_ERROR and not self._is_closed():
+                message = frame.error_message or "the peer closed the connection"
+                error = RemoteProtocolError(message, frame.error_code)
+                self._events.append(ConnectionFailed(error))
             self._terminate(frame.error_code, frame.error_message, remote=True, send_close=False)
 
     # ------------------------------------------------------------------ incoming Prepares

@@ -355,6 +355,13 @@ def decode_frame(frame_type: int, contents: bytes) -> Frame | None:
         return StreamMaxDataFrame(stream_id, read_var_uint_at(contents, pos, "maxOffset")[0])
     if t == 0x03:
         return ConnectionMaxDataFrame(read_var_uint_at(contents, 0, "maxOffset")[0])
+    n = len(contents)
+    if t == 0x12 and n > 1 and 1 + contents[0] < n and contents[1 + contents[0]] <= 8:
+        # StreamMaxMoney whose receiveMax fits in 64 bits (else: the saturating path below).
+        stream_id, pos = read_var_uint_at(contents, 0, "streamId")
+        receive_max, pos = read_var_uint_at(contents, pos, "receiveMax")
+        total, _ = read_var_uint_at(contents, pos, "totalReceived")
+        return StreamMaxMoneyFrame(stream_id, receive_max, total)
     r = Reader(contents)
     if t == 0x14:
         return StreamDataFrame(

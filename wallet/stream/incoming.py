@@ -79,6 +79,7 @@ def handle_prepare(conn: Connection, prepare: Prepare, now: float) -> Fulfill | 
     if packet.ilp_packet_type != 12:
         return _F06
     conn._last_activity = now
+    conn.packets_received += 1
     if packet.sequence > conn.config.max_packets:
         conn._fail(RemoteProtocolError("the peer sent more than 2^31 packets"))
     if conn.state is ConnectionState.CLOSED:

@@ -252,7 +252,7 @@ def on_probe_reply(
 
 def maybe_finish_probe(conn: Connection) -> None:
     probe = conn._probe
-    if probe is None or not probe.done or conn._probe_done:
+    if probe is None or not probe.done or conn._probe_done or conn._is_closed():
         return
     conn._probe_done = True
     rate = probe.rate

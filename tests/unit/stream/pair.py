@@ -171,19 +171,17 @@ def make_pair(
         default_receive_max=client_receive_max,
         **client_options,  # type: ignore[arg-type]
     )
-    server_config = ConnectionConfig(
-        shared_secret=creds.shared_secret,
-        asset_code=server_asset[0],
-        asset_scale=server_asset[1],
-        source_account=creds.destination_account,
-        default_receive_max=server_receive_max,
-        receipt_nonce=creds.receipt_nonce,
-        receipt_secret=creds.receipt_secret,
-    )
     client = Connection(
         client_config, Role.CLIENT, random_bytes=seeded(seed), now=0.0, budget=client_budget
     )
-    server = Connection(server_config, Role.SERVER, random_bytes=seeded(seed + 1), now=0.0)
+    server = Connection.server(
+        creds,
+        asset_code=server_asset[0],
+        asset_scale=server_asset[1],
+        random_bytes=seeded(seed + 1),
+        now=0.0,
+        default_receive_max=server_receive_max,
+    )
     return Pair(
         client,
         server,
