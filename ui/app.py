@@ -34,10 +34,12 @@ from PySide6.QtWidgets import QApplication
 
 import resources
 from ui.browser import urls
+from ui.browser.downloads import Downloads, default_download_dir
 from ui.browser.hooks import PageHook, ProfileInstaller
 from ui.browser.profile import ProfileInUseError, create_profile
 from ui.browser.scheme import InternalPage, page_directories, register_scheme
 from ui.browser.window import BrowserWindow
+from ui.provider import wire_provider
 from ui.wallet.component import WalletUi
 from wallet import __version__
 from wallet.reports import local_zone
@@ -84,6 +86,10 @@ class Extensions:
             wallet service, stop the asyncio loop ...).
         window_hooks: called with each browser window once it exists (the wallet UI adds its
             indicator, Wallet action and notification banner).
+        start_urls: what to open when the command line names nothing (the first launch's
+            welcome page and demo site).
+        parts: the composed objects by name (service, web_monetization, provider), for tests
+            and diagnostics; nothing in the app looks them up here.
     """
 
     profile_installers: Sequence[ProfileInstaller] = ()
@@ -91,6 +97,8 @@ class Extensions:
     internal_pages: Mapping[str, InternalPage] = field(default_factory=dict)
     on_shutdown: Sequence[Callable[[], object]] = ()
     window_hooks: Sequence[Callable[[BrowserWindow], object]] = ()
+    start_urls: Sequence[str] = ()
+    parts: Mapping[str, object] = field(default_factory=dict)
 
 
 def compose(options: LaunchOptions) -> Extensions:
@@ -115,10 +123,29 @@ def compose(options: LaunchOptions) -> Extensions:
     log.info("network: %s", "uplink" if options.uplink else "sandbox")
     # --- the wallet UI (issue 8): indicator, popover, wallet window, notifications ---------
     service = WalletService.open(options.profile_dir, tz=local_zone())
-    wallet_ui = WalletUi(service, options.profile_dir, tz=local_zone(), secrets=_secret_store())
-    shutdown += [wallet_ui.close, service.close]
-    # --- end of the wallet UI ----------------------------------------------------------------
-    return Extensions(installers, hooks, pages, shutdown, window_hooks=[wallet_ui.attach])
+    secrets = _secret_store()
+    wallet_ui = WalletUi(service, options.profile_dir, tz=local_zone(), secrets=secrets)
+    # --- the network, the built-in provider and window.WebMonetization (issues 6, 7) -------
+    wiring = wire_provider(
+        service,
+        wallet_ui.network,
+        sandbox=options.sandbox,
+        uplink=options.uplink,
+        secrets=secrets,
+        first_urls_allowed=not options.urls,
+    )
+    installers += wiring.installers
+    hooks += wiring.hooks
+    shutdown += [*wiring.shutdown, wallet_ui.close, service.close]
+    return Extensions(
+        installers,
+        hooks,
+        pages,
+        shutdown,
+        window_hooks=[wallet_ui.attach],
+        start_urls=wiring.start_urls,
+        parts={"service": service, "wallet_ui": wallet_ui, "provider": wiring},
+    )
 
 
 def _secret_store() -> SecretStore | None:
@@ -221,18 +248,22 @@ def run(args: argparse.Namespace, extensions: Extensions | None = None) -> int:
 
 def _browse(app: QApplication, options: LaunchOptions, ext: Extensions) -> int:
     """Profile, window, event loop; then the teardown in the order QtWebEngine needs."""
+    downloads = Downloads(default_download_dir())
     try:
         profile = create_profile(
-            options.profile_dir, internal_routes(ext.internal_pages), ext.profile_installers
+            options.profile_dir,
+            internal_routes(ext.internal_pages),
+            [downloads, *ext.profile_installers],
         )
     except ProfileInUseError as e:
         log.error("cannot start: %s", e)
         print(f"Trickle: {e}. Is Trickle already running with this profile?", file=sys.stderr)
         return 1
     window = BrowserWindow(profile, ext.page_hooks)
+    downloads.finished.connect(window.on_download_finished)
     for hook in ext.window_hooks:
         hook(window)
-    window.open_urls(open_targets(options.urls))
+    window.open_urls(open_targets(options.urls or ext.start_urls))
     window.show()
     log.info("window shown")
     stop_on_signals(app)

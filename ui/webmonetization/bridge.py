@@ -240,6 +240,8 @@ class PageBridge(QObject):
                 raise PageError("NoHandlerRegisteredError", "Web Monetization is not enabled")
             gate.set_provider(handler.uri)
             link = await s.links.link_for(handler.uri)
+            # The built-in provider's link names the local account whose balance pays.
+            gate.set_account(getattr(link, "account_id", None))
             try:
                 proxy = await s.connections.open(
                     request.destination_account, request.shared_secret, link, gate

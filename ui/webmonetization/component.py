@@ -14,7 +14,7 @@ async ``HandlerRegistry`` Protocol.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -36,6 +36,7 @@ from ui.webmonetization.protocols import (
 )
 from ui.webmonetization.register import DismissalTracker
 from ui.webmonetization.scripts import WebMonetizationProfileInstaller
+from wallet.net.link import Link
 
 
 class _HandlerStore(Protocol):
@@ -103,6 +104,23 @@ class _LazyHost:
         return await host.link_for(handler_uri)
 
 
+class _Links:
+    """A ``LinkProvider``: handlers served natively (the built-in provider's ``trickle:`` URI,
+    no JavaScript hop) by their own factory, every other handler in the hidden handler host."""
+
+    def __init__(
+        self, host: _LazyHost, native: Mapping[str, Callable[[], Awaitable[Link]]]
+    ) -> None:
+        self._host = host
+        self._native = dict(native)
+
+    async def link_for(self, handler_uri: str) -> Link:
+        native = self._native.get(handler_uri)
+        if native is not None:
+            return await native()
+        return await self._host.link_for(handler_uri)
+
+
 def _window_of(key: Hashable) -> QWidget | None:
     """The window showing the page that asked (the dialog's parent), if any."""
     if not isinstance(key, PageBridge):
@@ -124,8 +142,10 @@ class WebMonetization:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         arm: Arm = default_arm,
         parent_for: Callable[[Hashable], QWidget | None] | None = None,
+        native_links: Mapping[str, Callable[[], Awaitable[Link]]] | None = None,
     ) -> None:
-        self._links = _LazyHost(asyncs)
+        self._host = _LazyHost(asyncs)
+        self._links = _Links(self._host, native_links or {})
         self.prompter = ConsentPrompter(arm=arm, parent_for=parent_for or _window_of)
         self.services = WebMonetizationServices(
             asyncs=asyncs,
@@ -141,7 +161,7 @@ class WebMonetization:
 
     def install(self, profile: QWebEngineProfile) -> None:
         WebMonetizationProfileInstaller().install(profile)
-        self._links.set_profile(profile)
+        self._host.set_profile(profile)
 
     def attach(self, page: QWebEnginePage, tab: TabContext) -> PageBridge:
         return self._hook.attach(page, tab)

@@ -150,6 +150,7 @@ class TabGate:
         self._budget = budget
         self._origin = origin
         self._provider = provider
+        self._account_id: int | None = None
         self._loop = loop
         self._activity = activity
         self._lock = threading.Lock()
@@ -216,6 +217,10 @@ class TabGate:
         """The handler URL the money goes through (attributed in history)."""
         self._provider = provider
 
+    def set_account(self, account_id: int | None) -> None:
+        """The local account whose balance pays (the built-in provider), or None."""
+        self._account_id = account_id
+
     def bind_asset(self, asset: Asset, connection: str) -> None:
         self._asset = asset
         self._connection = connection
@@ -242,6 +247,7 @@ class TabGate:
             self._asset,
             amount,
             min_amount=1,
+            account_id=self._account_id,
             connection=self._connection,
         )
         if isinstance(got, Refusal):

@@ -29,9 +29,11 @@ def is_loopback_host(host: str) -> bool:
 
 
 def is_potentially_trustworthy(url: QUrl) -> bool:
-    """https, or http to a loopback host (the rule for handler URLs)."""
+    """https, http to a loopback host, or Trickle's own ``trickle:`` pages (the rule for
+    handler URLs; with the same-origin rule only Trickle's internal pages can register a
+    ``trickle:`` handler — the built-in provider)."""
     scheme = url.scheme().lower()
-    if scheme == "https":
+    if scheme in ("https", "trickle"):
         return True
     return scheme == "http" and is_loopback_host(url.host())
 

@@ -1,0 +1,150 @@
+"""Wires the network side into the app: the asyncio loop, the sandbox or an uplink, the built-in
+provider, and ``window.WebMonetization`` on top of them.
+
+Which network: ``--sandbox`` → the sandbox; ``--uplink URL`` → that connector; otherwise the
+uplink saved on the wallet's Account page, if any; otherwise the sandbox. The sandbox starts
+before the window (it is in-process and takes milliseconds) so the first launch can open its
+demo site; an uplink connects in the background and its state shows in the wallet.
+
+On the very first launch (no URLs given) Trickle opens the welcome page — which offers to make
+the built-in wallet the provider — and, on the sandbox, the blog demo site.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from ui.asyncbridge import AsyncBridge, LoopThread, Outcome
+from ui.browser.hooks import PageHook, ProfileInstaller
+from ui.wallet.network import LinkState, NetworkMode, NetworkStatus
+from ui.webmonetization.component import ServiceHandlerRegistry, WebMonetization
+from ui.webmonetization.stream_adapter import StreamConnectionFactory
+from wallet.errors import WalletError
+from wallet.net.config import UplinkSettings
+from wallet.net.link import Link
+from wallet.provider import BUILTIN_HANDLER_URI
+from wallet.runtime import NetworkRuntime, start_sandbox, start_uplink
+from wallet.secrets import SecretStore
+from wallet.service import WalletService
+
+log = logging.getLogger(__name__)
+
+FIRST_RUN_SETTING = "first_run_done"
+UPLINK_SETTING = "uplink"  # what the Account page saves: {"url": ..., "account": ...}
+WELCOME_URL = "trickle://wallet/"
+
+
+@dataclass
+class ProviderWiring:
+    """What the composition root plugs into the browser."""
+
+    installers: list[ProfileInstaller] = field(default_factory=list)
+    hooks: list[PageHook] = field(default_factory=list)
+    shutdown: list[Callable[[], object]] = field(default_factory=list)
+    start_urls: list[str] = field(default_factory=list)
+    web_monetization: WebMonetization | None = None
+    runtime: concurrent.futures.Future[NetworkRuntime] | None = None
+
+
+def choose_uplink(
+    *, sandbox: bool, uplink: str | None, service: WalletService
+) -> UplinkSettings | None:
+    """The uplink to use this run, or ``None`` for the sandbox."""
+    if sandbox:
+        return None
+    if uplink:
+        return UplinkSettings.from_url(uplink)
+    saved = service.setting(UPLINK_SETTING, {}) or {}
+    if isinstance(saved, dict) and saved.get("url"):
+        return UplinkSettings.from_url(str(saved["url"]), account=str(saved.get("account", "")))
+    return None
+
+
+def wire_provider(
+    service: WalletService,
+    network: NetworkStatus,
+    *,
+    sandbox: bool,
+    uplink: str | None,
+    secrets: SecretStore | None,
+    first_urls_allowed: bool,
+) -> ProviderWiring:
+    """Start the loop and the network; build Web Monetization over them."""
+    wiring = ProviderWiring()
+    loop = LoopThread()
+    asyncs = AsyncBridge(loop.loop)
+    settings = choose_uplink(sandbox=sandbox, uplink=uplink, service=service)
+    runtime: concurrent.futures.Future[NetworkRuntime]
+    if settings is None:
+        runtime = asyncs.submit(start_sandbox(service))
+        try:
+            runtime.result(timeout=15)
+            network.update(mode=NetworkMode.SANDBOX, state=LinkState.CONNECTED)
+        except (WalletError, OSError, concurrent.futures.TimeoutError) as e:
+            log.error("the sandbox did not start: %s", e)
+            network.update(mode=NetworkMode.SANDBOX, state=LinkState.DOWN, detail=str(e))
+    elif secrets is None:
+        network.update(
+            mode=NetworkMode.UPLINK,
+            state=LinkState.DOWN,
+            endpoint=settings.url,
+            detail="no secure keyring for the uplink token",
+        )
+        runtime = concurrent.futures.Future()
+        runtime.set_exception(WalletError("no secure keyring: the uplink token is not available"))
+    else:
+        network.update(mode=NetworkMode.UPLINK, state=LinkState.CONNECTING, endpoint=settings.url)
+
+        def connected(outcome: Outcome[NetworkRuntime]) -> None:
+            if outcome.error is None:
+                network.update(state=LinkState.CONNECTED)
+            else:
+                log.warning("uplink: %s", outcome.error)
+                network.update(state=LinkState.DOWN, detail=str(outcome.error))
+
+        runtime = asyncs.submit(start_uplink(service, settings, secrets), connected)
+
+    async def builtin_link() -> Link:
+        started = await asyncio.wrap_future(runtime)
+        return started.provider.link()
+
+    wm = WebMonetization(
+        asyncs,
+        registry=ServiceHandlerRegistry(service),
+        budget=service,
+        connections=StreamConnectionFactory(),
+        native_links={BUILTIN_HANDLER_URI: builtin_link},
+    )
+    wiring.installers.append(wm)
+    wiring.hooks.append(wm)
+    wiring.web_monetization = wm
+    wiring.runtime = runtime
+
+    if first_urls_allowed and not service.setting(FIRST_RUN_SETTING, False):
+        service.set_setting(FIRST_RUN_SETTING, True)
+        demo = None
+        if runtime.done() and runtime.exception() is None:
+            demo = runtime.result().demo
+        query = {k: demo.url(k) for k in ("blog", "echo")} if demo is not None else {}
+        if demo is not None:
+            wiring.start_urls.append(demo.url("blog"))
+        # Last, so that it is the tab in front: it offers the registration first.
+        wiring.start_urls.append(WELCOME_URL + ("?" + urlencode(query) if query else ""))
+
+    def stop() -> None:
+        if runtime.done() and runtime.exception() is None:
+            closing = asyncs.submit(runtime.result().close())
+            try:
+                closing.result(timeout=5)
+            except (WalletError, OSError, concurrent.futures.TimeoutError) as e:
+                log.warning("network shutdown: %s", e)
+        asyncs.close()
+        loop.stop()
+
+    wiring.shutdown.append(stop)
+    return wiring
