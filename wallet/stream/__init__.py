@@ -33,10 +33,13 @@ A **server** maps each incoming Prepare's destination to a connection:
 ``generate_credentials(server_secret, base_address, os.urandom, connection_tag=...,
 receipt_nonce=..., receipt_secret=...)`` issues ``destination_account`` + ``shared_secret`` for
 SPSP; ``lookup_credentials(server_secret, base_address, prepare.destination)`` recovers them
-(``None`` → answer ``Reject("F02")`` yourself: WIRE-NOTES §6.9). Create the server connection
-on the first Prepare for a destination with ``Role.SERVER``, ``source_account`` = that
-destination, ``receipt_nonce/secret`` from the credentials, and typically
-``default_receive_max=2**64-1`` (accept any amount on new streams).
+(``None`` → answer ``Reject("F02")`` yourself: WIRE-NOTES §6.9). On the first Prepare for a
+destination create ``Connection.server(credentials, asset_code=..., asset_scale=...,
+random_bytes=os.urandom, now=...)`` (accepts any amount on new streams unless
+``default_receive_max`` is given; issues receipts when the credentials carry a receipt
+nonce/secret). If that brand-new connection answers its first Prepare with F06
+(``packets_received == 0``), drop it and answer F02 instead, as the JS server does. Forget a
+connection once it is closed and ``packets_in_flight == 0``.
 
 The driver loop
 ---------------
@@ -66,7 +69,8 @@ Events (``wallet.stream.events``, frozen dataclasses)
 ``DataReceived(stream_id, data)`` (in order, exactly once) ·
 ``ReceiptReceived(stream_id, receipt, total_received)`` (RFC 39, latest per stream) ·
 ``StreamClosed(stream_id, error_code, message, remote)`` ·
-``ConnectionFailed(error)`` (then ``ConnectionClosed``) ·
+``ConnectionFailed(error)`` (then ``ConnectionClosed``; also when the peer closes with an
+error code) ·
 ``ConnectionClosed(error_code, message, remote)``.
 
 Application API (mirrors the spec's IlpConnection / IlpStream)
@@ -78,7 +82,12 @@ fields ``is_open``, ``is_connected``, ``state``, ``exchange_rate``,
 ``total_sent`` (ours, fulfilled only), ``total_delivered`` (the receiver's claim, its units),
 ``total_received``, ``source_asset_code/scale``, ``destination_asset_code/scale``,
 ``source_account``, ``destination_account``, ``connection_tag``, ``packets_sent/fulfilled/
-rejected``, ``packets_in_flight``, ``window``, ``max_packet_amount``.
+rejected``, ``packets_received``, ``packets_in_flight``, ``window``, ``max_packet_amount``.
+
+Rates are ``Fraction`` in raw integer units (scale included): USD/9 → EUR/6 at 0.792 is
+``Fraction(792, 1_000_000)``. ``slippage`` / ``minimum_exchange_rate`` accept Fraction, int,
+Decimal, str or float (stored exactly). ``crypto.incoming_packet_id`` gives the JS server's
+per-packet id if an application wants the same idempotency key.
 
 ``Stream``: ``id``, ``set_send_max(n)``, ``send_max``, ``total_sent``, ``in_flight``,
 ``set_receive_max(n)``, ``receive_max``, ``total_received``, ``send(data)``, ``close()``,

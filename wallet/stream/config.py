@@ -8,6 +8,7 @@ amount before it leaves and learns its fate.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
 from typing import Protocol
@@ -104,8 +105,29 @@ class ConnectionConfig:
     exchange_rate_precision: int = 3
     max_packets: int = 2**31
 
+    def __post_init__(self) -> None:
+        # Rates and slippage are exact: accept Fraction, int, Decimal, str or float (via its
+        # shortest decimal repr), store Fraction.
+        object.__setattr__(self, "slippage", _exact(self.slippage))
+        if not 0 <= self.slippage < 1:
+            raise ValueError("slippage must be in [0, 1)")
+        if self.minimum_exchange_rate is not None:
+            object.__setattr__(self, "minimum_exchange_rate", _exact(self.minimum_exchange_rate))
+        if not self.shared_secret:
+            raise ValueError("empty shared secret")
+        if not 0 <= self.asset_scale <= 255:
+            raise ValueError("asset scale must be a UInt8")
+
     def __repr__(self) -> str:  # never print secrets
         return (
             f"ConnectionConfig(asset={self.asset_code}/{self.asset_scale}, "
             f"source={self.source_account!r}, destination={self.destination_account!r})"
         )
+
+
+def _exact(value: Fraction | int | float | str | Decimal) -> Fraction:
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, float):
+        return Fraction(repr(value))
+    return Fraction(value)
