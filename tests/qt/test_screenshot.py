@@ -43,12 +43,13 @@ def test_screenshot_of_the_window(qtbot: Any, browser: BrowserWindow, http_site:
     assert browser.grab().save(str(path))
     assert path.stat().st_size > 10_000
 
-    # The same window with a hovered link and the find bar open.
+    # The same window with a hovered link, a notice and the find bar open.
     browser.tab_strip.setCurrentWidget(article)
     qtbot.keyClick(browser, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClicks(browser.find_bar.field, "web")
     qtbot.waitUntil(lambda: browser.find_bar.matches.text() == "1 of 1", timeout=WAIT)
     article.page().linkHovered.emit("https://example.com/a/link/being/hovered")
+    browser.on_download_finished("/home/reader/Downloads/report.csv", True, "")
     path = ARTIFACTS / "browser-find.png"
     assert browser.grab().save(str(path))
 

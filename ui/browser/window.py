@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QWindow
@@ -33,6 +34,7 @@ from ui.browser.addressbar import AddressBar
 from ui.browser.findbar import FindBar
 from ui.browser.hooks import PageHook, TabContext
 from ui.browser.linkpreview import LinkPreview
+from ui.browser.notice import Notice
 from ui.browser.page import BrowserPage
 from ui.browser.scheme import START_URL
 from ui.browser.tabs import TabStrip
@@ -249,6 +251,7 @@ class BrowserWindow(QMainWindow):
         layout.addWidget(self.find_bar)
         self.setCentralWidget(central)
         self._link_preview = LinkPreview(self.tab_strip)
+        self.notice = Notice(self.tab_strip)
 
     # --- navigation -----------------------------------------------------------------------
 
@@ -340,6 +343,13 @@ class BrowserWindow(QMainWindow):
         self.stop_action.setVisible(loading)
         self.stop_action.setEnabled(loading)
         self.reload_action.setVisible(not loading)
+
+    def on_download_finished(self, path: str, ok: bool, reason: str) -> None:
+        name = Path(path).name
+        if ok:
+            self.notice.show_text(f"Downloaded {name} to {Path(path).parent}")
+        else:
+            self.notice.show_text(f"Download of {name} failed: {reason}")
 
     def _on_link_hovered(self, url: str) -> None:
         self._link_preview.show_link(url)

@@ -1,0 +1,112 @@
+"""End to end with real peers: a QtWebEngine page registers the built-in provider, then a
+monetizing page pays through the built-in provider → our BTP uplink → ilp-connector (npm) →
+an ilp-protocol-stream receiver (npm). The receiver's own count equals Trickle's history to
+the unit, and the site's cap stops payment exactly at the cap.
+
+The uplink token is stored in a real Secret Service (gnome-keyring on a private D-Bus)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fixtures_keyring import secret_service  # noqa: F401  (registers the fixture)
+from tests.interop.harness import Connector, free_port, node_script
+from tests.qt.conftest import run_js
+from tests.qt.flows import WAIT, load, register_builtin_provider, running_app
+from ui.app import LaunchOptions
+from wallet.budgets import SitePolicy
+from wallet.net.config import UplinkSettings
+from wallet.secrets import KeyringSecretStore, Secret
+
+pytestmark = pytest.mark.interop
+
+CAP = 3_000_000
+PAGE = """<!doctype html><meta charset="utf-8"><title>paying</title><body>
+<p id="out">starting</p>
+<script>
+const q = new URLSearchParams(location.search)
+let sent = 0n
+window.WebMonetization.monetize({destinationAccount: q.get('d'), sharedSecret: q.get('s')})
+  .then((conn) => {
+    const stream = conn.createStream()
+    stream.addEventListener('outgoing_money', (e) => {
+      sent += BigInt(e.amount); document.body.dataset.sent = String(sent)
+    })
+    return stream.sendTotal('18446744073709551615')
+  })
+  .catch((e) => { document.body.dataset.error = e.name })
+</script>"""
+
+
+@pytest.mark.allow_qt_messages(r"This plugin does not support propagateSizeHints\(\)")
+def test_pays_an_npm_receiver_through_the_connector_up_to_the_cap(
+    qtbot: Any,
+    tmp_path: Path,
+    secret_service: Any,
+    http_site: Any,  # noqa: F811
+) -> None:
+    receiver_port = free_port()
+    config = {
+        "address": "test.harness",
+        "accounts": {
+            "trickle": {"transport": "btp", "token": "trickle-token", "maxPacketAmount": 100_000},
+            "receiver": {
+                "transport": "http",
+                "token": "receiver-token",
+                "outgoingUrl": f"http://127.0.0.1:{receiver_port}/",
+            },
+        },
+    }
+    with Connector.start(config) as connector:
+        uplink_url = f"btp+ws://127.0.0.1:{connector.account('trickle')['port']}/"
+        KeyringSecretStore.detect().set(
+            UplinkSettings.from_url(uplink_url).token_name, Secret("trickle-token")
+        )
+        args = ["--uplink", connector.url("receiver"), "--token", "receiver-token"]
+        args += ["--incoming-port", str(receiver_port), "--quiet"]
+        with node_script("stream_receiver.js", *args) as receiver:
+            creds = receiver.ready
+            page = http_site.add("/monetized.html", PAGE)
+            site = f"http://127.0.0.1:{page.port()}"
+            options = LaunchOptions(profile_dir=tmp_path / "profile", uplink=uplink_url)
+            with running_app(qtbot, options) as app:
+                assert app.wiring.runtime is not None
+                runtime = app.wiring.runtime.result(timeout=20)
+                assert runtime.provider.account.client_address == "test.harness.trickle"
+                app.service.set_site_policy(
+                    SitePolicy(site, rate_per_hour=36 * 10**9, cap_total=CAP)
+                )
+                welcome = app.window.new_tab()
+                load(qtbot, welcome, "trickle://wallet/")
+                register_builtin_provider(qtbot, app, welcome)
+
+                tab = app.window.new_tab()
+                query = f"?d={creds['destinationAccount']}&s={creds['sharedSecret']}"
+                from urllib.parse import quote
+
+                query = f"?d={quote(creds['destinationAccount'])}&s={quote(creds['sharedSecret'])}"
+                load(qtbot, tab, page.toString() + query)
+                qtbot.waitUntil(
+                    lambda: (
+                        run_js(qtbot, tab, "document.body.dataset.error || ''")
+                        == "BudgetExceededError"
+                    ),
+                    timeout=60_000,
+                )
+                sent = int(run_js(qtbot, tab, "document.body.dataset.sent || '0'"))
+                assert sent == CAP
+                receiver.command("totals")
+                totals = receiver.wait_for("totals")
+                assert totals["total"] == str(CAP)
+
+                def history() -> int:
+                    app.service.flush()
+                    return sum(t.sent for t in app.service.site_totals(site=site))
+
+                qtbot.waitUntil(lambda: history() == CAP, timeout=WAIT)
+                hist = app.service.site_totals(site=site)
+                assert [(t.site, t.sent, t.delivered) for t in hist] == [(site, CAP, CAP)] or json

@@ -1,0 +1,64 @@
+"""Downloads: saved to the user's download directory, and said so in the window.
+
+A ``ProfileInstaller``. Every download is accepted into ``directory`` under the name Chromium
+suggests (already stripped of path separators; made unique if the file exists) — as other
+browsers do by default. Saving a page (``isSavePageDownload``) is treated the same.
+
+Signals:
+    finished(str, bool, str): file path, success, and a reason in words when it failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QStandardPaths, Signal
+from PySide6.QtWebEngineCore import QWebEngineDownloadRequest, QWebEngineProfile
+
+log = logging.getLogger(__name__)
+
+_State = QWebEngineDownloadRequest.DownloadState
+
+
+def default_download_dir() -> Path:
+    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DownloadLocation)
+    return Path(location) if location else Path.home() / "Downloads"
+
+
+def unique_name(directory: Path, name: str) -> str:
+    """``name``, or ``name (1).ext``, ``name (2).ext`` ... whichever is free in ``directory``."""
+    name = Path(name).name or "download"
+    candidate = name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    n = 1
+    while (directory / candidate).exists():
+        candidate = f"{stem} ({n}){suffix}"
+        n += 1
+    return candidate
+
+
+class Downloads(QObject):
+    finished = Signal(str, bool, str)
+
+    def __init__(self, directory: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._directory = directory
+
+    def install(self, profile: QWebEngineProfile) -> None:
+        profile.downloadRequested.connect(self._on_requested)
+
+    def _on_requested(self, download: QWebEngineDownloadRequest) -> None:
+        self._directory.mkdir(parents=True, exist_ok=True)
+        download.setDownloadDirectory(str(self._directory))
+        download.setDownloadFileName(unique_name(self._directory, download.downloadFileName()))
+        download.isFinishedChanged.connect(lambda: self._on_finished(download))
+        log.info("downloading %s from %s", download.downloadFileName(), download.url().host())
+        download.accept()
+
+    def _on_finished(self, download: QWebEngineDownloadRequest) -> None:
+        path = str(Path(download.downloadDirectory()) / download.downloadFileName())
+        ok = download.state() == _State.DownloadCompleted
+        reason = "" if ok else (download.interruptReasonString() or "cancelled")
+        log.info("download %s: %s", "done" if ok else f"failed ({reason})", path)
+        self.finished.emit(path, ok, reason)
