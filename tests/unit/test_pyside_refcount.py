@@ -93,3 +93,20 @@ def test_wallet_imports_without_pyside6() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert int(result.stdout.strip()) > 5  # walked the real package tree
+
+
+def test_the_command_line_module_does_not_load_qt() -> None:
+    result = _run(
+        """
+        import sys
+        import ui.cli
+        parser = ui.cli.build_parser()
+        args = parser.parse_args(["--profile", "/tmp/p", "--uplink", "https://c.example", "a.org"])
+        assert args.profile == "/tmp/p" and args.uplink == "https://c.example"
+        assert args.urls == ["a.org"] and not args.sandbox
+        assert not [m for m in sys.modules if m.startswith(("PySide6", "shiboken6"))]
+        print("ok")
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
