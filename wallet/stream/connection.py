@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
-from wallet.ilp import Fulfill, Prepare, Reject
+from wallet.ilp import Fulfill, Prepare, Reject, is_valid_address
 from wallet.ilp.oer import U64_MAX
 from wallet.stream import incoming, outgoing, replies
 from wallet.stream.config import BudgetGate, ConnectionConfig, ConnectionState, Role
@@ -81,7 +81,12 @@ OutgoingPrepare = tuple[int, Prepare]
 
 
 class Connection:
-    """One STREAM connection. See :mod:`wallet.stream` for how a driver uses it."""
+    """One STREAM connection. See :mod:`wallet.stream` for how a driver uses it.
+
+    Raises (constructor):
+        LocalProtocolError: a client without a destination, or an address that is not an ILP
+            address (RFC 15).
+    """
 
     def __init__(
         self,
@@ -94,6 +99,9 @@ class Connection:
     ) -> None:
         if role is Role.CLIENT and not config.destination_account:
             raise LocalProtocolError("a client needs the server's destination_account")
+        for address in (config.destination_account, config.source_account):
+            if address is not None and not is_valid_address(address):
+                raise LocalProtocolError(f"not an ILP address: {address!r}")
         self.config = config
         self.role = role
         self._keys = StreamKeys(config.shared_secret)
