@@ -21,9 +21,11 @@ from pathlib import Path
 import platformdirs
 import shiboken6
 from PySide6.QtCore import (
+    QByteArray,
     QCoreApplication,
     QEvent,
     QMessageLogContext,
+    QSettings,
     QTimer,
     QtMsgType,
     QUrl,
@@ -52,6 +54,7 @@ APP_NAME = "Trickle"
 DESKTOP_FILE = "org.trickle.Trickle"
 PAGES_DIR = Path(resources.__file__).parent / "pages"
 LOG_FILE = "trickle.log"
+UI_SETTINGS = "window.ini"  # window size and place, in the profile directory
 
 
 @dataclass(frozen=True)
@@ -261,6 +264,10 @@ def _browse(app: QApplication, options: LaunchOptions, ext: Extensions) -> int:
         return 1
     window = BrowserWindow(profile, ext.page_hooks)
     downloads.finished.connect(window.on_download_finished)
+    settings = QSettings(str(options.profile_dir / UI_SETTINGS), QSettings.Format.IniFormat)
+    geometry = settings.value("window/geometry")
+    if isinstance(geometry, QByteArray):
+        window.restoreGeometry(geometry)
     for hook in ext.window_hooks:
         hook(window)
     window.open_urls(open_targets(options.urls or ext.start_urls))
@@ -268,6 +275,8 @@ def _browse(app: QApplication, options: LaunchOptions, ext: Extensions) -> int:
     log.info("window shown")
     stop_on_signals(app)
     code = app.exec()
+    settings.setValue("window/geometry", window.saveGeometry())
+    settings.sync()
 
     # Pages must go before their profile, and the profile before the app, or QtWebEngine
     # warns and may lose the last cookies.

@@ -70,3 +70,4 @@ def test_the_app_opens_urls_logs_in_its_profile_and_stops_cleanly(
     assert "Trickle stopped (0)" in text
     assert "Traceback" not in text
     assert (profile / "webengine" / "storage").is_dir()
+    assert "geometry" in (profile / "window.ini").read_text()  # the window's place, kept
