@@ -40,7 +40,11 @@ from wallet.stream.receipts import decode_receipt
 if TYPE_CHECKING:
     from wallet.stream.connection import Connection
 
-__all__ = ["on_failed", "on_probe_reply", "pop", "receive_reply"]
+__all__ = ["MAX_CONSECUTIVE_REJECTS", "on_failed", "on_probe_reply", "pop", "receive_reply"]
+
+# Give up after this many rejects without a single Fulfill in between (T-class retries back off
+# up to 10 s each, so this is minutes of an unusable path).
+MAX_CONSECUTIVE_REJECTS = 100
 
 
 def receive_reply(conn: Connection, packet_id: int, reply: Fulfill | Reject, now: float) -> None:
@@ -176,6 +180,15 @@ def on_rejected(
 ) -> None:
     code = reject.code
     conn._consecutive_rejects += 1
+    if conn._consecutive_rejects > MAX_CONSECUTIVE_REJECTS:
+        on_failed(conn, rec, now, congestion=False)
+        conn._fail(
+            ConnectionFailedError(
+                f"{MAX_CONSECUTIVE_REJECTS} packets in a row rejected, last: {code} "
+                f"{reject.message}".strip()
+            )
+        )
+        return
     if code == "F08":
         # WIRE-NOTES §6.5: lower the ceiling to floor(sent * maximum / received).
         try:

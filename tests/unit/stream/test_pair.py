@@ -582,3 +582,18 @@ def test_refusing_budget_sends_nothing_and_does_not_spin() -> None:
     assert p.server.total_received == 0
     assert data_of(p, "server", 1) == b"still flows"
     assert gate.calls < 20
+
+
+def test_gives_up_on_a_path_that_always_says_try_again() -> None:
+    p = make_pair()
+    p.server.config = replace(p.server.config, idle_timeout=None)
+    connected(p)
+    p.interceptor = lambda direction, prepare: (
+        Reject("T01", "test.harness", "unreachable") if direction == "c2s" else None
+    )
+    stream = p.client.create_stream()
+    stream.set_send_max(1000)
+    p.run(lambda: p.client.state is ConnectionState.CLOSED)
+    (failure,) = failures(p)
+    assert "in a row" in str(failure.error)
+    assert p.client.total_sent == 0
