@@ -160,3 +160,18 @@ def test_find_in_page(qtbot: Any, browser: BrowserWindow, http_site: Site) -> No
     qtbot.waitUntil(lambda: bar.matches.text() == "No matches", timeout=WAIT)
     qtbot.keyClick(bar.field, Qt.Key.Key_Escape)
     assert not bar.isVisible()
+
+
+def test_ctrl_shift_t_reopens_the_last_closed_tab(
+    qtbot: Any, browser: BrowserWindow, http_site: Site
+) -> None:
+    keep = browser.new_tab()
+    closed = browser.new_tab()
+    assert load(qtbot, closed, http_site.add("/reopen", PAGE.format(title="Reopen me")))
+    qtbot.keyClick(browser, Qt.Key.Key_W, CTRL)
+    assert browser.tabs() == [keep]
+    qtbot.keyClick(browser, Qt.Key.Key_T, CTRL | SHIFT)
+    assert len(browser.tabs()) == 2
+    reopened = browser.current_tab()
+    assert reopened is not None
+    qtbot.waitUntil(lambda: reopened.title() == "Reopen me", timeout=WAIT)

@@ -6,12 +6,13 @@ closes its context before the view is scheduled for deletion.
 
 Signals:
     current_tab_changed(object): the selected ``BrowserTab`` (or None when the last one went).
+    tab_closed(QUrl): a tab was closed by the user or its page; its last address.
     last_tab_closed(): the strip became empty.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QTabWidget, QToolButton, QWidget
 
@@ -20,6 +21,7 @@ from ui.browser.webview import BrowserTab
 
 class TabStrip(QTabWidget):
     current_tab_changed = Signal(object)
+    tab_closed = Signal(QUrl)
     last_tab_closed = Signal()
     new_tab_clicked = Signal()
 
@@ -67,9 +69,11 @@ class TabStrip(QTabWidget):
         index = self.indexOf(tab)
         if index < 0:
             return
+        url = tab.url()
         tab.context.close()
         self.removeTab(index)
         tab.deleteLater()
+        self.tab_closed.emit(url)
         if self.count() == 0:
             self.last_tab_closed.emit()
 

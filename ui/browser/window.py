@@ -43,6 +43,7 @@ from ui.browser.webview import BrowserTab
 log = logging.getLogger(__name__)
 
 _BACKGROUND = QWebEnginePage.WebWindowType.WebBrowserBackgroundTab
+MAX_CLOSED_TABS = 20
 
 
 class BrowserWindow(QMainWindow):
@@ -70,6 +71,7 @@ class BrowserWindow(QMainWindow):
         self._hooks = tuple(page_hooks)
         self._home = QUrl(home)
         self._closed = False
+        self._closed_urls: list[QUrl] = []  # for Ctrl+Shift+T, in this window, in memory only
         self.setWindowTitle("Trickle")
         self.setAccessibleName("Trickle browser window")
         self.resize(1200, 800)
@@ -91,6 +93,7 @@ class BrowserWindow(QMainWindow):
 
         self.tab_strip.current_tab_changed.connect(self._on_current_tab_changed)
         self.tab_strip.last_tab_closed.connect(self.close)
+        self.tab_strip.tab_closed.connect(self._remember_closed)
         self.tab_strip.new_tab_clicked.connect(self._new_tab_from_user)
         self.address_bar.navigate_requested.connect(self._on_navigate_requested)
         self.address_bar.escaped.connect(self._focus_page)
@@ -187,6 +190,10 @@ class BrowserWindow(QMainWindow):
         # Esc stops only while loading; otherwise it belongs to the page.
         self.stop_action = self._action("Stop", ["Esc"], self._stop, sp.SP_BrowserStop)
         self.new_tab_action = self._action("New tab", ["Ctrl+T"], self._new_tab_from_user)
+        self.reopen_tab_action = self._action(
+            "Reopen closed tab", ["Ctrl+Shift+T"], self._reopen_closed_tab
+        )
+        self.home_action = self._action("Start page", ["Alt+Home"], self._go_home)
         self.close_tab_action = self._action(
             "Close tab", ["Ctrl+W", "Ctrl+F4"], self._close_current
         )
@@ -284,6 +291,19 @@ class BrowserWindow(QMainWindow):
         else:
             tab = self.current_tab()
             self.find_bar.open_for(tab.page() if tab else None)
+
+    def _remember_closed(self, url: QUrl) -> None:
+        if url.isValid() and not url.isEmpty():
+            self._closed_urls.append(QUrl(url))
+            del self._closed_urls[:-MAX_CLOSED_TABS]
+
+    def _reopen_closed_tab(self) -> None:
+        if self._closed_urls:
+            self.new_tab(self._closed_urls.pop())
+
+    def _go_home(self) -> None:
+        if tab := self.current_tab():
+            tab.load(self._home)
 
     def _select_tab(self, n: int) -> None:
         count = self.tab_strip.count()
