@@ -151,6 +151,7 @@ class TabGate:
         self._origin = origin
         self._provider = provider
         self._account_id: int | None = None
+        self._dest_asset: Asset | None = None
         self._loop = loop
         self._activity = activity
         self._lock = threading.Lock()
@@ -264,10 +265,14 @@ class TabGate:
         self._reservations[packet_id] = got
         return got.amount
 
-    def commit(self, packet_id: int, amount: int) -> None:
+    def set_destination_asset(self, asset: Asset | None) -> None:
+        """The receiver's asset (from STREAM), so history records what it says arrived."""
+        self._dest_asset = asset
+
+    def commit(self, packet_id: int, amount: int, delivered: int = 0) -> None:
         res = self._reservations.pop(packet_id, None)
         if res is not None and self._budget is not None:
-            self._budget.commit(res)
+            self._budget.commit(res, delivered=delivered, dest_asset=self._dest_asset)
 
     def release(self, packet_id: int, amount: int) -> None:
         res = self._reservations.pop(packet_id, None)

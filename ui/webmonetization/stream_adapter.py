@@ -173,6 +173,10 @@ class StreamConnectionFactory:
             )
             gate.set_waker(api.wake)
             await api.connected
+            if api.destination_asset_code and api.destination_asset_scale is not None:
+                gate.set_destination_asset(
+                    Asset(api.destination_asset_code, api.destination_asset_scale)
+                )
         except WalletError as e:
             await link.close()
             raise PageError("Error", f"could not connect: {e}") from e

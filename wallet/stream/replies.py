@@ -122,7 +122,10 @@ def on_fulfilled(conn: Connection, rec: InFlight, packet: StreamPacket | None) -
     conn.packets_fulfilled += 1
     conn._consecutive_rejects = 0
     if conn._budget is not None and rec.reserved:
-        conn._budget.commit(rec.seq, rec.reserved)
+        # The receiver's claim of what arrived, in its units: for the history, never for
+        # our own accounting.
+        delivered = packet.prepare_amount if packet is not None else 0
+        conn._budget.commit(rec.seq, rec.reserved, delivered)
     if rec.amount:
         conn.total_sent += rec.amount
         conn._congestion.on_fulfill(rec.amount)

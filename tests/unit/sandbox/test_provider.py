@@ -51,8 +51,8 @@ class ServiceGate:
         self.reservations[packet_id] = got
         return got.amount
 
-    def commit(self, packet_id: int, amount: int) -> None:
-        self.service.commit(self.reservations.pop(packet_id))
+    def commit(self, packet_id: int, amount: int, delivered: int = 0) -> None:
+        self.service.commit(self.reservations.pop(packet_id), delivered=delivered)
 
     def release(self, packet_id: int, amount: int) -> None:
         self.service.release(self.reservations.pop(packet_id))

@@ -477,7 +477,7 @@ class Budget:
         self.log.append(("reserve", packet_id, approved))
         return approved
 
-    def commit(self, packet_id: int, amount: int) -> None:
+    def commit(self, packet_id: int, amount: int, delivered: int = 0) -> None:
         assert self.reserved.pop(packet_id) == amount
         self.committed += amount
         self.log.append(("commit", packet_id, amount))
@@ -563,7 +563,7 @@ class Refuser:
         self.calls += 1
         return 0
 
-    def commit(self, packet_id: int, amount: int) -> None:
+    def commit(self, packet_id: int, amount: int, delivered: int = 0) -> None:
         raise AssertionError("nothing was reserved")
 
     def release(self, packet_id: int, amount: int) -> None:
