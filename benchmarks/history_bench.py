@@ -12,6 +12,10 @@ provider, asset, hour and connection).
 
 Prints the database size (yardstick <= 50 MB) and the median time of the month-by-site totals
 query (``WalletService.month_totals``; yardstick <= 50 ms), each with its ratio.
+
+``--dense`` instead measures a pathological spread that no browsing produces: the packets
+scattered uniformly over 200 sites x 720 hours x 3 connections (~2.5 packets per aggregate row),
+written with ``history.record`` directly — the upper end of what aggregation can save.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from wallet.ledger import Ledger, Reservation
 from wallet.service import WalletService
 from wallet.store import open_store
 from wallet.store.engine import transaction
-from wallet.store.history import row_count
+from wallet.store.history import HistoryDelta, hour_of, record, row_count
 from wallet.store.repo import save_global_policy
 
 TZ = ZoneInfo("Europe/Berlin")
@@ -74,13 +78,64 @@ def _sessions(packets: int, sites: list[str], tabs: int, rng: random.Random):  #
             )
 
 
+def dense(packets: int, n_sites: int) -> None:
+    rng = random.Random(1)
+    sites = [f"https://site{i:03d}.example" for i in range(n_sites)]
+    h0 = hour_of(START)
+    agg: dict[tuple[str, int, str], int] = {}
+    for _ in range(packets):
+        k = (rng.choice(sites), h0 + rng.randrange(720), f"c{rng.randrange(3)}")
+        agg[k] = agg.get(k, 0) + 1
+    items = list(agg.items())
+    with tempfile.TemporaryDirectory() as d:
+        db = Path(d) / "dense.sqlite3"
+        engine = open_store(db)
+        for i in range(0, len(items), 5_000):
+            with transaction(engine) as conn:
+                record(
+                    conn,
+                    [
+                        HistoryDelta(
+                            site=s,
+                            provider="sandbox",
+                            asset=USD9,
+                            hour=h,
+                            connection=c,
+                            dest_asset=USD9,
+                            sent=n * 10_000,
+                            delivered=n * 9_900,
+                            packets=n,
+                        )
+                        for (s, h, c), n in items[i : i + 5_000]
+                    ],
+                )
+        engine.dispose()
+        size_mb = db.stat().st_size / 1e6
+        engine = open_store(db, migrate=False)
+        svc = WalletService(engine, tz=TZ, clock=lambda: START + timedelta(days=15))
+        times = []
+        for _ in range(11):
+            q0 = time.perf_counter()
+            svc.month_totals()
+            times.append((time.perf_counter() - q0) * 1000)
+        engine.dispose()
+    q_ms = statistics.median(times)
+    print(f"dense (pathological): {packets:,} packets in {len(items):,} aggregate rows")
+    print(f"  database size           {size_mb:8.2f} MB   (ratio {size_mb / SIZE_MB:.3f})")
+    print(f"  month-by-site totals    {q_ms:8.2f} ms   (ratio {q_ms / QUERY_MS:.3f}; median of 11)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--packets", type=int, default=1_000_000)
     ap.add_argument("--sites", type=int, default=200)
     ap.add_argument("--tabs", type=int, default=2)
     ap.add_argument("--flush-seconds", type=float, default=120.0, help="simulated")
+    ap.add_argument("--dense", action="store_true", help="the pathological spread instead")
     args = ap.parse_args()
+    if args.dense:
+        dense(args.packets, args.sites)
+        return
     rng = random.Random(42)
     sites = [f"https://site{i:03d}.example" for i in range(args.sites)]
     with tempfile.TemporaryDirectory() as d:

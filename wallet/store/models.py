@@ -195,6 +195,35 @@ class HistoryBucket(Base):
     )
 
 
+class HistoryDay(Base):
+    """Per-UTC-day sums of ``history`` (site, provider, asset), kept exact by triggers (0003).
+
+    ``day`` is days since the epoch (``hour // 24``). Never written by code: the triggers on
+    ``history`` maintain it, so totals over long ranges read ~24x fewer rows.
+    """
+
+    __tablename__ = "history_day"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(Text)
+    provider: Mapped[str] = mapped_column(Text)
+    asset_code: Mapped[str] = mapped_column(String(16))
+    asset_scale: Mapped[int] = mapped_column(Integer)
+    day: Mapped[int] = mapped_column(Integer)
+    sent: Mapped[int] = mapped_column(BigInteger)
+    delivered: Mapped[int] = mapped_column(BigInteger)
+    packets: Mapped[int] = mapped_column(BigInteger)
+    unresolved: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (
+        UniqueConstraint(
+            "site", "provider", "asset_code", "asset_scale", "day", name="uq_history_day_key"
+        ),
+        Index("ix_history_day_day_site", "day", "site"),
+        CheckConstraint(
+            "sent >= 0 AND delivered >= 0 AND packets >= 0 AND unresolved >= 0", name="amounts"
+        ),
+    )
+
+
 def _table(model: type[Base]) -> Table:
     t = model.__table__
     assert isinstance(t, Table)
@@ -209,3 +238,4 @@ account_table = _table(Account)
 spend_counter_table = _table(SpendCounter)
 lease_table = _table(Lease)
 history_table = _table(HistoryBucket)
+history_day_table = _table(HistoryDay)

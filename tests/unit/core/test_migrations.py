@@ -35,8 +35,8 @@ def _integrity(engine: Engine) -> str:
 
 
 def test_revisions_are_a_line() -> None:
-    assert known_revisions() == ["0001", "0002"]
-    assert head_revision() == "0002"
+    assert known_revisions() == ["0001", "0002", "0003"]
+    assert head_revision() == "0003"
 
 
 def test_upgrade_from_empty_matches_the_models(db_path: Path) -> None:
@@ -61,6 +61,9 @@ def test_upgrade_from_every_earlier_revision_keeps_the_data(fixture: str, tmp_pa
     with transaction(engine, readonly=True) as conn:
         assert conn.execute(text("SELECT name FROM handler WHERE active")).scalar() == "Sandbox"
         assert conn.execute(text("SELECT sum(sent) FROM history")).scalar() == 1234
+        # 0003 backfilled the daily rollup from the hourly rows.
+        day = conn.execute(text("SELECT day, sent, packets FROM history_day")).one()
+        assert tuple(day) == (490000 // 24, 1234, 7)
         assert conn.execute(text("SELECT balance FROM account")).scalar() == 5_000_000_000
     assert _integrity(engine) == "ok"
     engine.dispose()
