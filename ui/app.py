@@ -41,6 +41,7 @@ from ui.browser.hooks import PageHook, ProfileInstaller
 from ui.browser.profile import ProfileInUseError, create_profile
 from ui.browser.scheme import InternalPage, page_directories, register_scheme
 from ui.browser.window import BrowserWindow
+from ui.icons import app_icon
 from ui.provider import wire_provider
 from ui.wallet.component import WalletUi
 from wallet import __version__
@@ -238,6 +239,7 @@ def run(args: argparse.Namespace, extensions: Extensions | None = None) -> int:
     QCoreApplication.setApplicationVersion(__version__)
     QGuiApplication.setDesktopFileName(DESKTOP_FILE)
     app = QApplication(sys.argv[:1])  # user arguments are ours, not Qt's
+    app.setWindowIcon(app_icon())
 
     ext = extensions if extensions is not None else compose(options)
     try:

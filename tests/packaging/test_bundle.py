@@ -29,10 +29,9 @@ from wallet import __version__
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timeout(1500)]
 
-# The page a fresh profile opens. TODO(demo site): pass the sandbox demo site's URL as the
-# command-line URL and check its title once the demo site exists.
-START_URL = "trickle://start/"
-START_TITLE = "Trickle"
+# A fresh profile's first launch opens the sandbox's blog demo site (and the welcome page):
+# the bundle's migrations, sandbox, demo resources and pages all have to work for it to load.
+DEMO_TITLE = "The Slow Web — a monetized blog"
 
 
 @pytest.fixture(scope="module")
@@ -158,20 +157,21 @@ def test_bundle_starts_and_loads_a_page(bundle: Path, tmp_path: Path) -> None:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             assert app.poll() is None, f"exited {app.returncode}: " + output.read_text()[-3000:]
-            pages = [t for t in page_targets(port) if t.get("url") == START_URL]
+            pages = [t for t in page_targets(port) if t.get("title") == DEMO_TITLE]
             if pages:
                 state = asyncio.run(
                     evaluate(
                         pages[0]["webSocketDebuggerUrl"],
-                        "[document.readyState, document.title, document.body.innerText.length]",
+                        "[document.readyState, document.title, document.body.innerText.length,"
+                        " !!document.getElementById('received')]",
                     )
                 )
                 if state and state[0] == "complete":
                     break
             time.sleep(0.3)
         assert state is not None, "no page loaded: " + output.read_text()[-3000:]
-        ready, title, text_length = state
-        assert (ready, title) == ("complete", START_TITLE)
+        ready, title, text_length, has_counter = state
+        assert (ready, title, has_counter) == ("complete", DEMO_TITLE, True)
         assert text_length > 50
         log = (profile / "logs" / "trickle.log").read_text()
         assert f"Trickle {__version__} starting" in log
