@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QTabWidget, QToolButton, QWidget
+from PySide6.QtWidgets import QStyle, QTabWidget, QToolButton, QWidget
 
 from ui.browser.webview import BrowserTab
 
@@ -122,4 +122,6 @@ class TabStrip(QTabWidget):
             return
         self.setTabText(index, tab.short_title().replace("&", "&&"))  # no mnemonics
         self.setTabToolTip(index, tab.display_title())
-        self.setTabIcon(index, tab.tab_icon())
+        # While loading, the tab shows the reload symbol in place of the site's icon.
+        loading = self.style().standardIcon(QStyle.StandardPixmap.SP_BrowserReload)
+        self.setTabIcon(index, loading if tab.is_loading() else tab.tab_icon())
