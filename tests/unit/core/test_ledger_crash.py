@@ -162,7 +162,14 @@ def test_kill_mid_migration(tmp_path: Path) -> None:
     rng = random.Random(7)
     for run in range(MIGRATION_RUNS):
         db = tmp_path / f"mig{run}.sqlite3"
-        kill_after = rng.randint(9, 21)  # statements 9..20 are the migration's DDL
+        # Half the runs start empty (DDL is statements 12..28), half from the revision-0001
+        # fixture (statements 7..14): the kill always lands inside the migration.
+        from_rev = None if run % 2 == 0 else "0001"
+        if from_rev is None:
+            kill_after = rng.randint(12, 28)
+        else:
+            shutil.copyfile(Path(__file__).parent / "fixtures" / "rev0001.sqlite3", db)
+            kill_after = rng.randint(7, 14)
 
         def child() -> None:
             engine = create_db_engine(db)  # noqa: B023
@@ -188,11 +195,16 @@ def test_kill_mid_migration(tmp_path: Path) -> None:
                         "SELECT name FROM sqlite_master WHERE type = 'table'"
                     )
                 }
-            # All or nothing: either no schema at all or the complete one.
-            assert current_revision(engine) in (None, head_revision())
-            if current_revision(engine) is None:
+            # All or nothing: the revision it started from, untouched — never half-way.
+            assert current_revision(engine) == from_rev
+            if from_rev is None:
                 assert tables <= {"alembic_version"}
+            else:
+                assert "history_day" not in tables
             upgrade(engine)
             assert current_revision(engine) == head_revision()
+            if from_rev is not None:
+                with transaction(engine, readonly=True) as conn:  # the old data survived
+                    assert conn.exec_driver_sql("SELECT sum(sent) FROM history").scalar() == 1234
         finally:
             engine.dispose()
