@@ -59,7 +59,7 @@ from sqlalchemy import Connection, Engine, insert, update
 
 from wallet.budgets import Asset, Rate, Reason, Usage, effective, period_keys, remaining
 from wallet.errors import WalletError
-from wallet.ledger_recovery import RecoveryReport, recover
+from wallet.ledger_recovery import ReconcileError, RecoveryReport, reconcile, recover
 from wallet.store import repo
 from wallet.store.engine import transaction, write_txn
 from wallet.store.history import HistoryDelta, hour_of, record
@@ -564,10 +564,12 @@ __all__ = [
     "Fate",
     "Ledger",
     "LedgerError",
+    "ReconcileError",
     "RecoveryReport",
     "Refusal",
     "Reservation",
     "ReservationError",
     "make_owner_id",
+    "reconcile",
     "recover",
 ]

@@ -187,3 +187,27 @@ def test_a_reservation_from_another_ledger_is_refused(engine: Engine) -> None:
     with pytest.raises(ReservationError):
         b.commit(r, T0)
     a.commit(r, T0)
+
+
+def test_reconcile_an_orphan_with_outside_evidence(engine: Engine) -> None:
+    from wallet.ledger import ReconcileError, reconcile
+
+    acct = configure(engine, T0, site_total=10_000, balance=5_000)
+    dead = Ledger(engine, TZ, owner="elsewhere:1:dead")
+    dead.commit(_reserve(dead, 100, account_id=acct, lease_size=1_000), T0)
+    dead.flush(T0 + timedelta(seconds=2))
+    del dead
+    recover(engine, T0 + timedelta(hours=2))
+    with transaction(engine, readonly=True) as conn:
+        lease_id = conn.exec_driver_sql("SELECT id FROM lease WHERE state = 'orphaned'").scalar()
+    assert isinstance(lease_id, int)
+    with pytest.raises(ReconcileError):
+        reconcile(engine, lease_id, paid=901, now=T0)  # more than was unknown
+    assert reconcile(engine, lease_id, paid=50, now=T0 + timedelta(hours=3)) == 850
+    assert counters(engine) == (150, 150)
+    assert balance(engine, acct) == 4_850  # type: ignore[arg-type]
+    with transaction(engine, readonly=True) as conn:
+        (tot,) = totals_by_site(conn)
+    assert (tot.sent, tot.unresolved) == (150, 0)
+    with pytest.raises(ReconcileError):  # only once
+        reconcile(engine, lease_id, paid=0, now=T0)
