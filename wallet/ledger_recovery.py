@@ -99,6 +99,38 @@ def recover(
     return write_txn(engine, txn)
 
 
+@dataclass(frozen=True, slots=True)
+class OrphanedLease:
+    """A crashed process's lease whose ``unknown`` source units stay counted as spent."""
+
+    id: int
+    site: str
+    provider: str
+    asset: Asset
+    unknown: int
+    since: datetime
+
+
+def orphaned_leases(conn: Connection) -> list[OrphanedLease]:
+    """Orphaned leases with an unknown part, oldest first."""
+    rows = conn.execute(
+        select(_L)
+        .where(_L.c.state == "orphaned", _L.c.amount > _L.c.committed)
+        .order_by(_L.c.expires_at, _L.c.id)
+    )
+    return [
+        OrphanedLease(
+            id=int(r.id),
+            site=r.site,
+            provider=r.provider,
+            asset=Asset(r.asset_code, r.asset_scale),
+            unknown=int(r.amount) - int(r.committed),
+            since=repo.from_ms(int(r.expires_at)),
+        )
+        for r in rows
+    ]
+
+
 class ReconcileError(WalletError):
     """The lease is not orphaned, or the amount paid is outside what was unknown."""
 

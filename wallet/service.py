@@ -54,7 +54,8 @@ from wallet.events import (
     PolicyChanged,
     SettingsChanged,
 )
-from wallet.ledger import Ledger, RecoveryReport, Refusal, Reservation, recover
+from wallet.ledger import Ledger, RecoveryReport, Refusal, Reservation, reconcile, recover
+from wallet.ledger_recovery import OrphanedLease, orphaned_leases
 from wallet.store import open_store, repo
 from wallet.store.engine import database_path, transaction
 from wallet.store.history import Granularity, SeriesPoint, SiteTotal, series, totals_by_site
@@ -119,6 +120,23 @@ class WalletService:
     def recover(self) -> RecoveryReport:
         """Mark leases of crashed processes as orphaned (counted as spent); see ledger."""
         return recover(self._engine, self._clock(), exclude_owner=self.ledger.owner)
+
+    def orphaned_leases(self) -> list[OrphanedLease]:
+        """Money of unknown fate from crashed processes (counted as spent until reconciled)."""
+        with transaction(self._engine, readonly=True) as conn:
+            return orphaned_leases(conn)
+
+    def reconcile(self, lease_id: int, paid: int) -> int:
+        """Settle an orphaned lease with outside evidence of what it paid; returns the refund.
+
+        Raises:
+            ReconcileError: not an orphaned lease, or ``paid`` out of range.
+        """
+        refund = reconcile(self._engine, lease_id, paid=paid, now=self._clock())
+        with self._lock:
+            self._cache.clear()
+            self.ledger.forget_refusals()
+        return refund
 
     def close(self) -> None:
         """Settle the ledger's leases and release the database."""

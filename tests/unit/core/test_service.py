@@ -187,3 +187,41 @@ def test_raising_a_cap_takes_effect_at_once(svc: WalletService, clock: FakeClock
     assert isinstance(no, Refusal) and no.reason is Reason.TOTAL_CAP
     svc.set_site_policy(SitePolicy(SITE, rate_per_hour=3_600_000, cap_total=1_000))
     assert isinstance(svc.reserve(SITE, "p", USD9, 100), Reservation)
+
+
+def test_orphaned_leases_and_reconcile(engine: Engine, clock: FakeClock) -> None:
+    from wallet.ledger import Ledger
+
+    dead = Ledger(engine, BERLIN, owner="elsewhere:1:dead")
+    r = dead.reserve(site=SITE, provider="p", asset=USD9, amount=10, now=clock(), lease_size=500)
+    assert isinstance(r, Reservation)
+    dead.commit(r, clock())
+    dead.flush(clock() + timedelta(seconds=2))
+    del dead
+    clock.advance(hours=2)
+    svc = WalletService(engine, tz=BERLIN, clock=clock)
+    assert svc.recover().orphaned == 1
+    (orphan,) = svc.orphaned_leases()
+    assert (orphan.site, orphan.unknown) == (SITE, 490)
+    assert svc.reconcile(orphan.id, paid=0) == 490
+    assert svc.orphaned_leases() == []
+    (total,) = svc.site_totals()
+    assert (total.sent, total.unresolved) == (10, 0)
+
+
+def test_budgets_in_another_asset_need_a_rate(
+    svc: WalletService, engine: Engine, clock: FakeClock
+) -> None:
+    from wallet.budgets import NoRateError, Rate
+
+    xrp = Asset("XRP", 6)
+    svc.set_site_active(SITE, True)
+    clock.advance(seconds=30)
+    with pytest.raises(NoRateError):
+        svc.reserve(SITE, "p", xrp, 10)
+    rate = Rate(xrp, USD9, 500, 1)  # 1 drop = 500 USD9 units
+    priced = WalletService(engine, tz=BERLIN, clock=clock, explicit_rate=rate)
+    priced.set_site_active(SITE, True)
+    clock.advance(seconds=30)
+    r = priced.reserve(SITE, "p", xrp, 10)
+    assert isinstance(r, Reservation)
