@@ -140,6 +140,7 @@ def compose(options: LaunchOptions) -> Extensions:
     )
     installers += wiring.installers
     hooks += wiring.hooks
+    pages.update(wiring.internal_pages)
     shutdown += [*wiring.shutdown, wallet_ui.close, service.close]
     return Extensions(
         installers,

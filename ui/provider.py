@@ -19,8 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from PySide6.QtCore import QUrl
+
 from ui.asyncbridge import AsyncBridge, LoopThread, Outcome
 from ui.browser.hooks import PageHook, ProfileInstaller
+from ui.browser.scheme import InternalPage, Reply
 from ui.wallet.network import LinkState, NetworkMode, NetworkStatus
 from ui.webmonetization.component import ServiceHandlerRegistry, WebMonetization
 from ui.webmonetization.stream_adapter import StreamConnectionFactory
@@ -39,6 +42,23 @@ UPLINK_SETTING = "uplink"  # what the Account page saves: {"url": ..., "account"
 WELCOME_URL = "trickle://wallet/"
 
 
+class DemoPages:
+    """``trickle://demo/blog`` and ``trickle://demo/echo``: a redirect to the running sandbox's
+    demo site (its loopback port changes every run), for links, bookmarks and benchmarks."""
+
+    def __init__(self, runtime: concurrent.futures.Future[NetworkRuntime]) -> None:
+        self._runtime = runtime
+
+    def respond(self, url: QUrl) -> Reply | None:
+        key = url.path().strip("/")
+        if not self._runtime.done() or self._runtime.exception() is not None:
+            return None
+        demo = self._runtime.result().demo
+        if demo is None or key not in demo.sites:
+            return None
+        return Reply(b"", redirect=demo.url(key))
+
+
 @dataclass
 class ProviderWiring:
     """What the composition root plugs into the browser."""
@@ -47,6 +67,7 @@ class ProviderWiring:
     hooks: list[PageHook] = field(default_factory=list)
     shutdown: list[Callable[[], object]] = field(default_factory=list)
     start_urls: list[str] = field(default_factory=list)
+    internal_pages: dict[str, InternalPage] = field(default_factory=dict)
     web_monetization: WebMonetization | None = None
     runtime: concurrent.futures.Future[NetworkRuntime] | None = None
 
@@ -124,6 +145,7 @@ def wire_provider(
     wiring.hooks.append(wm)
     wiring.web_monetization = wm
     wiring.runtime = runtime
+    wiring.internal_pages["demo"] = DemoPages(runtime)
 
     if first_urls_allowed and not service.setting(FIRST_RUN_SETTING, False):
         service.set_setting(FIRST_RUN_SETTING, True)

@@ -18,13 +18,25 @@
     status.className = kind || ''
   }
 
-  const events = new EventSource('/events')
-  events.onmessage = (event) => {
-    const totals = JSON.parse(event.data)
-    $('received').textContent = formatAmount(totals.received, totals.assetScale)
-    $('asset').textContent = totals.assetCode
-    document.body.dataset.received = totals.received
+  // Live totals while the page is visible only: a hidden tab holds no connection (browsers
+  // allow just 6 per host, and a page left open in many tabs must not starve the others).
+  let events = null
+  function watchTotals () {
+    if (document.visibilityState === 'visible' && events === null) {
+      events = new EventSource('/events')
+      events.onmessage = (event) => {
+        const totals = JSON.parse(event.data)
+        $('received').textContent = formatAmount(totals.received, totals.assetScale)
+        $('asset').textContent = totals.assetCode
+        document.body.dataset.received = totals.received
+      }
+    } else if (document.visibilityState !== 'visible' && events !== null) {
+      events.close()
+      events = null
+    }
   }
+  document.addEventListener('visibilitychange', watchTotals)
+  watchTotals()
 
   function chat (text, direction) {
     const log = $('chat')

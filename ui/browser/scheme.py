@@ -79,6 +79,7 @@ def query_value(url: QUrl, key: str) -> str:
 class Reply:
     body: bytes
     mime: bytes = b"text/html"
+    redirect: str | None = None  # an absolute URL: answer with a redirect instead of a body
 
 
 class InternalPage(Protocol):
@@ -140,6 +141,9 @@ class TrickleSchemeHandler(QWebEngineUrlSchemeHandler):
         if reply is None:
             log.info("no internal page for %s", url.toString())
             job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+            return
+        if reply.redirect is not None:
+            job.redirect(QUrl(reply.redirect))
             return
         buffer = QBuffer(job)  # owned by the job: lives exactly as long as the request
         buffer.setData(QByteArray(reply.body))

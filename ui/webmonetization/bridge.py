@@ -49,6 +49,7 @@ from ui.webmonetization.consent import ConsentPrompter
 from ui.webmonetization.errors import PageError, page_error
 from ui.webmonetization.events import ConnectionEvents, StreamEvents, snapshot
 from ui.webmonetization.monetize import (
+    PACE_SECONDS,
     SiteActivity,
     TabGate,
     parse_amount,
@@ -98,6 +99,7 @@ class WebMonetizationServices:
     links: LinkProvider | None = None
     budget: BudgetGate | None = None
     activity: SiteActivity | None = None
+    pace: float = PACE_SECONDS  # seconds between rate-limited packets (see monetize.TabGate)
 
 
 class WebMonetizationHook:
@@ -230,6 +232,7 @@ class PageBridge(QObject):
             loop=s.asyncs.loop,
             visible=self._tab.is_visible_in_focused_window(),
             activity=s.activity,
+            pace=s.pace,
         )
 
         async def open_connection() -> tuple[ConnectionProxy, Fields]:

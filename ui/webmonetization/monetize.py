@@ -104,6 +104,10 @@ class BudgetExceeded(PageError):
 
 
 RETRY_SECONDS = 0.5
+# While the rate of pay (not the page) limits a connection, at most one packet per this long:
+# each packet then carries about a second of accrued pay, instead of thousands of dust packets
+# a second (which would burn a core for the same money).
+PACE_SECONDS = 1.0
 # Refusals that mean "not now" (sending pauses); any other reason means "no more".
 _NOT_NOW = frozenset({Reason.NO_ACCRUAL, Reason.PAUSED})
 
@@ -146,12 +150,15 @@ class TabGate:
         visible: bool,
         activity: SiteActivity | None = None,
         provider: str = "",
+        pace: float = PACE_SECONDS,
     ) -> None:
         self._budget = budget
         self._origin = origin
         self._provider = provider
         self._account_id: int | None = None
         self._dest_asset: Asset | None = None
+        self._paced_until = 0.0
+        self._pace = pace
         self._loop = loop
         self._activity = activity
         self._lock = threading.Lock()
@@ -242,6 +249,11 @@ class TabGate:
     def reserve(self, packet_id: int, amount: int) -> int:
         if self._asset is None or self._budget is None or not self.may_send_now():
             return 0
+        if self._loop.time() < self._paced_until:
+            # The last packet took all that had accrued: wait for more rather than sending a
+            # packet for every few microseconds of viewing time (that would burn a core).
+            self._retry_later()
+            return 0
         got = self._budget.reserve(
             self._origin,
             self._provider,
@@ -263,6 +275,8 @@ class TabGate:
             self._budget.release(got)
             return 0
         self._reservations[packet_id] = got
+        if got.amount < amount:  # limited by what has accrued: pace the next packet
+            self._paced_until = self._loop.time() + self._pace
         return got.amount
 
     def set_destination_asset(self, asset: Asset | None) -> None:

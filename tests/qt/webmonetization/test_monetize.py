@@ -41,6 +41,7 @@ def wired(env: Any, qtbot: Any, sites: Any) -> Iterator[Any]:
     env.services.links = host
     env.services.budget = env.budget
     env.services.activity = SiteActivity(env.budget, env.asyncs.loop)
+    env.services.pace = 0.0  # these tests drive reserve() by hand: no pacing between packets
     env.provider = provider
     yield env
     host.page.deleteLater()

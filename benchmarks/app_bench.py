@@ -1,0 +1,165 @@
+"""The whole app: cold start to first page painted, and CPU with 10 monetized tabs.
+
+    .venv/bin/python benchmarks/app_bench.py startup [--runs 5]     # target <= 2.0 s
+    .venv/bin/python benchmarks/app_bench.py cpu [--seconds 60]     # target <= 3 % of one core
+
+``startup``: from ``exec`` of ``trickle --profile NEW URL`` to the page's first animation frame
+(the page reports it to this script's HTTP server), median of runs; each run a fresh profile.
+The yardstick printed beside it is a bare ``python -c "import PySide6.QtWebEngineWidgets"``.
+
+``cpu``: the app on the sandbox (offscreen), the built-in provider registered, 10 tabs of a
+monetized page on a loopback site paying the sandbox's blog receiver at the default rate;
+CPU time of the app's whole process tree (Python + QtWebEngine processes) over the window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+TICKS = os.sysconf("SC_CLK_TCK")
+ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QTWEBENGINE_DISABLE_SANDBOX": "1"}
+
+PAINT_PAGE = b"""<!doctype html><meta charset="utf-8"><title>t</title><body><h1>Hello</h1><script>
+requestAnimationFrame(() => requestAnimationFrame(() => fetch('/painted')))</script>"""
+
+
+def serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def startup(runs: int) -> None:
+    painted = threading.Event()
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/painted":
+                painted.set()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(PAINT_PAGE)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = serve(Page)
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    times = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as profile:
+            painted.clear()
+            start = time.perf_counter()
+            app = subprocess.Popen(
+                [sys.executable, "-m", "ui.cli", "--profile", profile, "--sandbox", url],
+                env=ENV,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            ok = painted.wait(30)
+            times.append(time.perf_counter() - start)
+            os.killpg(app.pid, signal.SIGTERM)
+            app.wait(15)
+            if not ok:
+                raise SystemExit("the page never painted")
+    base = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import PySide6.QtWebEngineWidgets"], check=True)
+        base.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    print(
+        f"cold start to first paint: median {median:.2f} s over {runs} runs "
+        f"(min {min(times):.2f}, max {max(times):.2f}); target <= 2.0 s"
+    )
+    print(
+        f"yardstick, importing QtWebEngine alone: {statistics.median(base):.2f} s "
+        f"(ratio {median / statistics.median(base):.1f}x)"
+    )
+
+
+def tree_cpu(pgid: int) -> float:
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # field 5 (pgrp) after the ")" split is index 2
+            total += (int(fields[11]) + int(fields[12])) / TICKS
+    return total
+
+
+def cpu(seconds: float) -> None:
+    from zoneinfo import ZoneInfo
+
+    sys.path.insert(0, str(ROOT))
+    from wallet.provider import BUILTIN_HANDLER_NAME, BUILTIN_HANDLER_URI
+    from wallet.service import WalletService
+
+    with tempfile.TemporaryDirectory() as tmp:
+        profile = Path(tmp) / "profile"
+        service = WalletService.open(profile, tz=ZoneInfo("UTC"))
+        service.register_handler("trickle://wallet", BUILTIN_HANDLER_NAME, BUILTIN_HANDLER_URI)
+        service.set_setting("first_run_done", True)
+        service.close()
+        # trickle://demo/blog redirects to the running sandbox's blog demo site.
+        app = subprocess.Popen(
+            [sys.executable, "-m", "ui.cli", "--profile", str(profile), "--sandbox"]
+            + ["trickle://demo/blog"] * 10,
+            env=ENV,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            time.sleep(10)  # settle: start-up, pages loaded, streams connected
+            c0, t0 = tree_cpu(app.pid), time.perf_counter()
+            time.sleep(seconds)
+            used, wall = tree_cpu(app.pid) - c0, time.perf_counter() - t0
+        finally:
+            os.killpg(app.pid, signal.SIGTERM)
+            app.wait(15)
+        service = WalletService.open(profile, tz=ZoneInfo("UTC"))
+        paid = sum(t.sent + t.unresolved for t in service.site_totals())
+        service.close()
+    print(
+        f"CPU of the whole app over {wall:.0f} s: {used / wall * 100:.2f} % of one core "
+        f"(target <= 3 %); paid meanwhile: {paid} units (must be > 0 for a valid run)"
+    )
+    if paid == 0:
+        raise SystemExit("nothing was paid: the measurement is not valid")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["startup", "cpu"])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=60)
+    args = parser.parse_args()
+    if args.what == "startup":
+        startup(args.runs)
+    else:
+        cpu(args.seconds)
+
+
+if __name__ == "__main__":
+    main()
