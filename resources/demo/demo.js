@@ -86,7 +86,7 @@
 
   start().catch((error) => {
     if (error.name === 'NoHandlerRegisteredError') {
-      setStatus('No payment provider yet: open the Trickle welcome page (trickle:welcome) and ' +
+      setStatus('No payment provider yet: open the Trickle welcome page (trickle://wallet/) and ' +
         'choose “Use Trickle Wallet as your provider”, then reload.', 'warn')
     } else {
       setStatus(`Could not start paying: ${error.name}: ${error.message}`, 'warn')
