@@ -53,7 +53,11 @@ async function main () {
   const payload = args.data !== undefined ? Buffer.from(String(args.data), 'utf8')
     : args.dataBytes ? Buffer.alloc(Number(args.dataBytes), 0x61) : null
   if (payload) stream.write(payload)
+  const sendStart = Date.now()
+  const cpuStart = process.cpuUsage()
   if (args.amount) await stream.sendTotal(String(args.amount))
+  const sendCpu = process.cpuUsage(cpuStart)
+  const sendMs = Date.now() - sendStart
   await gotData
   const done = {
     event: 'done',
@@ -62,6 +66,8 @@ async function main () {
     totalReceived: conn.totalReceived,
     dataReceived,
     elapsedMs: Date.now() - started,
+    sendMs, // sendTotal alone (after connect and the rate probe)
+    sendCpuMicros: sendCpu.user + sendCpu.system,
     exchangeRate: conn.lastPacketExchangeRate,
     receipt: stream.receipt ? stream.receipt.toString('base64') : undefined
   }
