@@ -137,6 +137,7 @@ def compose(options: LaunchOptions) -> Extensions:
         uplink=options.uplink,
         secrets=secrets,
         first_urls_allowed=not options.urls,
+        on_monetize=lambda tab: wallet_ui.indicator_state.set_monetized(tab, True),
     )
     installers += wiring.installers
     hooks += wiring.hooks

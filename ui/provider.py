@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from PySide6.QtCore import QUrl
 
 from ui.asyncbridge import AsyncBridge, LoopThread, Outcome
-from ui.browser.hooks import PageHook, ProfileInstaller
+from ui.browser.hooks import PageHook, ProfileInstaller, TabContext
 from ui.browser.scheme import InternalPage, Reply
 from ui.wallet.network import LinkState, NetworkMode, NetworkStatus
 from ui.webmonetization.component import ServiceHandlerRegistry, WebMonetization
@@ -94,6 +94,7 @@ def wire_provider(
     uplink: str | None,
     secrets: SecretStore | None,
     first_urls_allowed: bool,
+    on_monetize: Callable[[TabContext], None] | None = None,
 ) -> ProviderWiring:
     """Start the loop and the network; build Web Monetization over them."""
     wiring = ProviderWiring()
@@ -141,6 +142,7 @@ def wire_provider(
         connections=StreamConnectionFactory(),
         native_links={BUILTIN_HANDLER_URI: builtin_link},
     )
+    wm.services.on_monetize = on_monetize
     wiring.installers.append(wm)
     wiring.hooks.append(wm)
     wiring.web_monetization = wm

@@ -15,6 +15,7 @@ import pytest
 from tests.qt.conftest import run_js
 from tests.qt.flows import WAIT, load, register_builtin_provider, running_app
 from ui.app import LaunchOptions
+from ui.wallet.indicator_state import Status
 from wallet.provider import BUILTIN_HANDLER_URI
 from wallet.runtime import SANDBOX_NETWORK, SANDBOX_START_BALANCE
 from wallet.service import WalletService
@@ -37,6 +38,11 @@ def test_first_launch_registers_the_wallet_and_streams_to_the_demo_site(
         ]
         blog_tab, welcome = app.window.tabs()
         assert app.window.current_tab() is welcome
+        indicator = app.ext.parts["wallet_ui"].indicator_state  # type: ignore[attr-defined]
+        # The blog asked to be paid before there was a provider: the toolbar says so.
+        qtbot.waitUntil(
+            lambda: indicator.state(blog_tab.context).status is Status.NO_PROVIDER, timeout=WAIT
+        )
 
         register_builtin_provider(qtbot, app, welcome)
         active = app.service.active_handler()
@@ -52,6 +58,8 @@ def test_first_launch_registers_the_wallet_and_streams_to_the_demo_site(
         qtbot.waitUntil(lambda: received() > 0, timeout=WAIT)
         status = "document.getElementById('status').textContent"
         qtbot.waitUntil(lambda: "you have sent" in run_js(qtbot, blog_tab, status), timeout=WAIT)
+        state = indicator.state(blog_tab.context)
+        assert state.status is Status.STREAMING and state.sent > 0
         ARTIFACTS.mkdir(exist_ok=True)
         assert app.window.grab().save(str(ARTIFACTS / "first-launch-demo.png"))
 

@@ -100,6 +100,8 @@ class WebMonetizationServices:
     budget: BudgetGate | None = None
     activity: SiteActivity | None = None
     pace: float = PACE_SECONDS  # seconds between rate-limited packets (see monetize.TabGate)
+    # Told (GUI thread) when a page in a tab calls monetize(): the toolbar indicator's feed.
+    on_monetize: Callable[[TabContext], None] | None = None
 
 
 class WebMonetizationHook:
@@ -226,6 +228,8 @@ class PageBridge(QObject):
         if len(self._conns) + len(self._pending) >= MAX_CONNECTIONS:
             raise PageError("NotAllowedError", f"at most {MAX_CONNECTIONS} connections per page")
         s = self._s
+        if s.on_monetize is not None:
+            s.on_monetize(self._tab)
         gate = TabGate(
             s.budget,
             origin_of(page_url),
