@@ -17,6 +17,7 @@ from tests.qt.flows import WAIT, load, register_builtin_provider, running_app
 from ui.app import LaunchOptions
 from ui.wallet.indicator_state import Status
 from wallet.provider import BUILTIN_HANDLER_URI
+from wallet.reports import local_zone
 from wallet.runtime import SANDBOX_NETWORK, SANDBOX_START_BALANCE
 from wallet.service import WalletService
 
@@ -74,8 +75,7 @@ def test_first_launch_registers_the_wallet_and_streams_to_the_demo_site(
 
         qtbot.waitUntil(settled, timeout=WAIT)
         paid = demo.sites["blog"].received
-        tz = app.service._tz
-    reopened = WalletService.open(options.profile_dir, tz=tz)
+    reopened = WalletService.open(options.profile_dir, tz=local_zone())
     account = reopened.account(SANDBOX_NETWORK)
     reopened.close()
     assert account is not None and account.balance == SANDBOX_START_BALANCE - paid

@@ -7,19 +7,17 @@ shared :class:`~wallet.net.router.Router`.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import os
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from wallet.net.link import Link
 from wallet.net.router import Router
 from wallet.net.stream_api import IlpConnection
-from wallet.net.stream_driver import StreamDriver, random_bytes
-from wallet.stream import BudgetGate, Connection, ConnectionConfig, Event, Role
+from wallet.net.stream_driver import StreamDriver, run_connection
+from wallet.stream import BudgetGate, ConnectionConfig, Role
 
 __all__ = ["connect", "open_connection"]
 
@@ -46,19 +44,14 @@ def open_connection(
         config = replace(config, source_account=f"{config.source_account}.{_connection_segment()}")
     elif router is None:
         config = replace(config, source_account=None)
-    api: IlpConnection | None = None
-
-    def on_events(events: list[Event]) -> None:
-        assert api is not None
-        api.dispatch(events)
-
-    options: dict[str, Any] = {}
-    if wallclock is not None:
-        options["wallclock"] = wallclock
-    now = (monotonic or asyncio.get_running_loop().time)()
-    core = Connection(config, Role.CLIENT, random_bytes=random_bytes, now=now, budget=budget)
-    driver = StreamDriver(core, link, on_events, monotonic=monotonic, **options)
-    api = IlpConnection(core, driver.wake)
+    api, driver = run_connection(
+        config,
+        Role.CLIENT,
+        link,
+        budget=budget,
+        monotonic=monotonic,
+        wallclock=wallclock,
+    )
     if router is not None and config.source_account:
         address = config.source_account
         router.add(address, driver.handle_prepare_async)

@@ -22,9 +22,10 @@ from datetime import UTC, datetime
 
 from wallet.ilp import ErrorCode, Fulfill, Prepare, Reject
 from wallet.net.link import Link
-from wallet.stream import Connection, ConnectionState, Event
+from wallet.net.stream_api import IlpConnection
+from wallet.stream import BudgetGate, Connection, ConnectionConfig, ConnectionState, Event, Role
 
-__all__ = ["StreamDriver"]
+__all__ = ["StreamDriver", "run_connection"]
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +50,14 @@ class StreamDriver:
         on_events: EventSink,
         *,
         monotonic: Callable[[], float] | None = None,
-        wallclock: Callable[[], datetime] = _utc_now,
+        wallclock: Callable[[], datetime] | None = None,
     ) -> None:
         self.conn = conn
         self.link = link
         self._on_events = on_events
         self._loop = asyncio.get_running_loop()
         self._monotonic = monotonic or self._loop.time
-        self._wallclock = wallclock
+        self._wallclock = wallclock or _utc_now
         self._wake = asyncio.Event()
         self._sending: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
@@ -140,6 +141,27 @@ class StreamDriver:
                 self.done.set_result(None)
 
 
-def random_bytes(n: int) -> bytes:
-    """The randomness the sans-IO core needs (nonces, unfulfillable conditions)."""
-    return os.urandom(n)
+def run_connection(
+    config: ConnectionConfig,
+    role: Role,
+    link: Link,
+    *,
+    budget: BudgetGate | None = None,
+    monotonic: Callable[[], float] | None = None,
+    wallclock: Callable[[], datetime] | None = None,
+) -> tuple[IlpConnection, StreamDriver]:
+    """A sans-IO connection with its driver and its :class:`IlpConnection`, events wired.
+
+    The pump is not started: register routes and listeners first, then ``driver.start()``.
+    """
+    clock = monotonic or asyncio.get_running_loop().time
+    core = Connection(config, role, random_bytes=os.urandom, now=clock(), budget=budget)
+    api: IlpConnection | None = None
+
+    def on_events(events: list[Event]) -> None:
+        assert api is not None
+        api.dispatch(events)
+
+    driver = StreamDriver(core, link, on_events, monotonic=monotonic, wallclock=wallclock)
+    api = IlpConnection(core, driver.wake)
+    return api, driver

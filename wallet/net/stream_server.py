@@ -18,11 +18,9 @@ from wallet.net.link import Link
 from wallet.net.router import Router
 from wallet.net.spsp import ReceiptRequest
 from wallet.net.stream_api import IlpConnection
-from wallet.net.stream_driver import StreamDriver, random_bytes
+from wallet.net.stream_driver import StreamDriver, run_connection
 from wallet.stream import (
-    Connection,
     ConnectionConfig,
-    Event,
     Role,
     ServerCredentials,
     generate_credentials,
@@ -82,7 +80,7 @@ class StreamServer:
         return generate_credentials(
             self._secret,
             self.base_address,
-            random_bytes,
+            os.urandom,
             connection_tag=connection_tag,
             receipt_nonce=receipt.nonce if receipt else None,
             receipt_secret=receipt.secret if receipt else None,
@@ -115,16 +113,7 @@ class StreamServer:
             receipt_nonce=issued.receipt_nonce,
             receipt_secret=issued.receipt_secret,
         )
-        api: IlpConnection | None = None
-
-        def on_events(events: list[Event]) -> None:
-            assert api is not None
-            api.dispatch(events)
-
-        loop = asyncio.get_running_loop()
-        core = Connection(config, Role.SERVER, random_bytes=random_bytes, now=loop.time())
-        driver = StreamDriver(core, self.link, on_events)
-        api = IlpConnection(core, driver.wake)
+        api, driver = run_connection(config, Role.SERVER, self.link)
         self._connections[key] = (api, driver)
         driver.done.add_done_callback(lambda _: self._connections.pop(key, None))
         if self.on_connection is not None:

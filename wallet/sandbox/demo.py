@@ -12,7 +12,6 @@ Events (``/events``), so the page shows money arriving as it arrives.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from dataclasses import dataclass, field
 from importlib import resources
@@ -150,9 +149,7 @@ class DemoSites:
         for site in self.sites.values():
             await site.server.aclose()
         for runner in self._runners:
-            with contextlib.suppress(Exception):
-                await runner.shutdown()
-            await runner.cleanup()
+            await runner.cleanup()  # shuts the site down (SSE streams end) and frees the port
 
 
 async def start_demo_sites(network: SandboxNetwork, *, host: str = "127.0.0.1") -> DemoSites:
