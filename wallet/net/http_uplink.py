@@ -12,24 +12,23 @@ Receiving: :class:`~wallet.net.http_server.IlpHttpServer` on loopback takes the 
 POSTs and hands Prepares to the incoming handler.
 
 Invariants: connections are pooled and kept alive (shorter than Node's 5 s server keep-alive,
-so a pooled connection is never reused just as the server closes it); the Prepare's expiry is
-the only timeout; trouble on the path resolves as a local Reject, while a refused token
-(``401``) raises :class:`UplinkAuthError` on this and every later ``send`` — no retry storm —
-until :meth:`HttpUplink.set_token`; a TLS failure raises :class:`UplinkTlsError`.
+so a pooled connection is never reused just as the server closes it) by our own small HTTP/1.1
+client (:mod:`wallet.net.http_client`; aiohttp's client costs more per request than the rest
+of a packet's round trip); the Prepare's expiry is the only timeout; trouble on the path
+resolves as a local Reject, while a refused token (``401``/``403``) raises
+:class:`UplinkAuthError` on this and every later ``send`` — no retry storm — until
+:meth:`HttpUplink.set_token`; a TLS failure raises :class:`UplinkTlsError`. The token is in
+the prebuilt request head and in no message, log line or ``repr``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import ssl
 import uuid
 from typing import Final
 from urllib.parse import urlsplit
-
-import aiohttp
-import yarl
 
 from wallet.ilp import CodecError, Fulfill, Prepare, Reject, parse_reply
 from wallet.net.errors import (
@@ -43,6 +42,7 @@ from wallet.net.errors import (
     UplinkTimeoutError,
     UplinkTlsError,
 )
+from wallet.net.http_client import HttpClient, HttpClientError, RequestHead, Response
 from wallet.net.http_server import OCTET_STREAM, IlpHttpServer
 from wallet.net.link import IncomingHandler
 from wallet.net.uplink_base import (
@@ -110,19 +110,19 @@ class HttpUplink:
         if async_mode and listen_port is None:
             raise UplinkConfigError(display_url(url), "async mode needs our own HTTP server")
         self._url = url
-        self._yurl = yarl.URL(url)  # parsed once, not per packet
         self.display_url = display_url(url)
         self._token = token
         self._incoming_token = incoming_token or token
         self._clock = clock
-        self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
+        self._ssl = ssl_context
         self._max_connections = max_connections
         self._keepalive = keepalive_timeout
         self._async_mode = async_mode
         self._public_url = public_url
         self._peer_name = peer_name
         self._headers = self._build_headers()
-        self._session: aiohttp.ClientSession | None = None
+        self._client: HttpClient | None = None
+        self._head: RequestHead | None = None  # the sync-mode request head, built once
         self._server: IlpHttpServer | None = None
         if listen_port is not None:
             self._server = IlpHttpServer(
@@ -152,6 +152,18 @@ class HttpUplink:
             headers["ILP-Peer-Name"] = self._peer_name
         return headers
 
+    def _request_head(
+        self, client: HttpClient, headers: dict[str, str], path: str | None = None
+    ) -> RequestHead:
+        try:
+            return client.head(headers, path)
+        except ValueError:
+            # A control character or non-Latin-1 text in the token (or peer name) would end
+            # the header early; never send it. The message names no value.
+            raise UplinkConfigError(
+                self.display_url, "the token or peer name holds characters HTTP cannot carry"
+            ) from None
+
     @property
     def incoming_url(self) -> str | None:
         """Where the connector should POST packets for us (``None`` without a server)."""
@@ -172,6 +184,7 @@ class HttpUplink:
         """Use a new token (e.g. after the user fixed it); clears an earlier auth refusal."""
         self._token = token
         self._headers = self._build_headers()
+        self._head = None
         self._fatal = None
 
     async def connect(self) -> None:
@@ -183,18 +196,12 @@ class HttpUplink:
         """
         if self._closed:
             raise UplinkClosedError(self.display_url)
-        if self._session is None:
-            connector = aiohttp.TCPConnector(
-                limit=self._max_connections,
+        if self._client is None:
+            self._client = HttpClient(
+                self._url,
+                ssl_context=self._ssl,
+                max_connections=self._max_connections,
                 keepalive_timeout=self._keepalive,
-                ssl=self._ssl,
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                auto_decompress=False,
-                skip_auto_headers=("User-Agent",),
-                # The Prepare's expiry is the only timeout (asyncio.timeout in send).
-                timeout=aiohttp.ClientTimeout(total=None),
             )
         if self._server is not None and self._server.port == 0:
             await self._server.start()
@@ -206,9 +213,9 @@ class HttpUplink:
         self._closed = True
         if self._server is not None:
             await self._server.close()
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -216,53 +223,47 @@ class HttpUplink:
         """POST ``prepare`` and return its Fulfill or Reject, at most when it expires.
 
         Raises:
-            UplinkAuthError: the connector answered 401 (now or earlier).
+            UplinkAuthError: the connector answered 401 or 403 (now or earlier).
             UplinkTlsError: the TLS handshake failed.
+            UplinkConfigError: the token cannot be sent in an HTTP header.
             UplinkClosedError: the uplink was closed, or never connected.
         """
         if self._fatal is not None:
             raise self._fatal
-        session = self._session
-        if session is None or self._closed:
+        client = self._client
+        if client is None or self._closed:
             raise UplinkClosedError(self.display_url)
         own = self.own_address
         left = seconds_left(prepare, self._clock())
         if left <= 0:
             return expired_reject(own)
-        server = self._server
-        request_id = ""
-        headers = self._headers
-        if self._async_mode and server is not None:
-            request_id = str(uuid.uuid4())
-            headers = {
-                **headers,
-                "Prefer": "respond-async",
-                "Request-Id": request_id,
-                "Callback-Url": self.callback_url or "",
-            }
-            server.awaiting[request_id] = asyncio.get_running_loop().create_future()
+        deadline = asyncio.get_running_loop().time() + left
         try:
-            async with asyncio.timeout(left):
-                body = await self._post(session, prepare.to_bytes(), headers, request_id)
+            if self._async_mode:
+                body = await self._post_async(client, prepare.to_bytes(), deadline)
+            else:
+                head = self._head
+                if head is None:
+                    head = self._head = self._request_head(client, self._headers)
+                response = await client.post(head, prepare.to_bytes(), deadline)
+                if response.status != 200:
+                    raise self._status_error(response)
+                body = response.body
         except TimeoutError:
             return local_reject(UplinkTimeoutError(self.display_url, "no reply before expiry"), own)
         except UplinkError as e:
-            if isinstance(e, UplinkAuthError | UplinkTlsError):
-                self.last_error = e
+            self.last_error = e
+            if isinstance(e, UplinkAuthError | UplinkTlsError | UplinkConfigError):
                 if isinstance(e, UplinkAuthError):
                     self._fatal = e
                 raise
-            self.last_error = e
             return local_reject(e, own)
-        except (aiohttp.ClientError, OSError) as e:
+        except (HttpClientError, OSError) as e:
             error = wrap_client_error(self._url, e)
             self.last_error = error
             if isinstance(error, UplinkTlsError):
                 raise error from None
             return local_reject(error, own)
-        finally:
-            if request_id and server is not None:
-                server.awaiting.pop(request_id, None)
         try:
             reply = parse_reply(body)
         except CodecError as e:
@@ -271,29 +272,37 @@ class HttpUplink:
         self.last_error = None
         return checked_reply(prepare, reply, own)
 
-    async def _post(
-        self, session: aiohttp.ClientSession, body: bytes, headers: dict[str, str], request_id: str
-    ) -> bytes:
-        """The reply's bytes, or the named error for the response status."""
-        async with session.post(self._yurl, data=body, headers=headers) as response:
-            status = response.status
-            if status == 200:
-                # Sync mode, or a sync peer answering our async request.
-                return await response.read()
-            if status == 202 and request_id and self._server is not None:
-                future = self._server.awaiting.get(request_id)
-                if future is None:
-                    raise UplinkProtocolError(self.display_url, "202 for an unknown request")
-            else:
-                raise self._status_error(status, await self._error_text(response))
-        return await future
+    async def _post_async(self, client: HttpClient, body: bytes, deadline: float) -> bytes:
+        """RFC 35 async mode: the reply's bytes, from the ``200`` itself or the callback."""
+        server = self._server
+        assert server is not None  # async mode needs the server (checked in __init__)
+        request_id = str(uuid.uuid4())
+        headers = {
+            **self._headers,
+            "Prefer": "respond-async",
+            "Request-Id": request_id,
+            "Callback-Url": self.callback_url or "",
+        }
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        server.awaiting[request_id] = future
+        try:
+            response = await client.post(self._request_head(client, headers), body, deadline)
+            if response.status == 200:
+                # A sync peer answering our async request (the 2021 text allows it).
+                return response.body
+            if response.status != 202:
+                raise self._status_error(response)
+            # RFC 35: "202 Accepted" — the reply is POSTed to our callback URL.
+            async with asyncio.timeout_at(deadline):
+                return await future
+        finally:
+            server.awaiting.pop(request_id, None)
 
-    async def _error_text(self, response: aiohttp.ClientResponse) -> str:
-        with contextlib.suppress(aiohttp.ClientError, UnicodeDecodeError):
-            return (await response.text())[:200].replace(self._token.reveal(), "***")
-        return ""
-
-    def _status_error(self, status: int, text: str) -> UplinkError:
+    def _status_error(self, response: Response) -> UplinkError:
+        status = response.status
+        # Decode and mask before cutting short, so no part of the token can slip through.
+        text = response.body[:4096].decode("utf-8", "replace")
+        text = text.replace(self._token.reveal(), "***")[:200]
         detail = f"HTTP {status} {text}".strip()
         if status in (401, 403):
             return UplinkAuthError(self.display_url, detail)
@@ -319,25 +328,31 @@ class HttpUplink:
     ) -> None:
         """RFC 35 "Retry Behavior": retry on 5xx or no response, stop on 2xx/4xx, give up at
         the Prepare's expiry."""
-        session = self._session
-        if session is None:
+        client = self._client
+        if client is None:
+            return
+        path = client.target(callback)
+        if path is None:  # _callback_allowed keeps us on the connector's origin
             return
         headers = {
             "Authorization": "Bearer " + self._token.reveal(),
             "Content-Type": OCTET_STREAM,
             "Request-Id": request_id,
         }
+        try:
+            head = client.head(headers, path)
+        except ValueError:
+            log.warning("async reply to %s not sent: bad header value", display_url(callback))
+            return
+        loop = asyncio.get_running_loop()
         delay = 0.05
         body = reply.to_bytes()
         while (left := seconds_left(prepare, self._clock())) > 0:
             try:
-                async with (
-                    asyncio.timeout(left),
-                    session.post(callback, data=body, headers=headers) as response,
-                ):
-                    if response.status < 500:
-                        return
-            except (aiohttp.ClientError, OSError, TimeoutError) as e:
+                response = await client.post(head, body, loop.time() + left)
+                if response.status < 500:
+                    return
+            except (HttpClientError, OSError, TimeoutError) as e:
                 log.debug("async reply to %s failed: %s", display_url(callback), type(e).__name__)
             await asyncio.sleep(min(delay, max(left, 0)))
             delay *= 2

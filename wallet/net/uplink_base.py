@@ -33,6 +33,12 @@ from wallet.net.errors import (
     UplinkUnreachableError,
     local_reject_code,
 )
+from wallet.net.http_client import (
+    HttpConnectError,
+    HttpDisconnectedError,
+    HttpProtocolError,
+    HttpTlsError,
+)
 from wallet.net.link import IncomingHandler
 
 log = logging.getLogger(__name__)
@@ -120,13 +126,23 @@ async def answer_incoming(
 
 
 def wrap_client_error(url: str, exc: BaseException) -> UplinkError:
-    """The named :class:`UplinkError` for an aiohttp / OS failure talking to ``url``.
+    """The named :class:`UplinkError` for an HTTP client / aiohttp / OS failure with ``url``.
 
-    The message quotes the exception's type only: its text may carry a URL with a token.
+    The message quotes the exception's type only: its text may carry a URL with a token. Our
+    own client's errors (:mod:`wallet.net.http_client`) carry no URL or header, so their text
+    is quoted.
     """
     shown = display_url(url)
     if isinstance(exc, UplinkError):
         return exc
+    if isinstance(exc, HttpTlsError):
+        return UplinkTlsError(shown, str(exc))
+    if isinstance(exc, HttpConnectError):
+        return UplinkUnreachableError(shown, str(exc))
+    if isinstance(exc, HttpDisconnectedError):
+        return UplinkDisconnectedError(shown, str(exc))
+    if isinstance(exc, HttpProtocolError):
+        return UplinkProtocolError(shown, str(exc))
     detail = type(exc).__name__
     if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
         return UplinkTlsError(shown, detail)

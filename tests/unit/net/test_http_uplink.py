@@ -14,12 +14,14 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from tests.unit.net.raw_http import Conn, Peer, answering, raw_peer
 from wallet.ilp import Fulfill, Prepare, Reject, parse_prepare, parse_reply
 from wallet.net.errors import (
     PacketTooLargeError,
     UplinkAuthError,
     UplinkClosedError,
     UplinkConfigError,
+    UplinkDisconnectedError,
     UplinkProtocolError,
     UplinkUnreachableError,
 )
@@ -425,5 +427,149 @@ def test_close_resolves_pending_async_sends_as_local_rejects() -> None:
             await link.close()
             reply = await asyncio.wait_for(pending, 5)
             assert isinstance(reply, Reject) and reply.code.startswith("T")
+
+    run(main())
+
+
+# -- the hand-written HTTP client underneath ------------------------------------------------
+
+
+def test_403_is_an_auth_error_and_echoed_tokens_are_masked() -> None:
+    async def main() -> None:
+        async with peer(status(403, f"forbidden: {TOKEN}")) as url, uplink(url) as link:
+            with pytest.raises(UplinkAuthError) as e:
+                await link.send(prepare())
+        assert "403" in str(e.value) and "***" in str(e.value)
+        assert TOKEN not in str(e.value)
+        async with peer(status(500, f"token {TOKEN} broke")) as url, uplink(url) as link:
+            reply = await link.send(prepare())
+        assert isinstance(reply, Reject) and reply.code == "T00"
+        assert TOKEN not in reply.message and "***" in reply.message
+
+    run(main())
+
+
+def test_chunked_reply_and_peer_name() -> None:
+    async def chunked(request: web.Request) -> web.StreamResponse:
+        seen.append(request.headers.get("ILP-Peer-Name", ""))
+        response = web.StreamResponse()
+        response.enable_chunked_encoding()
+        response.content_type = "application/ilp+octet-stream"
+        await response.prepare(request)
+        body = Fulfill(ZERO, b"chunks").to_bytes()
+        await response.write(body[:10])
+        await response.write(body[10:])
+        await response.write_eof()
+        return response
+
+    seen: list[str] = []
+
+    async def main() -> None:
+        async with peer(chunked) as url, uplink(url, peer_name="trickle") as link:
+            assert await link.send(prepare()) == Fulfill(ZERO, b"chunks")
+        assert seen == ["trickle"]
+
+    run(main())
+
+
+def test_partial_reply_then_drop_is_a_local_t01() -> None:
+    async def script(conn: Conn, peer: Peer) -> None:
+        await peer.next_request(conn)
+        conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n\x0d")
+
+    async def main() -> None:
+        async with raw_peer(script) as server, uplink(server.url) as link:
+            reply = await link.send(prepare())
+            assert isinstance(reply, Reject) and reply.code == "T01"
+            assert isinstance(link.last_error, UplinkDisconnectedError)
+        assert len(server.requests) == 1
+
+    run(main())
+
+
+def test_invalid_http_is_a_local_t00() -> None:
+    async def main() -> None:
+        bad = answering(b"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n")
+        async with raw_peer(bad) as server, uplink(server.url) as link:
+            reply = await link.send(prepare())
+            assert isinstance(reply, Reject) and reply.code == "T00"
+            assert isinstance(link.last_error, UplinkProtocolError)
+
+    run(main())
+
+
+def test_idle_connection_closed_by_the_server_loses_no_packet() -> None:
+    body = Fulfill(ZERO).to_bytes()
+    reply = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+
+    async def script(conn: Conn, peer: Peer) -> None:
+        await peer.next_request(conn)
+        conn.send(reply)
+        if conn.index == 0:
+            # Close the kept-alive connection as the next request arrives, without a word.
+            await peer.next_request(conn)
+
+    async def main() -> None:
+        async with raw_peer(script) as server, uplink(server.url) as link:
+            assert isinstance(await link.send(prepare()), Fulfill)
+            assert isinstance(await link.send(prepare()), Fulfill)
+        assert [conn for conn, _, _ in server.requests] == [0, 0, 1]
+
+    run(main())
+
+
+def test_token_that_would_break_the_header_is_refused_unsent() -> None:
+    async def main() -> None:
+        calls: list[Any] = []
+        async with peer(fulfilling(seen=calls)) as url:
+            link = HttpUplink(url, Secret("zq-secret\r\nX-Evil: 1"))
+            await link.connect()
+            with pytest.raises(UplinkConfigError) as e:
+                await link.send(prepare())
+            assert "zq-secret" not in str(e.value) and "Evil" not in str(e.value)
+            link.set_token(Secret(TOKEN))
+            assert isinstance(await link.send(prepare()), Fulfill)
+            await link.close()
+        assert len(calls) == 1
+
+    run(main())
+
+
+def test_async_mode_error_status_is_a_local_reject() -> None:
+    async def main() -> None:
+        async with (
+            peer(status(503, "busy")) as url,
+            uplink(url, listen_port=0, async_mode=True) as link,
+        ):
+            reply = await link.send(prepare())
+            assert isinstance(reply, Reject) and reply.code == "T01"
+            assert isinstance(link.last_error, UplinkDisconnectedError)
+
+    run(main())
+
+
+def test_async_reply_is_retried_on_5xx() -> None:
+    async def main() -> None:
+        got: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        attempts = 0
+
+        async def callback(request: web.Request) -> web.Response:
+            nonlocal attempts
+            attempts += 1
+            if attempts == 1:
+                return web.Response(status=503)
+            got.set_result(await request.read())
+            return web.Response(status=200)
+
+        async with peer(callback) as peer_url, served(_fulfill, peer_url) as (_link, session, url):
+            headers = {
+                "Authorization": f"Bearer {TOKEN}",
+                "Request-Id": "42ee09c8-a6de-4ae3-8a47-4732b0cbb07b",
+                "Callback-Url": peer_url.replace("/ilp", "/cb"),
+            }
+            async with session.post(url, data=prepare(data=b"a").to_bytes(), headers=headers) as r:
+                assert r.status == 202
+            assert await asyncio.wait_for(got, 5) == Fulfill(ZERO, b"a").to_bytes()
+        assert attempts == 2
 
     run(main())

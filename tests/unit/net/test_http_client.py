@@ -1,0 +1,754 @@
+"""The one-origin HTTP/1.1 client: its sans-IO response parser, and the client itself against
+raw asyncio servers on 127.0.0.1 that script every byte (chunked bodies, ``Connection:
+close``, a server closing an idle connection, responses cut short)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ipaddress
+import ssl
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.unit.net.raw_http import OK, Conn, Peer, answering, raw_peer
+from wallet.net.http_client import (
+    HttpClient,
+    HttpConnectError,
+    HttpDisconnectedError,
+    HttpProtocolError,
+    HttpTlsError,
+    RequestHead,
+    Response,
+    ResponseParser,
+)
+
+CHUNKED = (
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"5;name=value\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\n"
+)
+
+
+def run(coro: Coroutine[Any, Any, None]) -> None:
+    async def bounded() -> None:
+        async with asyncio.timeout(30):
+            await coro
+
+    asyncio.run(bounded())
+
+
+# -- the parser ----------------------------------------------------------------------------
+
+
+def parse(*pieces: bytes, eof: bool = False) -> tuple[Response | None, ResponseParser]:
+    parser = ResponseParser()
+    response = None
+    for piece in pieces:
+        response = parser.feed(piece)
+    if eof and response is None:
+        response = parser.feed_eof()
+    return response, parser
+
+
+def test_content_length_response_in_one_piece() -> None:
+    raw = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 35\r\n"
+        b"Date: Sat, 21 Nov 2026 17:13:33 GMT\r\nConnection: keep-alive\r\n"
+        b"Keep-Alive: timeout=5\r\n\r\n" + bytes(35)
+    )
+    response, parser = parse(raw)
+    assert response == Response(
+        200,
+        {
+            b"content-type": b"application/octet-stream",
+            b"content-length": b"35",
+            b"date": b"Sat, 21 Nov 2026 17:13:33 GMT",
+            b"connection": b"keep-alive",
+            b"keep-alive": b"timeout=5",
+        },
+        bytes(35),
+    )
+    assert parser.keep_alive and parser.started and parser.trailing == b""
+
+
+@given(st.sampled_from([OK, CHUNKED]), st.lists(st.integers(0, 120), max_size=6))
+def test_any_split_gives_the_same_response(raw: bytes, cuts: list[int]) -> None:
+    bounds = sorted({c for c in cuts if 0 < c < len(raw)})
+    pieces = [raw[a:b] for a, b in zip([0, *bounds], [*bounds, len(raw)], strict=True)]
+    parser = ResponseParser()
+    results = [parser.feed(piece) for piece in pieces]
+    assert all(r is None for r in results[:-1])
+    assert results[-1] is not None
+    assert results[-1].body in (b"ok", b"hello world")
+
+
+def test_body_split_across_reads() -> None:
+    response, _ = parse(OK[:-2], OK[-2:-1], b"", OK[-1:])
+    assert response is not None and response.body == b"ok"
+
+
+def test_byte_by_byte_chunked_with_extensions_and_trailers() -> None:
+    parser = ResponseParser()
+    results = [parser.feed(CHUNKED[i : i + 1]) for i in range(len(CHUNKED))]
+    assert results[-1] is not None and results[-1].body == b"hello world"
+    assert all(r is None for r in results[:-1])
+
+
+def test_header_whitespace_case_and_lists() -> None:
+    response, parser = parse(
+        b"HTTP/1.1 201 \r\nX-Empty:\r\nX-Pad: \t a b \t\r\ncontent-length: 2, 2\r\n"
+        b"Connection: Keep-Alive\r\nConnection: upgrade\r\nx-dup: 1\r\nX-Dup: 2\r\n\r\nok"
+    )
+    assert response is not None and response.status == 201 and response.body == b"ok"
+    assert response.headers[b"x-empty"] == b""
+    assert response.headers[b"x-pad"] == b"a b"
+    assert response.headers[b"connection"] == b"Keep-Alive, upgrade"
+    assert response.headers[b"x-dup"] == b"2"
+    assert parser.keep_alive
+
+
+@pytest.mark.parametrize(
+    ("raw", "keep_alive"),
+    [
+        (b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", False),
+        (b"HTTP/1.1 200 OK\r\nConnection: foo, Close\r\nContent-Length: 0\r\n\r\n", False),
+        (b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", False),
+        (b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n", True),
+        (b"HTTP/1.1 204 No Content\r\n\r\n", True),
+        (b"HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", True),
+    ],
+)
+def test_persistence(raw: bytes, keep_alive: bool) -> None:
+    response, parser = parse(raw)
+    assert response is not None and response.body == b""
+    assert parser.keep_alive is keep_alive
+
+
+def test_interim_responses_are_skipped() -> None:
+    interim = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: x\r\n\r\n"
+    response, _ = parse(interim, OK)
+    assert response is not None and (response.status, response.body) == (200, b"ok")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HTTP/1.1 200 OK\r\n\r\nuntil the end",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 2\r\n\r\nuntil the end",
+    ],
+)
+def test_body_until_close(raw: bytes) -> None:
+    parser = ResponseParser()
+    assert parser.feed(raw) is None
+    assert parser.feed(b" more") is None
+    response = parser.feed_eof()
+    assert response is not None and response.body == b"until the end more"
+    assert not parser.keep_alive
+
+
+def test_chunked_wins_over_content_length_and_trailing_bytes_are_kept() -> None:
+    raw = b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+    response, parser = parse(raw + b"2\r\nok\r\n0\r\n\r\nextra")
+    assert response is not None and response.body == b"ok"
+    assert parser.trailing == b"extra"
+
+
+def test_eof_before_anything_and_in_the_middle() -> None:
+    parser = ResponseParser()
+    assert parser.feed_eof() is None and not parser.started
+    parser.feed(OK[:10])
+    with pytest.raises(HttpProtocolError):
+        parser.feed_eof()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HTTP/2 200 OK\r\n\r\n",
+        b"HTTP/1.1 20 OK\r\n\r\n",
+        b"http/1.1 200 OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nName : x\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nNo-Colon\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nA: b\r\n folded\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: -2\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1, x\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2000000\r\n\r\n",
+        b"HTTP/1.1 101 Switching Protocols\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"1" * 2000,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffff\r\n",
+        b"HTTP/1.1 200 OK\r\nX: " + b"x" * 70_000,
+        b"HTTP/1.1 200 OK\r\nX: " + b"x" * 70_000 + b"\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: " + b"x" * 70_000,
+    ],
+)
+def test_invalid_responses(raw: bytes) -> None:
+    with pytest.raises(HttpProtocolError):
+        ResponseParser().feed(raw)
+
+
+def test_body_until_close_is_bounded() -> None:
+    parser = ResponseParser(max_body=10)
+    parser.feed(b"HTTP/1.1 200 OK\r\n\r\n12345")
+    with pytest.raises(HttpProtocolError):
+        parser.feed(b"678901")
+
+
+@asynccontextmanager
+async def client_for(url: str, **options: Any) -> AsyncIterator[HttpClient]:
+    client = HttpClient(url, **options)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+def head(client: HttpClient, token: str = "secret-token") -> RequestHead:
+    return client.head({"Authorization": f"Bearer {token}", "Content-Type": "x/y"})
+
+
+def sent(peer: Peer) -> list[tuple[int, bytes]]:
+    """(connection, body) of every request the peer read."""
+    return [(conn, body) for conn, _, body in peer.requests]
+
+
+# -- the client ----------------------------------------------------------------------------
+
+
+def test_keep_alive_reuses_one_connection_and_sends_the_head() -> None:
+    async def main() -> None:
+        async with raw_peer(answering()) as peer, client_for(peer.url) as client:
+            h = head(client)
+            for body in (b"a", b"bc", b""):
+                response = await client.post(h, body)
+                assert (response.status, response.body) == (200, b"ok")
+            assert client.connections == 1 and client.idle_connections == 1
+            assert "secret-token" not in repr(h) + repr(client)
+        assert len(peer.conns) == 1
+        assert [body for _, _, body in peer.requests] == [b"a", b"bc", b""]
+        port = peer.url.split(":")[2].split("/")[0]
+        assert (
+            peer.requests[1][1]
+            == (
+                f"POST /ilp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                "Authorization: Bearer secret-token\r\nContent-Type: x/y\r\n"
+                "Content-Length: 2\r\n\r\n"
+            ).encode()
+        )
+
+    run(main())
+
+
+def test_chunked_response() -> None:
+    async def main() -> None:
+        async with raw_peer(answering(CHUNKED)) as peer, client_for(peer.url) as client:
+            assert (await client.post(head(client), b"x")).body == b"hello world"
+            assert (await client.post(head(client), b"x")).body == b"hello world"
+        assert len(peer.conns) == 1
+
+    run(main())
+
+
+def test_connection_close_opens_a_new_connection_each_time() -> None:
+    close = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
+
+    async def script(conn: Conn, peer: Peer) -> None:
+        await peer.next_request(conn)
+        conn.send(close)
+        await conn.until_closed()
+
+    async def main() -> None:
+        async with raw_peer(script) as peer, client_for(peer.url) as client:
+            for _ in range(3):
+                assert (await client.post(head(client), b"x")).body == b"ok"
+            for conn in peer.conns:
+                await conn.closed.wait()  # we closed each one ourselves
+            assert client.connections == 0
+        assert len(peer.conns) == 3
+
+    run(main())
+
+
+def test_body_until_close_and_http_1_0() -> None:
+    async def script(conn: Conn, peer: Peer) -> None:
+        await peer.next_request(conn)
+        if conn.index == 0:
+            conn.send(b"HTTP/1.1 200 OK\r\n\r\nto the end")
+        else:
+            conn.send(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await conn.until_closed()
+
+    async def main() -> None:
+        async with raw_peer(script) as peer, client_for(peer.url) as client:
+            assert (await client.post(head(client), b"x")).body == b"to the end"
+            assert (await client.post(head(client), b"x")).body == b"ok"
+            await peer.conns[1].closed.wait()
+        assert len(peer.conns) == 2
+
+    run(main())
+
+
+def test_server_closing_an_idle_connection_loses_no_request() -> None:
+    async def script(conn: Conn, peer: Peer) -> None:
+        await peer.next_request(conn)
+        conn.send(OK)
+        if conn.index == 0:
+            await conn.writer.drain()
+            conn.writer.close()  # the server's keep-alive timeout, while we are idle
+
+    async def main() -> None:
+        async with raw_peer(script) as peer, client_for(peer.url) as client:
+            await client.post(head(client), b"1")
+            await peer.conns[0].closed.wait()
+            await asyncio.sleep(0)  # our side sees the FIN
+            assert (await client.post(head(client), b"2")).body == b"ok"
+        assert sent(peer) == [(0, b"1"), (1, b"2")]
+
+    run(main())
+
+
+def test_reused_connection_closing_before_any_response_byte_is_retried_once() -> None:
+    """The server closed the idle connection just as our request went out: sent again."""
+
+    async def script(conn: Conn, peer: Peer) -> None:
+        await peer.next_request(conn)
+        if conn.index == 0:
+            conn.send(OK)
+            await peer.next_request(conn)  # ... and closes without an answer
+        else:
+            conn.send(OK)
+
+    async def main() -> None:
+        async with raw_peer(script) as peer, client_for(peer.url) as client:
+            await client.post(head(client), b"1")
+            assert (await client.post(head(client), b"2")).body == b"ok"
+        assert sent(peer) == [(0, b"1"), (0, b"2"), (1, b"2")]
+
+    run(main())
+
+
+def test_retry_happens_once_only() -> None:
+    async def script(conn: Conn, peer: Peer) -> None:
+        await peer.next_request(conn)
+        if conn.index == 0:
+            conn.send(OK)
+            await peer.next_request(conn)
+
+    async def main() -> None:
+        async with raw_peer(script) as peer, client_for(peer.url) as client:
+            await client.post(head(client), b"1")
+            with pytest.raises(HttpDisconnectedError):
+                await client.post(head(client), b"2")
+        assert sent(peer) == [(0, b"1"), (0, b"2"), (1, b"2")]
+
+    run(main())
+
+
+def test_cancelling_the_retry_retires_the_new_connection() -> None:
+    async def script(conn: Conn, peer: Peer) -> None:
+        await peer.next_request(conn)
+        if conn.index == 0:
+            conn.send(OK)
+            await peer.next_request(conn)
+        else:
+            await conn.until_closed()
+
+    async def main() -> None:
+        async with raw_peer(script) as peer, client_for(peer.url) as client:
+            await client.post(head(client), b"1")
+            task = asyncio.create_task(client.post(head(client), b"2"))
+            while len(peer.requests) < 3:
+                await asyncio.sleep(0.01)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await peer.conns[1].closed.wait()
+
+    run(main())
+
+
+def test_closing_while_connecting() -> None:
+    async def main() -> None:
+        async with raw_peer(answering()) as peer:
+            client = HttpClient(peer.url)
+            task = asyncio.create_task(client.post(head(client), b"x"))
+            await asyncio.sleep(0)  # the task is inside create_connection now
+            await client.close()
+            with pytest.raises(HttpDisconnectedError):
+                await task
+            assert client.connections == 0
+
+    run(main())
+
+
+def test_fresh_connection_closing_before_the_response_is_not_retried() -> None:
+    async def script(conn: Conn, peer: Peer) -> None:
+        await peer.next_request(conn)
+
+    async def main() -> None:
+        async with raw_peer(script) as peer, client_for(peer.url) as client:
+            with pytest.raises(HttpDisconnectedError):
+                await client.post(head(client), b"1")
+        assert len(peer.requests) == 1
+
+    run(main())
+
+
+@pytest.mark.parametrize("first_reused", [False, True])
+def test_partial_response_then_drop_is_not_retried(first_reused: bool) -> None:
+    async def script(conn: Conn, peer: Peer) -> None:
+        if first_reused:
+            await peer.next_request(conn)
+            conn.send(OK)
+        await peer.next_request(conn)
+        conn.send(OK[:20])
+
+    async def main() -> None:
+        async with raw_peer(script) as peer, client_for(peer.url) as client:
+            if first_reused:
+                await client.post(head(client), b"1")
+            with pytest.raises(HttpDisconnectedError) as e:
+                await client.post(head(client), b"2")
+            assert "closed" in str(e.value)
+        assert len(peer.requests) == (2 if first_reused else 1)
+
+    run(main())
+
+
+@pytest.mark.parametrize("idle", [True, False], ids=["while-idle", "same-packet"])
+def test_unexpected_bytes_retire_the_connection(idle: bool) -> None:
+    answered = asyncio.Event()
+
+    async def script(conn: Conn, peer: Peer) -> None:
+        while await peer.next_request(conn):
+            if idle:
+                conn.send(OK)
+                await answered.wait()
+                conn.send(b"HTTP/1.1 408 Request Timeout\r\n\r\n")
+            else:
+                conn.send(OK + OK)  # bytes after the response, in the same packet
+
+    async def main() -> None:
+        async with raw_peer(script) as peer, client_for(peer.url) as client:
+            await client.post(head(client), b"1")
+            answered.set()
+            await peer.conns[0].closed.wait()
+            assert (await client.post(head(client), b"2")).body == b"ok"
+        assert [conn for conn, _, _ in peer.requests] == [0, 1]
+
+    run(main())
+
+
+def test_invalid_response_is_a_protocol_error_and_closes() -> None:
+    async def main() -> None:
+        async with (
+            raw_peer(answering(b"SPDY/3 200 OK\r\n\r\n")) as peer,
+            client_for(peer.url) as client,
+        ):
+            with pytest.raises(HttpProtocolError):
+                await client.post(head(client), b"x")
+            await peer.conns[0].closed.wait()
+
+    run(main())
+
+
+def test_deadline_times_out_and_retires_the_connection() -> None:
+    async def script(conn: Conn, peer: Peer) -> None:
+        while await peer.next_request(conn):
+            if peer.requests[-1][2] == b"hold":
+                await conn.until_closed()
+                return
+            conn.send(OK)
+
+    async def main() -> None:
+        async with raw_peer(script) as peer, client_for(peer.url) as client:
+            loop = asyncio.get_running_loop()
+            # A far deadline first: the connection's timer must be moved earlier for the next.
+            await client.post(head(client), b"ok", loop.time() + 30)
+            with pytest.raises(TimeoutError):
+                await client.post(head(client), b"hold", loop.time() + 0.1)
+            await peer.conns[0].closed.wait()
+            assert client.connections == 0
+            assert (await client.post(head(client), b"ok", loop.time() + 30)).body == b"ok"
+
+    run(main())
+
+
+def test_an_earlier_requests_timer_does_not_cut_off_a_later_request() -> None:
+    async def script(conn: Conn, peer: Peer) -> None:
+        while await peer.next_request(conn):
+            if peer.requests[-1][2] == b"slow":
+                await asyncio.sleep(0.2)  # outlives the first request's deadline
+            conn.send(OK)
+
+    async def main() -> None:
+        async with raw_peer(script) as peer, client_for(peer.url) as client:
+            loop = asyncio.get_running_loop()
+            await client.post(head(client), b"fast", loop.time() + 0.05)
+            response = await client.post(head(client), b"slow", loop.time() + 30)
+            assert response.body == b"ok"
+            assert len(peer.conns) == 1
+
+    run(main())
+
+
+def test_cancelled_request_retires_its_connection() -> None:
+    async def script(conn: Conn, peer: Peer) -> None:
+        await peer.next_request(conn)
+        await conn.until_closed()
+
+    async def main() -> None:
+        async with raw_peer(script) as peer, client_for(peer.url) as client:
+            task = asyncio.create_task(client.post(head(client), b"x"))
+            while not peer.requests:
+                await asyncio.sleep(0.01)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await peer.conns[0].closed.wait()
+
+    run(main())
+
+
+def test_idle_connections_expire_by_the_injected_clock() -> None:
+    now = [100.0]
+
+    async def main() -> None:
+        async with (
+            raw_peer(answering()) as peer,
+            client_for(peer.url, keepalive_timeout=3.0, monotonic=lambda: now[0]) as client,
+        ):
+            await client.post(head(client), b"1")
+            now[0] += 2.9
+            await client.post(head(client), b"2")
+            assert len(peer.conns) == 1
+            now[0] += 3.0
+            await client.post(head(client), b"3")
+            assert len(peer.conns) == 2
+            await peer.conns[0].closed.wait()
+
+    run(main())
+
+
+def test_idle_connections_are_swept() -> None:
+    now = [0.0]
+    go = [asyncio.Event(), asyncio.Event()]
+
+    async def script(conn: Conn, peer: Peer) -> None:
+        while await peer.next_request(conn):
+            await go[conn.index].wait()
+            conn.send(OK)
+
+    async def main() -> None:
+        async with (
+            raw_peer(script) as peer,
+            client_for(peer.url, keepalive_timeout=0.05, monotonic=lambda: now[0]) as client,
+        ):
+            h = head(client)
+            first = asyncio.create_task(client.post(h, b"1"))
+            while len(peer.requests) < 1:
+                await asyncio.sleep(0.01)
+            second = asyncio.create_task(client.post(h, b"2"))
+            while len(peer.requests) < 2:
+                await asyncio.sleep(0.01)
+            go[0].set()
+            await first
+            now[0] = 0.04
+            go[1].set()
+            await second
+            assert client.idle_connections == 2
+            now[0] = 0.06  # the first has been idle long enough, the second not yet
+            await peer.conns[0].closed.wait()
+            assert client.idle_connections == 1
+            now[0] = 1.0
+            await peer.conns[1].closed.wait()
+            assert client.idle_connections == 0 and client.connections == 0
+
+    run(main())
+
+
+def test_max_connections_queues_requests_on_one_connection() -> None:
+    release = asyncio.Event()
+
+    async def script(conn: Conn, peer: Peer) -> None:
+        while await peer.next_request(conn):
+            if peer.requests[-1][2] == b"0":
+                await release.wait()
+            conn.send(OK)
+
+    async def main() -> None:
+        async with raw_peer(script) as peer, client_for(peer.url, max_connections=1) as client:
+            h = head(client)
+            tasks = [asyncio.create_task(client.post(h, str(i).encode())) for i in range(4)]
+            while not peer.requests:
+                await asyncio.sleep(0.01)
+            tasks[1].cancel()  # gives up while waiting for the connection
+            await asyncio.sleep(0)
+            release.set()
+            with pytest.raises(asyncio.CancelledError):
+                await tasks[1]
+            for i in (0, 2, 3):
+                assert (await tasks[i]).body == b"ok"
+            # A request that cannot get the connection by its deadline times out.
+            loop = asyncio.get_running_loop()
+            held = asyncio.create_task(client.post(h, b"0"))
+            release.clear()
+            while len(peer.requests) < 4:
+                await asyncio.sleep(0.01)
+            with pytest.raises(TimeoutError):
+                await client.post(h, b"late", loop.time() + 0.05)
+            release.set()
+            await held
+        assert len(peer.conns) == 1
+        assert [body for _, _, body in peer.requests] == [b"0", b"2", b"3", b"0"]
+
+    run(main())
+
+
+def test_a_waiting_request_opens_a_connection_when_one_closes() -> None:
+    async def script(conn: Conn, peer: Peer) -> None:
+        await peer.next_request(conn)
+        conn.send(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")
+        await conn.until_closed()
+
+    async def main() -> None:
+        async with raw_peer(script) as peer, client_for(peer.url, max_connections=1) as client:
+            h = head(client)
+            replies = await asyncio.gather(*(client.post(h, b"x") for _ in range(3)))
+            assert [r.body for r in replies] == [b"ok"] * 3
+        assert len(peer.conns) == 3
+
+    run(main())
+
+
+def test_connection_refused() -> None:
+    async def main() -> None:
+        async with raw_peer(answering()) as peer:
+            url = peer.url
+        async with client_for(url, max_connections=1) as client:
+            with pytest.raises(HttpConnectError) as e:
+                await client.post(head(client), b"x")
+            assert isinstance(e.value.__cause__, ConnectionRefusedError)
+            assert client.connections == 0
+            with pytest.raises(HttpConnectError):
+                await client.post(head(client), b"x")  # the failed attempt freed its slot
+
+    run(main())
+
+
+def test_close_fails_requests_in_flight_and_later_ones() -> None:
+    async def script(conn: Conn, peer: Peer) -> None:
+        await peer.next_request(conn)
+        await conn.until_closed()
+
+    async def main() -> None:
+        async with raw_peer(script) as peer:
+            client = HttpClient(peer.url, max_connections=1)
+            h = head(client)
+            pending = [asyncio.create_task(client.post(h, b"x")) for _ in range(2)]
+            while not peer.requests:
+                await asyncio.sleep(0.01)
+            await client.close()
+            for task in pending:
+                with pytest.raises(HttpDisconnectedError):
+                    await task
+            with pytest.raises(HttpDisconnectedError):
+                await client.post(h, b"x")
+            await peer.conns[0].closed.wait()
+
+    run(main())
+
+
+def test_heads_and_targets() -> None:
+    async def main() -> None:
+        client = HttpClient("http://[::1]:80/base?q=1")
+        assert client.path == "/base?q=1"
+        prefix = client.head({"A": "b"}, "/other").prefix
+        assert prefix == b"POST /other HTTP/1.1\r\nHost: [::1]\r\nA: b\r\nContent-Length: "
+        for bad in ({"A": "b\r\nEvil: 1"}, {"A b": "c"}, {"A": "\x00"}, {"A": "€"}):
+            with pytest.raises(ValueError):
+                client.head(bad)
+        for path in ("http://elsewhere/", "/a b", "/a\r\n"):
+            with pytest.raises(ValueError):
+                client.head({}, path)
+        assert client.target("http://[::1]/cb?x=1") == "/cb?x=1"
+        assert client.target("http://[::1]:80") == "/"
+        assert client.target("https://[::1]/cb") is None
+        assert client.target("http://[::1]:81/cb") is None
+        secure = HttpClient("https://Example.COM:8443")
+        assert secure.head({}).prefix.startswith(b"POST / HTTP/1.1\r\nHost: example.com:8443\r\n")
+        assert secure.target("https://example.com:8443/x") == "/x"
+        with pytest.raises(ValueError):
+            HttpClient("ftp://example.com/")
+
+    run(main())
+
+
+# -- TLS -----------------------------------------------------------------------------------
+
+
+def _certificate(tmp: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context for 127.0.0.1, and a client context that trusts it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    (tmp / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")
+    client = ssl.create_default_context(cafile=str(tmp / "cert.pem"))
+    return server, client
+
+
+def test_https_with_a_trusted_certificate_and_an_untrusted_one(tmp_path: Path) -> None:
+    server_context, client_context = _certificate(tmp_path)
+
+    async def main() -> None:
+        async with raw_peer(answering(CHUNKED), server_context) as peer:
+            async with client_for(peer.url, ssl_context=client_context) as client:
+                for _ in range(2):
+                    assert (await client.post(head(client), b"x")).body == b"hello world"
+            assert len(peer.conns) == 1
+            async with client_for(peer.url) as client:
+                with pytest.raises(HttpTlsError) as e:
+                    await client.post(head(client), b"x")
+                assert str(e.value) == "SSLCertVerificationError"
+
+    run(main())
