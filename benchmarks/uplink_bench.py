@@ -7,9 +7,10 @@ peer (``sink``) and four child accounts; in the same run, alternating, each clie
 * Trickle's ``HttpUplink`` vs ``ilp-plugin-http`` (driven by harness/bench_driver.js)
 * Trickle's ``BtpUplink``  vs ``ilp-plugin-btp``
 
-Prints p50/p99 round trip (ms), packets/s, client CPU per packet, and our/their packets/s
-(target ≥ 1.0×). Each Prepare carries an 8-byte counter as data: ilp-connector deduplicates
-identical packets.
+Prints p50/p99 round trip (ms), packets/s, client CPU per packet, the connector's CPU per
+packet (from /proc; the connector is usually the bottleneck, and a client's requests cost it
+more or less), and our/their packets/s (target ≥ 1.0×). Each Prepare carries an 8-byte
+counter as data: ilp-connector deduplicates identical packets.
 
     .venv/bin/python benchmarks/uplink_bench.py [--count 2000] [--inflight 1,10,100] [--rounds 5]
 
@@ -29,6 +30,7 @@ import itertools
 import os
 import sys
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,6 +57,24 @@ class Result:
     p99_ms: float
     cpu_us: float
     fulfilled: int
+    connector_us: float = float("nan")
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) ``pid`` has used so far; NaN where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measured(pid: int, count: int, batch: Awaitable[Result]) -> Result:
+    """``batch``'s result with the connector's CPU per packet."""
+    before = process_cpu(pid)
+    result = await batch
+    result.connector_us = (process_cpu(pid) - before) / count * 1e6
+    return result
 
 
 def config() -> dict[str, Any]:
@@ -141,21 +161,25 @@ async def bench(
         print(f"{count} packets per run, best of {rounds} alternating runs; client CPU per packet")
         print(
             f"{'transport':9} {'in flight':>9} {'client':14} {'p50 ms':>7} {'p99 ms':>7} "
-            f"{'packets/s':>10} {'CPU us':>7} {'ratio':>6}"
+            f"{'packets/s':>10} {'CPU us':>7} {'conn us':>7} {'ratio':>6}"
         )
+        assert connector.proc is not None
+        pid = connector.proc.proc.pid
         for inflight, transport in itertools.product(levels, ("http", "btp")):
             py_runs: list[Result] = []
             js_runs: list[Result] = []
             for _ in range(rounds):
-                py_runs.append(await python_batch(ours[transport], count, inflight))
-                js_runs.append(await js_batch(drivers[transport], count, inflight))
+                py = python_batch(ours[transport], count, inflight)
+                py_runs.append(await measured(pid, count, py))
+                js = js_batch(drivers[transport], count, inflight)
+                js_runs.append(await measured(pid, count, js))
             py, js = best(py_runs), best(js_runs)
             failures += (count - py.fulfilled) + (count - js.fulfilled)
             name = "ilp-plugin-" + transport
             for label, r, ratio in (("trickle", py, f"{py.pps / js.pps:5.2f}x"), (name, js, "")):
                 print(
                     f"{transport:9} {inflight:9d} {label:14} {r.p50_ms:7.2f} {r.p99_ms:7.2f} "
-                    f"{r.pps:10.0f} {r.cpu_us:7.0f} {ratio:>6}"
+                    f"{r.pps:10.0f} {r.cpu_us:7.0f} {r.connector_us:7.0f} {ratio:>6}"
                 )
     finally:
         await http.close()

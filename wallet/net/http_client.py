@@ -58,6 +58,7 @@ _FORBIDDEN_IN_HEADERS: Final = re.compile(r"[\r\n\x00]")
 
 DEFAULT_MAX_HEAD: Final = 64 * 1024
 DEFAULT_MAX_BODY: Final = 1024 * 1024
+_RECEIVE_BUFFER: Final = 64 * 1024
 _CRLF: Final = b"\r\n"
 
 
@@ -353,12 +354,19 @@ def _merge_fields(fields: list[tuple[bytes, bytes]]) -> tuple[dict[bytes, bytes]
 # -- connections and the pool ------------------------------------------------------------
 
 
-class _Connection(asyncio.Protocol):
-    """One connection to the origin, carrying one request at a time."""
+class _Connection(asyncio.BufferedProtocol):
+    """One connection to the origin, carrying one request at a time.
+
+    A buffered protocol: the transport reads into the client's one receive buffer (shared by
+    every connection, as each read is handed over and copied out before the next starts).
+    A plain :class:`asyncio.Protocol` gets each read as a fresh ``bytes`` that the transport
+    allocates at its full read size (256 KiB) and shrinks again, ~10 µs per response.
+    """
 
     def __init__(self, client: HttpClient) -> None:
         self._client = client
         self._loop = client._loop
+        self._buffer = client._buffer
         self.transport: asyncio.Transport | None = None
         self._parser: ResponseParser | None = None
         self._waiter: asyncio.Future[Response] | None = None
@@ -375,6 +383,12 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(bytes(self._buffer[:nbytes]))
 
     def data_received(self, data: bytes) -> None:
         parser = self._parser
@@ -531,6 +545,7 @@ class HttpClient:
         self.keepalive_timeout = keepalive_timeout
         self.max_body = max_body
         self._monotonic = monotonic or self._loop.time
+        self._buffer = memoryview(bytearray(_RECEIVE_BUFFER))
         self._idle: list[_Connection] = []  # most recently used last
         self._connections: set[_Connection] = set()
         self._opening = 0
