@@ -292,7 +292,9 @@ class HttpUplink:
                 return response.body
             if response.status != 202:
                 raise self._status_error(response)
-            # RFC 35: "202 Accepted" — the reply is POSTed to our callback URL.
+            # RFC 35: "the recipient MUST respond immediately that the ILP Prepare is accepted
+            # for processing" (202), and "The peer asynchronously returns ILP Fulfill or Reject
+            # packets in the body of a separate HTTP request" — to our callback URL.
             async with asyncio.timeout_at(deadline):
                 return await future
         finally:

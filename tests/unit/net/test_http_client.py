@@ -1,4 +1,4 @@
-"""The one-origin HTTP/1.1 client: its sans-IO response parser, and the client itself against
+"""The one-origin HTTP/1.1 client: its sans-IO codec, and the client itself against
 raw asyncio servers on 127.0.0.1 that script every byte (chunked bodies, ``Connection:
 close``, a server closing an idle connection, responses cut short)."""
 
@@ -26,12 +26,9 @@ from wallet.net.http_client import (
     HttpClient,
     HttpConnectError,
     HttpDisconnectedError,
-    HttpProtocolError,
     HttpTlsError,
-    RequestHead,
-    Response,
-    ResponseParser,
 )
+from wallet.net.http_codec import HttpProtocolError, RequestHead, Response, ResponseParser
 
 CHUNKED = (
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"

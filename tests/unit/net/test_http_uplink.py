@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.unit.net.raw_http import Conn, Peer, answering, raw_peer
+from tests.unit.net.raw_http import OK, Conn, Peer, answering, raw_peer
 from wallet.ilp import Fulfill, Prepare, Reject, parse_prepare, parse_reply
 from wallet.net.errors import (
     PacketTooLargeError,
@@ -548,28 +548,60 @@ def test_async_mode_error_status_is_a_local_reject() -> None:
     run(main())
 
 
-def test_async_reply_is_retried_on_5xx() -> None:
+def test_async_reply_is_retried_until_a_2xx() -> None:
+    """RFC 35: "retry sending the request" on a 5xx or no response at all."""
+    answers = [b"", b"HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n", OK]
+
+    async def script(conn: Conn, peer: Peer) -> None:
+        while answers and await peer.next_request(conn):
+            answer = answers.pop(0)
+            if not answer:
+                return  # no response: the connection just closes
+            conn.send(answer)
+
     async def main() -> None:
-        got: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        attempts = 0
-
-        async def callback(request: web.Request) -> web.Response:
-            nonlocal attempts
-            attempts += 1
-            if attempts == 1:
-                return web.Response(status=503)
-            got.set_result(await request.read())
-            return web.Response(status=200)
-
-        async with peer(callback) as peer_url, served(_fulfill, peer_url) as (_link, session, url):
+        async with (
+            raw_peer(script) as connector,
+            served(_fulfill, connector.url) as (_link, session, url),
+        ):
             headers = {
                 "Authorization": f"Bearer {TOKEN}",
                 "Request-Id": "42ee09c8-a6de-4ae3-8a47-4732b0cbb07b",
-                "Callback-Url": peer_url.replace("/ilp", "/cb"),
+                "Callback-Url": connector.url.replace("/ilp", "/cb"),
             }
             async with session.post(url, data=prepare(data=b"a").to_bytes(), headers=headers) as r:
                 assert r.status == 202
-            assert await asyncio.wait_for(got, 5) == Fulfill(ZERO, b"a").to_bytes()
-        assert attempts == 2
+            while answers:
+                await asyncio.sleep(0.01)
+        assert [body for _, _, body in connector.requests] == [Fulfill(ZERO, b"a").to_bytes()] * 3
+        assert all(b"POST /cb HTTP/1.1" in head for _, head, _ in connector.requests)
+
+    run(main())
+
+
+def test_async_reply_with_an_unsendable_token_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> None:
+        async with raw_peer(answering(OK)) as connector:
+            link = HttpUplink(
+                connector.url, Secret("bad\ntoken"), incoming_token=Secret(TOKEN), listen_port=0
+            )
+            link.set_incoming_handler(_fulfill)
+            await link.connect()
+            assert link.incoming_url is not None
+            headers = {
+                "Authorization": f"Bearer {TOKEN}",
+                "Request-Id": "42ee09c8-a6de-4ae3-8a47-4732b0cbb07b",
+                "Callback-Url": connector.url,
+            }
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(link.incoming_url, data=prepare().to_bytes(), headers=headers) as r,
+            ):
+                assert r.status == 202
+            while "not sent" not in caplog.text:
+                await asyncio.sleep(0.01)
+            await link.close()
+        assert connector.requests == []
+        assert "bad" not in caplog.text.replace("bad header", "")
 
     run(main())
