@@ -491,13 +491,13 @@ def test_an_earlier_requests_timer_does_not_cut_off_a_later_request() -> None:
     async def script(conn: Conn, peer: Peer) -> None:
         while await peer.next_request(conn):
             if peer.requests[-1][2] == b"slow":
-                await asyncio.sleep(0.2)  # outlives the first request's deadline
+                await asyncio.sleep(0.6)  # outlives the first request's deadline
             conn.send(OK)
 
     async def main() -> None:
         async with raw_peer(script) as peer, client_for(peer.url) as client:
             loop = asyncio.get_running_loop()
-            await client.post(head(client), b"fast", loop.time() + 0.05)
+            await client.post(head(client), b"fast", loop.time() + 0.3)
             response = await client.post(head(client), b"slow", loop.time() + 30)
             assert response.body == b"ok"
             assert len(peer.conns) == 1
