@@ -68,6 +68,13 @@ class UnknownHandlerError(WalletError):
     """No handler with that id is registered."""
 
 
+# How long a site's effective policy and the global policy are reused without reading the
+# database. Changes made through this service apply at once (the cache is dropped); changes
+# from another process (``trickle budget``) change the rate of pay here within this long, while
+# their pauses, blocks and caps are enforced sooner by the ledger (its flush re-reads them).
+POLICY_CACHE_TTL = timedelta(seconds=10)
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -90,7 +97,7 @@ class WalletService:
         clock: Clock = _utc_now,
         ledger: Ledger | None = None,
         explicit_rate: Rate | None = None,
-        policy_cache_ttl: timedelta = timedelta(seconds=1),
+        policy_cache_ttl: timedelta = POLICY_CACHE_TTL,
     ) -> None:
         self._engine = engine
         self._tz = tz

@@ -6,6 +6,8 @@
 (b) an ilp-protocol-stream client pays our server: money and data arrive, totals match.
 (c) cross-currency USD/9 -> EUR/6: the probe finds the rate, deliveries match it, and a
     minimum rate above it fails the payment with a clear error.
+(d) keep-alive: a paused client's pings hold an ilp-protocol-stream connection open past the
+    server's idle timeout; without them the server closes it.
 """
 
 from __future__ import annotations
@@ -169,6 +171,48 @@ def test_we_pay_an_ilp_protocol_stream_server(net: Net, transport: str) -> None:
         verified = verify_receipt(receipt, base64.b64decode(creds["receiptSecret"]))
         assert verified.total_received == 1_000_000_000
         assert verified.nonce == base64.b64decode(creds["receiptNonce"])
+
+
+@pytest.mark.parametrize("keepalive", [0.25, None])
+def test_keepalive_holds_a_paused_connection_open(net: Net, keepalive: float | None) -> None:
+    # The JS server's idle timer runs on its own clock, so this test waits in real time: the
+    # server closes idle connections after 1 s; we stay paused for 3 s.
+    with _js_receiver(net, "--idle-timeout", "1000") as receiver:
+        creds = receiver.ready
+        secret = base64.b64decode(creds["sharedSecret"])
+
+        async def main() -> int:
+            conn, uplink = await _client(
+                net, "btp", creds["destinationAccount"], secret, keepalive=keepalive
+            )
+            try:
+                stream = conn.create_stream()
+                await stream.send_total(1000)
+                await asyncio.sleep(3.0)  # paused (e.g. the tab is hidden)
+                if keepalive is None:
+                    return conn.total_sent
+                await stream.send_total(2000)
+                total = conn.total_sent
+                conn.close()
+                await asyncio.wait_for(conn.closed, 10)
+                return total
+            finally:
+                await uplink.close()
+
+        sent = run(main())
+        closes = [line for line in receiver.seen if line.get("event") == "connection_close"]
+        if keepalive is None:
+            # Control: without pings the server gave up on us.
+            assert sent == 1000
+            if not closes:
+                closes.append(receiver.wait_for("connection_close", timeout=5))
+            assert closes[0]["totalReceived"] == "1000"
+            return
+        assert sent == 2000
+        if not closes:
+            closes.append(receiver.wait_for("connection_close", timeout=10))
+        # One close, our graceful one at the end, after all the money.
+        assert [c["totalReceived"] for c in closes] == ["2000"]
 
 
 @pytest.mark.parametrize("transport", ["http", "btp"])

@@ -242,17 +242,19 @@ class TabGate:
         if self._waker is not None and not self.revoked:
             self._waker()
 
-    def _retry_later(self) -> None:
+    def _retry_later(self, delay: float = RETRY_SECONDS) -> None:
         if self._retry is None:
-            self._retry = self._loop.call_later(RETRY_SECONDS, self._wake)
+            self._retry = self._loop.call_later(delay, self._wake)
 
     def reserve(self, packet_id: int, amount: int) -> int:
         if self._asset is None or self._budget is None or not self.may_send_now():
             return 0
-        if self._loop.time() < self._paced_until:
+        wait = self._paced_until - self._loop.time()
+        if wait > 0:
             # The last packet took all that had accrued: wait for more rather than sending a
             # packet for every few microseconds of viewing time (that would burn a core).
-            self._retry_later()
+            # Ask again exactly when the pause ends, not by polling.
+            self._retry_later(wait)
             return 0
         got = self._budget.reserve(
             self._origin,

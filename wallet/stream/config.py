@@ -72,6 +72,10 @@ class ConnectionConfig:
         initial_window, max_window: the congestion window (packets in flight).
         expiry: seconds until a Prepare we send expires (30 s, as the JS reference).
         idle_timeout: close after this long without any packet either way (``None``: never).
+        keepalive: a client with nothing to send for this long sends a zero-amount packet
+            (``ConnectionMaxData`` only), so neither side closes the connection for
+            inactivity while the application merely pauses, e.g. a browser tab that is
+            hidden; ``None``: never (as the JS reference, whose receivers close after 60 s).
         default_receive_max: what each stream accepts before ``set_receive_max`` (0, as JS;
             a receiver that takes anything sets 2^64-1).
         connection_window, stream_window: bytes we buffer per connection / per stream.
@@ -96,6 +100,7 @@ class ConnectionConfig:
     max_window: int = 32
     expiry: float = 30.0
     idle_timeout: float | None = 60.0
+    keepalive: float | None = None
     default_receive_max: int = 0
     connection_window: int = 65534
     stream_window: int = 16384
@@ -119,6 +124,8 @@ class ConnectionConfig:
             raise ValueError("empty shared secret")
         if not 0 <= self.asset_scale <= 255:
             raise ValueError("asset scale must be a UInt8")
+        if self.keepalive is not None and self.keepalive <= 0:
+            raise ValueError("keepalive must be positive")
 
     def __repr__(self) -> str:  # never print secrets
         return (

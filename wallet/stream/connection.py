@@ -299,7 +299,23 @@ class Connection:
         until = self._congestion.backoff_until
         if until > self._now and (deadline is None or until < deadline):
             deadline = until
+        ping = self.keepalive_due_at()
+        if ping is not None and (deadline is None or ping < deadline):
+            deadline = ping
         return deadline
+
+    def keepalive_due_at(self) -> float | None:
+        """When an idle client next pings (``config.keepalive``), if it does."""
+        keepalive = self.config.keepalive
+        if (
+            keepalive is None
+            or self.role is not Role.CLIENT
+            or self.state is not ConnectionState.OPEN
+            or self._in_flight
+            or self._destination is None
+        ):
+            return None
+        return self._last_activity + keepalive
 
     def handle_timeout(self, now: float) -> None:
         """Expire packets whose reply never came (as a lost R00) and enforce the idle timeout."""

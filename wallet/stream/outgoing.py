@@ -139,7 +139,12 @@ def next_packet(conn: Connection, now: float, wallclock: datetime) -> OutgoingPr
         substantive = True
     control = control_wanted(conn)
     if not (amount or data_frames or closes or substantive or control):
-        return None
+        ping = conn.keepalive_due_at()
+        if ping is None or now < ping:
+            return None
+        # Keep-alive: nothing to say, but a zero-amount packet stops both sides' idle timers
+        # (ilp-protocol-stream bumps its idle timer on every authentic Prepare).
+        frames.append(ConnectionMaxDataFrame(conn._local_max_data))
     frames[:0] = conn._announce_frames()
     frames.extend(control_frames(conn))
     for stream, share in allocations:

@@ -6,7 +6,8 @@
 //   node stream_receiver.js --uplink http://127.0.0.1:PORT/ --token T --incoming-port P [--incoming-token T2]
 // Options: --receive-max N|max (default max), --echo (write received data back on the same
 //   stream), --receipts (issue RFC 39 receipts; nonce+secret printed base64 in "ready"),
-//   --quiet (no per-packet "money" lines; totals on close and on the stdin command "totals").
+//   --quiet (no per-packet "money" lines; totals on close and on the stdin command "totals"),
+//   --idle-timeout MS (close connections idle this long; the library's default is 60000).
 // Lines: ready {destinationAccount, sharedSecret (base64), assetCode, assetScale, receiptNonce?,
 //   receiptSecret?}, connection {connection}, stream {connection, stream}, money {connection,
 //   stream, amount, streamTotal, connectionTotal, total}, data {connection, stream, data (base64),
@@ -24,7 +25,8 @@ async function main () {
   const receiptNonce = args.receipts ? crypto.randomBytes(16) : undefined
   const receiptSecret = args.receipts ? crypto.randomBytes(32) : undefined
   const receiveMax = !args.receiveMax || args.receiveMax === 'max' ? '18446744073709551615' : String(args.receiveMax)
-  const server = await createServer({ plugin })
+  const idleTimeout = args.idleTimeout ? Number(args.idleTimeout) : undefined
+  const server = await createServer({ plugin, idleTimeout })
   let total = 0n
   const connections = {}
   server.on('connection', conn => {

@@ -6,6 +6,8 @@ import itertools
 from dataclasses import replace
 from fractions import Fraction
 
+import pytest
+
 from tests.unit.stream.pair import Pair, make_pair
 from wallet.ilp import Fulfill, Prepare, Reject
 from wallet.stream.config import ConnectionState
@@ -435,6 +437,38 @@ def test_idle_timeout() -> None:
     assert p.clock.now >= 60
     (failure,) = failures(p)
     assert "inactivity" in str(failure.error)
+
+
+def test_keepalive_holds_an_idle_connection_open_on_both_sides() -> None:
+    # A paused client (a hidden tab) pings every 20 s: neither side's 60 s idle timer fires.
+    p = make_pair(keepalive=20.0)
+    connected(p)
+    sent = p.client.packets_sent
+    p.run(lambda: p.clock.now >= 600)
+    assert p.client.state is ConnectionState.OPEN
+    assert p.server.state is ConnectionState.OPEN
+    assert not failures(p) and not failures(p, "server")
+    pings = p.client.packets_sent - sent
+    assert 600 // 20 - 2 <= pings <= 600 // 20  # one per keepalive interval, no more
+    assert p.client.total_sent == 0 and p.server.total_received == 0
+    # Money still flows after the pause.
+    stream = p.client.create_stream()
+    stream.set_send_max(1000)
+    p.run(lambda: stream.total_sent == 1000)
+    assert p.server.total_received == 1000
+
+
+def test_no_keepalive_from_a_client_with_work_in_flight_or_a_server() -> None:
+    p = make_pair(keepalive=20.0)
+    connected(p)
+    assert p.server.keepalive_due_at() is None  # servers never ping
+    p.client.close()
+    assert p.client.keepalive_due_at() is None  # nor does a closing client
+
+
+def test_keepalive_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="keepalive"):
+        make_pair(keepalive=0.0)
 
 
 def test_packet_limit() -> None:
