@@ -31,7 +31,7 @@ from wallet.errors import WalletError
 from wallet.net.config import UplinkSettings
 from wallet.net.link import Link
 from wallet.provider import BUILTIN_HANDLER_URI
-from wallet.runtime import NetworkRuntime, start_sandbox, start_uplink
+from wallet.runtime import NetworkRuntime, group_commits, start_sandbox, start_uplink
 from wallet.secrets import SecretStore
 from wallet.service import WalletService
 from wallet.stream import ConnectionConfig
@@ -107,6 +107,7 @@ def wire_provider(
     wiring = ProviderWiring()
     loop = LoopThread()
     asyncs = AsyncBridge(loop.loop)
+    asyncs.submit(group_commits(service))
     settings = choose_uplink(sandbox=sandbox, uplink=uplink, service=service)
     runtime: concurrent.futures.Future[NetworkRuntime]
     if settings is None:

@@ -148,6 +148,12 @@ def make_owner_id() -> str:
     return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(6)}"
 
 
+# The group commit's period. A page pays about one packet a second (the browser paces them),
+# so a shorter period would mean a write transaction per packet; a crash shows at most this
+# long of payments as ``unresolved`` (still counted as spent).
+FLUSH_INTERVAL = timedelta(seconds=5)
+
+
 class Ledger:
     """Reserve/commit/release against durable leases. Time always comes in as ``now``."""
 
@@ -158,7 +164,7 @@ class Ledger:
         *,
         owner: str | None = None,
         lease_ttl: timedelta = timedelta(seconds=30),
-        flush_interval: timedelta = timedelta(seconds=1),
+        flush_interval: timedelta = FLUSH_INTERVAL,
         explicit_rate: Rate | None = None,
         busy_deadline_s: float = 30.0,
     ) -> None:
@@ -511,6 +517,35 @@ class Ledger:
                 deadline_s=self._busy_deadline,
             )
             self._after_write(now)
+
+    def flush_if_due(self, now: datetime) -> bool:
+        """Group-commit if a period has passed and anything is open or pending (call often:
+        it costs nothing otherwise). Keeps history current after the last packet, renews
+        leases in use and returns idle ones.
+
+        Raises:
+            StorageBusy: the database stayed locked past the deadline.
+        """
+        with self._lock:
+            if not self._by_id:
+                return False
+            if self._last_flush is not None and now - self._last_flush < self._flush_interval:
+                return False
+            self.flush(now)
+            return True
+
+    def flush_pending(self, now: datetime) -> bool:
+        """Group-commit now if any committed or expired packet is not in history yet (before
+        history is read, so that readers see every payment); nothing otherwise.
+
+        Raises:
+            StorageBusy: the database stayed locked past the deadline.
+        """
+        with self._lock:
+            if not any(lease.pending for lease in self._by_id.values()):
+                return False
+            self.flush(now)
+            return True
 
     def _check_policies(self, now: datetime) -> None:
         """Retire leases of sites another process paused or blocked (read-only check)."""

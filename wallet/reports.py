@@ -18,7 +18,7 @@ import csv
 import enum
 import io
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -152,10 +152,19 @@ def _row(r: Any) -> HistoryRow:
 
 
 class HistoryReader:
-    """Read-only queries of the history table for views and scripts."""
+    """Read-only queries of the history table for views and scripts.
 
-    def __init__(self, engine: Engine) -> None:
+    ``before_read`` runs before each query: in the app it writes the ledger's payments that
+    are not in history yet (``WalletService.flush_pending``), so a view never lags them.
+    """
+
+    def __init__(self, engine: Engine, *, before_read: Callable[[], object] | None = None) -> None:
         self._engine = engine
+        self._before_read = before_read
+
+    def _sync(self) -> None:
+        if self._before_read is not None:
+            self._before_read()
 
     @property
     def engine(self) -> Engine:
@@ -163,6 +172,7 @@ class HistoryReader:
 
     def count(self, flt: HistoryFilter = HistoryFilter()) -> int:
         """How many rows match."""
+        self._sync()
         q = select(func.count()).select_from(_T).where(*flt.conditions())
         with transaction(self._engine, readonly=True) as conn:
             return int(conn.execute(q).scalar() or 0)
@@ -189,6 +199,7 @@ class HistoryReader:
         """
         if limit <= 0 or offset < 0:
             return []
+        self._sync()
         with transaction(self._engine, readonly=True) as conn:
             if total is not None and offset + limit > total // 2:
                 first = max(0, total - offset - limit)
@@ -206,6 +217,7 @@ class HistoryReader:
         self, flt: HistoryFilter = HistoryFilter(), *, chunk: int = 5_000
     ) -> Iterator[HistoryRow]:
         """Every matching row, oldest first (then by site), read in chunks by key."""
+        self._sync()
         after: tuple[int, str, int] | None = None
         while True:
             q = select(*_COLUMNS).where(*flt.conditions())
@@ -227,12 +239,14 @@ class HistoryReader:
 
     def sites(self) -> list[str]:
         """Every site that has history, sorted."""
+        self._sync()
         q = select(_T.c.site).distinct().order_by(_T.c.site)
         with transaction(self._engine, readonly=True) as conn:
             return [str(s) for s in conn.execute(q).scalars()]
 
     def providers(self) -> list[str]:
         """Every provider that has history, sorted."""
+        self._sync()
         q = select(_T.c.provider).distinct().order_by(_T.c.provider)
         with transaction(self._engine, readonly=True) as conn:
             return [str(s) for s in conn.execute(q).scalars()]

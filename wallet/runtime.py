@@ -13,6 +13,8 @@ mixes their balances, and history records the provider (and thereby the network)
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 
 from wallet.budgets import Asset
@@ -22,12 +24,21 @@ from wallet.provider import BuiltInProvider
 from wallet.sandbox import DemoSites, SandboxNetwork, start_demo_sites
 from wallet.secrets import SecretStore
 from wallet.service import WalletService
+from wallet.store.errors import StorageError
 
 SANDBOX_NETWORK = "sandbox"
 SANDBOX_START_BALANCE = 100 * 10**9  # 100 USD at scale 9, play money
 SANDBOX_ASSET = Asset("USD", 9)
 
-__all__ = ["SANDBOX_NETWORK", "NetworkRuntime", "start_sandbox", "start_uplink"]
+__all__ = [
+    "SANDBOX_NETWORK",
+    "NetworkRuntime",
+    "group_commits",
+    "start_sandbox",
+    "start_uplink",
+]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -70,3 +81,14 @@ async def start_uplink(
     # The balance lives at the connector: no local balance check (account_id None).
     provider = BuiltInProvider(uplink, account, account_id=None, network=network)
     return NetworkRuntime(provider)
+
+
+async def group_commits(service: WalletService, every: float = 1.0) -> None:
+    """Runs for the app's life: the ledger's group commit also happens between packets, so
+    history is current shortly after the last payment and idle leases go back on time."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            service.flush_if_due()
+        except StorageError as e:  # busy or failing disk: the next round tries again
+            log.warning("group commit: %s", e)

@@ -388,8 +388,17 @@ class WalletService:
         self.ledger.expire(res, self._clock())
 
     def flush(self) -> None:
-        """Group-commit pending history (call about once a second)."""
+        """Group-commit pending history now."""
         self.ledger.flush(self._clock())
+
+    def flush_pending(self) -> bool:
+        """Write the payments not yet in history (history readers call this first)."""
+        return self.ledger.flush_pending(self._clock())
+
+    def flush_if_due(self) -> bool:
+        """Group-commit if the ledger's period has passed and anything is open (cheap
+        otherwise: call it every second or so)."""
+        return self.ledger.flush_if_due(self._clock())
 
     # --- history -------------------------------------------------------------------------------
 
@@ -402,6 +411,7 @@ class WalletService:
         provider: str | None = None,
     ) -> list[SiteTotal]:
         """Totals per site for ``[start, end)`` (hour resolution), largest first."""
+        self.flush_pending()
         with transaction(self._engine, readonly=True) as conn:
             return totals_by_site(conn, start=start, end=end, site=site, provider=provider)
 
@@ -420,6 +430,7 @@ class WalletService:
         provider: str | None = None,
     ) -> list[SeriesPoint]:
         """Per-day or per-month totals in the user's time zone."""
+        self.flush_pending()
         with transaction(self._engine, readonly=True) as conn:
             return series(
                 conn,

@@ -57,7 +57,7 @@ class WalletUi:
         self.network = network or NetworkStatus(NetworkMode.SANDBOX)
         self.ctx = WalletContext(
             service=service,
-            history=HistoryReader(self._engine),
+            history=HistoryReader(self._engine, before_read=service.flush_pending),
             events=self.events,
             network=self.network,
             secrets=secrets,

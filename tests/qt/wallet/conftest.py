@@ -76,7 +76,7 @@ def ctx(
     events = QtWalletEvents(wallet.events)
     c = WalletContext(
         service=wallet,
-        history=HistoryReader(engine),
+        history=HistoryReader(engine, before_read=wallet.flush_pending),
         events=events,
         network=NetworkStatus(),
         secrets=MemorySecretStore(),

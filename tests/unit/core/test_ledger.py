@@ -211,3 +211,43 @@ def test_reconcile_an_orphan_with_outside_evidence(engine: Engine) -> None:
     assert (tot.sent, tot.unresolved) == (150, 0)
     with pytest.raises(ReconcileError):  # only once
         reconcile(engine, lease_id, paid=0, now=T0)
+
+
+def _history(engine: Engine) -> tuple[int, int]:
+    with transaction(engine, readonly=True) as conn:
+        rows = totals_by_site(conn)
+    return (rows[0].sent, rows[0].packets) if rows else (0, 0)
+
+
+def test_flush_if_due_keeps_history_current_between_packets(engine: Engine) -> None:
+    configure(engine, T0, site_total=10_000)
+    led = Ledger(engine, TZ, flush_interval=timedelta(seconds=5), lease_ttl=timedelta(seconds=30))
+    assert not led.flush_if_due(T0)  # nothing open: no database work at all
+    first = _reserve(led, 100, lease_size=1000)
+    led.commit(first, T0)  # the first commit starts the period
+    late = _reserve(led, 200)
+    led.commit(late, T0 + timedelta(seconds=1))  # within the period: held in memory
+    assert _history(engine) == (0, 0)
+    assert not led.flush_if_due(T0 + timedelta(seconds=4))
+    # No more packets come; the period ends: the history appears without waiting for one.
+    assert led.flush_if_due(T0 + timedelta(seconds=5))
+    assert _history(engine) == (300, 2)
+    assert counters(engine) == (1000, 1000)  # the lease is still open, counted in full
+    # Idle past its ttl: the lease goes back, and with nothing open the calls stop.
+    assert led.flush_if_due(T0 + timedelta(seconds=40))
+    assert counters(engine) == (300, 300)
+    assert not led.flush_if_due(T0 + timedelta(seconds=60))
+
+
+def test_flush_pending_lets_readers_see_every_payment(engine: Engine) -> None:
+    configure(engine, T0, site_total=10_000)
+    led = Ledger(engine, TZ, flush_interval=timedelta(seconds=5))
+    assert not led.flush_pending(T0)
+    first = _reserve(led, 100, lease_size=1000)
+    led.commit(first, T0)
+    second = _reserve(led, 50)
+    led.commit(second, T0 + timedelta(seconds=1))
+    assert _history(engine) == (0, 0)  # within the period: in memory only
+    assert led.flush_pending(T0 + timedelta(seconds=1))
+    assert _history(engine) == (150, 2)
+    assert not led.flush_pending(T0 + timedelta(seconds=1))  # nothing new: no write
