@@ -15,8 +15,11 @@ from wallet.net.router import Router
 from wallet.net.spsp import query
 from wallet.net.stream_client import connect
 from wallet.provider import BUILTIN_HANDLER_URI
+from wallet.reports import HistoryReader
 from wallet.runtime import SANDBOX_NETWORK, SANDBOX_START_BALANCE, group_commits, start_sandbox
 from wallet.service import WalletService
+from wallet.store import open_store
+from wallet.store.engine import database_path
 from wallet.stream import ConnectionConfig
 
 
@@ -107,14 +110,17 @@ def test_provider_pays_demo_site_within_cap_and_balance(tmp_path: Path) -> None:
         await asyncio.wait_for(conn.closed, 5)
         # No packet will come to trigger the group commit: the app's background task does it
         # once the period has passed, so history is current without waiting for one.
+        # (Read as another process would: the service itself writes pending payments first.)
+        outside = HistoryReader(open_store(database_path(tmp_path), migrate=False))
         commits = asyncio.create_task(group_commits(service, every=0.001))
         await asyncio.sleep(0.05)
-        assert not service.site_totals()  # the period (5 s of the injected clock) is not over
+        assert outside.count() == 0  # the period (5 s of the injected clock) is not over
         clock.now += timedelta(seconds=5)
         async with asyncio.timeout(5):
-            while not service.site_totals():
+            while outside.count() == 0:
                 await asyncio.sleep(0.01)
         commits.cancel()
+        outside.engine.dispose()
         totals = {t.site: t for t in service.site_totals()}
         assert totals[site].sent == cap
         service.close()  # settles leases: unused reservations return to the balance
