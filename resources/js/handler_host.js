@@ -36,6 +36,10 @@
     const host = channel.objects.trickleHandlerHost;
 
     window.addEventListener("message", function (event) {
+      // `source` and `origin` are read before `data`, always: data is deserialised when first
+      // read, and Chromium deliberately slows that down for a cross-origin message whose
+      // origin was not read first (Blink's MaskDeserializationTimeForCrossOriginMessages;
+      // about 1.6 ms a message on a 2-core test machine).
       for (const [key, frame] of frames) {
         if (event.source === frame.iframe.contentWindow && event.origin === frame.origin) {
           const message = sanitize(event.data);

@@ -13,53 +13,14 @@ from PySide6.QtCore import QCoreApplication, QEvent
 
 from tests.qt.webmonetization.conftest import page_html
 from tests.qt.webmonetization.fakes import FakeBudget
+from tests.qt.webmonetization.paying_handler import HANDLER, NoReturnLink, ildcp_fulfill
 from ui.webmonetization.handler_host import HandlerHost
 from ui.webmonetization.monetize import SiteActivity
 from ui.webmonetization.protocols import RegisteredHandler
 from ui.webmonetization.stream_adapter import StreamConnectionFactory
-from wallet.ilp import (
-    ErrorCode,
-    Fulfill,
-    IldcpResponse,
-    Prepare,
-    Reject,
-    is_ildcp_request,
-    parse_prepare,
-)
-from wallet.net.link import IncomingHandler
+from wallet.ilp import is_ildcp_request, parse_prepare
 from wallet.net.stream_api import IlpConnection
 from wallet.net.stream_server import StreamServer
-
-CLIENT_ADDRESS = "test.wallet.client"
-
-
-class NoReturnLink:
-    """The receiver's way back to the client: not needed for paying, so it refuses."""
-
-    async def send(self, prepare: Prepare) -> Fulfill | Reject:
-        return Reject(ErrorCode.F02_UNREACHABLE.value, "", "no way back in this test")
-
-    def set_incoming_handler(self, handler: IncomingHandler | None) -> None:
-        pass
-
-    async def close(self) -> None:
-        pass
-
-
-HANDLER = page_html(
-    script="""
-window.addEventListener("message", async (e) => {
-  if (e.source !== parent || !e.data || typeof e.data.request !== "string") return;
-  const bytes = Uint8Array.from(atob(e.data.request), (c) => c.charCodeAt(0));
-  const r = await fetch("/ilp", {method: "POST", body: bytes,
-                                 headers: {"Content-Type": "application/octet-stream"}});
-  const reply = new Uint8Array(await r.arrayBuffer());
-  let text = "";
-  for (const b of reply) text += String.fromCharCode(b);
-  parent.postMessage({id: e.data.id, response: btoa(text)}, "*");
-});
-"""
-)
 
 
 @pytest.fixture
@@ -86,7 +47,7 @@ def paying(env: Any, qtbot: Any, sites: Any) -> Iterator[Any]:
     def ilp_over_http(body: bytes) -> bytes:
         prepare = parse_prepare(body)
         if is_ildcp_request(prepare):
-            return IldcpResponse(CLIENT_ADDRESS, 9, "XRP").to_fulfill().to_bytes()
+            return ildcp_fulfill().to_bytes()
         reply = asyncio.run_coroutine_threadsafe(server.handle(prepare), loop).result(10)
         return reply.to_bytes()
 

@@ -1,0 +1,63 @@
+"""A paying handler and its receiver's pieces, shared by test_payment.py and
+benchmarks/browser_path_bench.py.
+
+``HANDLER`` is a Web Monetization handler page (what a provider serves): it forwards each
+``{id, request}`` from the handler host with ``fetch`` to its own origin's ``/ilp`` (ILP over
+HTTP, sync mode) and posts back ``{id, response}``. Like any careful handler it checks where a
+message comes from (``source``, then ``origin``: the host page's origin is opaque, ``"null"``)
+before it reads ``data``; in Chromium that order also matters for speed: reading the ``data`` of
+a cross-origin message before its ``origin`` costs about 1.6 ms per message here (Blink's
+MaskDeserializationTimeForCrossOriginMessages; see benchmarks/browser_path_bench.py). It keeps
+the time it took for each Fulfill in ``window.handlerMs``.
+
+The receiver behind ``/ilp`` answers IL-DCP with ``ildcp_fulfill()`` and everything else with a
+``wallet.net.stream_server.StreamServer`` whose way back to the client is a ``NoReturnLink``.
+"""
+
+from __future__ import annotations
+
+from tests.qt.webmonetization.conftest import page_html
+from wallet.ilp import ErrorCode, Fulfill, IldcpResponse, Prepare, Reject
+from wallet.net.link import IncomingHandler
+
+CLIENT_ADDRESS = "test.wallet.client"
+ASSET_CODE = "XRP"
+ASSET_SCALE = 9
+
+
+class NoReturnLink:
+    """The receiver's way back to the client: not needed for paying, so it refuses."""
+
+    async def send(self, prepare: Prepare) -> Fulfill | Reject:
+        return Reject(ErrorCode.F02_UNREACHABLE.value, "", "no way back in this test")
+
+    def set_incoming_handler(self, handler: IncomingHandler | None) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+
+def ildcp_fulfill() -> Fulfill:
+    """The receiver's answer to IL-DCP (``peer.config``): the client's address and asset."""
+    return IldcpResponse(CLIENT_ADDRESS, ASSET_SCALE, ASSET_CODE).to_fulfill()
+
+
+HANDLER = page_html(
+    script="""
+window.handlerMs = [];  // per Fulfill: request received to reply posted (for the benchmark)
+window.addEventListener("message", async (e) => {
+  if (e.source !== parent || e.origin !== "null") return;
+  if (!e.data || typeof e.data.request !== "string") return;
+  const started = performance.now();
+  const bytes = Uint8Array.from(atob(e.data.request), (c) => c.charCodeAt(0));
+  const r = await fetch("/ilp", {method: "POST", body: bytes,
+                                 headers: {"Content-Type": "application/octet-stream"}});
+  const reply = new Uint8Array(await r.arrayBuffer());
+  let text = "";
+  for (const b of reply) text += String.fromCharCode(b);
+  parent.postMessage({id: e.data.id, response: btoa(text)}, "*");
+  if (reply[0] === 13) window.handlerMs.push(performance.now() - started);  // a Fulfill
+});
+"""
+)
