@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile, QWebEngineScript
 from PySide6.QtWidgets import QDialog
 
@@ -114,3 +115,41 @@ def test_closing_tabs_and_windows_emits_closing_once(qtbot: Any, make_browser: B
     assert tabs[1].context.is_closed()
     make_browser.close(window)
     assert sorted(closed) == [0, 1, 2]
+
+
+class StepClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_attention_rules_focused_only_and_idle(qtbot: Any, make_browser: Browser) -> None:
+    window = make_browser()
+    clock = StepClock()
+    attention = window.attention
+    attention._clock = clock  # the window's own Attention, on an injected clock
+    attention.note_input()
+    tab = window.new_tab()
+    assert tab.context.is_visible_in_focused_window()
+
+    # Idle: no input for the limit -> not paid; any input -> paid again at once.
+    attention.configure(focused_only=True, idle_after=60.0)
+    clock.now += 59
+    attention.check_idle()
+    assert tab.context.is_visible_in_focused_window()
+    clock.now += 1
+    attention.check_idle()
+    assert attention.is_idle() and not tab.context.is_visible_in_focused_window()
+    QTest.keyClick(window.windowHandle(), Qt.Key.Key_Shift)  # real input to the window
+    assert not attention.is_idle() and tab.context.is_visible_in_focused_window()
+
+    # Another window in front: with "focused only" the tab is not paid; without, it is.
+    other = make_browser()
+    qtbot.waitUntil(lambda: not tab.context.is_visible_in_focused_window(), timeout=WAIT)
+    attention.configure(focused_only=False, idle_after=None)
+    assert tab.context.is_visible_in_focused_window()
+    window.showMinimized()
+    qtbot.waitUntil(lambda: not tab.context.is_visible_in_focused_window(), timeout=WAIT)
+    other.close()

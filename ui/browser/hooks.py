@@ -20,8 +20,9 @@ from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile
 class TabContext(QObject):
     """What a hook may know about the tab hosting its page.
 
-    "Visible" means: the tab is the selected tab of its window, and that window (or a dialog
-    it owns) has the keyboard focus and is not minimised. Money accrues only while visible.
+    "Visible" means: the tab is the selected tab of its window, and that window is attending
+    (:mod:`ui.browser.attention`): by default it, or a dialog it owns, has the keyboard focus
+    and the user is not idle. Money accrues only while visible.
 
     Signals:
         visibility_changed(bool): the value of ``is_visible_in_focused_window()`` changed.

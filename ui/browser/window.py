@@ -15,7 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QWindow
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+    QShowEvent,
+    QWindow,
+)
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile
 from PySide6.QtWidgets import (
     QApplication,
@@ -31,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from ui.browser import urls
 from ui.browser.addressbar import AddressBar
+from ui.browser.attention import Attention
 from ui.browser.findbar import FindBar
 from ui.browser.hooks import PageHook, TabContext
 from ui.browser.linkpreview import LinkPreview
@@ -97,6 +105,10 @@ class BrowserWindow(QMainWindow):
         self.tab_strip.new_tab_clicked.connect(self._new_tab_from_user)
         self.address_bar.navigate_requested.connect(self._on_navigate_requested)
         self.address_bar.escaped.connect(self._focus_page)
+        # Which of this window's tabs gets paid for: the user's focus and idle rules.
+        self.attention = Attention(self)
+        self.attention.changed.connect(self._update_focus)
+        self._watching_input = False
         app = QGuiApplication.instance()
         if isinstance(app, QGuiApplication):
             app.focusWindowChanged.connect(self._on_focus_window_changed)
@@ -387,8 +399,21 @@ class BrowserWindow(QMainWindow):
             active = active.parentWidget()
         return False
 
+    def is_attending(self) -> bool:
+        """Money accrues for the current tab: see :mod:`ui.browser.attention`."""
+        shown = self.isVisible() and not self.isMinimized()
+        return self.attention.attending(focused=self.is_focused(), shown=shown)
+
     def _update_focus(self) -> None:
-        self.tab_strip.set_window_focused(self.is_focused())
+        self.tab_strip.set_window_focused(self.is_attending())
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        handle = self.windowHandle()
+        if handle is not None and not self._watching_input:
+            self._watching_input = True
+            self.attention.watch(handle)
+        self._update_focus()
 
     def _on_focus_window_changed(self, _window: QWindow | None) -> None:
         self._update_focus()

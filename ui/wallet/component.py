@@ -19,6 +19,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QBoxLayout, QMainWindow, QToolButton
 
+from ui.browser.attention import Attention
+from ui.wallet.attention_rules import AttentionRules
 from ui.wallet.banner import NotificationBanner, Notifier
 from ui.wallet.context import WalletContext
 from ui.wallet.indicator import MonetizationIndicator, follow_window
@@ -99,6 +101,9 @@ class WalletUi:
         if isinstance(layout, QBoxLayout):
             layout.insertWidget(1, banner)  # below the load-progress line, above the tabs
         follow_window(window, self.indicator_state)
+        attention = getattr(window, "attention", None)
+        if isinstance(attention, Attention):
+            AttentionRules(attention, self.ctx.service, self.events)
         window.wallet_action = action
         window.wallet_indicator = indicator
         window.wallet_banner = banner

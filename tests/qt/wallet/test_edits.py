@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.qt.wallet.seed import COMICS, NEWS, PODCAST, TZ, USD, WALLET_ORIGIN, FakeClock
+from ui.browser.attention import Attention
+from ui.wallet.attention_rules import AttentionRules
 from ui.wallet.context import WalletContext
 from ui.wallet.window import WalletWindow
 from wallet.budgets import Reason, SiteState
@@ -121,10 +123,14 @@ def test_settings_persist_and_apply(
     page.monthly.setText("7.5")
     page.rate.setText("0.30")
     page.cap_day.setText("0.02")
+    attention = Attention()  # what a browser window follows the settings with
+    AttentionRules(attention, ctx.service, ctx.events)
+    assert (attention.focused_only, attention.idle_after) == (True, 600.0)  # the defaults
     page.focused_only.setChecked(False)
     page.idle.setValue(25)
     page.save.click()
     assert page.message.text() == "Saved."
+    assert (attention.focused_only, attention.idle_after) == (False, 25 * 60.0)  # at once
     again = reopen(profile, clock)
     try:
         glob = again.global_policy()

@@ -16,15 +16,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.wallet.attention_rules import IDLE_MINUTES, PAY_FOCUSED_ONLY, idle_minutes, pay_focused_only
 from ui.wallet.context import WalletContext
 from ui.wallet.fields import AmountField, with_unit
 from ui.wallet.pages.base import Page, heading
 from wallet.amounts import AmountError
 from wallet.budgets import Defaults
 from wallet.policy_edit import save_global_policy
-
-PAY_FOCUSED_ONLY = "pay_focused_only"
-IDLE_MINUTES = "idle_stop_minutes"
 
 
 class SettingsPage(Page):
@@ -96,8 +94,8 @@ class SettingsPage(Page):
             f.set_asset(glob.budget_asset)
             f.set_value(v)
         self.enabled.setChecked(glob.enabled)
-        self.focused_only.setChecked(bool(svc.setting(PAY_FOCUSED_ONLY, True)))
-        self.idle.setValue(int(svc.setting(IDLE_MINUTES, 10)))
+        self.focused_only.setChecked(pay_focused_only(svc))
+        self.idle.setValue(idle_minutes(svc))
         self.message.clear()
 
     def save_settings(self) -> None:
