@@ -3,6 +3,7 @@
 'use strict'
 ;(function () {
   const $ = (id) => document.getElementById(id)
+  const pending = {} // draws waiting for the next frame, by what they draw
   const MAX_U64 = '18446744073709551615'
 
   function formatAmount (amount, scale) {
@@ -12,10 +13,31 @@
     return `${BigInt(whole).toLocaleString()}.${frac}`
   }
 
-  function setStatus (text, kind) {
+  function showStatus (text, kind) {
     const status = $('status')
     status.textContent = text
     status.className = kind || ''
+  }
+
+  function setStatus (text, kind) {
+    delete pending.status // newer news than a payment still waiting to be drawn
+    showStatus(text, kind)
+  }
+
+  // Each payment brings two updates (what we sent, from the page's connection, and what the
+  // site received, from its server) a few milliseconds apart: draw them in one frame.
+  let drawTimer = null
+  function later (key, draw) {
+    pending[key] = draw
+    if (drawTimer === null) {
+      drawTimer = setTimeout(() => {
+        drawTimer = null
+        for (const k of Object.keys(pending)) {
+          pending[k]()
+          delete pending[k]
+        }
+      }, 100)
+    }
   }
 
   // Live totals while the page is visible only: a hidden tab holds no connection (browsers
@@ -26,9 +48,11 @@
       events = new EventSource('/events')
       events.onmessage = (event) => {
         const totals = JSON.parse(event.data)
-        $('received').textContent = formatAmount(totals.received, totals.assetScale)
-        $('asset').textContent = totals.assetCode
-        document.body.dataset.received = totals.received
+        later('received', () => {
+          $('received').textContent = formatAmount(totals.received, totals.assetScale)
+          $('asset').textContent = totals.assetCode
+          document.body.dataset.received = totals.received
+        })
       }
     } else if (document.visibilityState !== 'visible' && events !== null) {
       events.close()
@@ -64,8 +88,9 @@
     let sent = 0n
     stream.addEventListener('outgoing_money', (event) => {
       sent += BigInt(event.amount)
-      setStatus(`Streaming: you have sent ${formatAmount(sent, connection.sourceAssetScale)} ` +
-        `${connection.sourceAssetCode} to this site.`, 'ok')
+      later('status', () => showStatus(`Streaming: you have sent ` +
+        `${formatAmount(sent, connection.sourceAssetScale)} ${connection.sourceAssetCode} ` +
+        'to this site.', 'ok'))
     })
     stream.addEventListener('data', (event) => chat(new TextDecoder().decode(event.data), 'in'))
     stream.addEventListener('error', (event) => setStatus(`Paused: ${event.error.message}`, 'warn'))
