@@ -1,0 +1,111 @@
+"""A full STREAM payment through the WebSocket handler: site → bridge → Python STREAM client →
+handler iframe → one WebSocket (ws_paying_handler's framing) → a Python STREAM receiver on
+loopback, and back; IL-DCP goes the same way."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from PySide6.QtCore import QCoreApplication, QEvent
+
+from tests.qt.webmonetization.conftest import page_html
+from tests.qt.webmonetization.fakes import FakeBudget
+from tests.qt.webmonetization.paying_handler import NoReturnLink, ildcp_fulfill
+from tests.qt.webmonetization.ws_paying_handler import WS_HANDLER, WS_PATH, ws_endpoint
+from ui.webmonetization.handler_host import HandlerHost
+from ui.webmonetization.monetize import SiteActivity
+from ui.webmonetization.protocols import RegisteredHandler
+from ui.webmonetization.stream_adapter import StreamConnectionFactory
+from wallet.ilp import Fulfill, Prepare, Reject, is_ildcp_request
+from wallet.net.stream_api import IlpConnection
+from wallet.net.stream_server import StreamServer
+
+
+@pytest.fixture
+def ws_paying(env: Any, qtbot: Any) -> Iterator[Any]:
+    loop = env.asyncs.loop
+    received: list[IlpConnection] = []
+    ildcp: list[Prepare] = []
+
+    async def start() -> tuple[StreamServer, web.AppRunner, int]:
+        server = StreamServer(
+            NoReturnLink(),
+            base_address="test.receiver",
+            asset_code="XRP",
+            asset_scale=9,
+            on_connection=received.append,
+        )
+
+        async def answer(prepare: Prepare) -> Fulfill | Reject:
+            if is_ildcp_request(prepare):
+                ildcp.append(prepare)
+                return ildcp_fulfill()
+            return await server.handle(prepare)
+
+        async def handler_page(_request: web.Request) -> web.Response:
+            return web.Response(text=WS_HANDLER, content_type="text/html", charset="utf-8")
+
+        app = web.Application()
+        app.router.add_get("/handler", handler_page)
+        app.router.add_get(WS_PATH, ws_endpoint(answer))
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        return server, runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    server, runner, port = asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+    origin = f"http://127.0.0.1:{port}"
+    host = HandlerHost(env.profile, env.asyncs)
+    qtbot.waitUntil(lambda: host._ready, timeout=10000)
+    env.registry.handlers.append(RegisteredHandler(origin, "P", origin + "/handler"))
+    env.budget = FakeBudget()
+    env.services.connections = StreamConnectionFactory()
+    env.services.links = host
+    env.services.budget = env.budget
+    env.services.activity = SiteActivity(env.budget, loop)
+    env.server = server
+    env.received = received
+    env.ildcp = ildcp
+    yield env
+    host.page.deleteLater()
+    host.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+
+
+def test_a_page_pays_a_receiver_through_the_websocket_handler(
+    ws_paying: Any, make_tab: Any, sites: Any, qtbot: Any
+) -> None:
+    issued = ws_paying.server.credentials()
+    site = sites()
+    site.pages["/"] = page_html(
+        script=f"""
+        (async () => {{
+          const conn = await WebMonetization.monetize({{
+            destinationAccount: "{issued.destination_account}",
+            sharedSecret: "{base64.b64encode(issued.shared_secret).decode()}"}});
+          const stream = conn.createStream();
+          let outgoing = 0n;
+          stream.addEventListener("outgoing_money", (e) => {{ outgoing += BigInt(e.amount); }});
+          await stream.sendTotal("5000", 20000);
+          report("paid", {{
+            sent: stream.totalSent, outgoing: String(outgoing),
+            source: [conn.sourceAssetCode, conn.sourceAssetScale],
+          }});
+        }})().catch((e) => reportError("paid", e));
+        """
+    )
+    tab = make_tab()
+    tab.load(site.url("/"))
+    result = tab.wait_report("paid", timeout=30000)
+    assert result == {"sent": "5000", "outgoing": "5000", "source": ["XRP", 9]}
+    assert ws_paying.ildcp  # the client's address came over the same socket
+    [receiver] = ws_paying.received
+    qtbot.waitUntil(lambda: receiver.total_received == 5000, timeout=10000)
+    assert sum(r.amount for r in ws_paying.budget.committed) == 5000
