@@ -1,40 +1,52 @@
 """The browser path vs the same STREAM payment driven from Python: added latency, packets/s.
 
-    .venv/bin/python benchmarks/browser_path_bench.py [--rounds 3] [--latency-packets 300]
-        [--throughput-packets 1500]
+    .venv/bin/python benchmarks/browser_path_bench.py [--transport fetch|ws|both]
+        [--rounds 3] [--latency-packets 300] [--throughput-packets 1500]
 
-One receiver for both paths, in a process of its own (as a real one is, so its CPU and GIL are
-not the browser's): a Python STREAM receiver (``StreamServer``) behind an ILP-over-HTTP endpoint
-(aiohttp, sync mode, keep-alive) on loopback. Its origin also serves the handler page
-(tests/qt/webmonetization/paying_handler.py, the one test_payment.py uses: each
-``{id, request}`` is POSTed with ``fetch`` to ``/ilp`` and answered ``{id, response}``).
+One receiver for every path, in a process of its own (as a real one is, so its CPU and GIL are
+not the browser's): a Python STREAM receiver (``StreamServer``) on loopback behind two
+endpoints, which answer IL-DCP too: ILP over HTTP at ``/ilp`` (aiohttp, sync mode, keep-alive)
+and one WebSocket per client at ``/ws`` (tests/qt/webmonetization/ws_paying_handler.py's
+framing: 4-byte big-endian request id + raw ILP packet, both ways; no permessage-deflate). Its
+origin also serves the two handler pages, one per *transport*, each with its yardstick:
 
-* **direct** (the yardstick): Trickle's STREAM client on the wallet loop, through an
-  ``HttpUplink`` straight to ``/ilp``.
+* ``fetch``: the handler test_payment.py uses (tests/qt/webmonetization/paying_handler.py)
+  POSTs each ``{id, request}`` with ``fetch`` to ``/ilp``; yardstick: an ``HttpUplink`` to
+  ``/ilp``.
+* ``ws``: the handler keeps ONE WebSocket to ``/ws`` and sends each Prepare over it (what a
+  provider that cares about speed would write); yardstick: ``WsLink`` below, the same framing
+  over one aiohttp client WebSocket to ``/ws``.
+
+So "added" always compares like with like: HTTP with HTTP, WebSocket with WebSocket.
+
+* **direct** (the yardstick): Trickle's STREAM client on the wallet loop, through the
+  transport's yardstick link.
 * **browser**: a real QtWebEngine tab (offscreen, shown) calls ``WebMonetization.monetize()``,
   ``createStream()``, ``setSendMax`` and ``sendTotal``; the page bridge opens the same STREAM
   client over a ``HandlerLink``, whose Prepares go wallet loop → GUI thread → QWebChannel →
-  hidden handler host → handler iframe → ``fetch`` → ``/ilp``, and back; the page gets its
-  ``outgoing_money`` events. The budget is a ``FakeBudget`` (tests/qt) with room for
-  everything, so nothing paces the packets (the wallet's SQLite budget is not measured here).
+  hidden handler host → handler iframe → ``fetch`` or WebSocket → the receiver, and back; the
+  page gets its ``outgoing_money`` events. The budget is a ``FakeBudget`` (tests/qt) with room
+  for everything, so nothing paces the packets (the wallet's SQLite budget is not measured).
 
-Each round sends, alternating direct and browser, the same packets (``max_packet_amount``
-1,000 units):
+Each round sends, per transport and alternating direct and browser, the same packets
+(``max_packet_amount`` 1,000 units):
 
 * *latency*: one packet in flight (congestion window 1); the round trip of each fulfilled
-  Prepare is timed on the wallet loop around ``Link.send``, the same place on both paths.
+  Prepare is timed on the wallet loop around ``Link.send``, the same place on every path.
   Added latency = browser minus direct. It is split with the handler's own time (in the iframe:
-  request received to reply posted, its ``fetch`` included, ``window.handlerMs``) into the path
-  Trickle owns (wallet → handler iframe → wallet) and the handler's ``fetch`` over Python's
-  HTTP client. One more browser pass uses a handler that reads ``data`` before ``origin``: the
-  price Chromium puts on that (see handler_host.py).
+  request received to reply posted, its ``fetch`` or WebSocket round trip included,
+  ``window.handlerMs``) into the path Trickle owns (wallet → handler iframe → wallet) and what
+  the handler's transport costs over the yardstick's. One more browser pass (first transport
+  only) uses a handler that reads ``data`` before ``origin``: the price Chromium puts on that
+  (see handler_host.py). benchmarks/handler_path_profile.py splits Trickle's part hop by hop.
 * *throughput*: the client's default congestion window (4, growing to 32); packets/s is the
   number of fulfilled Prepares over ``setSendMax`` + ``sendTotal`` as the page sees them
   (``performance.now()``), over ``send_total`` (``perf_counter``) for the yardstick.
 
-Prints the median and p90 round trip of each path, the added latency and its split, packets/s
-of each path and their ratio — each the median over rounds with every round in brackets — and
-PASS/MISS against the targets: ≤ 2 ms median added latency, ≥ 300 packets/s through one tab.
+Prints, per transport, the median and p90 round trip of each path, the added latency and its
+split, packets/s of each path and their ratio — each the median over rounds with every round
+in brackets — then PASS/MISS per transport against the targets: ≤ 2 ms median added latency,
+≥ 300 packets/s through one tab.
 """
 
 from __future__ import annotations
@@ -54,6 +66,7 @@ import urllib.request
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -64,8 +77,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 os.environ.setdefault("XDG_CACHE_HOME", tempfile.mkdtemp(prefix="trickle-bench-cache-"))
 
+import aiohttp  # noqa: E402
 import shiboken6  # noqa: E402
-from aiohttp import web  # noqa: E402
+from aiohttp import WSMsgType, web  # noqa: E402
 from PySide6 import QtWebEngineWidgets  # noqa: E402, F401  (before QApplication)
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QTimer, QUrl  # noqa: E402
 from PySide6.QtWebEngineCore import QWebEngineProfile  # noqa: E402
@@ -88,6 +102,13 @@ from tests.qt.webmonetization.paying_handler import (  # noqa: E402
     NoReturnLink,
     ildcp_fulfill,
 )
+from tests.qt.webmonetization.ws_paying_handler import (  # noqa: E402
+    WS_HANDLER,
+    WS_PATH,
+    frame,
+    unframe,
+    ws_endpoint,
+)
 from ui.asyncbridge import AsyncBridge, LoopThread  # noqa: E402
 from ui.browser.hooks import TabContext  # noqa: E402
 from ui.webmonetization.bridge import WebMonetizationHook, WebMonetizationServices  # noqa: E402
@@ -105,6 +126,7 @@ from wallet.ilp import (  # noqa: E402
     Reject,
     is_ildcp_request,
     parse_prepare,
+    parse_reply,
 )
 from wallet.net.http_uplink import HttpUplink  # noqa: E402
 from wallet.net.ildcp import fetch_account_config  # noqa: E402
@@ -112,6 +134,7 @@ from wallet.net.link import IncomingHandler, Link  # noqa: E402
 from wallet.net.router import Router  # noqa: E402
 from wallet.net.stream_client import connect  # noqa: E402
 from wallet.net.stream_server import StreamServer  # noqa: E402
+from wallet.net.uplink_base import checked_reply, expired_reject, seconds_left, utc_now  # noqa: E402
 from wallet.secrets import Secret  # noqa: E402
 from wallet.stream import ConnectionConfig  # noqa: E402
 
@@ -123,17 +146,54 @@ WAIT_S = 120.0
 T = TypeVar("T")
 
 _ORIGIN_CHECK = 'if (e.source !== parent || e.origin !== "null") return;'
-if _ORIGIN_CHECK not in HANDLER:
-    raise RuntimeError("paying_handler.HANDLER changed: update the data-first variant")
-# The same handler, but it reads `data` without having read `origin` (checks `source` only).
-HANDLER_DATA_FIRST = HANDLER.replace(_ORIGIN_CHECK, "if (e.source !== parent) return;")
+if _ORIGIN_CHECK not in HANDLER or _ORIGIN_CHECK not in WS_HANDLER:
+    raise RuntimeError("a paying handler changed: update the data-first variants")
+
+
+def data_first(handler: str) -> str:
+    """The same handler, but it reads `data` without having read `origin` (`source` only)."""
+    return handler.replace(_ORIGIN_CHECK, "if (e.source !== parent) return;")
+
+
+@dataclass(frozen=True)
+class Transport:
+    """How the handler reaches its provider, and the yardstick that goes the same way."""
+
+    name: str
+    title: str
+    handler_path: str  # the handler page on the receiver's origin
+    handler: str
+    hop: str  # what the handler's own time adds on top of the yardstick's round trip
+
+
+TRANSPORTS = {
+    t.name: t
+    for t in (
+        Transport(
+            "fetch",
+            "ILP over HTTP: the handler fetch()es each packet; yardstick: HttpUplink",
+            "/handler",
+            HANDLER,
+            "the handler's fetch over Python's HTTP client",
+        ),
+        Transport(
+            "ws",
+            "one WebSocket: the handler sends each packet over it; yardstick: the same "
+            "framing from Python (aiohttp)",
+            "/ws-handler",
+            WS_HANDLER,
+            "the handler's WebSocket over Python's",
+        ),
+    )
+}
 
 
 # ---- the receiver: STREAM behind ILP-over-HTTP, plus the handler pages, on one origin ---------
 
 
 class ReceiverApp:
-    """``GET /handler`` and ``/handler-data-first``, ``POST /ilp`` (IL-DCP, else STREAM) and
+    """``GET /handler``, ``/ws-handler`` and their ``-data-first`` variants, ``POST /ilp``
+    (IL-DCP, else STREAM), the same over WebSocket at ``/ws`` (ws_paying_handler's framing), and
     ``GET /credentials`` (fresh STREAM credentials, as SPSP would give them)."""
 
     def __init__(self) -> None:
@@ -147,10 +207,13 @@ class ReceiverApp:
     async def serve(self) -> None:
         """Print the port, then serve until stdin closes (the benchmark is done)."""
         app = web.Application()
-        app.router.add_get("/handler", self._page(HANDLER))
-        app.router.add_get("/handler-data-first", self._page(HANDLER_DATA_FIRST))
+        for transport in TRANSPORTS.values():
+            path, handler = transport.handler_path, transport.handler
+            app.router.add_get(path, self._page(handler))
+            app.router.add_get(path + "-data-first", self._page(data_first(handler)))
         app.router.add_get("/credentials", self._credentials)
         app.router.add_post("/ilp", self._ilp)
+        app.router.add_get(WS_PATH, ws_endpoint(self._answer))
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -176,8 +239,11 @@ class ReceiverApp:
             prepare = parse_prepare(await request.read())
         except CodecError:
             return web.Response(status=400)
-        reply = ildcp_fulfill() if is_ildcp_request(prepare) else await self.server.handle(prepare)
+        reply = await self._answer(prepare)
         return web.Response(body=reply.to_bytes(), content_type="application/octet-stream")
+
+    async def _answer(self, prepare: Prepare) -> Fulfill | Reject:
+        return ildcp_fulfill() if is_ildcp_request(prepare) else await self.server.handle(prepare)
 
 
 class Receiver:
@@ -200,6 +266,77 @@ class Receiver:
         assert self._process.stdin is not None
         self._process.stdin.close()
         self._process.wait(10)
+
+
+class WsLink:
+    """The WebSocket yardstick: a ``Link`` over ws_paying_handler's framing (4-byte request id +
+    ILP packet), on aiohttp's client, to the receiver's ``/ws`` — what the WebSocket handler
+    does, from Python. Kept to the ``Link`` rules: ``send`` resolves by the Prepare's expiry,
+    with a local Reject for trouble on the path (R00 expired, T01 socket gone, F05 a Fulfill
+    that does not match)."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._session: aiohttp.ClientSession | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._pending: dict[int, asyncio.Future[bytes]] = {}
+        self._next_id = 0
+
+    async def connect(self) -> None:
+        self._session = aiohttp.ClientSession()
+        self._ws = await self._session.ws_connect(self._url, compress=0, max_msg_size=1 << 16)
+        self._reader = asyncio.create_task(self._read(self._ws))
+
+    async def send(self, prepare: Prepare) -> Fulfill | Reject:
+        if self._ws is None:
+            raise RuntimeError("send on a WsLink that is not connected")
+        left = seconds_left(prepare, utc_now())
+        if left <= 0:
+            return expired_reject()
+        self._next_id = self._next_id % 0xFFFFFFFF + 1
+        request_id = self._next_id
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        try:
+            await self._ws.send_bytes(frame(request_id, prepare.to_bytes()))
+            async with asyncio.timeout(left):
+                return checked_reply(prepare, parse_reply(await future))
+        except TimeoutError:
+            return expired_reject()
+        except (ConnectionError, aiohttp.ClientError) as exc:
+            return Reject("T01", "", f"the socket failed: {type(exc).__name__}")
+        except CodecError:
+            return Reject("T00", "", "the receiver sent a bad packet")
+        finally:
+            self._pending.pop(request_id, None)
+
+    def set_incoming_handler(self, handler: IncomingHandler | None) -> None:
+        pass  # the receiver never sends us Prepares
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            await self._reader
+        if self._session is not None:
+            await self._session.close()
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for message in ws:
+            if message.type != WSMsgType.BINARY:
+                continue
+            try:
+                request_id, packet = unframe(message.data)
+            except ValueError:
+                continue
+            future = self._pending.get(request_id)
+            if future is not None and not future.done():
+                future.set_result(packet)
+        pending, self._pending = self._pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_exception(ConnectionError("the socket closed"))
 
 
 # ---- timing -------------------------------------------------------------------------------------
@@ -273,9 +410,16 @@ def p90(values: list[float]) -> float:
 # ---- the two paths ------------------------------------------------------------------------------
 
 
-async def pay_direct(receiver: Receiver, packets: int, window: int | None) -> Run:
-    """The yardstick: the same STREAM client and packets, through an ``HttpUplink``."""
-    uplink = HttpUplink(receiver.origin + "/ilp", Secret("bench"), listen_port=None)
+async def pay_direct(
+    receiver: Receiver, transport: Transport, packets: int, window: int | None
+) -> Run:
+    """The yardstick: the same STREAM client and packets, through an ``HttpUplink`` (fetch) or
+    a ``WsLink`` (ws)."""
+    uplink: HttpUplink | WsLink
+    if transport.name == "fetch":
+        uplink = HttpUplink(receiver.origin + "/ilp", Secret("bench"), listen_port=None)
+    else:
+        uplink = WsLink("ws" + receiver.origin.removeprefix("http") + WS_PATH)
     await uplink.connect()
     link = TimedLink(uplink, [])
     try:
@@ -382,7 +526,7 @@ class BrowserSide:
         if not loaded[-1]:
             raise RuntimeError("the site page did not load")
 
-    def pay(self, packets: int, window: int | None, handler: str = "/handler") -> Run:
+    def pay(self, packets: int, window: int | None, handler: str) -> Run:
         origin = self._receiver.origin
         self.registry.handlers = [RegisteredHandler(origin, "bench", origin + handler)]
         self.services.connections = StreamConnectionFactory(stream_config(window))
@@ -430,31 +574,49 @@ class BrowserSide:
 
 
 def run(args: argparse.Namespace) -> dict[str, list[Run]]:
+    """Every measure of every round, under ``"<transport> <path> <kind>"``."""
     app = QApplication([sys.argv[0]])
     wallet = LoopThread("bench-wallet")
     asyncs = AsyncBridge(wallet.loop)
     receiver = Receiver()
     results: dict[str, list[Run]] = {}
+    transports = [TRANSPORTS[name] for name in selected(args.transport)]
     try:
         browser = BrowserSide(asyncs, receiver)
         try:
 
-            def direct(packets: int, window: int | None) -> Run:
-                return wait_future(asyncs.submit(pay_direct(receiver, packets, window)))
+            def direct(transport: Transport, packets: int, window: int | None) -> Run:
+                run = pay_direct(receiver, transport, packets, window)
+                return wait_future(asyncs.submit(run))
 
-            # warm-up: connections, code caches, the handler iframe's first load
-            direct(100, None)
-            browser.pay(100, None)
             latency, throughput = args.latency_packets, args.throughput_packets
-            measures: tuple[tuple[str, Callable[[], Run]], ...] = (
-                ("direct latency", lambda: direct(latency, LATENCY_WINDOW)),
-                ("browser latency", lambda: browser.pay(latency, LATENCY_WINDOW)),
-                ("direct throughput", lambda: direct(throughput, None)),
-                ("browser throughput", lambda: browser.pay(throughput, None)),
+            measures: list[tuple[str, Callable[[], Run]]] = []
+            for t in transports:
+                # warm-up: connections, code caches, the handler iframe's first load
+                direct(t, 100, None)
+                browser.pay(100, None, t.handler_path)
+                measures += [
+                    (f"{t.name} direct latency", partial(direct, t, latency, LATENCY_WINDOW)),
+                    (
+                        f"{t.name} browser latency",
+                        partial(browser.pay, latency, LATENCY_WINDOW, t.handler_path),
+                    ),
+                    (f"{t.name} direct throughput", partial(direct, t, throughput, None)),
+                    (
+                        f"{t.name} browser throughput",
+                        partial(browser.pay, throughput, None, t.handler_path),
+                    ),
+                ]
+            # the data-first price is the host's message path, whatever the handler does next:
+            # measured once, with the first transport's handler
+            first = transports[0]
+            measures.append(
                 (
-                    "browser latency, data first",
-                    lambda: browser.pay(latency, LATENCY_WINDOW, "/handler-data-first"),
-                ),
+                    f"{first.name} browser latency, data first",
+                    partial(
+                        browser.pay, latency, LATENCY_WINDOW, first.handler_path + "-data-first"
+                    ),
+                )
             )
             for _ in range(args.rounds):
                 for name, measure in measures:
@@ -469,13 +631,22 @@ def run(args: argparse.Namespace) -> dict[str, list[Run]]:
     return results
 
 
+def selected(transport: str) -> list[str]:
+    return list(TRANSPORTS) if transport == "both" else [transport]
+
+
 def spread(values: list[float], fmt: str) -> str:
     return "[" + ", ".join(format(v, fmt) for v in sorted(values)) + "]"
 
 
+def minus(a: list[float], b: list[float]) -> list[float]:
+    return [x - y for x, y in zip(a, b, strict=True)]
+
+
 def report(args: argparse.Namespace, results: dict[str, list[Run]]) -> None:
+    names = selected(args.transport)
     print(
-        f"{args.rounds} rounds, direct and browser alternating; per round and path "
+        f"{args.rounds} rounds, direct and browser alternating; per round, transport and path "
         f"{args.latency_packets} packets one at a time (round trips) and "
         f"{args.throughput_packets} with the default window (packets/s), {MAX_PACKET} units each"
     )
@@ -489,41 +660,44 @@ def report(args: argparse.Namespace, results: dict[str, list[Run]]) -> None:
             f" p90 {med(p90s):6.2f} ms {spread(p90s, '.2f')}"
         )
 
-    def minus(a: list[float], b: list[float]) -> list[float]:
-        return [x - y for x, y in zip(a, b, strict=True)]
-
-    direct50, direct90 = rtt50["direct latency"], rtt90["direct latency"]
-    browser50, browser90 = rtt50["browser latency"], rtt90["browser latency"]
-    added = minus(browser50, direct50)
-    line("direct  round trip", direct50, direct90)
-    line("browser round trip", browser50, browser90)
-    line("added   round trip", added, minus(browser90, direct90))
-    handler = [med(r.handler_ms) for r in results["browser latency"]]
-    trickle, fetch = minus(browser50, handler), minus(handler, direct50)
-    print(
-        f"    p50 added = wallet -> handler iframe -> wallet {med(trickle):.2f} ms "
-        f"{spread(trickle, '.2f')} + the handler's fetch over Python's HTTP client "
-        f"{med(fetch):.2f} ms {spread(fetch, '.2f')}"
-    )
-    careless = minus(rtt50["browser latency, data first"], browser50)
-    print(
-        f"    a handler that reads data before origin: {med(careless):+.2f} ms a packet "
-        f"{spread(careless, '+.2f')}"
-    )
-    pps = {path: [r.pps for r in results[f"{path} throughput"]] for path in ("direct", "browser")}
-    for path in ("direct", "browser"):
-        print(f"  {path:7s} throughput {med(pps[path]):7.0f} packets/s {spread(pps[path], '.0f')}")
-    ratio = [b / d for b, d in zip(pps["browser"], pps["direct"], strict=True)]
-    print(f"  browser/direct packets/s {med(ratio):.2f}x {spread(ratio, '.2f')}")
+    verdicts: list[str] = []
     verdict = {True: "PASS", False: "MISS"}
-    print(
-        f"{verdict[med(added) <= TARGET_ADDED_MS]}: added median round trip {med(added):.2f} ms "
-        f"(target <= {TARGET_ADDED_MS:.0f} ms)"
-    )
-    print(
-        f"{verdict[med(pps['browser']) >= TARGET_PPS]}: {med(pps['browser']):.0f} packets/s "
-        f"through one tab (target >= {TARGET_PPS:.0f})"
-    )
+    for name in names:
+        t = TRANSPORTS[name]
+        print(f"{name}: {t.title}")
+        direct50, direct90 = rtt50[f"{name} direct latency"], rtt90[f"{name} direct latency"]
+        browser50, browser90 = rtt50[f"{name} browser latency"], rtt90[f"{name} browser latency"]
+        added = minus(browser50, direct50)
+        line("direct  round trip", direct50, direct90)
+        line("browser round trip", browser50, browser90)
+        line("added   round trip", added, minus(browser90, direct90))
+        handler = [med(r.handler_ms) for r in results[f"{name} browser latency"]]
+        trickle, hop = minus(browser50, handler), minus(handler, direct50)
+        print(
+            f"    p50 added = wallet -> handler iframe -> wallet {med(trickle):.2f} ms "
+            f"{spread(trickle, '.2f')} + {t.hop} {med(hop):.2f} ms {spread(hop, '.2f')}"
+        )
+        careless = results.get(f"{name} browser latency, data first")
+        if careless is not None:
+            extra = minus([med(r.rtt_ms) for r in careless], browser50)
+            print(
+                f"    a handler that reads data before origin: {med(extra):+.2f} ms a packet "
+                f"{spread(extra, '+.2f')}"
+            )
+        pps = {p: [r.pps for r in results[f"{name} {p} throughput"]] for p in ("direct", "browser")}
+        for p in ("direct", "browser"):
+            print(f"  {p:7s} throughput {med(pps[p]):7.0f} packets/s {spread(pps[p], '.0f')}")
+        ratio = [b / d for b, d in zip(pps["browser"], pps["direct"], strict=True)]
+        print(f"  browser/direct packets/s {med(ratio):.2f}x {spread(ratio, '.2f')}")
+        verdicts.append(
+            f"{verdict[med(added) <= TARGET_ADDED_MS]} {name}: added median round trip "
+            f"{med(added):.2f} ms (target <= {TARGET_ADDED_MS:.0f} ms)"
+        )
+        verdicts.append(
+            f"{verdict[med(pps['browser']) >= TARGET_PPS]} {name}: {med(pps['browser']):.0f} "
+            f"packets/s through one tab (target >= {TARGET_PPS:.0f})"
+        )
+    print("\n".join(verdicts))
 
 
 def main() -> None:
@@ -531,6 +705,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--latency-packets", type=int, default=300)
     parser.add_argument("--throughput-packets", type=int, default=1500)
+    parser.add_argument("--transport", choices=("fetch", "ws", "both"), default="both")
     parser.add_argument("--receiver", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.receiver:
