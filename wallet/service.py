@@ -14,6 +14,7 @@ Invariants:
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,10 +59,12 @@ from wallet.ledger import Ledger, RecoveryReport, Refusal, Reservation, reconcil
 from wallet.ledger_recovery import OrphanedLease, orphaned_leases
 from wallet.store import open_store, repo
 from wallet.store.engine import database_path, transaction
+from wallet.store.errors import StorageError
 from wallet.store.history import Granularity, SeriesPoint, SiteTotal, series, totals_by_site
 from wallet.store.repo import AccountInfo, HandlerInfo
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 
 class UnknownHandlerError(WalletError):
@@ -392,8 +395,14 @@ class WalletService:
         self.ledger.flush(self._clock())
 
     def flush_pending(self) -> bool:
-        """Write the payments not yet in history (history readers call this first)."""
-        return self.ledger.flush_pending(self._clock())
+        """Write the payments not yet in history (history readers call this first). Best
+        effort: if the database will not take the write, the read goes on without them (they
+        stay in memory for the next group commit)."""
+        try:
+            return self.ledger.flush_pending(self._clock())
+        except StorageError as e:
+            log.warning("history not brought up to date before a read: %s", e)
+            return False
 
     def flush_if_due(self) -> bool:
         """Group-commit if the ledger's period has passed and anything is open (cheap

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from wallet.events import (
     PolicyChanged,
     SettingsChanged,
 )
-from wallet.ledger import Refusal, Reservation
+from wallet.ledger import Ledger, Refusal, Reservation
 from wallet.service import UnknownHandlerError, WalletService
 from wallet.store.history import Granularity
 
@@ -225,3 +226,24 @@ def test_budgets_in_another_asset_need_a_rate(
     clock.advance(seconds=30)
     r = priced.reserve(SITE, "p", xrp, 10)
     assert isinstance(r, Reservation)
+
+
+def test_history_reads_include_pending_payments_and_survive_a_locked_database(
+    engine: Engine, db_path: Path, clock: FakeClock
+) -> None:
+    ledger = Ledger(engine, BERLIN, busy_deadline_s=0.2)
+    svc = WalletService(engine, tz=BERLIN, clock=clock, ledger=ledger)
+    svc.set_site_active(SITE, True)
+    clock.advance(seconds=30)
+    for amount in (100, 200):  # the first commit starts the group-commit period
+        r = svc.reserve(SITE, "p", USD9, amount)
+        assert isinstance(r, Reservation)
+        svc.commit(r)
+    # Another process holds the write lock: the read still answers, without the pending one.
+    other = sqlite3.connect(db_path)
+    other.execute("BEGIN IMMEDIATE")
+    assert [t.sent for t in svc.site_totals()] == []
+    other.rollback()
+    other.close()
+    # Free again: the read writes the pending payments first and sees them all.
+    assert [t.sent for t in svc.site_totals()] == [300]
