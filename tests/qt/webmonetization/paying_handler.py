@@ -16,7 +16,18 @@ The receiver behind ``/ilp`` answers IL-DCP with ``ildcp_fulfill()`` and everyth
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QEvent
+
 from tests.qt.webmonetization.conftest import page_html
+from tests.qt.webmonetization.fakes import FakeBudget
+from ui.webmonetization.handler_host import HandlerHost
+from ui.webmonetization.monetize import SiteActivity
+from ui.webmonetization.protocols import RegisteredHandler
+from ui.webmonetization.stream_adapter import StreamConnectionFactory
 from wallet.ilp import ErrorCode, Fulfill, IldcpResponse, Prepare, Reject
 from wallet.net.link import IncomingHandler
 
@@ -61,3 +72,23 @@ window.addEventListener("message", async (e) => {
 });
 """
 )
+
+
+@contextmanager
+def paying_through(env: Any, qtbot: Any, origin: str, handler_url: str) -> Iterator[HandlerHost]:
+    """``env`` wired to pay through the handler at ``handler_url``: a real handler host, the
+    real STREAM side, a budget with room for everything; the host goes away afterwards."""
+    host = HandlerHost(env.profile, env.asyncs)
+    qtbot.waitUntil(lambda: host._ready, timeout=10000)
+    env.registry.handlers.append(RegisteredHandler(origin, "P", handler_url))
+    env.budget = FakeBudget()
+    env.services.connections = StreamConnectionFactory()
+    env.services.links = host
+    env.services.budget = env.budget
+    env.services.activity = SiteActivity(env.budget, env.asyncs.loop)
+    try:
+        yield host
+    finally:
+        host.page.deleteLater()
+        host.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

@@ -9,15 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent
 
 from tests.qt.webmonetization.conftest import page_html
-from tests.qt.webmonetization.fakes import FakeBudget
-from tests.qt.webmonetization.paying_handler import HANDLER, NoReturnLink, ildcp_fulfill
-from ui.webmonetization.handler_host import HandlerHost
-from ui.webmonetization.monetize import SiteActivity
-from ui.webmonetization.protocols import RegisteredHandler
-from ui.webmonetization.stream_adapter import StreamConnectionFactory
+from tests.qt.webmonetization.paying_handler import (
+    HANDLER,
+    NoReturnLink,
+    ildcp_fulfill,
+    paying_through,
+)
 from wallet.ilp import is_ildcp_request, parse_prepare
 from wallet.net.stream_api import IlpConnection
 from wallet.net.stream_server import StreamServer
@@ -54,21 +53,11 @@ def paying(env: Any, qtbot: Any, sites: Any) -> Iterator[Any]:
     provider = sites()
     provider.pages["/handler"] = HANDLER
     provider.posts["/ilp"] = ilp_over_http
-    host = HandlerHost(env.profile, env.asyncs)
-    qtbot.waitUntil(lambda: host._ready, timeout=10000)
-    env.registry.handlers.append(RegisteredHandler(provider.origin, "P", provider.url("/handler")))
-    env.budget = FakeBudget()
-    env.services.connections = StreamConnectionFactory()
-    env.services.links = host
-    env.services.budget = env.budget
-    env.services.activity = SiteActivity(env.budget, loop)
     env.server = server
     env.received = received
     env.data = data
-    yield env
-    host.page.deleteLater()
-    host.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    with paying_through(env, qtbot, provider.origin, provider.url("/handler")):
+        yield env
 
 
 def test_a_page_pays_a_receiver_through_the_handler(

@@ -11,16 +11,10 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from PySide6.QtCore import QCoreApplication, QEvent
 
 from tests.qt.webmonetization.conftest import page_html
-from tests.qt.webmonetization.fakes import FakeBudget
-from tests.qt.webmonetization.paying_handler import NoReturnLink, ildcp_fulfill
+from tests.qt.webmonetization.paying_handler import NoReturnLink, ildcp_fulfill, paying_through
 from tests.qt.webmonetization.ws_paying_handler import WS_HANDLER, WS_PATH, ws_endpoint
-from ui.webmonetization.handler_host import HandlerHost
-from ui.webmonetization.monetize import SiteActivity
-from ui.webmonetization.protocols import RegisteredHandler
-from ui.webmonetization.stream_adapter import StreamConnectionFactory
 from wallet.ilp import Fulfill, Prepare, Reject, is_ildcp_request
 from wallet.net.stream_api import IlpConnection
 from wallet.net.stream_server import StreamServer
@@ -61,21 +55,11 @@ def ws_paying(env: Any, qtbot: Any) -> Iterator[Any]:
 
     server, runner, port = asyncio.run_coroutine_threadsafe(start(), loop).result(10)
     origin = f"http://127.0.0.1:{port}"
-    host = HandlerHost(env.profile, env.asyncs)
-    qtbot.waitUntil(lambda: host._ready, timeout=10000)
-    env.registry.handlers.append(RegisteredHandler(origin, "P", origin + "/handler"))
-    env.budget = FakeBudget()
-    env.services.connections = StreamConnectionFactory()
-    env.services.links = host
-    env.services.budget = env.budget
-    env.services.activity = SiteActivity(env.budget, loop)
     env.server = server
     env.received = received
     env.ildcp = ildcp
-    yield env
-    host.page.deleteLater()
-    host.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    with paying_through(env, qtbot, origin, origin + "/handler"):
+        yield env
     asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
 
 
