@@ -12,11 +12,8 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
+from tests.unit.net.certs import self_signed
 from wallet.ilp import Prepare
 from wallet.net.btp_uplink import BtpUplink
 from wallet.net.config import (
@@ -66,33 +63,6 @@ def test_build_uplink_takes_the_token_from_the_store() -> None:
         load_token(UplinkSettings.from_url("http://127.0.0.1:1/", profile_id="none"), store)
 
 
-def _self_signed(tmp: Path) -> ssl.SSLContext:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    (tmp / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp / "key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")
-    return context
-
-
 @asynccontextmanager
 async def tls_server(context: ssl.SSLContext) -> AsyncIterator[int]:
     async def ok(request: web.Request) -> web.Response:
@@ -111,7 +81,7 @@ async def tls_server(context: ssl.SSLContext) -> AsyncIterator[int]:
 
 
 def test_untrusted_certificate_is_a_tls_error(tmp_path: Path) -> None:
-    context = _self_signed(tmp_path)
+    context = self_signed(tmp_path)[0]
     prepare = Prepare(
         1,
         dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5),
