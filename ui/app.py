@@ -10,9 +10,11 @@ never through globals.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import logging.handlers
 import signal
+import socket
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ from PySide6.QtCore import (
     QEvent,
     QMessageLogContext,
     QSettings,
-    QTimer,
+    QSocketNotifier,
     QtMsgType,
     QUrl,
     qInstallMessageHandler,
@@ -213,18 +215,32 @@ def open_targets(texts: Sequence[str]) -> list[QUrl]:
     return [t.url for t in targets if t is not None]
 
 
-def stop_on_signals(app: QApplication) -> QTimer:
+def stop_on_signals(app: QApplication) -> QSocketNotifier:
     """Quit cleanly (pages, profile, cookies flushed) on SIGINT/SIGTERM.
 
-    Python runs signal handlers only between bytecodes; the timer gives it a moment to do so
-    while Qt's event loop is in C++.
+    Python runs signal handlers only between bytecodes, and Qt's event loop is in C++: the
+    C-level handler writes to a socket (``signal.set_wakeup_fd``) that wakes Qt, whose slot
+    runs Python, and with it the handler. No polling timer: an idle browser never wakes for it.
     """
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda _sig, _frame: app.quit())
-    timer = QTimer(app)
-    timer.timeout.connect(lambda: None)
-    timer.start(250)
-    return timer
+    reader, writer = socket.socketpair()
+    for end in (reader, writer):
+        end.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            reader.recv(64)
+
+    notifier.activated.connect(drain)
+    app.aboutToQuit.connect(lambda: signal.set_wakeup_fd(-1))
+    _signal_sockets[:] = [reader, writer]  # held for the process's life
+    return notifier
+
+
+_signal_sockets: list[socket.socket] = []
 
 
 def run(args: argparse.Namespace, extensions: Extensions | None = None) -> int:

@@ -31,7 +31,7 @@ from wallet.errors import WalletError
 from wallet.net.config import UplinkSettings
 from wallet.net.link import Link
 from wallet.provider import BUILTIN_HANDLER_URI
-from wallet.runtime import NetworkRuntime, group_commits, start_sandbox, start_uplink
+from wallet.runtime import GroupCommits, NetworkRuntime, start_sandbox, start_uplink
 from wallet.secrets import SecretStore
 from wallet.service import WalletService
 from wallet.stream import ConnectionConfig
@@ -107,7 +107,7 @@ def wire_provider(
     wiring = ProviderWiring()
     loop = LoopThread()
     asyncs = AsyncBridge(loop.loop)
-    asyncs.submit(group_commits(service))
+    commits = GroupCommits(service, loop.loop)
     settings = choose_uplink(sandbox=sandbox, uplink=uplink, service=service)
     runtime: concurrent.futures.Future[NetworkRuntime]
     if settings is None:
@@ -175,6 +175,7 @@ def wire_provider(
                 closing.result(timeout=5)
             except (WalletError, OSError, concurrent.futures.TimeoutError) as e:
                 log.warning("network shutdown: %s", e)
+        commits.close()
         asyncs.close()
         loop.stop()
 

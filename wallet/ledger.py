@@ -534,6 +534,16 @@ class Ledger:
             self.flush(now)
             return True
 
+    def flush_due_in(self, now: datetime) -> timedelta | None:
+        """How long until :meth:`flush_if_due` has work (zero: now); ``None`` while nothing is
+        open, so an idle ledger needs no timer at all."""
+        with self._lock:
+            if not self._by_id:
+                return None
+            if self._last_flush is None:
+                return timedelta(0)
+            return max(timedelta(0), self._last_flush + self._flush_interval - now)
+
     def flush_pending(self, now: datetime) -> bool:
         """Group-commit now if any committed or expired packet is not in history yet (before
         history is read, so that readers see every payment); nothing otherwise.

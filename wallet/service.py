@@ -112,6 +112,9 @@ class WalletService:
         self._sites: dict[str, _SiteState] = {}
         self._cache_ttl = policy_cache_ttl
         self._cache: dict[str, tuple[datetime, Effective, GlobalPolicy]] = {}
+        # Called after every reserve and resolution (on the caller's thread): the app's
+        # group-commit timer follows the ledger's due time instead of polling it.
+        self.ledger_listeners: list[Callable[[], None]] = []
 
     @classmethod
     def open(
@@ -360,7 +363,12 @@ class WalletService:
                 return self._refused(site, got)
             st.accrual = st.accrual.spend(rate.charge(got.amount))
             st.last_reason = None
-            return got
+        self._ledger_changed()
+        return got
+
+    def _ledger_changed(self) -> None:
+        for listener in self.ledger_listeners:
+            listener()
 
     def _refused(self, site: str, refusal: Refusal) -> Refusal:
         st = self._site(site)
@@ -375,6 +383,7 @@ class WalletService:
     ) -> None:
         """A verified Fulfill: the reservation is spent and goes to history."""
         self.ledger.commit(res, self._clock(), delivered=delivered, dest_asset=dest_asset)
+        self._ledger_changed()
         self.events.emit(PaymentCommitted(res.site, res.provider, res.asset, res.amount, delivered))
 
     def release(self, res: Reservation) -> None:
@@ -385,10 +394,12 @@ class WalletService:
             rate = Rate.between(res.asset, glob.budget_asset, self._rate)
             st = self._site(res.site)
             st.accrual = st.accrual.give_back(rate.charge(res.amount))
+        self._ledger_changed()
 
     def expire(self, res: Reservation) -> None:
         """No answer before expiry: counted as spent (unresolved) — never refunded."""
         self.ledger.expire(res, self._clock())
+        self._ledger_changed()
 
     def flush(self) -> None:
         """Group-commit pending history now."""
@@ -406,8 +417,13 @@ class WalletService:
 
     def flush_if_due(self) -> bool:
         """Group-commit if the ledger's period has passed and anything is open (cheap
-        otherwise: call it every second or so)."""
+        otherwise)."""
         return self.ledger.flush_if_due(self._clock())
+
+    def flush_due_in(self) -> float | None:
+        """Seconds until :meth:`flush_if_due` has work; ``None`` while nothing is open."""
+        due = self.ledger.flush_due_in(self._clock())
+        return None if due is None else due.total_seconds()
 
     # --- history -------------------------------------------------------------------------------
 

@@ -76,6 +76,9 @@ class ConnectionConfig:
             (``ConnectionMaxData`` only), so neither side closes the connection for
             inactivity while the application merely pauses, e.g. a browser tab that is
             hidden; ``None``: never (as the JS reference, whose receivers close after 60 s).
+            Pings land on a grid of half this period on the monotonic clock, so many idle
+            connections of one process ping together, in one wake-up; none is ever silent
+            longer than ``keepalive``.
         default_receive_max: what each stream accepts before ``set_receive_max`` (0, as JS;
             a receiver that takes anything sets 2^64-1).
         connection_window, stream_window: bytes we buffer per connection / per stream.

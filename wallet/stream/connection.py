@@ -27,6 +27,7 @@ Building Prepares is in :mod:`wallet.stream.outgoing`, settling their replies in
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
@@ -315,7 +316,10 @@ class Connection:
             or self._destination is None
         ):
             return None
-        return self._last_activity + keepalive
+        # The latest point of the shared grid (keepalive / 2) within ``keepalive`` of the
+        # last packet: connections that went quiet at different times ping together.
+        grid = keepalive / 2
+        return math.floor((self._last_activity + keepalive) / grid) * grid
 
     def handle_timeout(self, now: float) -> None:
         """Expire packets whose reply never came (as a lost R00) and enforce the idle timeout."""

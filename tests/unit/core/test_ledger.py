@@ -223,8 +223,10 @@ def test_flush_if_due_keeps_history_current_between_packets(engine: Engine) -> N
     configure(engine, T0, site_total=10_000)
     led = Ledger(engine, TZ, flush_interval=timedelta(seconds=5), lease_ttl=timedelta(seconds=30))
     assert not led.flush_if_due(T0)  # nothing open: no database work at all
+    assert led.flush_due_in(T0) is None  # ... and no timer needed
     first = _reserve(led, 100, lease_size=1000)
     led.commit(first, T0)  # the first commit starts the period
+    assert led.flush_due_in(T0 + timedelta(seconds=1)) == timedelta(seconds=4)
     late = _reserve(led, 200)
     led.commit(late, T0 + timedelta(seconds=1))  # within the period: held in memory
     assert _history(engine) == (0, 0)
@@ -237,6 +239,7 @@ def test_flush_if_due_keeps_history_current_between_packets(engine: Engine) -> N
     assert led.flush_if_due(T0 + timedelta(seconds=40))
     assert counters(engine) == (300, 300)
     assert not led.flush_if_due(T0 + timedelta(seconds=60))
+    assert led.flush_due_in(T0 + timedelta(seconds=60)) is None
 
 
 def test_flush_pending_lets_readers_see_every_payment(engine: Engine) -> None:

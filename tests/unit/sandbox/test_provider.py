@@ -16,7 +16,7 @@ from wallet.net.spsp import query
 from wallet.net.stream_client import connect
 from wallet.provider import BUILTIN_HANDLER_URI
 from wallet.reports import HistoryReader
-from wallet.runtime import SANDBOX_NETWORK, SANDBOX_START_BALANCE, group_commits, start_sandbox
+from wallet.runtime import SANDBOX_NETWORK, SANDBOX_START_BALANCE, GroupCommits, start_sandbox
 from wallet.service import WalletService
 from wallet.store import open_store
 from wallet.store.engine import database_path
@@ -112,14 +112,16 @@ def test_provider_pays_demo_site_within_cap_and_balance(tmp_path: Path) -> None:
         # once the period has passed, so history is current without waiting for one.
         # (Read as another process would: the service itself writes pending payments first.)
         outside = HistoryReader(open_store(database_path(tmp_path), migrate=False))
-        commits = asyncio.create_task(group_commits(service, every=0.001))
+        commits = GroupCommits(service, asyncio.get_running_loop(), grace=0.01)
+        commits.poke()
         await asyncio.sleep(0.05)
         assert outside.count() == 0  # the period (5 s of the injected clock) is not over
         clock.now += timedelta(seconds=5)
+        commits.poke()  # (the loop's clock did not move with the injected one: re-arm)
         async with asyncio.timeout(5):
             while outside.count() == 0:
                 await asyncio.sleep(0.01)
-        commits.cancel()
+        commits.close()
         outside.engine.dispose()
         totals = {t.site: t for t in service.site_totals()}
         assert totals[site].sent == cap

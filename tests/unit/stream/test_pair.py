@@ -458,6 +458,24 @@ def test_keepalive_holds_an_idle_connection_open_on_both_sides() -> None:
     assert p.server.total_received == 1000
 
 
+def test_idle_connections_ping_together_on_a_shared_grid() -> None:
+    # Tabs hidden at different moments: their pings fall on the same instants (one wake-up
+    # of the app for all of them), each still within 20 s of its last packet.
+    dues = []
+    for quiet_since in (1.0, 3.0, 7.5, 9.99):
+        p = make_pair(keepalive=20.0)
+        connected(p)
+        p.clock.now = quiet_since  # the page's last payment, then the tab is hidden
+        stream = p.client.create_stream()
+        stream.set_send_max(1)
+        p.run(lambda: stream.total_sent == 1)  # noqa: B023 - run() calls it at once
+        assert p.clock.now == quiet_since
+        due = p.client.keepalive_due_at()
+        assert due is not None and quiet_since + 10 < due <= quiet_since + 20
+        dues.append(due)
+    assert set(dues) == {20.0}
+
+
 def test_no_keepalive_from_a_client_with_work_in_flight_or_a_server() -> None:
     p = make_pair(keepalive=20.0)
     connected(p)

@@ -3,42 +3,20 @@ its rate of pay sends one packet per pace period, asked for exactly when the pau
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.unit.manual_loop import ManualLoop, WallClock
 from ui.webmonetization.monetize import TabGate
 from wallet.budgets import Asset, SitePolicy
 from wallet.service import WalletService
 
 SITE = "https://blog.example"
 USD = Asset("USD", 9)
-
-
-class ManualLoop(asyncio.SelectorEventLoop):
-    """A real event loop whose ``time()`` only moves when the test says so."""
-
-    now = 0.0
-
-    def time(self) -> float:
-        return self.now
-
-    def run_due(self) -> None:
-        """Run what is ready and every timer due at ``now``, without waiting."""
-        self.call_soon(self.stop)
-        self.run_forever()
-
-
-class WallClock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 21, 12, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
