@@ -148,7 +148,7 @@ def make_owner_id() -> str:
     return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(6)}"
 
 
-# The group commit's period. A page pays about one packet a second (the browser paces them),
+# The group commit's period. A page pays about one packet every 2 s (the browser paces them),
 # so a shorter period would mean a write transaction per packet; a crash shows at most this
 # long of payments as ``unresolved`` (still counted as spent).
 FLUSH_INTERVAL = timedelta(seconds=5)
