@@ -45,7 +45,9 @@ Each round sends, per transport and alternating direct and browser, the same pac
 
 Prints, per transport, the median and p90 round trip of each path, the added latency and its
 split, packets/s of each path and their ratio — each the median over rounds with every round
-in brackets — then PASS/MISS per transport against the targets: ≤ 2 ms median added latency,
+in brackets — then PASS/MISS per transport against the targets: ≤ 2 ms median added latency
+(end to end, and the browser path alone: what a handler's own transport costs in Chromium over
+Python is the handler's choice, not a cost of the path),
 ≥ 300 packets/s through one tab.
 """
 
@@ -691,7 +693,12 @@ def report(args: argparse.Namespace, results: dict[str, list[Run]]) -> None:
         print(f"  browser/direct packets/s {med(ratio):.2f}x {spread(ratio, '.2f')}")
         verdicts.append(
             f"{verdict[med(added) <= TARGET_ADDED_MS]} {name}: added median round trip "
-            f"{med(added):.2f} ms (target <= {TARGET_ADDED_MS:.0f} ms)"
+            f"{med(added):.2f} ms, end to end (target <= {TARGET_ADDED_MS:.0f} ms)"
+        )
+        verdicts.append(
+            f"{verdict[med(trickle) <= TARGET_ADDED_MS]} {name}: of which the browser path "
+            f"(page -> bridge -> handler iframe -> back) {med(trickle):.2f} ms, the rest is the "
+            f"handler's own transport (target <= {TARGET_ADDED_MS:.0f} ms)"
         )
         verdicts.append(
             f"{verdict[med(pps['browser']) >= TARGET_PPS]} {name}: {med(pps['browser']):.0f} "
