@@ -6,6 +6,7 @@ injected and must outlive the window.
 
 Signals:
     current_tab_changed(object): the selected ``BrowserTab`` (the issue-8 indicator follows it).
+    attending_changed(bool): whether the current tab is paid for now (focus and idle rules).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class BrowserWindow(QMainWindow):
     """
 
     current_tab_changed = Signal(object)
+    attending_changed = Signal(bool)
 
     def __init__(
         self,
@@ -109,6 +111,7 @@ class BrowserWindow(QMainWindow):
         self.attention = Attention(self)
         self.attention.changed.connect(self._update_focus)
         self._watching_input = False
+        self._attending: bool | None = None
         app = QGuiApplication.instance()
         if isinstance(app, QGuiApplication):
             app.focusWindowChanged.connect(self._on_focus_window_changed)
@@ -405,7 +408,11 @@ class BrowserWindow(QMainWindow):
         return self.attention.attending(focused=self.is_focused(), shown=shown)
 
     def _update_focus(self) -> None:
-        self.tab_strip.set_window_focused(self.is_attending())
+        attending = self.is_attending()
+        self.tab_strip.set_window_focused(attending)
+        if attending != self._attending:
+            self._attending = attending
+            self.attending_changed.emit(attending)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -104,6 +104,15 @@ class WalletUi:
         attention = getattr(window, "attention", None)
         if isinstance(attention, Attention):
             AttentionRules(attention, self.ctx.service, self.events)
+
+            def attending(now: bool) -> None:
+                idle = attention.is_idle()
+                indicator.set_attending(
+                    now, "you have been idle" if idle else "this window is not in front"
+                )
+
+            window.attending_changed.connect(attending)
+            attending(window.is_attending())
         window.wallet_action = action
         window.wallet_indicator = indicator
         window.wallet_banner = banner

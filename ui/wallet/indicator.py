@@ -1,7 +1,10 @@
 """The toolbar indicator: the current tab's monetization state, live (issue 8, item 1).
 
 A tool button showing a coloured dot and a few words — "Not monetized", "No provider",
-"0.0042 USD" while streaming (this visit), "Paused", "Blocked", "Budget reached". Activating
+"0.0042 USD" while streaming (this visit), "Paused", "Blocked", "Budget reached", and "Not
+paying" while a streaming tab's window is not attended to (not in front, or the user is idle:
+money accrues only for what the user is looking at, so the page's connection stays open but
+nothing is paid — the dot must not stay green then). Activating
 it (click, Space/Enter, or the window's shortcut) opens the :class:`SitePopover` for the
 current site. :func:`follow_window` keeps the state's current tab and visits in step with a
 browser window.
@@ -66,10 +69,18 @@ class MonetizationIndicator(QToolButton):
             " QToolButton#monetization_indicator:focus { background: palette(midlight); }"
         )
         self._colour = _LOOK[Status.NOT_MONETIZED][0]
+        self._not_paying_because: str | None = None
         self.popover = SitePopover(ctx, self)
         self.clicked.connect(self.open_popover)
         state.changed.connect(self._on_changed)
         self._render()
+
+    def set_attending(self, attending: bool, why_not: str = "") -> None:
+        """Whether the window is attended to (see ``ui.browser.attention``); if not, why."""
+        because = None if attending else why_not or "this window is not in front"
+        if because != self._not_paying_because:
+            self._not_paying_because = because
+            self._render()
 
     def _on_changed(self, key: object) -> None:
         if key is self._state.current_key() or key is None:
@@ -81,6 +92,10 @@ class MonetizationIndicator(QToolButton):
         money = self._ctx.money(st.sent, st.asset, max_digits=4) if st.asset else ""
         words = describe(st, money)
         text = money if st.status is Status.STREAMING and st.asset else words
+        if st.status is Status.STREAMING and self._not_paying_because is not None:
+            colour = _LOOK[Status.PAUSED][0]
+            text = "Not paying"
+            words = f"Not paying now: {self._not_paying_because}"
         self.setText(text)
         self._colour = colour
         site = st.site or "this page"

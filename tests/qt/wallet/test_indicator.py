@@ -74,6 +74,7 @@ def pay(svc: WalletService, clock: FakeClock, site: str, packets: int) -> list[A
 @OFFSCREEN_POPUP
 def test_indicator_follows_the_current_tab_and_its_payments(
     qtbot: Any,
+    make_browser: Browser,
     browser_with_wallet: BrowserWindow,
     wallet_ui: WalletUi,
     wallet: WalletService,
@@ -103,6 +104,20 @@ def test_indicator_follows_the_current_tab_and_its_payments(
     assert "this visit" in indicator.accessibleDescription()
     qtbot.waitUntil(lambda: has_dark_pixels(tab.grab().toImage()), timeout=10_000)
     assert window.grab().save(str(artifacts / "wallet-indicator.png"))
+
+    # Another window in front: nothing accrues for this one, and the indicator says so (the
+    # connection stays open, so the status is still "streaming"); in front again: the amount.
+    window.activateWindow()
+    qtbot.waitUntil(window.is_attending)
+    assert indicator.text() == wallet_ui.ctx.money(sent, USD, max_digits=4)
+    second = make_browser()
+    qtbot.waitUntil(lambda: not window.is_attending())
+    assert indicator.text() == "Not paying"
+    assert "this window is not in front" in indicator.toolTip()
+    second.close()
+    window.activateWindow()
+    qtbot.waitUntil(window.is_attending)
+    assert indicator.text() == wallet_ui.ctx.money(sent, USD, max_digits=4)
 
     # Another tab: the indicator shows that tab; back again: the visit's amount is kept.
     other = window.new_tab()
