@@ -27,6 +27,8 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from wallet.net.linger import new_event_loop
+
 T = TypeVar("T")
 
 
@@ -42,7 +44,7 @@ class LoopThread:
     """An asyncio event loop running forever in a daemon thread (owned by the app or a test)."""
 
     def __init__(self, name: str = "trickle-asyncio") -> None:
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop()  # lingers under load: see wallet.net.linger
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 

@@ -46,6 +46,7 @@ from wallet.net.http_codec import (
     ResponseParser,
     request_head,
 )
+from wallet.net.linger import LoadMeter
 
 __all__ = [
     "HttpClient",
@@ -278,6 +279,7 @@ class HttpClient:
         self._waiters: collections.deque[asyncio.Future[_Connection | None]] = collections.deque()
         self._sweeper: asyncio.TimerHandle | None = None
         self._closed = False
+        self._load = LoadMeter(self._loop)
 
     def __repr__(self) -> str:
         return f"HttpClient({self._authority!r}, connections={len(self._connections)})"
@@ -324,6 +326,13 @@ class HttpClient:
             HttpProtocolError: the response is not valid HTTP/1.1.
         """
         data = b"".join((head.prefix, str(len(body)).encode(), b"\r\n\r\n", body))
+        self._load.started()
+        try:
+            return await self._post(data, deadline)
+        finally:
+            self._load.finished()
+
+    async def _post(self, data: bytes, deadline: float | None) -> Response:
         connection = self._reuse()
         if connection is None:
             connection = await self._acquire(deadline, fresh=False)
