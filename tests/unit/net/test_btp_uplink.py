@@ -24,7 +24,7 @@ from wallet.net.btp_codec import (
     ilp_response,
     parse_frame,
 )
-from wallet.net.btp_uplink import BtpUplink, websocket_url
+from wallet.net.btp_uplink import READ_SIZE, BtpUplink, websocket_url
 from wallet.net.errors import UplinkAuthError, UplinkClosedError, UplinkConfigError
 from wallet.secrets import Secret
 
@@ -238,9 +238,30 @@ def test_expiry_and_btp_errors() -> None:
             assert isinstance(empty, Reject) and empty.code == "T00"
             wrong = await link.send(prepare(amount=4))
             assert isinstance(wrong, Reject) and wrong.code == "F05"
+            # The caller's own cancellation is not an expiry: it propagates, nothing is left.
+            waiting = asyncio.ensure_future(link.send(prepare(seconds=5, amount=1)))
+            await asyncio.sleep(0.05)
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            assert not link._pending
             await link.close()
             with pytest.raises(UplinkClosedError):
                 await link.send(prepare())
+
+    run(main())
+
+
+def test_socket_reads_are_sized_for_btp_frames() -> None:
+    # A 256 KiB bytes object per read (asyncio's default) is an mmap and a munmap per packet.
+    async def main() -> None:
+        async with serve(Peer(fulfil_all)) as url:
+            link = BtpUplink(url, Secret(TOKEN))
+            await link.connect()
+            transport = link._ws._writer.transport  # type: ignore[union-attr]
+            assert transport.max_size == READ_SIZE < 128 * 1024
+            assert await link.send(prepare()) == Fulfill(ZERO)
+            await link.close()
 
     run(main())
 
