@@ -40,6 +40,19 @@ def _written(engine: Engine) -> int:
         return sum(t.sent for t in totals_by_site(conn))
 
 
+def _paying_service(tmp_path: Path, wall: WallClock) -> WalletService:
+    service = WalletService.open(tmp_path, tz=ZoneInfo("UTC"), clock=wall)
+    service.set_site_policy(SitePolicy(SITE, rate_per_hour=3_600_000_000))
+    service.set_site_active(SITE, True)
+    return service
+
+
+def _pay_one(service: WalletService) -> None:
+    res = service.reserve(SITE, "p", USD, 1_000_000, connection="c")
+    assert isinstance(res, Reservation)
+    service.commit(res, delivered=res.amount)
+
+
 def _step(loop: ManualLoop, wall: WallClock, seconds: float) -> None:
     loop.now += seconds
     wall.now += timedelta(seconds=seconds)
@@ -50,9 +63,7 @@ def test_the_timer_follows_the_ledger_and_never_fires_while_a_page_streams(
     tmp_path: Path, loop: ManualLoop
 ) -> None:
     wall = WallClock()
-    service = WalletService.open(tmp_path, tz=ZoneInfo("UTC"), clock=wall)
-    service.set_site_policy(SitePolicy(SITE, rate_per_hour=3_600_000_000))
-    service.set_site_active(SITE, True)
+    service = _paying_service(tmp_path, wall)
     outside = open_store(database_path(tmp_path), migrate=False)
     commits = GroupCommits(service, loop, grace=GRACE)
     fired = 0
@@ -66,15 +77,10 @@ def test_the_timer_follows_the_ledger_and_never_fires_while_a_page_streams(
     service.flush_if_due = counting_flush  # type: ignore[method-assign]
     assert commits.armed_at is None  # nothing open: an idle app has no timer
 
-    def pay() -> None:
-        res = service.reserve(SITE, "p", USD, 1_000_000, connection="c")
-        assert isinstance(res, Reservation)
-        service.commit(res, delivered=res.amount)
-
     # A page streams one packet a second for 12 s (on the loop, as the app's packets do).
     for _ in range(12):
         _step(loop, wall, 1.0)
-        loop.call_soon(pay)
+        loop.call_soon(_pay_one, service)
         loop.run_due()
         armed = commits.armed_at
         assert armed is not None and armed > loop.now + 1.0  # the next packet comes first
@@ -106,18 +112,10 @@ def test_a_change_from_another_thread_arms_the_timer_through_the_loop(
     tmp_path: Path, loop: ManualLoop
 ) -> None:
     wall = WallClock()
-    service = WalletService.open(tmp_path, tz=ZoneInfo("UTC"), clock=wall)
-    service.set_site_policy(SitePolicy(SITE, rate_per_hour=3_600_000_000))
-    service.set_site_active(SITE, True)
+    service = _paying_service(tmp_path, wall)
     commits = GroupCommits(service, loop, grace=GRACE)
     wall.now += timedelta(seconds=2)
-
-    def pay() -> None:
-        res = service.reserve(SITE, "p", USD, 1_000_000)
-        assert isinstance(res, Reservation)
-        service.commit(res, delivered=res.amount)
-
-    worker = threading.Thread(target=pay)
+    worker = threading.Thread(target=_pay_one, args=(service,))
     worker.start()
     worker.join()
     assert commits.armed_at is None  # not touched from the other thread ...
