@@ -450,12 +450,15 @@ class BtpUplink:
             await ws.send_bytes(ilp_message(request_id, prepare.to_bytes()))
             result = await future
         except asyncio.CancelledError:
-            if expired and task.uncancel() == 0:
+            if not expired or task.uncancel() > 0:
+                raise
+            if not future.done() or future.cancelled():  # (cancelling the task cancels it)
                 return local_reject(
                     UplinkTimeoutError(self.display_url, "no reply before expiry"),
                     self.own_address,
                 )
-            raise
+            # The reply came in the same turn as the expiry: it counts (a Fulfill is money).
+            result = future.result()
         except (aiohttp.ClientError, OSError) as e:
             return local_reject(wrap_client_error(self._url, e), self.own_address)
         finally:
