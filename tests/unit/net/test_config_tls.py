@@ -91,13 +91,13 @@ def test_untrusted_certificate_is_a_tls_error(tmp_path: Path) -> None:
 
     async def main() -> None:
         async with tls_server(context) as port:
-            http = HttpUplink(f"https://127.0.0.1:{port}/", Secret("t"))
+            http = HttpUplink(f"https://127.0.0.1:{port}/", Secret("tls-test-token"))
             await http.connect()
             with pytest.raises(UplinkTlsError) as e:
                 await http.send(prepare)
             assert "certificate" in str(e.value)
             await http.close()
-            btp = BtpUplink(f"btp+wss://127.0.0.1:{port}/", Secret("t"))
+            btp = BtpUplink(f"btp+wss://127.0.0.1:{port}/", Secret("tls-test-token"))
             with pytest.raises(UplinkTlsError):
                 await btp.connect()
             await btp.close()
