@@ -14,7 +14,6 @@ flight, so budget reservations always settle.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import Callable
@@ -34,6 +33,49 @@ EventSink = Callable[[list[Event]], None]
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class _Wakeup:
+    """What the pump waits on: set by anything that gives it work, or a deadline.
+
+    An ``asyncio.Event`` waited with ``asyncio.wait_for`` costs a new task and a timer per
+    wait, and the pump waits once or twice per packet; this is one future and one timer.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._set = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def set(self) -> None:
+        self._set = True
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._set = False
+
+    def is_set(self) -> bool:
+        return self._set
+
+    async def wait(self, timeout: float | None) -> None:
+        """Until set, or ``timeout`` seconds (``None``: no deadline)."""
+        if self._set:
+            return
+        waiter = self._waiter = self._loop.create_future()
+        timer = None if timeout is None else self._loop.call_later(timeout, _resolve, waiter)
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            if timer is not None:
+                timer.cancel()
+
+
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class StreamDriver:
@@ -58,7 +100,7 @@ class StreamDriver:
         self._loop = asyncio.get_running_loop()
         self._monotonic = monotonic or self._loop.time
         self._wallclock = wallclock or _utc_now
-        self._wake = asyncio.Event()
+        self._wake = _Wakeup(self._loop)
         self._sending: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self.done = self._loop.create_future()  # resolves when the connection is closed
@@ -114,7 +156,12 @@ class StreamDriver:
     def _launch(self, packet_id: int, prepare: Prepare) -> None:
         task = self._loop.create_task(self._send(packet_id, prepare))
         self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+        task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        if not self._sending:
+            self._wake.set()  # a closed connection's pump ends once nothing is in flight
 
     async def _pump(self) -> None:
         conn = self.conn
@@ -132,10 +179,7 @@ class StreamDriver:
                     break
                 deadline = conn.next_deadline()
                 timeout = None if deadline is None else max(0.0, deadline - self._monotonic())
-                if self._wake.is_set():
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout)
+                await self._wake.wait(timeout)
         finally:
             if not self.done.done():
                 self.done.set_result(None)
