@@ -6,8 +6,6 @@ and serve pages that tests register at run time with ``add``.
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import ssl
 import struct
 import threading
@@ -17,11 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from PySide6.QtCore import QUrl
+
+from tests.certs import self_signed
 
 
 @dataclass
@@ -123,38 +119,7 @@ def start(site: Site, tls: ssl.SSLContext | None = None) -> _Server:
 
 def self_signed_context(directory: Path) -> ssl.SSLContext:
     """A server TLS context with a fresh self-signed certificate for 127.0.0.1 and *.test."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "trickle-test")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("*.test")]
-            ),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path = directory / "cert.pem"
-    key_path = directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_path, key_path)
-    return context
+    return self_signed(directory, dns_names=("*.test",))[0]
 
 
 def png(size: int = 16, rgb: tuple[int, int, int] = (31, 122, 90)) -> bytes:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from tests.unit.net.certs import self_signed
+from tests.certs import self_signed
 from wallet.ilp import Prepare
 from wallet.net.btp_uplink import BtpUplink
 from wallet.net.config import (

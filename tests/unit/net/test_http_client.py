@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.unit.net.certs import self_signed
+from tests.certs import self_signed
 from tests.unit.net.raw_http import OK, Conn, Peer, answering, raw_peer
 from wallet.net.http_client import (
     HttpClient,

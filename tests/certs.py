@@ -13,8 +13,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-def self_signed(tmp: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
-    """A server context for 127.0.0.1, and a client context that trusts it."""
+def self_signed(
+    tmp: Path, dns_names: tuple[str, ...] = ()
+) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context for 127.0.0.1 (and ``dns_names``), and a client context that trusts
+    it. The files go to ``tmp``."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
@@ -27,7 +30,10 @@ def self_signed(tmp: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                + [x509.DNSName(n) for n in dns_names]
+            ),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
