@@ -81,7 +81,7 @@ os.environ.setdefault("XDG_CACHE_HOME", tempfile.mkdtemp(prefix="trickle-bench-c
 
 import aiohttp  # noqa: E402
 import shiboken6  # noqa: E402
-from aiohttp import WSMsgType, web  # noqa: E402
+from aiohttp import web  # noqa: E402
 from PySide6 import QtWebEngineWidgets  # noqa: E402, F401  (before QApplication)
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QTimer, QUrl  # noqa: E402
 from PySide6.QtWebEngineCore import QWebEngineProfile  # noqa: E402
@@ -108,7 +108,7 @@ from tests.qt.webmonetization.ws_paying_handler import (  # noqa: E402
     WS_HANDLER,
     WS_PATH,
     frame,
-    unframe,
+    framed_messages,
     ws_endpoint,
 )
 from ui.asyncbridge import AsyncBridge, LoopThread  # noqa: E402
@@ -325,13 +325,7 @@ class WsLink:
             await self._session.close()
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        async for message in ws:
-            if message.type != WSMsgType.BINARY:
-                continue
-            try:
-                request_id, packet = unframe(message.data)
-            except ValueError:
-                continue
+        async for request_id, packet in framed_messages(ws):
             future = self._pending.get(request_id)
             if future is not None and not future.done():
                 future.set_result(packet)

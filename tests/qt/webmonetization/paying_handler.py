@@ -16,6 +16,7 @@ The receiver behind ``/ilp`` answers IL-DCP with ``ildcp_fulfill()`` and everyth
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -92,3 +93,28 @@ def paying_through(env: Any, qtbot: Any, origin: str, handler_url: str) -> Itera
         host.page.deleteLater()
         host.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def paying_page(issued: Any, amount: int, *, then: str = "") -> str:
+    """A page that monetizes with the receiver's ``issued`` credentials, sends ``amount`` on
+    one stream, runs the JS ``then``, and reports "paid": the stream's and the connection's
+    totals, the sum of its ``outgoing_money`` events and the source asset."""
+    secret = base64.b64encode(issued.shared_secret).decode()
+    return page_html(
+        script=f"""
+        (async () => {{
+          const conn = await WebMonetization.monetize({{
+            destinationAccount: "{issued.destination_account}", sharedSecret: "{secret}"}});
+          const stream = conn.createStream();
+          let outgoing = 0n;
+          stream.addEventListener("outgoing_money", (e) => {{ outgoing += BigInt(e.amount); }});
+          await stream.sendTotal("{amount}", 20000);
+          {then}
+          report("paid", {{
+            streamTotalSent: stream.totalSent, connTotalSent: conn.totalSent,
+            outgoing: String(outgoing), delivered: conn.totalDelivered,
+            source: [conn.sourceAssetCode, conn.sourceAssetScale],
+          }});
+        }})().catch((e) => reportError("paid", e));
+        """
+    )

@@ -15,6 +15,7 @@ from tests.qt.webmonetization.paying_handler import (
     HANDLER,
     NoReturnLink,
     ildcp_fulfill,
+    paying_page,
     paying_through,
 )
 from wallet.ilp import is_ildcp_request, parse_prepare
@@ -63,26 +64,9 @@ def paying(env: Any, qtbot: Any, sites: Any) -> Iterator[Any]:
 def test_a_page_pays_a_receiver_through_the_handler(
     paying: Any, make_tab: Any, sites: Any, qtbot: Any
 ) -> None:
-    issued = paying.server.credentials()
     site = sites()
-    site.pages["/"] = page_html(
-        script=f"""
-        (async () => {{
-          const conn = await WebMonetization.monetize({{
-            destinationAccount: "{issued.destination_account}",
-            sharedSecret: "{base64.b64encode(issued.shared_secret).decode()}"}});
-          const stream = conn.createStream();
-          let outgoing = 0n;
-          stream.addEventListener("outgoing_money", (e) => {{ outgoing += BigInt(e.amount); }});
-          await stream.sendTotal("1000", 20000);
-          await stream.send("ping");
-          report("paid", {{
-            streamTotalSent: stream.totalSent, connTotalSent: conn.totalSent,
-            outgoing: String(outgoing), delivered: conn.totalDelivered,
-            source: [conn.sourceAssetCode, conn.sourceAssetScale],
-          }});
-        }})().catch((e) => reportError("paid", e));
-        """
+    site.pages["/"] = paying_page(
+        paying.server.credentials(), 1000, then='await stream.send("ping");'
     )
     tab = make_tab()
     tab.load(site.url("/"))

@@ -5,15 +5,18 @@ loopback, and back; IL-DCP goes the same way."""
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from aiohttp import web
 
-from tests.qt.webmonetization.conftest import page_html
-from tests.qt.webmonetization.paying_handler import NoReturnLink, ildcp_fulfill, paying_through
+from tests.qt.webmonetization.paying_handler import (
+    NoReturnLink,
+    ildcp_fulfill,
+    paying_page,
+    paying_through,
+)
 from tests.qt.webmonetization.ws_paying_handler import WS_HANDLER, WS_PATH, ws_endpoint
 from wallet.ilp import Fulfill, Prepare, Reject, is_ildcp_request
 from wallet.net.stream_api import IlpConnection
@@ -66,29 +69,14 @@ def ws_paying(env: Any, qtbot: Any) -> Iterator[Any]:
 def test_a_page_pays_a_receiver_through_the_websocket_handler(
     ws_paying: Any, make_tab: Any, sites: Any, qtbot: Any
 ) -> None:
-    issued = ws_paying.server.credentials()
     site = sites()
-    site.pages["/"] = page_html(
-        script=f"""
-        (async () => {{
-          const conn = await WebMonetization.monetize({{
-            destinationAccount: "{issued.destination_account}",
-            sharedSecret: "{base64.b64encode(issued.shared_secret).decode()}"}});
-          const stream = conn.createStream();
-          let outgoing = 0n;
-          stream.addEventListener("outgoing_money", (e) => {{ outgoing += BigInt(e.amount); }});
-          await stream.sendTotal("5000", 20000);
-          report("paid", {{
-            sent: stream.totalSent, outgoing: String(outgoing),
-            source: [conn.sourceAssetCode, conn.sourceAssetScale],
-          }});
-        }})().catch((e) => reportError("paid", e));
-        """
-    )
+    site.pages["/"] = paying_page(ws_paying.server.credentials(), 5000)
     tab = make_tab()
     tab.load(site.url("/"))
     result = tab.wait_report("paid", timeout=30000)
-    assert result == {"sent": "5000", "outgoing": "5000", "source": ["XRP", 9]}
+    assert "error" not in result, result
+    assert result["streamTotalSent"] == result["outgoing"] == "5000"
+    assert result["source"] == ["XRP", 9]
     assert ws_paying.ildcp  # the client's address came over the same socket
     [receiver] = ws_paying.received
     qtbot.waitUntil(lambda: receiver.total_received == 5000, timeout=10000)

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
+import aiohttp
 from aiohttp import WSMsgType, web
 
 from tests.qt.webmonetization.conftest import page_html
@@ -54,6 +55,20 @@ def unframe(message: bytes) -> tuple[int, bytes]:
     return _ID.unpack_from(message)[0], message[ID_BYTES:]
 
 
+async def framed_messages(
+    ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
+) -> AsyncIterator[tuple[int, bytes]]:
+    """``(request_id, packet)`` of each framed binary message on ``ws``; anything else is
+    skipped."""
+    async for message in ws:
+        if message.type != WSMsgType.BINARY:
+            continue
+        try:
+            yield unframe(message.data)
+        except ValueError:
+            continue
+
+
 Answer = Callable[[Prepare], Awaitable[Fulfill | Reject]]
 
 
@@ -77,13 +92,7 @@ def ws_endpoint(answer: Answer) -> Callable[[web.Request], Awaitable[web.WebSock
             if not ws.closed:
                 await ws.send_bytes(frame(request_id, response))
 
-        async for message in ws:
-            if message.type != WSMsgType.BINARY:
-                continue
-            try:
-                request_id, packet = unframe(message.data)
-            except ValueError:
-                continue
+        async for request_id, packet in framed_messages(ws):
             task = asyncio.create_task(reply(request_id, packet))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
