@@ -13,6 +13,7 @@ more or less), and our/their packets/s (target ≥ 1.0×). Each Prepare carries 
 counter as data: ilp-connector deduplicates identical packets.
 
     .venv/bin/python benchmarks/uplink_bench.py [--count 2000] [--inflight 1,10,100] [--rounds 5]
+        [--transport http,btp]
 
 Our clients run on ``wallet.net.linger.new_event_loop()``, as in the app (it lingers a moment
 before blocking while many requests are in flight). The connector, both clients and the
@@ -149,6 +150,7 @@ async def bench(
     count: int,
     levels: list[int],
     rounds: int,
+    transports: list[str],
 ) -> int:
     http = HttpUplink(connector.url("pyhttp"), Secret("t-pyhttp"), listen_port=None)
     btp = BtpUplink(connector.url("pybtp"), Secret("t-pybtp"))
@@ -158,7 +160,7 @@ async def bench(
     failures = 0
     try:
         # Warm up every client (connections, JIT, caches).
-        for transport in ("http", "btp"):
+        for transport in transports:
             await python_batch(ours[transport], 300, 10)
             await js_batch(drivers[transport], 300, 10)
         print(f"{count} packets per run, best of {rounds} alternating runs; client CPU per packet")
@@ -168,7 +170,7 @@ async def bench(
         )
         assert connector.proc is not None
         pid = connector.proc.proc.pid
-        for inflight, transport in itertools.product(levels, ("http", "btp")):
+        for inflight, transport in itertools.product(levels, transports):
             py_runs: list[Result] = []
             js_runs: list[Result] = []
             for _ in range(rounds):
@@ -195,8 +197,10 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--inflight", default="1,10,100")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--transport", default="http,btp", help="http, btp or both")
     args = parser.parse_args()
     levels = [int(x) for x in args.inflight.split(",")]
+    transports = [t for t in ("http", "btp") if t in args.transport.split(",")]
     with Connector.start(config()) as connector:
         drivers = {
             "http": NodeProcess(
@@ -225,7 +229,9 @@ def main() -> None:
                 driver.wait_for("ready")
             # Our clients run on the loop the app runs them on (wallet.net.linger).
             with asyncio.Runner(loop_factory=new_event_loop) as runner:
-                failures = runner.run(bench(connector, drivers, args.count, levels, args.rounds))
+                failures = runner.run(
+                    bench(connector, drivers, args.count, levels, args.rounds, transports)
+                )
         finally:
             for driver in drivers.values():
                 driver.stop()

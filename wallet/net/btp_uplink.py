@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import ssl
 from collections.abc import Coroutine
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
-
-import aiohttp
 
 from wallet.ilp import CodecError, Fulfill, Prepare, Reject, parse_prepare, parse_reply
 from wallet.net.btp_codec import (
@@ -55,6 +54,7 @@ from wallet.net.errors import (
     UplinkProtocolError,
     UplinkTimeoutError,
 )
+from wallet.net.http_client import HttpClientError
 from wallet.net.link import IncomingHandler
 from wallet.net.uplink_base import (
     Clock,
@@ -68,11 +68,12 @@ from wallet.net.uplink_base import (
     utc_now,
     wrap_client_error,
 )
+from wallet.net.ws_client import WebSocket
+from wallet.net.ws_client import connect as connect_websocket
+from wallet.net.ws_codec import HandshakeRefusedError
 from wallet.secrets import Secret
 
 log = logging.getLogger(__name__)
-
-READ_SIZE = 64 * 1024  # bytes asked of each socket read (see BtpUplink._adopt)
 
 # What a pending request resolves with: the ILP reply bytes (fast path), a reply frame, or the
 # error that ended the connection.
@@ -122,7 +123,6 @@ class BtpUplink:
         backoff_base: float = 0.1,
         backoff_cap: float = 30.0,
         ssl_context: ssl.SSLContext | None = None,
-        session: aiohttp.ClientSession | None = None,
     ) -> None:
         self._url = websocket_url(url)
         self.display_url = display_url(self._url)
@@ -134,10 +134,8 @@ class BtpUplink:
         self._auth_timeout = auth_timeout
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
-        self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
-        self._session = session
-        self._own_session = session is None
-        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._ssl = ssl_context
+        self._ws: WebSocket | None = None
         self._pending: dict[int, asyncio.Future[_Result]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handler: IncomingHandler | None = None
@@ -231,33 +229,19 @@ class BtpUplink:
         self._fail_pending(UplinkDisconnectedError(self.display_url, "the uplink was closed"))
         for task in list(self._tasks):
             task.cancel()
-        if self._own_session and self._session is not None:
-            await self._session.close()
-            self._session = None
 
-    def _new_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        return self._session
-
-    async def _open(self) -> aiohttp.ClientWebSocketResponse:
+    async def _open(self) -> WebSocket:
         """One connection attempt: WebSocket handshake, then the auth sub-protocol."""
-        session = self._new_session()
         try:
             async with asyncio.timeout(self._connect_timeout):
-                ws = await session.ws_connect(
-                    self._url,
-                    heartbeat=self._heartbeat,
-                    ssl=self._ssl,
-                    autoping=True,
-                    # Closing waits this long at most for the peer's close frame.
-                    timeout=aiohttp.ClientWSTimeout(ws_close=1.0),
+                ws = await connect_websocket(
+                    self._url, ssl_context=self._ssl, heartbeat=self._heartbeat
                 )
-        except aiohttp.WSServerHandshakeError as e:
+        except HandshakeRefusedError as e:
             if e.status in (401, 403):
                 raise UplinkAuthError(self.display_url, f"HTTP {e.status}") from None
             raise UplinkProtocolError(self.display_url, f"HTTP {e.status}") from None
-        except (aiohttp.ClientError, OSError, TimeoutError) as e:
+        except (HttpClientError, TimeoutError) as e:
             raise wrap_client_error(self._url, e) from None
         try:
             await self._authenticate(ws)
@@ -266,21 +250,20 @@ class BtpUplink:
             raise
         return ws
 
-    async def _authenticate(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+    async def _authenticate(self, ws: WebSocket) -> None:
         request_id = random.getrandbits(32)
         frame = auth_message(request_id, self._username, self._token.reveal())
         try:
             async with asyncio.timeout(self._auth_timeout):
-                await ws.send_bytes(frame.to_bytes())
-                msg = await ws.receive()
+                ws.send(frame.to_bytes())
+                data = await ws.receive()
         except TimeoutError:
             raise UplinkTimeoutError(self.display_url, "no answer to authentication") from None
-        except (aiohttp.ClientError, OSError) as e:
-            raise wrap_client_error(self._url, e) from None
-        if msg.type is not aiohttp.WSMsgType.BINARY:
-            raise UplinkDisconnectedError(self.display_url, "closed during authentication")
+        except HttpClientError:
+            closed = UplinkDisconnectedError(self.display_url, "closed during authentication")
+            raise closed from None
         try:
-            reply = parse_frame(msg.data)
+            reply = parse_frame(data)
         except CodecError:
             raise UplinkProtocolError(self.display_url, "unreadable auth reply") from None
         if reply.request_id == request_id and isinstance(reply, BtpError):
@@ -290,7 +273,7 @@ class BtpUplink:
         if reply.request_id != request_id or not isinstance(reply, Response):
             raise UplinkProtocolError(self.display_url, "unexpected reply to authentication")
 
-    async def _run(self, ws: aiohttp.ClientWebSocketResponse | None) -> None:
+    async def _run(self, ws: WebSocket | None) -> None:
         """Keep a connection up until closed or refused."""
         attempt = 0
         while not self._closed:
@@ -312,7 +295,7 @@ class BtpUplink:
                 self._adopt(ws)
             attempt = 0
             try:
-                await self._read_loop(ws)
+                await ws.wait_closed()
             finally:
                 self._connected.clear()
                 self._ws = None
@@ -323,24 +306,15 @@ class BtpUplink:
                 await ws.close()
             ws = None
 
-    def _adopt(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+    def _adopt(self, ws: WebSocket) -> None:
         self._loop = asyncio.get_running_loop()
-        # asyncio's socket transport recv()s into a new bytes object of ``max_size`` (256 KiB)
-        # for every read (aiohttp's protocol is not a BufferedProtocol), and glibc serves that
-        # size with mmap and munmap each time: a few page faults and syscalls per packet. BTP
-        # frames are small; 64 KiB still takes many at once and comes from the heap.
-        transport = getattr(getattr(ws, "_writer", None), "transport", None)
-        if isinstance(transport, asyncio.Transport) and hasattr(transport, "max_size"):
-            transport.max_size = READ_SIZE
+        # Frames are taken in the socket's read callback from now on (RFC 23 allows no other
+        # message before the auth Response, which _authenticate took).
         self._ws = ws
+        ws.listen(functools.partial(self._on_frame, ws))
         self.last_error = None
         self.connections += 1
         self._connected.set()
-
-    async def _read_loop(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        async for msg in ws:
-            if msg.type is aiohttp.WSMsgType.BINARY:
-                self._on_frame(ws, msg.data)
 
     def _fail_pending(self, error: UplinkError) -> None:
         pending, self._pending = self._pending, {}
@@ -348,7 +322,7 @@ class BtpUplink:
             if not future.done():
                 future.set_result(error)
 
-    def _on_frame(self, ws: aiohttp.ClientWebSocketResponse, data: bytes) -> None:
+    def _on_frame(self, ws: WebSocket, data: bytes) -> None:
         fast = fast_ilp_response(data)
         if fast is not None:
             waiter = self._pending.pop(fast[0], None)
@@ -379,22 +353,21 @@ class BtpUplink:
             format_triggered_at(self._clock()),
             f"{kind} is not supported".encode(),
         )
-        self._spawn(self._write(ws, error.to_bytes()))
+        self._write(ws, error.to_bytes())
 
     def _spawn(self, coro: Coroutine[object, object, None]) -> None:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _write(self, ws: aiohttp.ClientWebSocketResponse, data: bytes) -> None:
-        if ws.closed:
-            return
-        with contextlib.suppress(aiohttp.ClientError, ConnectionError):
-            await ws.send_bytes(data)
+    @staticmethod
+    def _write(ws: WebSocket, data: bytes) -> None:
+        """Send ``data`` unless the connection has closed (an answer to a dead connection is
+        not owed: the connector has already failed that request)."""
+        if ws.open:
+            ws.send(data)
 
-    async def _serve(
-        self, ws: aiohttp.ClientWebSocketResponse, request_id: int, raw: bytes
-    ) -> None:
+    async def _serve(self, ws: WebSocket, request_id: int, raw: bytes) -> None:
         """Answer a Prepare the connector sent us (RFC 23: "The responder should always send
         back a response to a request with the same requestId")."""
         reply: Fulfill | Reject
@@ -404,7 +377,7 @@ class BtpUplink:
             reply = Reject("F01", self.own_address, f"invalid ILP Prepare: {e}"[:200])
         else:
             reply = await answer_incoming(self._handler, prepare, self._clock(), self.own_address)
-        await self._write(ws, ilp_response(request_id, reply.to_bytes()))
+        self._write(ws, ilp_response(request_id, reply.to_bytes()))
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -447,7 +420,9 @@ class BtpUplink:
 
         timer = loop.call_at(loop.time() + left, expire)
         try:
-            await ws.send_bytes(ilp_message(request_id, prepare.to_bytes()))
+            ws.send(ilp_message(request_id, prepare.to_bytes()))
+            if ws.writing_paused:
+                await ws.drain()
             result = await future
         except asyncio.CancelledError:
             if not expired or task.uncancel() > 0:
@@ -459,7 +434,7 @@ class BtpUplink:
                 )
             # The reply came in the same turn as the expiry: it counts (a Fulfill is money).
             result = future.result()
-        except (aiohttp.ClientError, OSError) as e:
+        except HttpClientError as e:
             return local_reject(wrap_client_error(self._url, e), self.own_address)
         finally:
             timer.cancel()

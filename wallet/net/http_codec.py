@@ -240,19 +240,7 @@ class ResponseParser:
 
     def _read_head(self, head: bytes) -> int:
         """Parse the status line and header fields; the state the body starts in."""
-        match = _STATUS_LINE.match(head)
-        if match is None:
-            raise HttpProtocolError("invalid status line")
-        minor, status = match[1], int(match[2])
-        fields = _FIELD_LINE.findall(head, match.end())
-        if len(fields) != head.count(_CRLF):
-            # A line that is not "name: value" (also obs-fold, RFC 9112 §5.2: a line that
-            # starts with whitespace).
-            raise HttpProtocolError("invalid header field")
-        headers = {name.lower(): value for name, value in fields}
-        length = headers.get(b"content-length")
-        if len(headers) != len(fields):
-            headers, length = _merge_fields(fields)
+        minor, status, headers, length = _parse_head(head)
         if 100 <= status < 200:
             if status == 101:
                 raise HttpProtocolError("unexpected protocol switch")
@@ -296,6 +284,35 @@ class ResponseParser:
             return _LENGTH
         self.keep_alive = False
         return _UNTIL_CLOSE
+
+
+def parse_response_head(head: bytes) -> tuple[int, dict[bytes, bytes]]:
+    """The status and header fields (lower-cased names) of a response head: the bytes before
+    its blank line. For a response that ends the HTTP exchange, such as a WebSocket upgrade.
+
+    Raises:
+        HttpProtocolError: not a valid status line and header fields.
+    """
+    _, status, headers, _ = _parse_head(head)
+    return status, headers
+
+
+def _parse_head(head: bytes) -> tuple[bytes, int, dict[bytes, bytes], bytes | None]:
+    """The HTTP minor version, status, header fields and every ``Content-Length`` value."""
+    match = _STATUS_LINE.match(head)
+    if match is None:
+        raise HttpProtocolError("invalid status line")
+    minor, status = match[1], int(match[2])
+    fields = _FIELD_LINE.findall(head, match.end())
+    if len(fields) != head.count(_CRLF):
+        # A line that is not "name: value" (also obs-fold, RFC 9112 §5.2: a line that starts
+        # with whitespace).
+        raise HttpProtocolError("invalid header field")
+    headers = {name.lower(): value for name, value in fields}
+    length = headers.get(b"content-length")
+    if len(headers) != len(fields):
+        headers, length = _merge_fields(fields)
+    return minor, status, headers, length
 
 
 def _merge_fields(fields: list[tuple[bytes, bytes]]) -> tuple[dict[bytes, bytes], bytes | None]:
