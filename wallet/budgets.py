@@ -325,6 +325,18 @@ class Accrual:
         """Whole budget units accrued."""
         return self.scaled // _US_PER_HOUR
 
+    def time_to(
+        self, budget_amount: int, rate_per_hour: int, max_backlog: timedelta
+    ) -> timedelta | None:
+        """The active viewing time until ``budget_amount`` whole units have accrued; ``None``
+        if they never will at this rate (a rate of 0, or more than ``max_backlog`` banks)."""
+        missing = budget_amount * _US_PER_HOUR - self.scaled
+        if missing <= 0:
+            return timedelta(0)
+        if rate_per_hour <= 0 or budget_amount * _US_PER_HOUR > rate_per_hour * _us(max_backlog):
+            return None
+        return timedelta(microseconds=-(-missing // rate_per_hour))
+
     def spend(self, budget_amount: int) -> Accrual:
         """Take ``budget_amount`` out (never below zero)."""
         return replace(self, scaled=max(0, self.scaled - budget_amount * _US_PER_HOUR))

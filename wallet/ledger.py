@@ -96,10 +96,16 @@ class Reservation:
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """Nothing (or less than the minimum) may be sent; ``available`` source units were left."""
+    """Nothing (or less than the minimum) may be sent; ``available`` source units were left.
+
+    ``retry_after``: for ``NO_ACCRUAL`` while the site is active, how long until enough has
+    accrued; ``None`` when only a change can help (the site becoming active, a new policy, a
+    reservation given back): the service's ``site_listeners`` say when.
+    """
 
     reason: Reason
     available: int
+    retry_after: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)

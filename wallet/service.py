@@ -115,6 +115,10 @@ class WalletService:
         # Called after every reserve and resolution (on the caller's thread): the app's
         # group-commit timer follows the ledger's due time instead of polling it.
         self.ledger_listeners: list[Callable[[], None]] = []
+        # Called when a site may be able to pay where it could not (on the caller's thread):
+        # it became active, or its policy or the global one changed (``None``: every site).
+        # Pages refused "not now" wait for this instead of asking again and again.
+        self.site_listeners: list[Callable[[str | None], None]] = []
 
     @classmethod
     def open(
@@ -236,6 +240,7 @@ class WalletService:
             if policy is not None and policy.state is not SiteState.ENABLED:
                 self.ledger.settle(self._clock(), site=site)
         self.events.emit(PolicyChanged(site, policy))
+        self._site_changed(site)
 
     def global_policy(self) -> GlobalPolicy:
         with transaction(self._engine, readonly=True) as conn:
@@ -250,6 +255,11 @@ class WalletService:
             if not policy.enabled:
                 self.ledger.settle(self._clock())
         self.events.emit(SettingsChanged(policy))
+        self._site_changed(None)
+
+    def _site_changed(self, site: str | None) -> None:
+        for listener in self.site_listeners:
+            listener(site)
 
     def setting(self, key: str, default: Any = None) -> Any:
         """A free-form setting (JSON value) of the browser."""
@@ -286,6 +296,8 @@ class WalletService:
         with self._lock:
             self._accrue(site, self._clock())
             self._site(site).activity.set_active(active, self._clock())
+        if active:
+            self._site_changed(site)
 
     def _site(self, site: str) -> _SiteState:
         return self._sites.setdefault(site, _SiteState())
@@ -346,7 +358,12 @@ class WalletService:
             need = amount if min_amount is None else max(1, min(min_amount, amount))
             accrued = rate.affordable(st.accrual.available)
             if accrued < need:
-                return self._refused(site, Refusal(Reason.NO_ACCRUAL, accrued))
+                wait = (
+                    st.accrual.time_to(rate.charge(need), eff.rate_per_hour, glob.max_backlog)
+                    if st.activity.active
+                    else None
+                )
+                return self._refused(site, Refusal(Reason.NO_ACCRUAL, accrued, wait))
             minute = rate.affordable(eff.rate_per_hour // 60)
             got = self.ledger.reserve(
                 site=site,

@@ -103,6 +103,7 @@ class BudgetExceeded(PageError):
         )
 
 
+# Only where nothing tells a refused tab when to ask again (no SiteActivity: tests, tools).
 RETRY_SECONDS = 0.5
 # While the rate of pay (not the page) limits a connection, at most one packet per this long:
 # each packet then carries this long of accrued pay, instead of thousands of dust packets a
@@ -116,12 +117,46 @@ _NOT_NOW = frozenset({Reason.NO_ACCRUAL, Reason.PAUSED})
 
 class SiteActivity:
     """Counts, per site origin, the visible tabs with a live connection, and tells the wallet
-    (``BudgetGate.set_site_active``) when a site starts or stops accruing. GUI thread."""
+    (``BudgetGate.set_site_active``) when a site starts or stops accruing (GUI thread).
+
+    Also wakes the tabs the wallet refused "not now" when their site may pay again
+    (``BudgetGate.site_listeners``): a paused site, or one not accruing, costs nothing until
+    then. The waiting list is the wallet loop's.
+    """
 
     def __init__(self, budget: BudgetGate | None, loop: asyncio.AbstractEventLoop) -> None:
         self._budget = budget
         self._loop = loop
         self._active: dict[str, int] = {}
+        self._waiting: dict[str, list[Callable[[], None]]] = {}
+        if budget is not None:
+            budget.site_listeners.append(self._site_changed)
+
+    def wait(self, origin: str, wake: Callable[[], None]) -> None:
+        """Call ``wake`` once, when ``origin`` may be able to pay again. Wallet loop."""
+        waiting = self._waiting.setdefault(origin, [])
+        if wake not in waiting:
+            waiting.append(wake)
+
+    def stop_waiting(self, origin: str, wake: Callable[[], None]) -> None:
+        """Forget ``wake`` (its page is gone). Wallet loop."""
+        waiting = self._waiting.get(origin)
+        if waiting is not None and wake in waiting:
+            waiting.remove(wake)
+            if not waiting:
+                del self._waiting[origin]
+
+    def _site_changed(self, site: str | None) -> None:
+        self._loop.call_soon_threadsafe(self._wake_waiting, site)
+
+    def _wake_waiting(self, site: str | None) -> None:
+        if site is None:
+            woken = [wake for wakes in self._waiting.values() for wake in wakes]
+            self._waiting.clear()
+        else:
+            woken = self._waiting.pop(site, [])
+        for wake in woken:
+            wake()
 
     def change(self, origin: str, delta: int) -> None:
         before = self._active.get(origin, 0)
@@ -173,6 +208,7 @@ class TabGate:
         self._capped: asyncio.Future[None] | None = None
         self._waker: Callable[[], None] | None = None
         self._retry: asyncio.TimerHandle | None = None
+        self._wake_on_settle = False  # refused while packets were in flight
         self.refusal: Reason | None = None
 
     @property
@@ -209,8 +245,10 @@ class TabGate:
         with self._lock:
             was_active = self._counted and self._visible and not self._revoked
             self._revoked = True
-        if was_active and self._activity is not None:
-            self._activity.change(self._origin, -1)
+        if self._activity is not None:
+            if was_active:
+                self._activity.change(self._origin, -1)
+            self._loop.call_soon_threadsafe(self._activity.stop_waiting, self._origin, self._wake)
 
     @property
     def revoked(self) -> bool:
@@ -240,13 +278,36 @@ class TabGate:
         self._waker = wake
 
     def _wake(self) -> None:
-        self._retry = None
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
         if self._waker is not None and not self.revoked:
             self._waker()
 
-    def _retry_later(self, delay: float = RETRY_SECONDS) -> None:
-        if self._retry is None:
-            self._retry = self._loop.call_later(delay, self._wake)
+    def _retry_later(self, delay: float) -> None:
+        if self._retry is not None and self._retry.when() <= self._loop.time() + delay:
+            return
+        if self._retry is not None:
+            self._retry.cancel()
+        self._retry = self._loop.call_later(delay, self._wake)
+
+    def _wait_for_change(self, refusal: Refusal) -> None:
+        """Ask again when asking may succeed: after the ``retry_after`` the wallet gave, or when
+        the site may pay again (see :class:`SiteActivity`), or when a packet in flight settles.
+        Never by polling, unless nothing would say so (no :class:`SiteActivity`)."""
+        if refusal.retry_after is not None:
+            self._retry_later(refusal.retry_after.total_seconds())
+        if self._reservations:
+            self._wake_on_settle = True
+        if self._activity is not None:
+            self._activity.wait(self._origin, self._wake)
+        elif refusal.retry_after is None:
+            self._retry_later(RETRY_SECONDS)
+
+    def _settled(self) -> None:
+        if self._wake_on_settle:
+            self._wake_on_settle = False
+            self._loop.call_soon(self._wake)
 
     def reserve(self, packet_id: int, amount: int) -> int:
         if self._asset is None or self._budget is None or not self.may_send_now():
@@ -271,7 +332,7 @@ class TabGate:
             self.refusal = got.reason
             if got.reason in _NOT_NOW or self._reservations:
                 # more accrues with viewing time; or packets in flight may still be released
-                self._retry_later()
+                self._wait_for_change(got)
             elif not self.capped.done():
                 self.capped.set_result(None)
             return 0
@@ -291,8 +352,10 @@ class TabGate:
         res = self._reservations.pop(packet_id, None)
         if res is not None and self._budget is not None:
             self._budget.commit(res, delivered=delivered, dest_asset=self._dest_asset)
+        self._settled()
 
     def release(self, packet_id: int, amount: int) -> None:
         res = self._reservations.pop(packet_id, None)
         if res is not None and self._budget is not None:
             self._budget.release(res)
+        self._settled()

@@ -52,7 +52,13 @@ class BudgetGate(Protocol):
     budget, the balance and ``BLOCKED``/``DISABLED`` mean "no more" (the page then sees
     ``BudgetExceededError``). ``set_site_active`` drives accrual: only while a tab of the site
     with a live connection is visible in the focused window. Called on the wallet loop.
+
+    ``site_listeners`` are called (on any thread) with a site, or ``None`` for every site,
+    when a site may be able to pay where it could not: a page refused "not now" waits for
+    that (or for a ``Refusal.retry_after``) instead of asking again and again.
     """
+
+    site_listeners: list[Callable[[str | None], None]]
 
     def reserve(
         self,

@@ -8,6 +8,7 @@ real money tests arrive with the STREAM driver. All methods run on the wallet lo
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,6 +166,7 @@ class FakeBudget:
     committed: list[Reservation] = field(default_factory=list)
     released: list[Reservation] = field(default_factory=list)
     active: dict[str, bool] = field(default_factory=dict)
+    site_listeners: list[Callable[[str | None], None]] = field(default_factory=list)
 
     def reserve(
         self,
@@ -205,3 +207,6 @@ class FakeBudget:
 
     def set_site_active(self, site: str, active: bool) -> None:
         self.active[site] = active
+        if active:
+            for listener in self.site_listeners:
+                listener(site)

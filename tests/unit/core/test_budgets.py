@@ -70,6 +70,34 @@ def test_accrual_keeps_fractions_and_caps_the_backlog() -> None:
     assert acc.spend(25).give_back(25).available == 60
 
 
+@given(
+    st.integers(min_value=1, max_value=10**12),
+    st.integers(min_value=0, max_value=10**6),
+    st.integers(min_value=0, max_value=10**7),
+)
+def test_time_to_is_the_least_active_time_that_accrues_the_amount(
+    rate_per_hour: int, amount: int, already_us: int
+) -> None:
+    backlog = timedelta(days=1)
+    start = Accrual().accrue(rate_per_hour, timedelta(microseconds=already_us), backlog)
+    wait = start.time_to(amount, rate_per_hour, backlog)
+    if wait is None:  # more than a day's worth: never banked
+        assert amount * 3_600_000_000 > rate_per_hour * 86_400_000_000
+        return
+    assert start.accrue(rate_per_hour, wait, backlog).available >= amount
+    if wait:
+        short = start.accrue(rate_per_hour, wait - timedelta(microseconds=1), backlog)
+        assert short.available < amount
+
+
+def test_time_to_is_never_at_a_rate_of_zero_or_beyond_the_backlog() -> None:
+    backlog = timedelta(seconds=60)
+    assert Accrual().time_to(1, 0, backlog) is None
+    assert Accrual().time_to(1, 59, backlog) is None  # 60 s banks 59/60 of a unit at most
+    assert Accrual().time_to(1, 60, backlog) == timedelta(seconds=60)
+    assert Accrual().time_to(0, 0, backlog) == timedelta(0)
+
+
 def test_activity_clock_never_counts_backwards() -> None:
     c = ActivityClock()
     c.set_active(True, T0)
