@@ -8,8 +8,9 @@ peer (``sink``) and four child accounts; in the same run, alternating, each clie
 * Trickle's ``BtpUplink``  vs ``ilp-plugin-btp``
 
 Prints p50/p99 round trip (ms), packets/s, client CPU per packet, the connector's CPU per
-packet (from /proc; the connector is usually the bottleneck, and a client's requests cost it
-more or less), and our/their packets/s (target ≥ 1.0×). Each Prepare carries an 8-byte
+packet (from /proc; a client's requests cost it more or less) and how busy that kept it
+(``conn %``: near 100 the connector, one Node thread, is the bottleneck and the ratio measures
+it, not the client), and our/their packets/s (target ≥ 1.0×). Each Prepare carries an 8-byte
 counter as data: ilp-connector deduplicates identical packets.
 
     .venv/bin/python benchmarks/uplink_bench.py [--count 2000] [--inflight 1,10,100] [--rounds 5]
@@ -166,7 +167,7 @@ async def bench(
         print(f"{count} packets per run, best of {rounds} alternating runs; client CPU per packet")
         print(
             f"{'transport':9} {'in flight':>9} {'client':14} {'p50 ms':>7} {'p99 ms':>7} "
-            f"{'packets/s':>10} {'CPU us':>7} {'conn us':>7} {'ratio':>6}"
+            f"{'packets/s':>10} {'CPU us':>7} {'conn us':>7} {'conn %':>6} {'ratio':>6}"
         )
         assert connector.proc is not None
         pid = connector.proc.proc.pid
@@ -184,7 +185,8 @@ async def bench(
             for label, r, ratio in (("trickle", py, f"{py.pps / js.pps:5.2f}x"), (name, js, "")):
                 print(
                     f"{transport:9} {inflight:9d} {label:14} {r.p50_ms:7.2f} {r.p99_ms:7.2f} "
-                    f"{r.pps:10.0f} {r.cpu_us:7.0f} {r.connector_us:7.0f} {ratio:>6}"
+                    f"{r.pps:10.0f} {r.cpu_us:7.0f} {r.connector_us:7.0f} "
+                    f"{r.connector_us * r.pps / 1e4:6.0f} {ratio:>6}"
                 )
     finally:
         await http.close()
