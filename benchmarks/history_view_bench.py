@@ -22,6 +22,7 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -143,10 +144,11 @@ def main() -> None:
     app = QApplication.instance() or QApplication(["bench"])
     assert isinstance(app, QApplication)
     with tempfile.TemporaryDirectory(prefix="trickle-bench-") as tmp:
-        for name, fill in (
+        fills: tuple[tuple[str, Callable[[Engine], None]], ...] = (
             ("aggregated", lambda e: ingest_aggregated(e, args.packets, args.rows)),
             ("one row per packet", lambda e: ingest_per_packet(e, args.packets)),
-        ):
+        )
+        for name, fill in fills:
             profile = Path(tmp) / name.replace(" ", "-")
             profile.mkdir()
             engine = open_store(profile / "trickle.sqlite3")

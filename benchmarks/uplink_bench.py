@@ -175,10 +175,10 @@ async def bench(
             py_runs: list[Result] = []
             js_runs: list[Result] = []
             for _ in range(rounds):
-                py = python_batch(ours[transport], count, inflight)
-                py_runs.append(await measured(pid, count, py))
-                js = js_batch(drivers[transport], count, inflight)
-                js_runs.append(await measured(pid, count, js))
+                py_batch = python_batch(ours[transport], count, inflight)
+                py_runs.append(await measured(pid, count, py_batch))
+                node_batch = js_batch(drivers[transport], count, inflight)
+                js_runs.append(await measured(pid, count, node_batch))
             py, js = best(py_runs), best(js_runs)
             failures += (count - py.fulfilled) + (count - js.fulfilled)
             name = "ilp-plugin-" + transport

@@ -54,7 +54,9 @@ class Net:
         return f"btp+ws://:{name}-token@127.0.0.1:{self.connector.account(name)['port']}"
 
 
-def _config(rates: dict[str, float] | None = None, receiver_asset: tuple[str, int] = ("USD", 9)):
+def _config(
+    rates: dict[str, float] | None = None, receiver_asset: tuple[str, int] = ("USD", 9)
+) -> tuple[dict[str, Any], dict[str, int]]:
     ports = {n: free_port() for n in ("wallet", "ours", "jsrecv")}
     code, scale = receiver_asset
     accounts: dict[str, Any] = {}
@@ -228,7 +230,11 @@ def test_ilp_protocol_stream_client_pays_our_server(net: Net, transport: str) ->
             accepted.append(conn)
 
             def on_stream(stream: IlpStream) -> None:
-                stream.on("data", lambda chunk: (data.append(chunk), stream.send(chunk)))
+                def echo(chunk: bytes) -> None:
+                    data.append(chunk)
+                    stream.send(chunk)
+
+                stream.on("data", echo)
 
             conn.on("stream", on_stream)
 
@@ -392,7 +398,7 @@ def test_trickle_receive_command(net: Net) -> None:
         args += ["--amount", "70000000", "--data", "hi"]
         done = _run_sender(args)
         assert done["totalDelivered"] == "70000000"
-        events = []
+        events: list[dict[str, Any]] = []
         while not events or events[-1]["event"] != "close":
             events.append(json.loads(proc.stdout.readline()))
         money = [e for e in events if e["event"] == "money"]

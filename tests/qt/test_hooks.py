@@ -51,6 +51,7 @@ def test_installers_and_hooks_reach_every_page_including_popups(
     assert load(qtbot, tab, url)
     assert run_js(qtbot, tab, "window.__trickleInstalled === true")
     target_widget = tab.focusProxy()
+    assert target_widget is not None
     qtbot.mouseClick(
         target_widget,
         Qt.MouseButton.LeftButton,

@@ -34,7 +34,9 @@ def test_screenshot_of_the_window(qtbot: Any, browser: BrowserWindow, http_site:
     # What the issue-8 indicator will occupy, to check that the toolbar leaves it room.
     stand_in = QLabel("● 0.0042 USD")
     stand_in.setAccessibleName("Monetization indicator (stand-in)")
-    browser.indicator_slot.layout().addWidget(stand_in)
+    slot_layout = browser.indicator_slot.layout()
+    assert slot_layout is not None
+    slot_layout.addWidget(stand_in)
     qtbot.waitUntil(stand_in.isVisible, timeout=WAIT)
     # Wait for the page's first paint: its heading (dark text) shows in the grab.
     qtbot.waitUntil(lambda: _has_dark_pixels(home.grab().toImage()), timeout=WAIT)

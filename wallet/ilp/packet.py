@@ -284,13 +284,13 @@ _READERS: dict[int, Callable[[Reader], Packet]] = {
 }
 
 
-def parse_packet(data: bytes) -> Packet:
+def parse_packet(data: bytes | bytearray | memoryview) -> Packet:
     """Parse any ILP packet.
 
     Raises:
         CodecError: (a subclass naming the problem) when ``data`` is not a valid packet.
     """
-    data = bytes(data)
+    data = bytes(data)  # also a bytearray or memoryview, read once
     if data[:1] == b"\x0c":
         return parse_prepare(data)
     packet_type, r = _content(data)
@@ -300,7 +300,7 @@ def parse_packet(data: bytes) -> Packet:
     return read(r)
 
 
-def parse_prepare(data: bytes) -> Prepare:
+def parse_prepare(data: bytes | bytearray | memoryview) -> Prepare:
     """Parse bytes that must be a Prepare.
 
     Raises:
@@ -373,7 +373,7 @@ def _parse_prepare_fast(data: bytes) -> Prepare | None:
     return prepare
 
 
-def parse_reply(data: bytes) -> Fulfill | Reject:
+def parse_reply(data: bytes | bytearray | memoryview) -> Fulfill | Reject:
     """Parse bytes that must be a Fulfill or a Reject.
 
     Raises:

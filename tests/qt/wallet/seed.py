@@ -116,7 +116,7 @@ def ingest_history(
 
 
 def pay_today(
-    svc: WalletService, clock: Callable[[], datetime], advance: Callable[[], None]
+    svc: WalletService, clock: Callable[[], datetime], advance: Callable[[], object]
 ) -> int:
     """Stream to two sites through the service (reserve -> commit); returns the amount sent."""
     sent = 0

@@ -28,7 +28,7 @@ _INTERACTIVE = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QAbstra
 
 def interactive(root: QWidget) -> list[QWidget]:
     """The controls a person operates in ``root`` (not Qt's inner parts of composite widgets)."""
-    out = []
+    out: list[QWidget] = []
     for w in root.findChildren(QWidget):
         if not isinstance(w, _INTERACTIVE) or not w.isVisibleTo(root):
             continue

@@ -5,7 +5,7 @@ Also saves a screenshot of each view with data to tests/artifacts/wallet-<view>.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,10 @@ def sql(ctx: WalletContext, query: str, **params: Any) -> Any:
 
 def month_hours(ctx: WalletContext) -> tuple[int, int]:
     m0, m1 = month_bounds(ctx.clock(), ctx.tz)
-    epoch_h = lambda t: int(t.timestamp()) // 3600  # noqa: E731
+
+    def epoch_h(t: datetime) -> int:
+        return int(t.timestamp()) // 3600
+
     return epoch_h(m0), epoch_h(m1)
 
 

@@ -208,4 +208,4 @@ def test_a_handler_that_fails_to_load_is_unavailable(
     qtbot.waitUntil(future.done, timeout=20000)
     with pytest.raises(Exception) as info:
         future.result()
-    assert type(info.value).js_name == "HandlerUnavailableError"
+    assert getattr(type(info.value), "js_name", None) == "HandlerUnavailableError"

@@ -12,6 +12,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from multiprocessing.synchronize import Event
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -89,7 +90,9 @@ def _work(path: str, seed: int, out: mp.Queue) -> None:  # type: ignore[type-arg
     out.put(Outcome(spent[SITE], spent[OTHER], refusals, busy))
 
 
-def _observer(path: str, site_cap: int, global_cap: int, stop: mp.Event, out: mp.Queue) -> None:  # type: ignore[type-arg]
+def _observer(
+    path: str, site_cap: int, global_cap: int, stop: Event, out: mp.Queue[tuple[int, int]]
+) -> None:
     engine = open_store(Path(path), migrate=False)
     seen = bad = 0
     while not stop.is_set():
@@ -110,7 +113,7 @@ def _race(db_path: Path, site_cap: int, global_cap: int) -> tuple[list[Outcome],
     engine.dispose()
     ctx = mp.get_context("fork")
     out: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
-    obs_out: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
+    obs_out: mp.Queue[tuple[int, int]] = ctx.Queue()
     stop = ctx.Event()
     observer = ctx.Process(
         target=_observer, args=(str(db_path), site_cap, global_cap, stop, obs_out)

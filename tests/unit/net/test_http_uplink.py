@@ -353,10 +353,10 @@ def test_server_auth_and_sync_reply() -> None:
                     assert r.status == 200
                     assert r.headers["Content-Type"] == "application/octet-stream"
                     assert await r.read() == Fulfill(ZERO, b"hi").to_bytes()
-            auth = {"Authorization": f"Bearer {TOKEN}"}
-            async with session.post(url, data=b"\x0c\x01", headers=auth) as r:
+            bearer = {"Authorization": f"Bearer {TOKEN}"}
+            async with session.post(url, data=b"\x0c\x01", headers=bearer) as r:
                 assert r.status == 400
-            async with session.post(url, data=bytes(50_000), headers=auth) as r:
+            async with session.post(url, data=bytes(50_000), headers=bearer) as r:
                 assert r.status == 413
 
     run(main())

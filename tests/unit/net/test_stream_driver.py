@@ -35,7 +35,11 @@ def test_money_and_data_both_ways() -> None:
             accepted.append(conn)
 
             def on_stream(stream: IlpStream) -> None:
-                stream.on("data", lambda data: (received_data.append(data), stream.send(data)))
+                def echo(data: bytes) -> None:
+                    received_data.append(data)
+                    stream.send(data)
+
+                stream.on("data", echo)
 
             conn.on("stream", on_stream)
 

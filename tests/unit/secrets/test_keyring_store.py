@@ -37,7 +37,7 @@ from wallet.secrets import (
 class PlaintextFileKeyring(keyring.backend.KeyringBackend):
     """Like keyrings.alt.file.PlaintextKeyring: passwords in a file, in the clear."""
 
-    priority: ClassVar[float] = 0.5  # type: ignore[misc]  # keyrings.alt's PlaintextKeyring
+    priority: ClassVar[float] = 0.5  # keyrings.alt's PlaintextKeyring
     path: ClassVar[Path] = Path("/nonexistent/plaintext-keyring.json")
 
     def _load(self) -> dict[str, str]:

@@ -41,9 +41,9 @@ def test_not_picklable_immutable_copy_is_same() -> None:
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(s)
     with pytest.raises(AttributeError):
-        s._value = "x"  # type: ignore[misc]
+        s._value = "x"
     with pytest.raises(AttributeError):
-        s.other = 1  # type: ignore[attr-defined]
+        s.other = 1
     assert copy.copy(s) is s
     assert copy.deepcopy({"a": s})["a"] is s
     assert not hasattr(s, "__dict__")

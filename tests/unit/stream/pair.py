@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
+from typing import TypeVar
 
 from wallet.ilp import AmountTooLarge, Fulfill, Prepare, Reject
 from wallet.stream.config import BudgetGate, ConnectionConfig, Role
@@ -28,6 +29,8 @@ SERVER_BASE = "test.harness.receiver"
 Interceptor = Callable[[str, Prepare], Fulfill | Reject | None]
 # (direction, prepare, reply) -> the reply to deliver, or None to drop it
 ReplyFilter = Callable[[str, Prepare, Fulfill | Reject], Fulfill | Reject | None]
+
+E = TypeVar("E", bound=Event)
 
 
 class FakeClock:
@@ -133,7 +136,7 @@ class Pair:
         if until is not None and not until():
             raise AssertionError("pair did not reach the expected state")
 
-    def events_of(self, side: str, kind: type) -> list[Event]:
+    def events_of(self, side: str, kind: type[E]) -> list[E]:
         events = self.client_events if side == "client" else self.server_events
         return [e for e in events if isinstance(e, kind)]
 

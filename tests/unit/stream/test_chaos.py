@@ -80,7 +80,7 @@ def test_invariants_under_faults(
     assert budget.reserved == {}, "every reservation settles"
     assert budget.committed == client.total_sent
     assert client.total_sent <= p.server.total_received  # lost Fulfills: paid, not counted
-    sent_events = sum(e.amount for e in p.events_of("client", MoneySent))  # type: ignore[attr-defined]
+    sent_events = sum(e.amount for e in p.events_of("client", MoneySent))
     assert sent_events == client.total_sent
     for stream, amount in zip(streams, sends, strict=True):
         assert stream.total_sent <= amount

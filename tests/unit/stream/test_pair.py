@@ -11,6 +11,7 @@ import pytest
 from tests.unit.stream.pair import Pair, make_pair
 from wallet.ilp import Fulfill, Prepare, Reject
 from wallet.stream.config import ConnectionState
+from wallet.stream.connection import Connection
 from wallet.stream.crypto import StreamKeys
 from wallet.stream.errors import ExchangeRateError, RemoteProtocolError
 from wallet.stream.events import (
@@ -27,12 +28,19 @@ from wallet.stream.events import (
 from wallet.stream.frames import ConnectionAssetDetailsFrame, ErrorCode, StreamMaxMoneyFrame
 from wallet.stream.packet import StreamPacket
 from wallet.stream.receipts import verify_receipt
+from wallet.stream.streams import Stream
 
 U64 = 2**64 - 1
 
 
 def connected(p: Pair) -> None:
     p.run(lambda: p.client.is_connected or p.client.state is ConnectionState.CLOSED)
+
+
+def stream_of(conn: Connection, stream_id: int) -> Stream:
+    stream = conn.stream(stream_id)
+    assert stream is not None, f"no stream {stream_id}"
+    return stream
 
 
 def data_of(p: Pair, side: str, stream_id: int) -> bytes:
@@ -133,10 +141,10 @@ def test_money_and_data_both_ways_on_several_streams() -> None:
     assert [e.stream_id for e in p.events_of("server", StreamOpened)] == [1, 3, 5]
     assert data_of(p, "server", 1) == b"hello"
     assert data_of(p, "server", 5) == b"x" * 40_000
-    assert p.server.stream(1).total_received == 3000
-    assert p.server.stream(3).total_received == 5000
+    assert stream_of(p.server, 1).total_received == 3000
+    assert stream_of(p.server, 3).total_received == 5000
     # The server answers on the client's stream and opens its own (even) one.
-    reply = p.server.stream(1)
+    reply = stream_of(p.server, 1)
     reply.send(b"world")
     reply.set_send_max(700)
     own = p.server.create_stream()
@@ -166,12 +174,12 @@ def test_money_flow_control_and_blocked() -> None:
     stream.set_send_max(2000)
     p.run()  # runs until idle: the receiver's limit blocks the rest
     assert stream.total_sent == 500
-    assert p.server.stream(1).total_received == 500
-    assert p.server.stream(1).remote_send_max == 2000  # learnt from StreamMoneyBlocked
-    p.server.stream(1).set_receive_max(1500)
+    assert stream_of(p.server, 1).total_received == 500
+    assert stream_of(p.server, 1).remote_send_max == 2000  # learnt from StreamMoneyBlocked
+    stream_of(p.server, 1).set_receive_max(1500)
     p.run()
     assert stream.total_sent == 1500
-    assert p.server.stream(1).total_received == 1500
+    assert stream_of(p.server, 1).total_received == 1500
 
 
 def test_data_flow_control_windows() -> None:
@@ -258,7 +266,7 @@ def test_congestion_window_more_than_one_in_flight() -> None:
     p.run(lambda: stream.total_sent == 1_000_000)
     assert p.max_in_flight > 4
     assert p.server.total_received == 1_000_000
-    assert sum(e.amount for e in p.events_of("client", MoneySent)) == 1_000_000  # type: ignore[attr-defined]
+    assert sum(e.amount for e in p.events_of("client", MoneySent)) == 1_000_000
 
 
 # --- loss, reordering, lying peers ---------------------------------------------------------
@@ -413,7 +421,7 @@ def test_stream_close_from_server() -> None:
     stream = p.client.create_stream()
     stream.set_send_max(100)
     p.run(lambda: stream.total_sent == 100)
-    p.server.stream(1).close()
+    stream_of(p.server, 1).close()
     p.run()
     assert StreamClosed(1, ErrorCode.NO_ERROR, "", remote=True) in p.client_events
     assert not stream.is_open
@@ -583,7 +591,7 @@ def test_stream_ids_beyond_peer_maximum_wait() -> None:
     p.run()
     assert [s.total_sent for s in streams] == [10] * 10 + [0]
     assert p.server.stream(21) is None
-    p.server.stream(1).close()  # frees one slot: the server raises its max stream id to 22
+    stream_of(p.server, 1).close()  # frees one slot: the server raises its max stream id to 22
     p.run()
     assert streams[-1].total_sent == 10
     assert p.server.stream(21) is not None
