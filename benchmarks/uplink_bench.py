@@ -65,6 +65,16 @@ class Result:
     connector_us: float = float("nan")
 
 
+# The connector's CPU per second of the run, in percent, from which it is the bottleneck (one
+# Node thread; the figure can pass 100 with its helper threads).
+SATURATED = 95
+
+
+def connector_busy(result: Result) -> float:
+    """How busy the run kept the connector, in percent of one core."""
+    return result.connector_us * result.pps / 1e4
+
+
 def process_cpu(pid: int) -> float:
     """CPU seconds (user + system) ``pid`` has used so far; NaN where /proc is missing."""
     try:
@@ -186,7 +196,13 @@ async def bench(
                 print(
                     f"{transport:9} {inflight:9d} {label:14} {r.p50_ms:7.2f} {r.p99_ms:7.2f} "
                     f"{r.pps:10.0f} {r.cpu_us:7.0f} {r.connector_us:7.0f} "
-                    f"{r.connector_us * r.pps / 1e4:6.0f} {ratio:>6}"
+                    f"{connector_busy(r):6.0f} {ratio:>6}"
+                )
+            if min(connector_busy(py), connector_busy(js)) >= SATURATED:
+                print(
+                    f"{'':20}the connector is saturated by both: the ratio is what each client's "
+                    "packets cost it; client CPU per packet, ours/theirs: "
+                    f"{py.cpu_us / js.cpu_us:.2f}"
                 )
     finally:
         await http.close()
