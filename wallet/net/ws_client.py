@@ -106,23 +106,22 @@ class WebSocket(asyncio.BufferedProtocol):
         self._heard_at = self._loop.time()
         data = bytes(self._view[:nbytes])
         reader = self._reader
-        try:
-            if reader is None:
-                data = self._read_handshake(data)
-                reader = self._reader
-                if reader is None or not data:
-                    return
-            for opcode, payload in reader.feed(data):
-                if opcode == BINARY:
-                    self._deliver(payload)
-                elif opcode == PING:
-                    self._write(client_frame(PONG, payload))
-                elif opcode == CLOSE:
-                    self._on_close(payload)
-                    return
-        except WebSocketProtocolError as e:
-            log.debug("failing the WebSocket connection: %s", e)
-            self._fail(e.code)
+        if reader is None:
+            data = self._read_handshake(data)
+            reader = self._reader
+            if reader is None or not data:
+                return
+        for opcode, payload in reader.feed(data):
+            if opcode == BINARY:
+                self._deliver(payload)
+            elif opcode == PING:
+                self._write(client_frame(PONG, payload))
+            elif opcode == CLOSE:
+                self._on_close(payload)
+                return
+        if reader.error is not None:
+            log.debug("failing the WebSocket connection: %s", reader.error)
+            self._fail(reader.error.code)
 
     def eof_received(self) -> bool:
         return False  # close the transport: the server is gone

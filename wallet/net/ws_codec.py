@@ -186,12 +186,12 @@ class FrameReader:
     fragments of a message [5.4: "Control frames MAY be injected in the middle of a fragmented
     message"].
 
-    Raises (from :meth:`feed`):
-        WebSocketProtocolError: the frames break RFC 6455, or a message exceeds ``max_message``
-            bytes; its ``code`` is the close status to send.
+    When the frames break RFC 6455, or a message exceeds ``max_message`` bytes, reading stops
+    and :attr:`error` says why (its ``code`` is the close status to fail the connection with);
+    the messages before the bad frame are still returned, so none that arrived whole is lost.
     """
 
-    __slots__ = ("_buffer", "_fragments", "_fragments_size", "_max_message", "_opcode")
+    __slots__ = ("_buffer", "_fragments", "_fragments_size", "_max_message", "_opcode", "error")
 
     def __init__(self, max_message: int) -> None:
         self._max_message = max_message
@@ -201,13 +201,25 @@ class FrameReader:
         self._opcode: int | None = None  # of the fragmented message being read
         self._fragments: list[bytes] = []
         self._fragments_size = 0
+        self.error: WebSocketProtocolError | None = None
 
     def feed(self, data: bytes) -> list[tuple[int, bytes]]:
+        """The messages ``data`` completes (none once :attr:`error` is set)."""
+        if self.error is not None:
+            return []
+        messages: list[tuple[int, bytes]] = []
+        try:
+            self._read(data, messages)
+        except WebSocketProtocolError as e:
+            self.error = e
+            self._buffer = bytearray()
+        return messages
+
+    def _read(self, data: bytes, messages: list[tuple[int, bytes]]) -> None:
         buffered = bool(self._buffer)
         if buffered:
             self._buffer += data
             data = self._buffer  # type: ignore[assignment]  # read alike; sliced to bytes below
-        messages: list[tuple[int, bytes]] = []
         at = 0
         end = len(data)
         while end - at >= 2:
@@ -251,7 +263,6 @@ class FrameReader:
             del self._buffer[:at]
         elif at < end:
             self._buffer = bytearray(data[at:])
-        return messages
 
     def _check(self, first: int, opcode: int, length: int) -> None:
         """Refuse a frame from its header alone, before its payload is buffered."""

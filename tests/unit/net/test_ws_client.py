@@ -290,7 +290,7 @@ def test_a_protocol_error_from_the_server_fails_the_connection_with_1002(
     seen: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue()
 
     async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(await accept(reader) + bad_frame)
+        writer.write(await accept(reader) + b"\x82\x02ok" + bad_frame)
         await seen.put(await read_client_frame(reader))
         assert await reader.read() == b""  # then the client closes the connection
 
@@ -298,6 +298,7 @@ def test_a_protocol_error_from_the_server_fails_the_connection_with_1002(
         async with scripted(script) as port:
             ws = await connect(f"ws://127.0.0.1:{port}/")
             await ws.wait_closed()
+            assert await ws.receive() == b"ok"  # what came whole before the bad frame is kept
             opcode, payload = await seen.get()
             assert opcode == CLOSE and struct.unpack("!H", payload[:2])[0] == PROTOCOL_ERROR
 
