@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
-import aiohttp
-
 from wallet.errors import WalletError
 from wallet.ilp import Fulfill, Prepare, Reject
 from wallet.net.errors import (
@@ -126,7 +124,8 @@ async def answer_incoming(
 
 
 def wrap_client_error(url: str, exc: BaseException) -> UplinkError:
-    """The named :class:`UplinkError` for an HTTP client / aiohttp / OS failure with ``url``.
+    """The named :class:`UplinkError` for a failure of our HTTP or WebSocket client (their
+    errors are :mod:`wallet.net.http_client`'s), or of the OS, with ``url``.
 
     The message quotes the exception's type only: its text may carry a URL with a token. Our
     own client's errors (:mod:`wallet.net.http_client`) carry no URL or header, so their text
@@ -144,12 +143,10 @@ def wrap_client_error(url: str, exc: BaseException) -> UplinkError:
     if isinstance(exc, HttpProtocolError):
         return UplinkProtocolError(shown, str(exc))
     detail = type(exc).__name__
-    if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
+    if isinstance(exc, ssl.SSLError):
         return UplinkTlsError(shown, detail)
-    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
-        return UplinkUnreachableError(shown, detail)
-    if isinstance(exc, aiohttp.ServerTimeoutError | TimeoutError):
+    if isinstance(exc, TimeoutError):
         return UplinkTimeoutError(shown, detail)
-    if isinstance(exc, aiohttp.ClientError | ConnectionError | OSError):
+    if isinstance(exc, OSError):
         return UplinkDisconnectedError(shown, detail)
     return UplinkProtocolError(shown, detail)
