@@ -34,16 +34,17 @@ import collections
 import contextlib
 import ssl
 from collections.abc import Callable, Mapping
-from typing import Final
-from urllib.parse import urlsplit
+from typing import Final, TypeVar
 
 from wallet.net.http_codec import (
     DEFAULT_MAX_BODY,
     HttpClientError,
     HttpProtocolError,
+    Origin,
     RequestHead,
     Response,
     ResponseParser,
+    parse_origin,
     request_head,
 )
 from wallet.net.linger import LoadMeter
@@ -76,6 +77,42 @@ class HttpDisconnectedError(HttpClientError):
 
 class _StaleConnectionError(HttpDisconnectedError):
     """A reused connection closed before any response byte: the request was not processed."""
+
+
+def tls_context(origin: Origin, context: ssl.SSLContext | None) -> ssl.SSLContext | None:
+    """The TLS context to connect to ``origin`` with: ``context``, or the system's trust store;
+    ``None`` for a plain connection."""
+    if not origin.tls:
+        return None
+    return context or ssl.create_default_context()
+
+
+_P = TypeVar("_P", bound=asyncio.BaseProtocol)
+
+
+async def open_connection(
+    factory: Callable[[], _P], origin: Origin, context: ssl.SSLContext | None
+) -> _P:
+    """A connection to ``origin`` (TLS with ``context`` if it is not ``None``), its protocol
+    made by ``factory``.
+
+    Raises:
+        HttpTlsError: the TLS handshake failed.
+        HttpConnectError: no connection (refused, unknown host, unreachable).
+    """
+    try:
+        _, protocol = await asyncio.get_running_loop().create_connection(
+            factory,
+            origin.host,
+            origin.port,
+            ssl=context,
+            server_hostname=origin.host if context is not None else None,
+        )
+    except ssl.SSLError as e:
+        raise HttpTlsError(type(e).__name__) from e
+    except OSError as e:
+        raise HttpConnectError(type(e).__name__) from e
+    return protocol
 
 
 # -- connections and the pool ------------------------------------------------------------
@@ -255,19 +292,11 @@ class HttpClient:
         max_body: int = DEFAULT_MAX_BODY,
         monotonic: Callable[[], float] | None = None,
     ) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("an http:// or https:// URL with a host is needed")
+        self._origin = parse_origin(url, ("http", "https"))
         self._loop = asyncio.get_running_loop()
-        self._host = parts.hostname
-        default_port = 443 if parts.scheme == "https" else 80
-        self._port = parts.port or default_port
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        self._authority = host if self._port == default_port else f"{host}:{self._port}"
-        self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self._ssl: ssl.SSLContext | None = None
-        if parts.scheme == "https":
-            self._ssl = ssl_context or ssl.create_default_context()
+        self._authority = self._origin.authority
+        self.path = self._origin.target
+        self._ssl = tls_context(self._origin, ssl_context)
         self.max_connections = max_connections
         self.keepalive_timeout = keepalive_timeout
         self.max_body = max_body
@@ -303,16 +332,14 @@ class HttpClient:
 
     def target(self, url: str) -> str | None:
         """The path to use for ``url`` when it is on this client's origin, else ``None``."""
-        parts = urlsplit(url)
-        scheme = "https" if self._ssl is not None else "http"
-        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-        if (parts.scheme, (parts.hostname or "").lower(), port) != (
-            scheme,
-            self._host.lower(),
-            self._port,
-        ):
+        try:
+            other = parse_origin(url, ("http", "https"))
+        except ValueError:
             return None
-        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        ours = self._origin
+        if (other.tls, other.host.lower(), other.port) != (ours.tls, ours.host.lower(), ours.port):
+            return None
+        return other.target
 
     async def post(self, head: RequestHead, body: bytes, deadline: float | None = None) -> Response:
         """Send ``head`` + ``body``; the response, by ``deadline`` (event-loop time).
@@ -431,18 +458,8 @@ class HttpClient:
         self._opening += 1
         opened = False
         try:
-            _, connection = await self._loop.create_connection(
-                lambda: _Connection(self),
-                self._host,
-                self._port,
-                ssl=self._ssl,
-                server_hostname=self._host if self._ssl is not None else None,
-            )
+            connection = await open_connection(lambda: _Connection(self), self._origin, self._ssl)
             opened = True
-        except ssl.SSLError as e:
-            raise HttpTlsError(type(e).__name__) from e
-        except OSError as e:
-            raise HttpConnectError(type(e).__name__) from e
         finally:
             self._opening -= 1
             if not opened:

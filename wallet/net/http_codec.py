@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import urlsplit
 
 from wallet.errors import WalletError
 
@@ -56,6 +57,50 @@ class Response:
     status: int
     headers: Mapping[bytes, bytes]
     body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a URL's requests go: host and port to connect to, the ``Host`` header's value,
+    the request target (path and query) and whether the connection is TLS."""
+
+    host: str
+    port: int
+    authority: str
+    target: str
+    tls: bool
+
+
+# Scheme -> (default port, TLS).
+_SCHEMES: Final = {
+    "http": (80, False),
+    "https": (443, True),
+    "ws": (80, False),
+    "wss": (443, True),
+}
+
+
+def parse_origin(url: str, schemes: tuple[str, ...]) -> Origin:
+    """The :class:`Origin` of ``url``, whose scheme must be one of ``schemes``.
+
+    Raises:
+        ValueError: another scheme, or no host.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in schemes or scheme not in _SCHEMES or not parts.hostname:
+        raise ValueError(f"a {' or '.join(s + '://' for s in schemes)} URL with a host is needed")
+    default_port, tls = _SCHEMES[scheme]
+    host = parts.hostname
+    port = parts.port or default_port
+    shown = f"[{host}]" if ":" in host else host
+    return Origin(
+        host=host,
+        port=port,
+        authority=shown if port == default_port else f"{shown}:{port}",
+        target=(parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+        tls=tls,
+    )
 
 
 class RequestHead:

@@ -31,11 +31,10 @@ import logging
 import ssl
 from collections.abc import Callable
 from typing import Final
-from urllib.parse import urlsplit
 
 from wallet.net import ws_codec
-from wallet.net.http_client import HttpConnectError, HttpDisconnectedError, HttpTlsError
-from wallet.net.http_codec import HttpProtocolError, parse_response_head
+from wallet.net.http_client import HttpDisconnectedError, open_connection, tls_context
+from wallet.net.http_codec import HttpProtocolError, parse_origin, parse_response_head
 from wallet.net.ws_codec import (
     BINARY,
     CLOSE,
@@ -56,7 +55,6 @@ __all__ = ["DEFAULT_MAX_MESSAGE", "READ_SIZE", "WebSocket", "connect"]
 READ_SIZE: Final = 64 * 1024  # the receive buffer each socket read fills
 DEFAULT_MAX_MESSAGE: Final = 1024 * 1024
 _MAX_HEAD: Final = 16 * 1024
-_DEFAULT_PORTS: Final = {"ws": 80, "wss": 443}
 
 
 class WebSocket(asyncio.BufferedProtocol):
@@ -324,32 +322,14 @@ async def connect(
         HttpProtocolError: the server's answer is not a WebSocket upgrade.
         HttpDisconnectedError: the server closed the connection during the handshake.
     """
-    parts = urlsplit(url)
-    tls = parts.scheme == "wss"
-    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
-        raise ValueError("a WebSocket URL starts with ws:// or wss://")
-    host = parts.hostname
-    port = parts.port or _DEFAULT_PORTS[parts.scheme]
-    shown_host = f"[{host}]" if ":" in host else host
-    authority = shown_host if port == _DEFAULT_PORTS[parts.scheme] else f"{shown_host}:{port}"
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    origin = parse_origin(url, ("ws", "wss"))
     key = ws_codec.new_key()
-    request = ws_codec.handshake_request(authority, target, key)
-    if tls and ssl_context is None:
-        ssl_context = ssl.create_default_context()
-    loop = asyncio.get_running_loop()
-    try:
-        _, websocket = await loop.create_connection(
-            lambda: WebSocket(key, max_message, heartbeat),
-            host,
-            port,
-            ssl=ssl_context if tls else None,
-            server_hostname=host if tls else None,
-        )
-    except ssl.SSLError as e:
-        raise HttpTlsError(type(e).__name__) from e
-    except OSError as e:
-        raise HttpConnectError(type(e).__name__) from e
+    request = ws_codec.handshake_request(origin.authority, origin.target, key)
+    websocket = await open_connection(
+        lambda: WebSocket(key, max_message, heartbeat),
+        origin,
+        tls_context(origin, ssl_context),
+    )
     try:
         assert websocket.transport is not None
         websocket.transport.write(request)

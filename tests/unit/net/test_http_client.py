@@ -22,7 +22,14 @@ from wallet.net.http_client import (
     HttpDisconnectedError,
     HttpTlsError,
 )
-from wallet.net.http_codec import HttpProtocolError, RequestHead, Response, ResponseParser
+from wallet.net.http_codec import (
+    HttpProtocolError,
+    Origin,
+    RequestHead,
+    Response,
+    ResponseParser,
+    parse_origin,
+)
 
 CHUNKED = (
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -709,3 +716,25 @@ def test_https_with_a_trusted_certificate_and_an_untrusted_one(tmp_path: Path) -
                 assert str(e.value) == "SSLCertVerificationError"
 
     run(main())
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("http://example.com/ilp", Origin("example.com", 80, "example.com", "/ilp", False)),
+        ("https://example.com:443", Origin("example.com", 443, "example.com", "/", True)),
+        ("HTTP://h:8080/a?b=1#f", Origin("h", 8080, "h:8080", "/a?b=1", False)),
+        ("wss://[::1]:9000/btp", Origin("::1", 9000, "[::1]:9000", "/btp", True)),
+        ("ws://[::1]/", Origin("::1", 80, "[::1]", "/", False)),
+    ],
+)
+def test_origins_of_urls(url: str, origin: Origin) -> None:
+    schemes = ("ws", "wss") if url.startswith("ws") else ("http", "https")
+    assert parse_origin(url, schemes) == origin
+
+
+def test_an_origin_needs_one_of_the_schemes_and_a_host() -> None:
+    with pytest.raises(ValueError, match="ws:// or wss://"):
+        parse_origin("http://example.com/", ("ws", "wss"))
+    with pytest.raises(ValueError, match="with a host"):
+        parse_origin("https:///path", ("http", "https"))
