@@ -32,6 +32,7 @@ from ui.webmonetization.protocols import BudgetGate
 from wallet.budgets import Asset, Reason
 from wallet.ilp import U64_MAX, is_valid_address
 from wallet.ledger import Refusal, Reservation
+from wallet.stream import Outcome
 
 SHARED_SECRET_BYTES = 32
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{43}=?")
@@ -348,14 +349,13 @@ class TabGate:
         """The receiver's asset (from STREAM), so history records what it says arrived."""
         self._dest_asset = asset
 
-    def commit(self, packet_id: int, amount: int, delivered: int = 0) -> None:
+    def settle(self, packet_id: int, amount: int, outcome: Outcome, delivered: int = 0) -> None:
         res = self._reservations.pop(packet_id, None)
         if res is not None and self._budget is not None:
-            self._budget.commit(res, delivered=delivered, dest_asset=self._dest_asset)
-        self._settled()
-
-    def release(self, packet_id: int, amount: int) -> None:
-        res = self._reservations.pop(packet_id, None)
-        if res is not None and self._budget is not None:
-            self._budget.release(res)
+            if outcome is Outcome.FULFILLED:
+                self._budget.commit(res, delivered=delivered, dest_asset=self._dest_asset)
+            elif outcome.uncertain:
+                self._budget.expire(res)  # the receiver may have it: charged, never refunded
+            else:
+                self._budget.release(res)
         self._settled()

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from wallet.budgets import Asset
 from wallet.ledger import Refusal, Reservation
 from wallet.net.link import Link
+from wallet.stream import Outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,8 @@ class BudgetGate(Protocol):
 
     def release(self, res: Reservation) -> None: ...
 
+    def expire(self, res: Reservation) -> None: ...
+
     def set_site_active(self, site: str, active: bool) -> None: ...
 
 
@@ -111,9 +114,7 @@ class ConnectionGate(Protocol):
 
     def reserve(self, packet_id: int, amount: int) -> int: ...
 
-    def commit(self, packet_id: int, amount: int, delivered: int = 0) -> None: ...
-
-    def release(self, packet_id: int, amount: int) -> None: ...
+    def settle(self, packet_id: int, amount: int, outcome: Outcome, delivered: int = 0) -> None: ...
 
 
 # ---- the STREAM connection as the page sees it ----------------------------------------------

@@ -147,10 +147,13 @@ class StreamDriver:
     async def _send(self, packet_id: int, prepare: Prepare) -> None:
         try:
             reply = await self.link.send(prepare)
-        except Exception as e:  # noqa: BLE001 - the Link contract says send resolves; a bug there must not leak a reservation
-            log.warning("link.send raised %s; treating as T00", type(e).__name__)
-            reply = Reject(ErrorCode.T00_INTERNAL_ERROR, "", "link failed", b"")
-        self.conn.receive_reply(packet_id, reply, self._monotonic())
+        except Exception as e:  # noqa: BLE001 - whatever the carrier raised, the Prepare may have left
+            # The money's fate is unknown: the connection settles it as LOST (charged, never
+            # refunded) instead of a made-up Reject that would let it be sent again.
+            log.debug("link.send raised %s: packet %d lost", type(e).__name__, packet_id)
+            self.conn.packet_lost(packet_id, self._monotonic())
+        else:
+            self.conn.receive_reply(packet_id, reply, self._monotonic())
         self._wake.set()
 
     def _launch(self, packet_id: int, prepare: Prepare) -> None:

@@ -96,12 +96,14 @@ then wait for ``MoneySent``/``MoneyReceived`` events reaching ``n``.
 
 The budget hook
 ---------------
-Pass a :class:`BudgetGate` (``reserve(packet_id, amount) -> approved``, ``commit``,
-``release``). Before a money Prepare leaves, ``reserve`` is called with its source amount and
-may approve less (or 0: no money now). Exactly one ``commit`` (verified Fulfill before expiry)
-or ``release`` (Reject, expiry, bad fulfillment, loss) follows for every approved amount —
-also after the connection closed, as long as the driver keeps delivering replies. Zero-amount
-packets never reach the gate. ``MoneySent`` events carry the same ``packet_id``.
+Pass a :class:`BudgetGate` (``reserve(packet_id, amount) -> approved``, ``settle``). Before a
+money Prepare leaves, ``reserve`` is called with its source amount and may approve less (or 0:
+no money now). Exactly one ``settle(packet_id, amount, outcome, delivered)`` follows for every
+approved amount, with the :class:`Outcome` the connection saw (fulfilled, refused by the
+receiver, rejected unverified, expired, late, bad fulfillment, lost) — also after the
+connection closed, as long as the driver keeps delivering replies. A driver whose carrier fails
+after a Prepare left calls :meth:`Connection.packet_lost`. Zero-amount packets never reach the
+gate. ``MoneySent`` events carry the same ``packet_id``.
 
 Errors
 ------
@@ -113,7 +115,7 @@ All derive from :class:`~wallet.errors.WalletError`.
 
 from __future__ import annotations
 
-from wallet.stream.config import BudgetGate, ConnectionConfig, ConnectionState, Role
+from wallet.stream.config import BudgetGate, ConnectionConfig, ConnectionState, Outcome, Role
 from wallet.stream.connection import Connection, OutgoingPrepare
 from wallet.stream.credentials import (
     ServerCredentials,
@@ -171,6 +173,7 @@ __all__ = [
     "LocalProtocolError",
     "MoneyReceived",
     "MoneySent",
+    "Outcome",
     "OutgoingPrepare",
     "ProtocolError",
     "Receipt",

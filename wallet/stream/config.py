@@ -13,7 +13,7 @@ from enum import Enum
 from fractions import Fraction
 from typing import Protocol
 
-__all__ = ["BudgetGate", "ConnectionConfig", "ConnectionState", "Role"]
+__all__ = ["BudgetGate", "ConnectionConfig", "ConnectionState", "Outcome", "Role"]
 
 
 class Role(Enum):
@@ -30,6 +30,49 @@ class ConnectionState(Enum):
     CLOSED = "closed"
 
 
+class Outcome(Enum):
+    """What became of a money-carrying packet, as far as the sender can know.
+
+    ================  ==========================================================  ===========
+    outcome           when                                                        the money
+    ================  ==========================================================  ===========
+    FULFILLED         a Fulfill before expiry whose ``sha256(fulfillment)`` is    spent
+                      the condition
+    REFUSED           a Reject before expiry carrying the receiver's own STREAM   not paid
+                      reply (it decrypts with the connection's keys, has our
+                      sequence and the Reject type: RFC 29 §5.2)
+    REJECTED          a Reject before expiry without such a reply (a connector    unverified
+                      on the path, or forged by whoever carries our packets)
+    EXPIRED           no reply by the Prepare's expiry                            uncertain
+    LATE              a reply that came after the Prepare's expiry                uncertain
+    BAD_FULFILLMENT   a Fulfill whose fulfillment does not hash to the condition  uncertain
+    LOST              the path failed after the Prepare may have left (an error,  uncertain
+                      a malformed answer, the carrier gone)
+    ================  ==========================================================  ===========
+
+    Only ``REFUSED`` proves the receiver did not get the money. What an unverified or uncertain
+    outcome costs is the budget's decision (``wallet.payments``), not the connection's: STREAM
+    only says what it saw. Either way the connection treats every outcome but ``FULFILLED`` as
+    "not sent" for its streams (it may send that money again, within ``send_max``).
+    """
+
+    FULFILLED = "fulfilled"
+    REFUSED = "refused"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    LATE = "late"
+    BAD_FULFILLMENT = "bad_fulfillment"
+    LOST = "lost"
+
+    @property
+    def uncertain(self) -> bool:
+        """The receiver may have been paid and nothing trustworthy says otherwise."""
+        return self in _UNCERTAIN
+
+
+_UNCERTAIN = frozenset({Outcome.EXPIRED, Outcome.LATE, Outcome.BAD_FULFILLMENT, Outcome.LOST})
+
+
 class BudgetGate(Protocol):
     """Approves and settles the source amount of every money-carrying packet.
 
@@ -38,20 +81,16 @@ class BudgetGate(Protocol):
     * ``reserve(packet_id, amount)`` before the Prepare is handed out. Return how much of
       ``amount`` is approved (``0``..``amount``); the packet carries at most that. ``0`` sends
       no money now (the connection tries again on the next ``packets_to_send``).
-    * then exactly one of ``commit(packet_id, amount)`` — the packet was fulfilled with a
-      verified fulfillment before expiry — or ``release(packet_id, amount)`` — rejected,
-      expired, lost, or its Fulfill did not verify. ``amount`` is the approved amount.
+    * then exactly once ``settle(packet_id, amount, outcome, delivered)``: ``amount`` is the
+      approved amount, ``outcome`` an :class:`Outcome`, ``delivered`` what the receiver's
+      authentic reply says arrived (its units; 0 when there is none).
 
     Zero-amount packets (data, control, probes) never reach the gate.
     """
 
     def reserve(self, packet_id: int, amount: int) -> int: ...
 
-    def commit(self, packet_id: int, amount: int, delivered: int = 0) -> None:
-        """``delivered``: what the receiver says arrived (its units; for history only)."""
-        ...
-
-    def release(self, packet_id: int, amount: int) -> None: ...
+    def settle(self, packet_id: int, amount: int, outcome: Outcome, delivered: int = 0) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from typing import Any
 from wallet.ilp import Fulfill, Prepare, Reject, is_valid_address
 from wallet.ilp.oer import U64_MAX
 from wallet.stream import incoming, outgoing, replies
-from wallet.stream.config import BudgetGate, ConnectionConfig, ConnectionState, Role
+from wallet.stream.config import BudgetGate, ConnectionConfig, ConnectionState, Outcome, Role
 from wallet.stream.congestion import Congestion
 from wallet.stream.credentials import ServerCredentials
 from wallet.stream.crypto import RandomBytes, StreamKeys
@@ -330,7 +330,7 @@ class Connection:
             if rec.kind == PROBE:
                 replies.on_probe_reply(self, rec, None, None, now)
             else:
-                replies.on_failed(self, rec, now, congestion=True)
+                replies.on_failed(self, rec, now, congestion=True, outcome=Outcome.EXPIRED)
         timeout = self.config.idle_timeout
         if (
             timeout is not None
@@ -459,6 +459,12 @@ class Connection:
         replies.receive_reply(self, packet_id, reply, now)
 
     # ------------------------------------------------------------------ probing
+
+    def packet_lost(self, packet_id: int, now: float) -> None:
+        """The path failed after the Prepare ``packet_id`` was handed out (the carrier raised,
+        answered garbage or went away): no answer will come and the receiver may have been
+        paid. The budget gate settles it as ``Outcome.LOST`` (charged, never refunded)."""
+        replies.lose(self, packet_id, now)
 
     def _set_connected(self, rate: Fraction | None) -> None:
         if not self._connected:

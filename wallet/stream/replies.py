@@ -23,6 +23,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from wallet.ilp import AmountTooLarge, CodecError, Fulfill, Reject
+from wallet.stream.config import Outcome
 from wallet.stream.crypto import condition_of
 from wallet.stream.errors import (
     ConnectionFailedError,
@@ -40,7 +41,14 @@ from wallet.stream.receipts import decode_receipt
 if TYPE_CHECKING:
     from wallet.stream.connection import Connection
 
-__all__ = ["MAX_CONSECUTIVE_REJECTS", "on_failed", "on_probe_reply", "pop", "receive_reply"]
+__all__ = [
+    "MAX_CONSECUTIVE_REJECTS",
+    "lose",
+    "on_failed",
+    "on_probe_reply",
+    "pop",
+    "receive_reply",
+]
 
 # Give up after this many rejects without a single Fulfill in between (T-class retries back off
 # up to 10 s each, so this is minutes of an unusable path).
@@ -76,7 +84,7 @@ def receive_reply(conn: Connection, packet_id: int, reply: Fulfill | Reject, now
         except StreamError as e:
             error = e
     if rec.kind == CLOSE:
-        release(conn, rec)
+        settle(conn, rec, Outcome.REFUSED if packet is not None else Outcome.REJECTED)
         conn._finish_close()
     elif rec.kind == PROBE:
         on_probe_reply(conn, rec, reply, packet, now)
@@ -86,13 +94,31 @@ def receive_reply(conn: Connection, packet_id: int, reply: Fulfill | Reject, now
             for frame in packet.frames:
                 if isinstance(frame, StreamReceiptFrame):
                     on_receipt(conn, frame)
+    elif now >= rec.expires:
+        # An answer after expiry proves nothing either way: the money's fate is uncertain.
+        on_failed(conn, rec, now, congestion=True, outcome=Outcome.LATE)
+        if isinstance(reply, Fulfill):
+            error = RemoteProtocolError("the fulfillment came after the Prepare expired")
     elif isinstance(reply, Fulfill):
-        release(conn, rec)
-        error = RemoteProtocolError("fulfillment does not match the condition or came too late")
+        on_failed(conn, rec, now, congestion=False, outcome=Outcome.BAD_FULFILLMENT)
+        error = RemoteProtocolError("fulfillment does not match the condition")
     else:
         on_rejected(conn, rec, reply, packet, now)
     if error is not None:
         conn._fail(error)
+
+
+def lose(conn: Connection, packet_id: int, now: float) -> None:
+    """The path failed after the Prepare handed out as ``packet_id`` may have left: no answer
+    will come, and the receiver may have been paid (``Outcome.LOST``)."""
+    conn._now = now
+    rec = pop(conn, packet_id)
+    if rec is None:
+        return
+    if rec.kind == PROBE:
+        on_probe_reply(conn, rec, None, None, now)
+    else:
+        on_failed(conn, rec, now, congestion=True, outcome=Outcome.LOST)
 
 
 def pop(conn: Connection, packet_id: int) -> InFlight | None:
@@ -125,7 +151,7 @@ def on_fulfilled(conn: Connection, rec: InFlight, packet: StreamPacket | None) -
         # The receiver's claim of what arrived, in its units: for the history, never for
         # our own accounting.
         delivered = packet.prepare_amount if packet is not None else 0
-        conn._budget.commit(rec.seq, rec.reserved, delivered)
+        conn._budget.settle(rec.seq, rec.reserved, Outcome.FULFILLED, delivered)
     if rec.amount:
         conn.total_sent += rec.amount
         conn._congestion.on_fulfill(rec.amount)
@@ -149,9 +175,11 @@ def on_fulfilled(conn: Connection, rec: InFlight, packet: StreamPacket | None) -
         conn._close_stream(stream, stream.close_code, stream.close_message, remote=False)
 
 
-def release(conn: Connection, rec: InFlight) -> None:
+def settle(conn: Connection, rec: InFlight, outcome: Outcome) -> None:
+    """Tell the budget gate what became of a packet that was not fulfilled, and give its
+    money back to its streams (they may send it again)."""
     if conn._budget is not None and rec.reserved:
-        conn._budget.release(rec.seq, rec.reserved)
+        conn._budget.settle(rec.seq, rec.reserved, outcome)
         rec.reserved = 0
     for stream, share in rec.allocations:
         stream.in_flight -= share
@@ -160,10 +188,13 @@ def release(conn: Connection, rec: InFlight) -> None:
     rec.allocations = []
 
 
-def on_failed(conn: Connection, rec: InFlight, now: float, *, congestion: bool) -> None:
-    """Undo a packet that did not go through: money back, data and closes re-queued."""
+def on_failed(
+    conn: Connection, rec: InFlight, now: float, *, congestion: bool, outcome: Outcome
+) -> None:
+    """Undo a packet that did not go through: money back to its streams, data and closes
+    re-queued; the budget gate learns the ``outcome``."""
     conn.packets_rejected += 1
-    release(conn, rec)
+    settle(conn, rec, outcome)
     if rec.kind == CLOSE:
         conn._finish_close()
         return
@@ -182,9 +213,11 @@ def on_rejected(
     conn: Connection, rec: InFlight, reject: Reject, packet: StreamPacket | None, now: float
 ) -> None:
     code = reject.code
+    # Only the receiver's own authenticated reply proves it did not take the money.
+    outcome = Outcome.REFUSED if packet is not None else Outcome.REJECTED
     conn._consecutive_rejects += 1
     if conn._consecutive_rejects > MAX_CONSECUTIVE_REJECTS:
-        on_failed(conn, rec, now, congestion=False)
+        on_failed(conn, rec, now, congestion=False, outcome=outcome)
         conn._fail(
             ConnectionFailedError(
                 f"{MAX_CONSECUTIVE_REJECTS} packets in a row rejected, last: {code} "
@@ -201,20 +234,20 @@ def on_rejected(
         if new_max >= rec.amount:
             new_max = rec.amount - 1
         conn._congestion.on_too_large(new_max)
-        on_failed(conn, rec, now, congestion=False)
+        on_failed(conn, rec, now, congestion=False, outcome=outcome)
         if conn._congestion.packet_cap <= 0:
             conn._fail(ConnectionFailedError("F08: the path takes no money"))
         return
     if code[:1] in "TR":
         if code == "T04":
             conn._congestion.on_congestion(now, liquidity_amount=rec.amount)
-            on_failed(conn, rec, now, congestion=False)
+            on_failed(conn, rec, now, congestion=False, outcome=outcome)
         else:
-            on_failed(conn, rec, now, congestion=True)
+            on_failed(conn, rec, now, congestion=True, outcome=outcome)
         return
     if code == "F99" and packet is not None:
         arrived = packet.prepare_amount
-        on_failed(conn, rec, now, congestion=False)
+        on_failed(conn, rec, now, congestion=False, outcome=outcome)
         if rec.amount and arrived < rec.min_dest:
             # Slippage breach: the receiver refused because too little arrived.
             conn.last_packet_exchange_rate = Fraction(arrived, rec.amount)
@@ -230,7 +263,7 @@ def on_rejected(
         # the next packet will respect; retry at once.
         return
     # Any other final error: retrying will not help (F02 unreachable, F06, ...).
-    on_failed(conn, rec, now, congestion=False)
+    on_failed(conn, rec, now, congestion=False, outcome=outcome)
     conn._fail(ConnectionFailedError(f"packet rejected: {code} {reject.message}".strip()))
 
 

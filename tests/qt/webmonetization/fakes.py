@@ -205,6 +205,9 @@ class FakeBudget:
         self.allowance += res.amount
         self.released.append(res)
 
+    def expire(self, res: Reservation) -> None:
+        self.committed.append(res)
+
     def set_site_active(self, site: str, active: bool) -> None:
         self.active[site] = active
         if active:

@@ -21,6 +21,7 @@ from ui.webmonetization.handler_host import HandlerHost
 from ui.webmonetization.monetize import SiteActivity
 from ui.webmonetization.protocols import RegisteredHandler
 from wallet.budgets import Asset
+from wallet.stream import Outcome
 
 SECRET = "btoa(String.fromCharCode(...new Uint8Array(32).fill(7)))"
 MONETIZE = f"""WebMonetization.monetize({{destinationAccount: "test.receiver.abc",
@@ -305,7 +306,7 @@ def test_hidden_tab_accrues_nothing(wired: Any, make_tab: Any, sites: Any, qtbot
     assert run(wired, qtbot, _call(lambda: gate.reserve(1, 10))) == 10
     [res] = wired.budget.reserved
     assert (res.site, res.provider, res.amount) == (site.origin, wired.provider.url("/handler"), 10)
-    run(wired, qtbot, _call(lambda: gate.commit(1, 10)))
+    run(wired, qtbot, _call(lambda: gate.settle(1, 10, Outcome.FULFILLED)))
     assert wired.budget.committed == [res]
 
 
@@ -325,7 +326,7 @@ def test_a_cap_is_reached_and_sending_stops(
     # refused while a packet is in flight: "not now" (it may still be released)
     assert run(wired, qtbot, _call(lambda: gate.reserve(2, 2**64 - 1))) == 0
     assert not gate.capped.done()
-    run(wired, qtbot, _call(lambda: gate.commit(1, 25)))
+    run(wired, qtbot, _call(lambda: gate.settle(1, 25, Outcome.FULFILLED)))
     # refused with nothing in flight: the cap is reached
     assert run(wired, qtbot, _call(lambda: gate.reserve(3, 2**64 - 1))) == 0
     assert gate.capped.done()

@@ -20,7 +20,7 @@ from wallet.runtime import SANDBOX_NETWORK, SANDBOX_START_BALANCE, GroupCommits,
 from wallet.service import WalletService
 from wallet.store import open_store
 from wallet.store.engine import database_path
-from wallet.stream import ConnectionConfig
+from wallet.stream import ConnectionConfig, Outcome
 
 
 class Clock:
@@ -54,11 +54,12 @@ class ServiceGate:
         self.reservations[packet_id] = got
         return got.amount
 
-    def commit(self, packet_id: int, amount: int, delivered: int = 0) -> None:
-        self.service.commit(self.reservations.pop(packet_id), delivered=delivered)
-
-    def release(self, packet_id: int, amount: int) -> None:
-        self.service.release(self.reservations.pop(packet_id))
+    def settle(self, packet_id: int, amount: int, outcome: Outcome, delivered: int = 0) -> None:
+        res = self.reservations.pop(packet_id)
+        if outcome is Outcome.FULFILLED:
+            self.service.commit(res, delivered=delivered)
+        else:
+            self.service.release(res)
 
 
 def test_provider_pays_demo_site_within_cap_and_balance(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.unit.stream.pair import Pair, make_pair
 from wallet.ilp import Fulfill, Prepare, Reject
-from wallet.stream.config import ConnectionState
+from wallet.stream.config import ConnectionState, Outcome
 from wallet.stream.connection import Connection
 from wallet.stream.crypto import StreamKeys
 from wallet.stream.errors import ExchangeRateError, RemoteProtocolError
@@ -527,6 +527,7 @@ class Budget:
         self.reserved: dict[int, int] = {}
         self.committed = 0
         self.log: list[tuple[str, int, int]] = []
+        self.outcomes: list[Outcome] = []
 
     def reserve(self, packet_id: int, amount: int) -> int:
         room = self.limit - self.committed - sum(self.reserved.values())
@@ -537,14 +538,14 @@ class Budget:
         self.log.append(("reserve", packet_id, approved))
         return approved
 
-    def commit(self, packet_id: int, amount: int, delivered: int = 0) -> None:
+    def settle(self, packet_id: int, amount: int, outcome: Outcome, delivered: int = 0) -> None:
         assert self.reserved.pop(packet_id) == amount
-        self.committed += amount
-        self.log.append(("commit", packet_id, amount))
-
-    def release(self, packet_id: int, amount: int) -> None:
-        assert self.reserved.pop(packet_id) == amount
-        self.log.append(("release", packet_id, amount))
+        if outcome is Outcome.FULFILLED:
+            self.committed += amount
+            self.log.append(("commit", packet_id, amount))
+        else:
+            self.log.append(("release", packet_id, amount))
+        self.outcomes.append(outcome)
 
 
 def test_budget_gate_caps_and_settles_every_reservation() -> None:
@@ -623,10 +624,7 @@ class Refuser:
         self.calls += 1
         return 0
 
-    def commit(self, packet_id: int, amount: int, delivered: int = 0) -> None:
-        raise AssertionError("nothing was reserved")
-
-    def release(self, packet_id: int, amount: int) -> None:
+    def settle(self, packet_id: int, amount: int, outcome: Outcome, delivered: int = 0) -> None:
         raise AssertionError("nothing was reserved")
 
 

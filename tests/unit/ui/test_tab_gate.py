@@ -15,6 +15,7 @@ from tests.unit.manual_loop import ManualLoop, WallClock
 from ui.webmonetization.monetize import SiteActivity, TabGate
 from wallet.budgets import Asset, GlobalPolicy, Reason, SitePolicy, SiteState
 from wallet.service import WalletService
+from wallet.stream import Outcome
 
 SITE = "https://blog.example"
 USD = Asset("USD", 9)
@@ -42,7 +43,7 @@ def test_a_rate_limited_page_sends_once_per_pace_and_is_woken_when_it_ends(
     wall.now += timedelta(seconds=2)
     first = gate.reserve(1, 10**12)  # wants far more than has accrued
     assert first == 2_000_000  # all that accrued, and no more
-    gate.commit(1, first)
+    gate.settle(1, first, Outcome.FULFILLED)
 
     wall.now += timedelta(seconds=0.25)
     loop.now = 0.25
@@ -56,7 +57,7 @@ def test_a_rate_limited_page_sends_once_per_pace_and_is_woken_when_it_ends(
     assert wakes == [1.0]  # asked again exactly when the pause ended
     second = gate.reserve(3, 10**12)
     assert second == 1_000_000  # one second's pay in one packet
-    gate.commit(3, second)
+    gate.settle(3, second, Outcome.FULFILLED)
     service.close()
 
 
@@ -179,13 +180,13 @@ def test_a_refusal_with_packets_in_flight_is_asked_again_when_they_settle(
     loop.now = 20
     loop.run_due()
     assert page.wakes == []
-    page.gate.release(1, 1_000_000)  # rejected: the cap has room again
+    page.gate.settle(1, 1_000_000, Outcome.REFUSED)  # rejected: the cap has room again
     loop.run_due()
     assert page.wakes == [20]
     assert page.gate.reserve(3, 1_000_000) == 1_000_000
     loop.now = 40
     assert page.gate.reserve(4, 10) == 0
-    page.gate.commit(3, 1_000_000)  # fulfilled: now the cap is reached for good
+    page.gate.settle(3, 1_000_000, Outcome.FULFILLED)  # fulfilled: now the cap is reached for good
     loop.run_due()
     assert page.wakes == [20, 40]
     assert page.gate.reserve(5, 10) == 0
