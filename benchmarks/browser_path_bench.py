@@ -25,8 +25,9 @@ So "added" always compares like with like: HTTP with HTTP, WebSocket with WebSoc
   ``createStream()``, ``setSendMax`` and ``sendTotal``; the page bridge opens the same STREAM
   client over a ``HandlerLink``, whose Prepares go wallet loop → GUI thread → QWebChannel →
   hidden handler host → handler iframe → ``fetch`` or WebSocket → the receiver, and back; the
-  page gets its ``outgoing_money`` events. The budget is a ``FakeBudget`` (tests/qt) with room
-  for everything, so nothing paces the packets (the wallet's SQLite budget is not measured).
+  page gets its ``outgoing_money`` events. The payment layer (``wallet.payments``) decides every
+  packet as in the app, over an ``UnlimitedBudget`` with room for everything and no pacing (the
+  wallet's SQLite budget is measured by ledger_bench.py, not here).
 
 Each round sends, per transport and alternating direct and browser, the same packets
 (``max_packet_amount`` 1,000 units):
@@ -56,6 +57,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import itertools
 import json
 import logging
 import os
@@ -96,7 +98,6 @@ from tests.qt.webmonetization.conftest import (  # noqa: E402  (registers the sc
     Site,
     page_html,
 )
-from tests.qt.webmonetization.fakes import FakeBudget  # noqa: E402
 from tests.qt.webmonetization.paying_handler import (  # noqa: E402
     ASSET_CODE,
     ASSET_SCALE,
@@ -116,11 +117,11 @@ from ui.browser.hooks import TabContext  # noqa: E402
 from ui.webmonetization.bridge import WebMonetizationHook, WebMonetizationServices  # noqa: E402
 from ui.webmonetization.consent import ConsentPrompter  # noqa: E402
 from ui.webmonetization.handler_host import HandlerHost  # noqa: E402
-from ui.webmonetization.monetize import SiteActivity  # noqa: E402
 from ui.webmonetization.protocols import RegisteredHandler  # noqa: E402
 from ui.webmonetization.register import DismissalTracker  # noqa: E402
 from ui.webmonetization.scripts import WebMonetizationProfileInstaller  # noqa: E402
-from ui.webmonetization.stream_adapter import StreamConnectionFactory  # noqa: E402
+from wallet.budgets import Asset  # noqa: E402
+from wallet.events import EventBus  # noqa: E402
 from wallet.ilp import (  # noqa: E402
     CodecError,
     Fulfill,
@@ -130,6 +131,7 @@ from wallet.ilp import (  # noqa: E402
     parse_prepare,
     parse_reply,
 )
+from wallet.ledger import Reservation  # noqa: E402
 from wallet.net.http_uplink import HttpUplink  # noqa: E402
 from wallet.net.ildcp import fetch_account_config  # noqa: E402
 from wallet.net.link import IncomingHandler, Link  # noqa: E402
@@ -137,6 +139,7 @@ from wallet.net.router import Router  # noqa: E402
 from wallet.net.stream_client import connect  # noqa: E402
 from wallet.net.stream_server import StreamServer  # noqa: E402
 from wallet.net.uplink_base import checked_reply, expired_reject, seconds_left, utc_now  # noqa: E402
+from wallet.payments import Payments  # noqa: E402
 from wallet.secrets import Secret  # noqa: E402
 from wallet.stream import ConnectionConfig  # noqa: E402
 
@@ -484,6 +487,42 @@ window.payOrReport = (d, s, a) => window.pay(d, s, a).catch((e) => reportError("
 """
 
 
+class UnlimitedBudget:
+    """A ``wallet.payments.WalletBudget`` with room for everything: the browser path alone."""
+
+    def __init__(self) -> None:
+        self.site_listeners: list[Callable[[str | None], None]] = []
+        self.events = EventBus()
+        self._ids = itertools.count(1)
+
+    def reserve(
+        self,
+        site: str,
+        provider: str,
+        asset: Asset,
+        amount: int,
+        *,
+        min_amount: int | None = None,
+        account_id: int | None = None,
+        connection: str = "",
+    ) -> Reservation:
+        return Reservation(next(self._ids), site, provider, asset, amount, connection, 0, "bench")
+
+    def commit(
+        self, res: Reservation, *, delivered: int = 0, dest_asset: Asset | None = None
+    ) -> None:
+        pass
+
+    def release(self, res: Reservation) -> None:
+        pass
+
+    def expire(self, res: Reservation) -> None:
+        pass
+
+    def set_site_active(self, site: str, active: bool) -> None:
+        pass
+
+
 class BrowserSide:
     """One profile with the page scripts, the hidden handler host, one shown tab."""
 
@@ -495,15 +534,14 @@ class BrowserSide:
         wait_until(lambda: self.host._ready)
         self.links = TimedLinks(self.host)
         self.registry = MemoryRegistry()
-        budget = FakeBudget(allowance=10**18)
+        self._asyncs = asyncs
+        self._budget = UnlimitedBudget()
         self.services = WebMonetizationServices(
             asyncs=asyncs,
             registry=self.registry,
             prompter=ConsentPrompter(arm=ManualArm()),
             tracker=DismissalTracker(FakeClock()),
             links=self.links,
-            budget=budget,
-            activity=SiteActivity(budget, asyncs.loop),
         )
         self.site = Site()
         self.site.pages["/"] = page_html(script=PAGE_SCRIPT)
@@ -525,7 +563,9 @@ class BrowserSide:
     def pay(self, packets: int, window: int | None, handler: str) -> Run:
         origin = self._receiver.origin
         self.registry.handlers = [RegisteredHandler(origin, "bench", origin + handler)]
-        self.services.connections = StreamConnectionFactory(stream_config(window))
+        self.services.payments = Payments(
+            self._budget, self._asyncs.loop, pace=0.0, template=stream_config(window)
+        )
         destination, secret = self._receiver.credentials()
         self.links.samples = []
         self.page.reports.clear()

@@ -115,8 +115,8 @@ def compose(options: LaunchOptions) -> Extensions:
 
         loop = LoopThread(); asyncs = AsyncBridge(loop.loop)
         service = WalletService.open(options.profile_dir, tz=...)
-        wm = WebMonetization(asyncs, registry=ServiceHandlerRegistry(service), budget=service,
-                             connections=StreamConnectionFactory())
+        wm = WebMonetization(asyncs, registry=ServiceHandlerRegistry(service),
+                             payments=Payments(service, loop.loop))
         installers.append(wm)                  # profile-wide: user scripts, handler host
         hooks.append(wm)                       # per page: bridge, tab visibility
         pages["wallet"] = WalletPages(service) # a trickle://wallet/ page, if any

@@ -26,10 +26,10 @@ from ui.browser.hooks import PageHook, ProfileInstaller, TabContext
 from ui.browser.scheme import InternalPage, Reply
 from ui.wallet.network import LinkState, NetworkMode, NetworkStatus
 from ui.webmonetization.component import ServiceHandlerRegistry, WebMonetization
-from ui.webmonetization.stream_adapter import StreamConnectionFactory
 from wallet.errors import WalletError
 from wallet.net.config import UplinkSettings
 from wallet.net.link import Link
+from wallet.payments import Payments
 from wallet.provider import BUILTIN_HANDLER_URI
 from wallet.runtime import GroupCommits, NetworkRuntime, start_sandbox, start_uplink
 from wallet.secrets import SecretStore
@@ -146,8 +146,7 @@ def wire_provider(
     wm = WebMonetization(
         asyncs,
         registry=ServiceHandlerRegistry(service),
-        budget=service,
-        connections=StreamConnectionFactory(PAGE_CONNECTION_TEMPLATE),
+        payments=Payments(service, loop.loop, template=PAGE_CONNECTION_TEMPLATE),
         native_links={BUILTIN_HANDLER_URI: builtin_link},
     )
     wm.services.on_monetize = on_monetize

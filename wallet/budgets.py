@@ -58,6 +58,7 @@ class Reason(enum.StrEnum):
     GLOBAL_BUDGET = "global_budget"
     BALANCE = "balance"  # the built-in account has not enough money
     NO_ACCRUAL = "no_accrual"  # not enough active viewing time accrued yet
+    PROVIDER_FAILING = "provider_failing"  # the provider lied (a fulfillment that does not verify)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,12 @@ class Rate:
 
 
 USD9 = Asset("USD", 9)
+# While the rate of pay (not the page) limits a connection, at most one packet per this long:
+# each packet then carries this long of accrued pay, instead of thousands of dust packets a
+# second. 2 s, as the Interledger Foundation's Web Monetization extension (``MIN_PAYMENT_WAIT =
+# 2000`` ms between continuous payments). It is also all that is banked while a site is stopped
+# (paused, capped, out of budget or balance), so lifting a stop never pays a lump.
+PACE = timedelta(seconds=2)
 # The defaults the issue asks for: the equivalent of 0.60 USD per hour, 5.00 USD per month.
 DEFAULT_RATE_PER_HOUR = 600_000_000
 DEFAULT_CAP_MONTH = 5_000_000_000
@@ -380,6 +387,7 @@ class ActivityClock:
 __all__ = [
     "DEFAULT_CAP_MONTH",
     "DEFAULT_RATE_PER_HOUR",
+    "PACE",
     "USD9",
     "Accrual",
     "ActivityClock",

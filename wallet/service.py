@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from wallet.budgets import (
+    PACE,
     Accrual,
     ActivityClock,
     Asset,
@@ -315,7 +316,12 @@ class WalletService:
     def _accrue(self, site: str, now: datetime) -> tuple[_SiteState, Effective, GlobalPolicy]:
         st = self._site(site)
         eff, glob = self._policy(site, now)
-        st.accrual = st.accrual.accrue(eff.rate_per_hour, st.activity.take(now), glob.max_backlog)
+        backlog = glob.max_backlog
+        if st.last_reason not in (None, Reason.NO_ACCRUAL):
+            # Stopped (paused, capped, out of budget or balance): bank at most one pace period,
+            # so that lifting the stop never pays a lump of what accrued meanwhile.
+            backlog = min(backlog, PACE)
+        st.accrual = st.accrual.accrue(eff.rate_per_hour, st.activity.take(now), backlog)
         return st, eff, glob
 
     def allowance(self, site: str, asset: Asset, want: int) -> Decision:

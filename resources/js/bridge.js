@@ -88,6 +88,7 @@
       json = JSON.stringify({
         doc: docId,
         url: location.href,
+        origin: self.origin,
         id: id,
         method: msg.method,
         args: args,

@@ -26,6 +26,10 @@ _WORDS = {
     Reason.TOTAL_CAP: "{site} reached its total cap; it is not paid any more.",
     Reason.GLOBAL_BUDGET: "Your monthly budget is used up; no site is paid until next month.",
     Reason.BALANCE: "Your wallet balance is used up; top it up to keep paying sites.",
+    Reason.PROVIDER_FAILING: (
+        "{site}: your payment provider sent a proof of payment that does not check out, so "
+        "Trickle stopped paying through it on this page."
+    ),
 }
 
 

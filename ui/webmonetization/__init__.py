@@ -2,7 +2,8 @@
 
 Layout: ``scripts`` (the two user scripts), ``bridge`` (one QWebChannel object per page, the
 Python end of every call), ``register`` + ``consent`` (registration rules and the native
-dialog), ``monetize`` (monetize rules, the per-tab budget gate), ``handler_host`` (handler
-iframes in a hidden page; the ``Link`` to them), ``stream_adapter`` (the STREAM client as the
-page sees it), ``protocols`` (the seams), ``component`` (what the app composes).
+dialog), ``monetize`` (monetize argument rules), ``handler_host`` (handler iframes in a hidden
+page; the ``Link`` to them), ``protocols`` (the seams), ``component`` (what the app composes).
+Every payment decision is ``wallet.payments``'s: this package reports documents, attention and
+lifecycle to it and relays its connections to the page.
 """

@@ -6,7 +6,8 @@ per document and ``call`` per façade call; Python answers through the ``toPage`
 
 Wire format (JSON strings):
 
-* JS → Python ``call``: ``{doc, url, id, method, args, activation}``.
+* JS → Python ``call``: ``{doc, url, origin, id, method, args, activation}`` (``origin`` is
+  ``self.origin`` of the document, read in the isolated world).
 * Python → JS ``toPage``: ``{doc, payload}`` where payload is one of
   ``{t:"result", id, ok:true, value}`` · ``{t:"result", id, ok:false, error:{name, message}}`` ·
   ``{t:"event", conn, stream?, type, fields?, connFields?, data?(base64), amount?, error?}``
@@ -48,22 +49,15 @@ from ui.browser.hooks import TabContext
 from ui.webmonetization.consent import ConsentPrompter
 from ui.webmonetization.errors import PageError, page_error
 from ui.webmonetization.events import ConnectionEvents, StreamEvents, snapshot
-from ui.webmonetization.monetize import (
-    PACE_SECONDS,
-    SiteActivity,
-    TabGate,
-    parse_amount,
-    parse_timeout,
-    validate_monetize,
-)
+from ui.webmonetization.monetize import parse_amount, parse_timeout, validate_monetize
 from ui.webmonetization.origins import origin_of
 from ui.webmonetization.protocols import (
-    BudgetGate,
-    ConnectionFactory,
     ConnectionProxy,
+    DocumentSession,
     Fields,
     HandlerRegistry,
     LinkProvider,
+    PaymentSessions,
     StreamProxy,
 )
 from ui.webmonetization.register import (
@@ -73,6 +67,7 @@ from ui.webmonetization.register import (
     run_register,
     validate_register,
 )
+from wallet.payments import document_origin
 
 log = logging.getLogger(__name__)
 
@@ -95,11 +90,8 @@ class WebMonetizationServices:
     registry: HandlerRegistry
     prompter: ConsentPrompter
     tracker: DismissalTracker
-    connections: ConnectionFactory | None = None
+    payments: PaymentSessions | None = None
     links: LinkProvider | None = None
-    budget: BudgetGate | None = None
-    activity: SiteActivity | None = None
-    pace: float = PACE_SECONDS  # seconds between rate-limited packets (see monetize.TabGate)
     # Told (GUI thread) when a page in a tab calls monetize(): the toolbar indicator's feed.
     on_monetize: Callable[[TabContext], None] | None = None
 
@@ -117,7 +109,6 @@ class WebMonetizationHook:
 @dataclass
 class _Connection:
     proxy: ConnectionProxy
-    gate: TabGate
     # a future per stream handle: a call may arrive while createStream is still on the loop
     streams: dict[str, concurrent.futures.Future[StreamProxy]] = field(default_factory=dict)
     handles: dict[int, str] = field(default_factory=dict)  # id(StreamProxy) -> handle
@@ -146,7 +137,8 @@ class PageBridge(QObject):
         self._ended_doc: str | None = None  # the document a navigation started from
         self._pending: set[int] = set()
         self._conns: dict[str, _Connection] = {}
-        self._opening: set[TabGate] = set()  # gates of connections still being opened
+        self._payer: DocumentSession | None = None  # the current document's, once it pays
+        self._reported_origin: str | None = None
         self._counter = itertools.count(1)
         self._closed = False
         self.channel = QWebChannel(self)
@@ -198,6 +190,9 @@ class PageBridge(QObject):
             self._reply_error(doc, call_id, PageError("RangeError", "too many pending calls"))
             return
         method, args = msg.get("method"), msg.get("args")
+        origin = msg.get("origin")
+        # self.origin as the document has it, read by bridge.js in the isolated world
+        self._reported_origin = origin if isinstance(origin, str) and len(origin) < 300 else None
         handler = self._METHODS.get(method) if isinstance(method, str) else None
         if handler is None or not isinstance(args, dict):
             self._reply_error(doc, call_id, PageError("TypeError", "unknown method"))
@@ -228,53 +223,50 @@ class PageBridge(QObject):
         if len(self._conns) + len(self._pending) >= MAX_CONNECTIONS:
             raise PageError("NotAllowedError", f"at most {MAX_CONNECTIONS} connections per page")
         s = self._s
+        payments = s.payments
+        # HTML's origin rules (blob: and about: documents are their creator's; opaque origins
+        # are refused), from the URL and the origin the document itself reports.
+        site = document_origin(page_url.toString(), self._reported_origin)
+        if self._payer is None:
+            if payments is None:
+                raise PageError("NoHandlerRegisteredError", "Web Monetization is not enabled")
+            self._payer = payments.document(
+                site, attending=self._tab.is_visible_in_focused_window()
+            )
+        payer = self._payer
         if s.on_monetize is not None:
             s.on_monetize(self._tab)
-        gate = TabGate(
-            s.budget,
-            origin_of(page_url),
-            loop=s.asyncs.loop,
-            visible=self._tab.is_visible_in_focused_window(),
-            activity=s.activity,
-            pace=s.pace,
-        )
 
         async def open_connection() -> tuple[ConnectionProxy, Fields]:
             handler = await s.registry.active_handler()
             if handler is None:
                 raise PageError("NoHandlerRegisteredError", "no Web Monetization handler is set")
-            if s.connections is None or s.links is None:
+            if payments is None or s.links is None:
                 raise PageError("NoHandlerRegisteredError", "Web Monetization is not enabled")
-            gate.set_provider(handler.uri)
             link = await s.links.link_for(handler.uri)
-            # The built-in provider's link names the local account whose balance pays.
-            gate.set_account(getattr(link, "account_id", None))
-            try:
-                proxy = await s.connections.open(
-                    request.destination_account, request.shared_secret, link, gate
-                )
-            except BaseException:
-                await link.close()
-                raise
+            proxy: ConnectionProxy = await payments.monetize(
+                payer,
+                request.destination_account,
+                request.shared_secret,
+                link,
+                provider=handler.uri,
+                # The built-in provider's link names the local account whose balance pays.
+                account_id=getattr(link, "account_id", None),
+            )
             return proxy, snapshot(proxy.fields())
 
         handle = f"c{next(self._counter)}"
-        self._opening.add(gate)
 
         def opened(outcome: Outcome[tuple[ConnectionProxy, Fields]]) -> None:
             self._pending.discard(call_id)
-            self._opening.discard(gate)
             if outcome.error is not None or outcome.value is None:
-                gate.revoke()
                 self._reply_error(doc, call_id, outcome.error or PageError("Error", "failed"))
                 return
             proxy, fields = outcome.value
             if doc != self._doc or self._closed:
-                gate.revoke()  # the page navigated meanwhile: nothing is attributed to it
-                s.asyncs.submit(proxy.close())
+                s.asyncs.submit(proxy.close())  # the page navigated meanwhile
                 return
-            self._conns[handle] = _Connection(proxy, gate)
-            gate.start()
+            self._conns[handle] = _Connection(proxy)
             listener = ConnectionEvents(self, doc, handle, proxy)
             s.asyncs.submit(_call_sync(lambda: proxy.set_listener(listener)))
             self._reply(doc, call_id, {"conn": handle, "fields": fields})
@@ -419,9 +411,7 @@ class PageBridge(QObject):
         self.toPage.emit(json.dumps({"doc": doc, "payload": payload}))
 
     def forget_connection(self, handle: str) -> None:
-        conn = self._conns.pop(handle, None)
-        if conn is not None:
-            conn.gate.revoke()
+        self._conns.pop(handle, None)  # its session ended with it (wallet.payments)
 
     def new_handle(self, prefix: str) -> str:
         return f"{prefix}{next(self._counter)}"
@@ -443,16 +433,15 @@ class PageBridge(QObject):
         self._doc = None
         self._pending.clear()
         conns, self._conns = self._conns, {}
-        opening, self._opening = self._opening, set()
-        for gate in opening:
-            gate.revoke()
+        payer, self._payer = self._payer, None
+        if payer is not None:
+            payer.end()  # for good: nothing more is paid for this document
         for conn in conns.values():
-            conn.gate.revoke()
             self._s.asyncs.submit(conn.proxy.close())
 
     def _on_visibility(self, visible: bool) -> None:
-        for gate in [*self._opening, *(conn.gate for conn in self._conns.values())]:
-            gate.set_visible(visible)
+        if self._payer is not None:
+            self._payer.set_attending(visible)
 
     def _on_tab_closing(self) -> None:
         self._end_document()

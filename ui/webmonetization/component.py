@@ -4,8 +4,8 @@
 for that profile, created lazily on the first ``monetize``) and a ``PageHook`` (one bridge per
 page). ``ui.app.compose`` does::
 
-    wm = WebMonetization(asyncs, registry=ServiceHandlerRegistry(service), budget=service,
-                         connections=StreamConnectionFactory())
+    wm = WebMonetization(asyncs, registry=ServiceHandlerRegistry(service),
+                         payments=Payments(service, asyncs.loop))
     installers.append(wm); hooks.append(wm)
 
 ``ServiceHandlerRegistry`` adapts ``wallet.service.WalletService`` (sync, thread-safe) to the
@@ -27,13 +27,7 @@ from ui.browser.hooks import TabContext
 from ui.webmonetization.bridge import PageBridge, WebMonetizationHook, WebMonetizationServices
 from ui.webmonetization.consent import Arm, ConsentPrompter, default_arm
 from ui.webmonetization.handler_host import HandlerHost, HandlerLink
-from ui.webmonetization.monetize import SiteActivity
-from ui.webmonetization.protocols import (
-    BudgetGate,
-    ConnectionFactory,
-    HandlerRegistry,
-    RegisteredHandler,
-)
+from ui.webmonetization.protocols import HandlerRegistry, PaymentSessions, RegisteredHandler
 from ui.webmonetization.register import DismissalTracker
 from ui.webmonetization.scripts import WebMonetizationProfileInstaller
 from wallet.net.link import Link
@@ -137,8 +131,7 @@ class WebMonetization:
         asyncs: AsyncBridge,
         *,
         registry: HandlerRegistry,
-        budget: BudgetGate | None,
-        connections: ConnectionFactory | None,
+        payments: PaymentSessions | None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         arm: Arm = default_arm,
         parent_for: Callable[[Hashable], QWidget | None] | None = None,
@@ -152,10 +145,8 @@ class WebMonetization:
             registry=registry,
             prompter=self.prompter,
             tracker=DismissalTracker(clock),
-            connections=connections,
+            payments=payments,
             links=self._links,
-            budget=budget,
-            activity=SiteActivity(budget, asyncs.loop),
         )
         self._hook = WebMonetizationHook(self.services)
 
@@ -167,8 +158,9 @@ class WebMonetization:
         return self._hook.attach(page, tab)
 
 
-if TYPE_CHECKING:  # a static proof that the wallet service plugs in as is
+if TYPE_CHECKING:  # a static proof that the wallet's parts plug in as they are
+    from wallet.payments import Payments
     from wallet.service import WalletService
 
-    def _fits(service: WalletService) -> tuple[BudgetGate, _HandlerStore]:
-        return service, service
+    def _fits(service: WalletService, payments: Payments) -> tuple[_HandlerStore, PaymentSessions]:
+        return service, payments

@@ -21,9 +21,13 @@ Invariants:
 * Messages go out with the handler's exact origin as ``targetOrigin``; replies count only from
   that iframe's window and origin (checked in ``handler_host.js``), and only for an id this
   link issued: unguessable (``secrets``), single use, dropped once answered or expired.
-* ``send`` never raises for trouble on the path and resolves no later than the Prepare's
-  expiry: no answer → R00, handler error or garbage → T00, a Fulfill that does not match the
-  condition → F05, link closed → T01 (all generated locally, ``triggered_by`` empty).
+* ``send`` resolves no later than the Prepare's expiry. Whatever may have reached the handler
+  without a trustworthy answer raises ``OutcomeUnknownError`` (the payment layer charges it,
+  never refunds it): no answer by expiry, an answer that is not a packet (bad base64, not an
+  ILP reply), an ``{id, error}`` reply, the link closed with the Prepare out. A Fulfill goes
+  to STREAM as it came, so STREAM itself finds a fulfillment that does not match the condition
+  (and the payment layer stops the provider for that document). Only a Prepare that never left
+  (expired before sending) gets a local R00.
 * An iframe that fails to load (network error, refused, timeout) makes ``link_for`` raise
   ``HandlerUnavailableError`` — ``monetize()`` rejects with it.
 
@@ -61,7 +65,7 @@ from wallet.ilp import (
     parse_prepare,
     parse_reply,
 )
-from wallet.net.link import IncomingHandler
+from wallet.net.link import IncomingHandler, OutcomeUnknownError
 
 log = logging.getLogger(__name__)
 js_log = logging.getLogger("trickle.js")
@@ -290,6 +294,7 @@ class HandlerLink:
         self._loop = loop
         self._clock = clock
         self._pending: dict[str, tuple[asyncio.Future[Fulfill | Reject], Prepare]] = {}
+        # answers to our Prepares arrive as a reply, or as the reason no reply can be trusted
         self._incoming: IncomingHandler | None = None
         self._closed = False
 
@@ -308,10 +313,8 @@ class HandlerLink:
         self._host_call(lambda: self._host.post_to_handler(self._key, message))
         try:
             return await asyncio.wait_for(asyncio.shield(future), timeout=remaining)
-        except TimeoutError:
-            return _local_reject(
-                ErrorCode.R00_TRANSFER_TIMED_OUT, "the handler did not answer before expiry"
-            )
+        except TimeoutError as e:
+            raise OutcomeUnknownError("the handler did not answer before expiry") from e
         finally:
             self._pending.pop(request_id, None)
 
@@ -325,8 +328,8 @@ class HandlerLink:
         pending, self._pending = self._pending, {}
         for future, _prepare in pending.values():
             if not future.done():
-                future.set_result(
-                    _local_reject(ErrorCode.T01_PEER_UNREACHABLE, "the handler link was closed")
+                future.set_exception(
+                    OutcomeUnknownError("the handler link closed with the Prepare out")
                 )
         self._host_call(lambda: self._host.remove_frame(self._key))
 
@@ -352,27 +355,30 @@ class HandlerLink:
         entry = self._pending.pop(request_id, None)
         if entry is None:
             return  # unknown, answered or expired: single use
-        future, prepare = entry
+        future, _prepare = entry
         if future.done():
             return
-        future.set_result(self._reply_from(message, prepare))
+        try:
+            future.set_result(self._reply_from(message))
+        except OutcomeUnknownError as e:
+            future.set_exception(e)
 
     @staticmethod
-    def _reply_from(message: dict[str, object], prepare: Prepare) -> Fulfill | Reject:
+    def _reply_from(message: dict[str, object]) -> Fulfill | Reject:
+        """The handler's reply as it came (STREAM verifies a Fulfill itself).
+
+        Raises:
+            OutcomeUnknownError: not a packet, or an error: the Prepare may have been paid.
+        """
         response = message.get("response")
         if isinstance(response, str):
             try:
-                reply = parse_reply(base64.b64decode(response, validate=True))
-            except (binascii.Error, ValueError, CodecError):
-                return _local_reject(ErrorCode.T00_INTERNAL_ERROR, "the handler sent a bad packet")
-            if isinstance(reply, Fulfill) and not prepare.is_fulfilled_by(reply.fulfillment):
-                return _local_reject(
-                    ErrorCode.F05_WRONG_CONDITION, "the fulfillment does not match the condition"
-                )
-            return reply
+                return parse_reply(base64.b64decode(response, validate=True))
+            except (binascii.Error, ValueError, CodecError) as e:
+                raise OutcomeUnknownError("the handler sent a bad packet") from e
         error, name = message.get("error"), message.get("errorName")
         text = f"{name}: {error}" if isinstance(name, str) else str(error)
-        return _local_reject(ErrorCode.T00_INTERNAL_ERROR, f"handler error: {text}")
+        raise OutcomeUnknownError(f"handler error: {text[:200]}")
 
     async def _answer_incoming(self, request_id: str, request: str) -> None:
         try:

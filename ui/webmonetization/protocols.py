@@ -1,9 +1,9 @@
 """The seams between the page API and the rest of Trickle, as Protocols.
 
 Implemented elsewhere: ``HandlerRegistry`` (a thin adapter over the wallet service) and
-``BudgetGate`` (``WalletService`` itself); ``ConnectionFactory`` (with ``ConnectionProxy`` /
-``StreamProxy``) by ``stream_adapter.py`` over ``wallet.net.stream_*``. All methods run on the
-wallet's asyncio loop (``ui.asyncbridge``); nothing here touches Qt.
+``PaymentSessions`` (``wallet.payments.Payments``, whose connections are the ``ConnectionProxy``
+/ ``StreamProxy`` here). All methods run on the wallet's asyncio loop (``ui.asyncbridge``) unless
+they say otherwise; nothing here touches Qt.
 
 Amounts are ``int`` (UInt64), never float. Exceptions that a page should see by name carry a class
 attribute ``js_name`` (e.g. ``"BudgetExceededError"``); see ``ui.webmonetization.errors``.
@@ -11,15 +11,10 @@ attribute ``js_name`` (e.g. ``"BudgetExceededError"``); see ``ui.webmonetization
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from wallet.budgets import Asset
-from wallet.ledger import Refusal, Reservation
 from wallet.net.link import Link
-from wallet.stream import Outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,80 +36,6 @@ class HandlerRegistry(Protocol):
         ...
 
     async def active_handler(self) -> RegisteredHandler | None: ...
-
-
-class BudgetGate(Protocol):
-    """The wallet's budget, per packet (``wallet.service.WalletService`` satisfies it as is).
-
-    ``reserve`` is atomic against every other reservation (the service's lock + one SQLite
-    transaction), so no race can overspend; each ``Reservation`` is settled exactly once with
-    ``commit`` (verified Fulfill) or ``release`` (Reject, expiry, error). A ``Refusal`` says
-    why not (``Reason``): ``NO_ACCRUAL``/``PAUSED`` mean "not now"; the caps, the global
-    budget, the balance and ``BLOCKED``/``DISABLED`` mean "no more" (the page then sees
-    ``BudgetExceededError``). ``set_site_active`` drives accrual: only while a tab of the site
-    with a live connection is visible in the focused window. Called on the wallet loop.
-
-    ``site_listeners`` are called (on any thread) with a site, or ``None`` for every site,
-    when a site may be able to pay where it could not: a page refused "not now" waits for
-    that (or for a ``Refusal.retry_after``) instead of asking again and again.
-    """
-
-    site_listeners: list[Callable[[str | None], None]]
-
-    def reserve(
-        self,
-        site: str,
-        provider: str,
-        asset: Asset,
-        amount: int,
-        *,
-        min_amount: int | None = None,
-        account_id: int | None = None,
-        connection: str = "",
-    ) -> Reservation | Refusal: ...
-
-    def commit(
-        self, res: Reservation, *, delivered: int = 0, dest_asset: Asset | None = None
-    ) -> None: ...
-
-    def release(self, res: Reservation) -> None: ...
-
-    def expire(self, res: Reservation) -> None: ...
-
-    def set_site_active(self, site: str, active: bool) -> None: ...
-
-
-class ConnectionGate(Protocol):
-    """The budget gate of one connection: one site origin, one tab, one document.
-
-    It is a ``wallet.stream.BudgetGate`` (sync ``reserve(packet_id, amount) -> approved``,
-    ``commit``, ``release``) once ``bind_asset`` has told it the source asset (from IL-DCP):
-    hand it to ``wallet.net.stream_client`` as ``budget``. ``reserve`` approves 0 while the tab
-    is hidden/unfocused, after the document is gone (navigation, tab close — for good), or when
-    the wallet refuses; a refusal that means "no more" also resolves ``capped``.
-    """
-
-    @property
-    def origin(self) -> str: ...
-
-    @property
-    def capped(self) -> asyncio.Future[None]:
-        """Resolves when a cap/limit stops this connection (wallet loop only)."""
-        ...
-
-    def may_send_now(self) -> bool: ...
-
-    def bind_asset(self, asset: Asset, connection: str) -> None: ...
-
-    def set_destination_asset(self, asset: Asset | None) -> None: ...
-
-    def set_waker(self, wake: Callable[[], None]) -> None:
-        """Called to make the connection ask ``reserve`` again after a "not now"."""
-        ...
-
-    def reserve(self, packet_id: int, amount: int) -> int: ...
-
-    def settle(self, packet_id: int, amount: int, outcome: Outcome, delivered: int = 0) -> None: ...
 
 
 # ---- the STREAM connection as the page sees it ----------------------------------------------
@@ -187,20 +108,36 @@ class ConnectionProxy(Protocol):
     async def close(self) -> None: ...
 
 
-class ConnectionFactory(Protocol):
-    """Opens a STREAM client connection over ``link`` (the handler, gated by ``gate``).
+class DocumentSession(Protocol):
+    """A document's payment state in the wallet (``wallet.payments.DocumentHandle``); its
+    methods may be called from the GUI thread."""
 
-    Raises (page-visible via ``js_name``): e.g. ``HandlerUnavailableError`` or an ``Error`` when
-    the connection cannot be established (IL-DCP or the STREAM handshake failed).
+    def set_attending(self, attending: bool) -> None: ...
+
+    def end(self) -> None: ...
+
+
+class PaymentSessions(Protocol):
+    """The payment layer (``wallet.payments.Payments``): ``document`` from any thread,
+    ``monetize`` on the wallet loop.
+
+    ``monetize`` raises page-visible errors (``js_name``): ``Error`` when the connection cannot
+    be established (IL-DCP or the STREAM handshake failed), ``AbortError`` when the document
+    ended meanwhile.
     """
 
-    async def open(
+    def document(self, site: str, *, attending: bool) -> Any: ...
+
+    async def monetize(
         self,
+        handle: Any,
         destination_account: str,
         shared_secret: bytes,
         link: Link,
-        gate: ConnectionGate,
-    ) -> ConnectionProxy: ...
+        *,
+        provider: str,
+        account_id: int | None = None,
+    ) -> Any: ...
 
 
 class LinkProvider(Protocol):

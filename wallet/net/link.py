@@ -7,10 +7,14 @@ of them can be put in front of any other.
 
 Rules every implementation keeps:
 
-* ``send`` never raises for trouble on the path (peer down, connection dropped, timeout): it
-  resolves with a Reject generated locally, T-class for "try again" (T00/T01), R00 when the
-  Prepare expired unanswered. It raises only on misuse (a closed link) or an
-  :class:`~wallet.errors.WalletError` the user must act on (e.g. authentication).
+* ``send`` resolves with a Reject generated locally (T-class for "try again", R00 when the
+  Prepare expired unanswered) for trouble on the path. Where the Prepare may have reached the
+  other side and no trustworthy answer came (the carrier failed after sending, answered
+  garbage, an error, or nothing by expiry), a link that can tell raises
+  :class:`OutcomeUnknownError` instead: the money's fate is unknown, and the STREAM driver
+  settles it as ``Outcome.LOST`` (charged, never refunded; ``wallet.payments.outcomes``). It
+  also raises on misuse (a closed link) or an :class:`~wallet.errors.WalletError` the user must
+  act on (e.g. authentication).
 * ``send`` resolves no later than the Prepare's expiry.
 * The incoming handler's reply goes back to the peer unchanged; a handler that raises is
   answered with a T00 Reject, never a hang.
@@ -21,9 +25,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from wallet.errors import WalletError
 from wallet.ilp import Fulfill, Prepare, Reject
 
 IncomingHandler = Callable[[Prepare], Awaitable[Fulfill | Reject]]
+
+
+class OutcomeUnknownError(WalletError):
+    """The Prepare may have been delivered, and no trustworthy Fulfill or Reject came back."""
 
 
 class Link(Protocol):

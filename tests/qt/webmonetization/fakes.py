@@ -1,25 +1,18 @@
 """A fake STREAM side for the page-API shape tests (NOT a STREAM implementation).
 
-``FakeConnectionFactory`` satisfies ``ui.webmonetization.protocols.ConnectionFactory`` just
-enough to exercise every field, event and method the page sees, through the real bridge. The
-real money tests arrive with the STREAM driver. All methods run on the wallet loop.
+``FakePayments`` satisfies ``ui.webmonetization.protocols.PaymentSessions`` just enough to
+exercise every field, event and method the page sees, through the real bridge, and records what
+the bridge reports of each document. The money is tested against the real payment layer and
+real receivers (test_payment.py, tests/unit/payments). All methods run on the wallet loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ui.webmonetization.protocols import (
-    ConnectionGate,
-    ConnectionListener,
-    Fields,
-    StreamListener,
-)
-from wallet.budgets import Asset, Reason
-from wallet.ledger import Refusal, Reservation
+from ui.webmonetization.protocols import ConnectionListener, Fields, StreamListener
 from wallet.net.link import Link
 
 
@@ -90,8 +83,9 @@ class FakeStream:
 
 @dataclass
 class FakeConnection:
-    gate: ConnectionGate
+    document: FakeDocument
     link: Link
+    provider: str
     cap: int = 1000
     total_sent: int = 0
     total_delivered: int = 0
@@ -141,75 +135,49 @@ class FakeConnection:
 
 
 @dataclass
-class FakeConnectionFactory:
+class FakeDocument:
+    """What the bridge reported of one document (``ui.webmonetization.protocols.
+    DocumentSession``): its site, whether it is attended, whether it ended."""
+
+    site: str
+    attending: bool
+    ended: bool = False
+
+    def set_attending(self, attending: bool) -> None:
+        self.attending = attending
+
+    def end(self) -> None:
+        self.ended = True
+
+
+@dataclass
+class FakePayments:
+    """A ``PaymentSessions`` that opens fake connections (page-API shape tests only; the
+    money is ``wallet.payments``', tested against the real thing in test_payment.py)."""
+
     opened: list[FakeConnection] = field(default_factory=list)
-    hold: asyncio.Event | None = None  # when set, open() waits for it
+    documents: list[FakeDocument] = field(default_factory=list)
+    hold: asyncio.Event | None = None  # when set, monetize() waits for it
     args: list[tuple[str, bytes]] = field(default_factory=list)
 
-    async def open(
-        self, destination_account: str, shared_secret: bytes, link: Link, gate: ConnectionGate
+    def document(self, site: str, *, attending: bool) -> FakeDocument:
+        doc = FakeDocument(site, attending)
+        self.documents.append(doc)
+        return doc
+
+    async def monetize(
+        self,
+        handle: FakeDocument,
+        destination_account: str,
+        shared_secret: bytes,
+        link: Link,
+        *,
+        provider: str,
+        account_id: int | None = None,
     ) -> Any:
         self.args.append((destination_account, shared_secret))
-        conn = FakeConnection(gate, link)
+        conn = FakeConnection(handle, link, provider)
         self.opened.append(conn)
         if self.hold is not None:
             await self.hold.wait()
         return conn
-
-
-@dataclass
-class FakeBudget:
-    """A ``BudgetGate`` with ``allowance`` source units, then a cap (tests only)."""
-
-    allowance: int = 10**9
-    reserved: list[Reservation] = field(default_factory=list)
-    committed: list[Reservation] = field(default_factory=list)
-    released: list[Reservation] = field(default_factory=list)
-    active: dict[str, bool] = field(default_factory=dict)
-    site_listeners: list[Callable[[str | None], None]] = field(default_factory=list)
-
-    def reserve(
-        self,
-        site: str,
-        provider: str,
-        asset: Asset,
-        amount: int,
-        *,
-        min_amount: int | None = None,
-        account_id: int | None = None,
-        connection: str = "",
-    ) -> Reservation | Refusal:
-        if self.allowance <= 0:
-            return Refusal(Reason.DAY_CAP, 0)
-        got = min(amount, self.allowance)
-        self.allowance -= got
-        res = Reservation(
-            id=len(self.reserved) + 1,
-            site=site,
-            provider=provider,
-            asset=asset,
-            amount=got,
-            connection=connection,
-            lease_id=0,
-            owner="fake-budget",
-        )
-        self.reserved.append(res)
-        return res
-
-    def commit(
-        self, res: Reservation, *, delivered: int = 0, dest_asset: Asset | None = None
-    ) -> None:
-        self.committed.append(res)
-
-    def release(self, res: Reservation) -> None:
-        self.allowance += res.amount
-        self.released.append(res)
-
-    def expire(self, res: Reservation) -> None:
-        self.committed.append(res)
-
-    def set_site_active(self, site: str, active: bool) -> None:
-        self.active[site] = active
-        if active:
-            for listener in self.site_listeners:
-                listener(site)

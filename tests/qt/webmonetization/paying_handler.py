@@ -17,20 +17,23 @@ The receiver behind ``/ilp`` answers IL-DCP with ``ildcp_fulfill()`` and everyth
 from __future__ import annotations
 
 import base64
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QCoreApplication, QEvent
 
 from tests.qt.webmonetization.conftest import page_html
-from tests.qt.webmonetization.fakes import FakeBudget
 from ui.webmonetization.handler_host import HandlerHost
-from ui.webmonetization.monetize import SiteActivity
 from ui.webmonetization.protocols import RegisteredHandler
-from ui.webmonetization.stream_adapter import StreamConnectionFactory
+from wallet.budgets import Asset, Defaults, GlobalPolicy
 from wallet.ilp import ErrorCode, Fulfill, IldcpResponse, Prepare, Reject
 from wallet.net.link import IncomingHandler
+from wallet.payments import Payments
+from wallet.service import WalletService
 
 CLIENT_ADDRESS = "test.wallet.client"
 ASSET_CODE = "XRP"
@@ -75,24 +78,47 @@ window.addEventListener("message", async (e) => {
 )
 
 
+# Budgets in the handler's asset; pay accrues fast enough never to limit a test by itself.
+FAST_RATE = 3_600_000_000_000
+
+
+def wallet_policy(**defaults: Any) -> GlobalPolicy:
+    """A global policy in the handler's asset, with these defaults for every site."""
+    return GlobalPolicy(
+        budget_asset=Asset(ASSET_CODE, ASSET_SCALE),
+        defaults=Defaults(**{"rate_per_hour": FAST_RATE, "cap_month": None, **defaults}),
+    )
+
+
+def spent(env: Any, site: str | None = None) -> tuple[int, int]:
+    """(sent, unresolved) in the wallet's history, after a group commit."""
+    env.service.flush()
+    totals = env.service.site_totals(site=site)
+    return sum(t.sent for t in totals), sum(t.unresolved for t in totals)
+
+
 @contextmanager
 def paying_through(env: Any, qtbot: Any, origin: str, handler_url: str) -> Iterator[HandlerHost]:
     """``env`` wired to pay through the handler at ``handler_url``: a real handler host, the
-    real STREAM side, a budget with room for everything; the host goes away afterwards."""
+    real payment layer over a real wallet (SQLite in a temporary profile) with room for
+    everything (``env.service.set_global_policy(wallet_policy(cap_total=...))`` to cap it);
+    all goes away afterwards."""
     host = HandlerHost(env.profile, env.asyncs)
     qtbot.waitUntil(lambda: host._ready, timeout=10000)
     env.registry.handlers.append(RegisteredHandler(origin, "P", handler_url))
-    env.budget = FakeBudget()
-    env.services.connections = StreamConnectionFactory()
-    env.services.links = host
-    env.services.budget = env.budget
-    env.services.activity = SiteActivity(env.budget, env.asyncs.loop)
-    try:
-        yield host
-    finally:
-        host.page.deleteLater()
-        host.deleteLater()
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    with tempfile.TemporaryDirectory() as profile:
+        env.service = WalletService.open(Path(profile), tz=ZoneInfo("UTC"))
+        env.service.set_global_policy(wallet_policy())
+        env.payments = Payments(env.service, env.asyncs.loop)
+        env.services.payments = env.payments
+        env.services.links = host
+        try:
+            yield host
+        finally:
+            host.page.deleteLater()
+            host.deleteLater()
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+            env.service.close()
 
 
 def paying_page(issued: Any, amount: int, *, then: str = "") -> str:

@@ -34,8 +34,7 @@ def test_register_through_the_component_stores_in_the_wallet(
     wm = WebMonetization(
         asyncs,
         registry=ServiceHandlerRegistry(service),
-        budget=service,
-        connections=None,
+        payments=None,
         arm=arm,
     )
     wm.install(env.profile)

@@ -1,6 +1,6 @@
 """monetize(): argument rules, named errors, the JS IlpConnection/IlpStream shape (through the
 real bridge and handler host, with a fake STREAM side — see fakes.py), document binding and
-the per-tab gate."""
+what the bridge reports to the payment layer (site, attention, the document's end)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,9 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
 
 from tests.qt.webmonetization.conftest import page_html
-from tests.qt.webmonetization.fakes import (
-    FakeBudget,
-    FakeBudgetExceeded,
-    FakeConnectionFactory,
-)
+from tests.qt.webmonetization.fakes import FakeBudgetExceeded, FakePayments
 from ui.webmonetization.handler_host import HandlerHost
-from ui.webmonetization.monetize import SiteActivity
 from ui.webmonetization.protocols import RegisteredHandler
-from wallet.budgets import Asset
-from wallet.stream import Outcome
 
 SECRET = "btoa(String.fromCharCode(...new Uint8Array(32).fill(7)))"
 MONETIZE = f"""WebMonetization.monetize({{destinationAccount: "test.receiver.abc",
@@ -30,19 +23,15 @@ MONETIZE = f"""WebMonetization.monetize({{destinationAccount: "test.receiver.abc
 
 @pytest.fixture
 def wired(env: Any, qtbot: Any, sites: Any) -> Iterator[Any]:
-    """env + a real handler host + a registered handler page + fake STREAM side + budget."""
+    """env + a real handler host + a registered handler page + a fake payment layer."""
     host = HandlerHost(env.profile, env.asyncs)
     qtbot.waitUntil(lambda: host._ready, timeout=10000)
     provider = sites()
     provider.pages["/handler"] = page_html()
     env.registry.handlers.append(RegisteredHandler(provider.origin, "P", provider.url("/handler")))
-    env.factory = FakeConnectionFactory()
-    env.budget = FakeBudget()
-    env.services.connections = env.factory
+    env.factory = FakePayments()
+    env.services.payments = env.factory
     env.services.links = host
-    env.services.budget = env.budget
-    env.services.activity = SiteActivity(env.budget, env.asyncs.loop)
-    env.services.pace = 0.0  # these tests drive reserve() by hand: no pacing between packets
     env.provider = provider
     yield env
     host.page.deleteLater()
@@ -273,60 +262,29 @@ def test_navigation_mid_monetize_attributes_nothing_to_the_new_page(
     wired.asyncs.loop.call_soon_threadsafe(hold.set)
     [conn] = wired.factory.opened
     qtbot.waitUntil(lambda: conn.closed, timeout=10000)
-    assert conn.gate.origin == site.origin
-    assert conn.gate.may_send_now() is False
-    conn.gate.bind_asset(Asset("XRP", 9), "c")
-    assert run(wired, qtbot, _call(lambda: conn.gate.reserve(1, 10))) == 0
-    assert wired.budget.reserved == []
-    assert wired.budget.active.get(site.origin) is not True
+    assert conn.document.site == site.origin
+    assert conn.document.ended  # the payment layer was told: nothing more is paid for it
     assert not tab.page.has("m")
 
 
-def test_hidden_tab_accrues_nothing(wired: Any, make_tab: Any, sites: Any, qtbot: Any) -> None:
-    site = sites()
+def test_the_bridge_reports_attention_and_the_documents_end(
+    wired: Any, make_tab: Any, sites: Any, qtbot: Any
+) -> None:
+    site, next_site = sites(), sites()
     site.pages["/"] = page_html(
         script=f'{MONETIZE}.then(c => {{ window.conn = c; report("m", "ok"); }}, '
         'e => reportError("m", e));'
     )
+    next_site.pages["/"] = page_html()
     tab = make_tab()
     tab.load(site.url("/"))
     assert tab.wait_report("m") == "ok"
-    [conn] = wired.factory.opened
-    gate = conn.gate
-    gate.bind_asset(Asset("XRP", 9), "c")
-    assert gate.may_send_now() is True
-    qtbot.waitUntil(lambda: wired.budget.active.get(site.origin) is True)
+    [doc] = wired.factory.documents
+    assert (doc.site, doc.attending, doc.ended) == (site.origin, True, False)
     tab.tab.set_visible(False)
-    qtbot.waitUntil(lambda: wired.budget.active.get(site.origin) is False)
-    assert gate.may_send_now() is False
-    assert run(wired, qtbot, _call(lambda: gate.reserve(1, 10))) == 0
-    assert wired.budget.reserved == []
+    qtbot.waitUntil(lambda: doc.attending is False)
     tab.tab.set_visible(True)
-    qtbot.waitUntil(lambda: wired.budget.active.get(site.origin) is True)
-    assert run(wired, qtbot, _call(lambda: gate.reserve(1, 10))) == 10
-    [res] = wired.budget.reserved
-    assert (res.site, res.provider, res.amount) == (site.origin, wired.provider.url("/handler"), 10)
-    run(wired, qtbot, _call(lambda: gate.settle(1, 10, Outcome.FULFILLED)))
-    assert wired.budget.committed == [res]
-
-
-def test_a_cap_is_reached_and_sending_stops(
-    wired: Any, make_tab: Any, sites: Any, qtbot: Any
-) -> None:
-    """setSendMax(2^64-1) never gets more than the wallet approves; a cap resolves ``capped``."""
-    wired.budget.allowance = 25
-    site = sites()
-    site.pages["/"] = page_html(script=f'{MONETIZE}.then(() => report("m", "ok"));')
-    tab = make_tab()
-    tab.load(site.url("/"))
-    assert tab.wait_report("m") == "ok"
-    gate = wired.factory.opened[0].gate
-    gate.bind_asset(Asset("XRP", 9), "c")
-    assert run(wired, qtbot, _call(lambda: gate.reserve(1, 2**64 - 1))) == 25
-    # refused while a packet is in flight: "not now" (it may still be released)
-    assert run(wired, qtbot, _call(lambda: gate.reserve(2, 2**64 - 1))) == 0
-    assert not gate.capped.done()
-    run(wired, qtbot, _call(lambda: gate.settle(1, 25, Outcome.FULFILLED)))
-    # refused with nothing in flight: the cap is reached
-    assert run(wired, qtbot, _call(lambda: gate.reserve(3, 2**64 - 1))) == 0
-    assert gate.capped.done()
+    qtbot.waitUntil(lambda: doc.attending is True)
+    tab.load(next_site.url("/"))
+    qtbot.waitUntil(lambda: doc.ended)
+    qtbot.waitUntil(lambda: wired.factory.opened[0].closed)

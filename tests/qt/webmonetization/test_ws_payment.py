@@ -16,6 +16,7 @@ from tests.qt.webmonetization.paying_handler import (
     ildcp_fulfill,
     paying_page,
     paying_through,
+    spent,
 )
 from tests.qt.webmonetization.ws_paying_handler import WS_HANDLER, WS_PATH, ws_endpoint
 from wallet.ilp import Fulfill, Prepare, Reject, is_ildcp_request
@@ -80,4 +81,4 @@ def test_a_page_pays_a_receiver_through_the_websocket_handler(
     assert ws_paying.ildcp  # the client's address came over the same socket
     [receiver] = ws_paying.received
     qtbot.waitUntil(lambda: receiver.total_received == 5000, timeout=10000)
-    assert sum(r.amount for r in ws_paying.budget.committed) == 5000
+    assert spent(ws_paying) == (5000, 0)

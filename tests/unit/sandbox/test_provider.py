@@ -32,7 +32,8 @@ class Clock:
 
 
 class ServiceGate:
-    """A wallet.stream.BudgetGate straight over the service (what the browser's TabGate does)."""
+    """A wallet.stream.BudgetGate straight over the service (as wallet.payments.PacketGate,
+    without pacing)."""
 
     def __init__(self, service: WalletService, site: str, asset: Asset, account_id: int) -> None:
         self.service, self.site, self.asset, self.account_id = service, site, asset, account_id

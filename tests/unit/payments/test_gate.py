@@ -1,6 +1,6 @@
-"""The per-tab gate, on an event loop whose clock the test moves: a page limited by its rate
-of pay sends one packet per pace period, asked for exactly when the pause ends; a page the
-wallet refuses "not now" is asked again when that may change, never by polling."""
+"""A connection's money gate, on an event loop whose clock the test moves: a page limited by
+its rate of pay sends one packet per pace period, asked for exactly when the pause ends; a page
+the wallet refuses "not now" is asked again when that may change, never by polling."""
 
 from __future__ import annotations
 
@@ -12,12 +12,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.unit.manual_loop import ManualLoop, WallClock
-from ui.webmonetization.monetize import SiteActivity, TabGate
 from wallet.budgets import Asset, GlobalPolicy, Reason, SitePolicy, SiteState
+from wallet.payments.activity import SiteActivity
+from wallet.payments.documents import Document
+from wallet.payments.gate import PacketGate
 from wallet.service import WalletService
 from wallet.stream import Outcome
 
 SITE = "https://blog.example"
+PROVIDER = "https://provider.example/handler"
 USD = Asset("USD", 9)
 
 
@@ -36,8 +39,9 @@ def test_a_rate_limited_page_sends_once_per_pace_and_is_woken_when_it_ends(
     service.set_site_policy(SitePolicy(SITE, rate_per_hour=3_600_000_000))  # 1e6 a second
     service.set_site_active(SITE, True)
     wakes: list[float] = []
-    gate = TabGate(service, SITE, loop=loop, visible=True, pace=1.0)
-    gate.bind_asset(USD, "conn")
+    doc = Document(SITE, attending=True, activity=None)
+    gate = PacketGate(service, doc, loop=loop, provider=PROVIDER, pace=1.0, has_activity=False)
+    gate.bind(USD, "conn")
     gate.set_waker(lambda: wakes.append(loop.now))
 
     wall.now += timedelta(seconds=2)
@@ -73,10 +77,11 @@ class Page:
 
     def __init__(self, service: WalletService, loop: ManualLoop, activity: SiteActivity) -> None:
         self.wakes: list[float] = []
-        self.gate = TabGate(service, SITE, loop=loop, visible=True, activity=activity)
-        self.gate.bind_asset(USD, "conn")
+        self.doc = Document(SITE, attending=True, activity=activity)
+        self.gate = PacketGate(service, self.doc, loop=loop, provider=PROVIDER)
+        self.gate.bind(USD, "conn")
         self.gate.set_waker(lambda: self.wakes.append(loop.now))
-        self.gate.start()  # counted: the site accrues while the tab is visible
+        self.doc.add_gate(self.gate)  # counted: the site accrues while the tab is attended
         settle(loop)
 
 
@@ -150,8 +155,9 @@ def test_a_site_not_yet_active_is_asked_again_when_it_becomes_active(
 ) -> None:
     service, _wall = wallet
     activity = SiteActivity(service, loop)
-    gate = TabGate(service, SITE, loop=loop, visible=True, activity=activity)
-    gate.bind_asset(USD, "conn")
+    doc = Document(SITE, attending=True, activity=activity)
+    gate = PacketGate(service, doc, loop=loop, provider=PROVIDER)
+    gate.bind(USD, "conn")
     wakes: list[float] = []
     gate.set_waker(lambda: wakes.append(loop.now))
     # The STREAM connection asks before the tab is counted (the wallet hears of it later).
@@ -160,7 +166,7 @@ def test_a_site_not_yet_active_is_asked_again_when_it_becomes_active(
     loop.now = 60
     loop.run_due()
     assert wakes == []
-    gate.start()
+    doc.add_gate(gate)
     settle(loop)
     assert wakes == [60]
 
@@ -201,7 +207,7 @@ def test_a_closed_page_stops_waiting(
     activity = SiteActivity(service, loop)
     page = Page(service, loop, activity)
     assert page.gate.reserve(1, 10) == 0
-    page.gate.revoke()
+    page.doc.end()
     loop.run_due()
     assert activity._waiting == {}  # nothing holds the gone page
     service.set_site_policy(SitePolicy(SITE))

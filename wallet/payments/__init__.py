@@ -1,0 +1,57 @@
+"""The payment layer: one place in ``wallet`` decides every packet.
+
+For every way of paying a site (today: draft-4 page connections; next: link-tag sessions and
+Open Payments outgoing payments) it owns admission (site policy, global budget, balance),
+reservation, pacing, the outcome of each packet (:mod:`wallet.payments.outcomes` has the table),
+waking waiting senders, and the assembly of a STREAM connection over the user's ILP path.
+``ui`` reports documents, attention and lifecycle (:class:`Payments`, :class:`DocumentHandle`)
+and shows what this layer says.
+
+Invariants:
+- at any moment, spent + unresolved + in flight + held ≤ the tightest cap (the ledger's leases
+  count every open reservation), so the receiver's own count never exceeds what the user
+  allowed, whatever a page, a handler or the network does;
+- money whose fate is uncertain is charged, never refunded;
+- a document's sessions end with it; a provider that lied pays nothing more for it;
+- a document's site follows HTML's origin rules; opaque origins are refused.
+"""
+
+from __future__ import annotations
+
+from wallet.payments.documents import DocumentHandle
+from wallet.payments.draft4 import Draft4Connection, Draft4Stream, Fields
+from wallet.payments.errors import (
+    AmountRangeError,
+    BudgetExceededError,
+    ConnectFailedError,
+    DocumentGoneError,
+    OriginNotAllowedError,
+    PaymentError,
+    PaymentStateError,
+    PaymentTimeoutError,
+)
+from wallet.payments.layer import Payments, WalletBudget
+from wallet.payments.origins import document_origin, origin_of_url
+from wallet.payments.outcomes import HELD_MAX, SETTLEMENT, Settlement
+
+__all__ = [
+    "HELD_MAX",
+    "SETTLEMENT",
+    "AmountRangeError",
+    "BudgetExceededError",
+    "ConnectFailedError",
+    "DocumentGoneError",
+    "DocumentHandle",
+    "Draft4Connection",
+    "Draft4Stream",
+    "Fields",
+    "OriginNotAllowedError",
+    "PaymentError",
+    "PaymentStateError",
+    "PaymentTimeoutError",
+    "Payments",
+    "Settlement",
+    "WalletBudget",
+    "document_origin",
+    "origin_of_url",
+]

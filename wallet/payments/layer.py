@@ -1,0 +1,124 @@
+"""The payment layer's façade: every way of paying a site goes through :class:`Payments`.
+
+``ui`` tells it only what only ``ui`` knows — which document asks (:meth:`Payments.document`,
+with the site from :func:`~wallet.payments.origins.document_origin`), whether the user attends
+to it, and when it ends — and hands it the provider's link. Everything else is decided here:
+admission (site policy, global budget, balance: the wallet service), reservation and outcomes
+(:mod:`~wallet.payments.gate`, :mod:`~wallet.payments.outcomes`), pacing, waking waiting
+senders (:mod:`~wallet.payments.activity`), and the assembly of a STREAM connection over the
+user's ILP path (:mod:`~wallet.payments.draft4`).
+
+Threads: :meth:`Payments.document` and the :class:`~wallet.payments.documents.DocumentHandle`
+it returns may be used from any thread; :meth:`Payments.monetize` runs on the wallet loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol
+
+from wallet.budgets import PACE, Reason
+from wallet.events import BudgetReached, EventBus
+from wallet.net.link import Link
+from wallet.payments.activity import ActivitySink, SiteActivity
+from wallet.payments.documents import Document, DocumentHandle
+from wallet.payments.draft4 import Draft4Connection, open_connection
+from wallet.payments.errors import DocumentGoneError
+from wallet.payments.gate import Budget, PacketGate
+from wallet.stream import ConnectionConfig
+
+__all__ = ["Payments", "WalletBudget"]
+
+
+class WalletBudget(Budget, ActivitySink, Protocol):
+    """What the layer needs of the wallet service (``WalletService`` fits as is)."""
+
+    @property
+    def events(self) -> EventBus: ...
+
+
+class Payments:
+    """Admission, reservations, pacing, outcomes and sessions, for every document."""
+
+    def __init__(
+        self,
+        budget: WalletBudget,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        pace: float = PACE.total_seconds(),
+        template: ConnectionConfig | None = None,
+    ) -> None:
+        self._budget = budget
+        self._loop = loop
+        self._pace = pace
+        self._template = template
+        self._activity = SiteActivity(budget, loop)
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    @property
+    def activity(self) -> SiteActivity:
+        """Which sites are attended to (wallet loop)."""
+        return self._activity
+
+    def document(self, site: str, *, attending: bool) -> DocumentHandle:
+        """A new document of ``site`` (any thread). End it with ``handle.end()``."""
+        doc = Document(
+            site,
+            attending=attending,
+            activity=self._activity,
+            on_provider_failing=self._provider_failing,
+        )
+        return DocumentHandle(doc, self._loop)
+
+    async def monetize(
+        self,
+        handle: DocumentHandle,
+        destination_account: str,
+        shared_secret: bytes,
+        link: Link,
+        *,
+        provider: str,
+        account_id: int | None = None,
+    ) -> Draft4Connection:
+        """A draft-4 STREAM connection for the document, paid through ``link`` (the provider's
+        handler; the caller hands it over and it is closed with the connection).
+
+        Raises:
+            DocumentGoneError: the document ended before the connection was up.
+            ConnectFailedError: IL-DCP or the STREAM handshake failed.
+        """
+        doc = handle.document
+        if not doc.alive:
+            await link.close()
+            raise DocumentGoneError("the page navigated away")
+        gate = PacketGate(
+            self._budget,
+            doc,
+            loop=self._loop,
+            provider=provider,
+            account_id=account_id,
+            pace=self._pace,
+        )
+        conn = await open_connection(
+            destination_account,
+            shared_secret,
+            link,
+            gate,
+            template=self._template,
+            on_closed=lambda: doc.remove_gate(gate),
+        )
+        if not _alive(doc):  # it may have ended while we connected
+            await conn.close()
+            raise DocumentGoneError("the page navigated away")
+        doc.add_gate(gate)
+        return conn
+
+    def _provider_failing(self, site: str, provider: str) -> None:
+        self._budget.events.emit(BudgetReached(site, Reason.PROVIDER_FAILING))
+
+
+def _alive(doc: Document) -> bool:
+    return doc.alive
