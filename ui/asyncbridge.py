@@ -27,7 +27,7 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from wallet.net.linger import new_event_loop
+from wallet.runtime import new_event_loop
 
 T = TypeVar("T")
 

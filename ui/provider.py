@@ -29,24 +29,17 @@ from ui.webmonetization.component import ServiceHandlerRegistry, WebMonetization
 from wallet.errors import WalletError
 from wallet.net.config import UplinkSettings
 from wallet.net.link import Link
-from wallet.payments import Payments
+from wallet.payments import PAGE_CONNECTION_TEMPLATE, Payments
 from wallet.provider import BUILTIN_HANDLER_URI
 from wallet.runtime import GroupCommits, NetworkRuntime, start_sandbox, start_uplink
 from wallet.secrets import SecretStore
 from wallet.service import WalletService
-from wallet.stream import ConnectionConfig
 
 log = logging.getLogger(__name__)
 
 FIRST_RUN_SETTING = "first_run_done"
 UPLINK_SETTING = "uplink"  # what the Account page saves: {"url": ..., "account": ...}
 WELCOME_URL = "trickle://wallet/"
-# A page's connection pauses while its tab is hidden (no accrual, no packets); receivers close
-# connections idle for 60 s (ilp-protocol-stream's default, and ours), so a paused connection
-# pings this often and the site is paid again as soon as the tab is back.
-KEEPALIVE_SECONDS = 20.0
-# Defaults for every page's connection; the secret and the assets are filled in per connection.
-PAGE_CONNECTION_TEMPLATE = ConnectionConfig(bytes(32), "XXX", 0, keepalive=KEEPALIVE_SECONDS)
 
 
 class DemoPages:

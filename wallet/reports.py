@@ -30,7 +30,7 @@ from sqlalchemy import ColumnElement, Engine, Select, func, select
 from wallet.amounts import decimal_string
 from wallet.budgets import Asset, day_bounds, month_bounds
 from wallet.store.engine import transaction
-from wallet.store.history import SiteTotal, hour_of, hour_start
+from wallet.store.history import Granularity, SeriesPoint, SiteTotal, hour_of, hour_start
 from wallet.store.models import history_table as _T
 from wallet.store.repo import EPOCH
 
@@ -302,10 +302,13 @@ def csv_text(rows: Sequence[HistoryRow] | Iterator[HistoryRow], tz: ZoneInfo) ->
 
 __all__ = [
     "CSV_HEADER",
+    "Granularity",
     "HistoryFilter",
     "HistoryReader",
     "HistoryRow",
+    "SeriesPoint",
     "SiteSpend",
+    "SiteTotal",
     "SortKey",
     "csv_record",
     "csv_text",

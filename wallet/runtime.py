@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from wallet.budgets import Asset
 from wallet.net.config import UplinkSettings, open_uplink
 from wallet.net.ildcp import fetch_account_config
+from wallet.net.linger import new_event_loop
 from wallet.provider import BuiltInProvider
 from wallet.sandbox import DemoSites, SandboxNetwork, start_demo_sites
 from wallet.secrets import SecretStore
@@ -34,6 +35,7 @@ __all__ = [
     "SANDBOX_NETWORK",
     "GroupCommits",
     "NetworkRuntime",
+    "new_event_loop",
     "start_sandbox",
     "start_uplink",
 ]

@@ -36,7 +36,6 @@ from wallet.budgets import (
     Rate,
     Reason,
     SitePolicy,
-    SiteState,
     Usage,
     decide,
     effective,
@@ -58,11 +57,13 @@ from wallet.events import (
 )
 from wallet.ledger import Ledger, RecoveryReport, Refusal, Reservation, reconcile, recover
 from wallet.ledger_recovery import OrphanedLease, orphaned_leases
+from wallet.reports import HistoryReader
 from wallet.store import open_store, repo
 from wallet.store.engine import database_path, transaction
 from wallet.store.errors import StorageError
 from wallet.store.history import Granularity, SeriesPoint, SiteTotal, series, totals_by_site
 from wallet.store.repo import AccountInfo, HandlerInfo
+from wallet.topup import top_up_sandbox
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ class WalletService:
         # it became active, or its policy or the global one changed (``None``: every site).
         # Pages refused "not now" wait for this instead of asking again and again.
         self.site_listeners: list[Callable[[str | None], None]] = []
+        self._reader: HistoryReader | None = None
 
     @classmethod
     def open(
@@ -159,7 +161,23 @@ class WalletService:
     def close(self) -> None:
         """Settle the ledger's leases and release the database."""
         self.ledger.close(self._clock())
+        if self._reader is not None:
+            self._reader.engine.dispose()
         self._engine.dispose()
+
+    def history_reader(self) -> HistoryReader:
+        """The reader of the payment history for views and exports (a read-only connection
+        pool of its own, so a long read never waits on the writer; brought up to date with
+        the ledger before each read)."""
+        if self._reader is None:
+            url = self._engine.url
+            engine = (
+                open_store(Path(url.database), migrate=False)
+                if url.database and url.database != ":memory:"
+                else self._engine
+            )
+            self._reader = HistoryReader(engine, before_read=self.flush_pending)
+        return self._reader
 
     # --- handlers ------------------------------------------------------------------------------
 
@@ -238,8 +256,10 @@ class WalletService:
         with self._lock:
             self._cache.pop(site, None)
             self.ledger.forget_refusals(site)
-            if policy is not None and policy.state is not SiteState.ENABLED:
-                self.ledger.settle(self._clock(), site=site)
+            # The user's edit holds exactly, also for leases already granted: a lowered cap
+            # or rate (or a pause, a block) would otherwise let up to a minute of pay run on.
+            # Settling returns their unused part, so the next reservation meets the new policy.
+            self.ledger.settle(self._clock(), site=site)
         self.events.emit(PolicyChanged(site, policy))
         self._site_changed(site)
 
@@ -253,8 +273,7 @@ class WalletService:
         with self._lock:
             self._cache.clear()
             self.ledger.forget_refusals()
-            if not policy.enabled:
-                self.ledger.settle(self._clock())
+            self.ledger.settle(self._clock())  # every site's next reservation meets it
         self.events.emit(SettingsChanged(policy))
         self._site_changed(None)
 
@@ -276,6 +295,20 @@ class WalletService:
     def account(self, network: str) -> AccountInfo | None:
         with transaction(self._engine, readonly=True) as conn:
             return repo.get_account(conn, network)
+
+    def top_up_sandbox(self, amount: int) -> AccountInfo:
+        """Add play money to the sandbox account (never a real network's).
+
+        Raises:
+            TopUpError: no sandbox account yet, or ``amount`` is not positive.
+            StorageError: the database failed.
+        """
+        info = top_up_sandbox(self._engine, amount, self._clock())
+        with self._lock:
+            self.ledger.forget_refusals()
+        self.events.emit(AccountChanged(info))
+        self._site_changed(None)  # sites stopped for the balance may pay again
+        return info
 
     def set_account(self, network: str, address: str, asset: Asset, balance: int) -> AccountInfo:
         with transaction(self._engine) as conn:

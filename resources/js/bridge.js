@@ -165,4 +165,12 @@
   webChannel.handleSignal = function (message) {
     if (webChannel.objects[message.object]) handleSignal.call(webChannel, message);
   };
+  // Likewise an answer to a call the previous document made (its callbacks went with it; seen
+  // when a page navigates to about:blank or a blob: URL with a call still out).
+  const handleResponse = webChannel.handleResponse;
+  webChannel.handleResponse = function (message) {
+    if (typeof webChannel.execCallbacks[message.id] === "function") {
+      handleResponse.call(webChannel, message);
+    }
+  };
 })();

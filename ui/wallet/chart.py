@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QWidget
 
 from wallet.amounts import to_decimal
 from wallet.budgets import Asset
-from wallet.store.history import Granularity, SeriesPoint
+from wallet.reports import Granularity, SeriesPoint
 
 
 def periods(granularity: Granularity, last: date, count: int) -> list[date]:

@@ -28,10 +28,8 @@ from ui.wallet.indicator_state import IndicatorState
 from ui.wallet.network import NetworkMode, NetworkStatus
 from ui.wallet.qtevents import QtWalletEvents
 from ui.wallet.window import WalletWindow
-from wallet.reports import HistoryReader
 from wallet.secrets import SecretStore
 from wallet.service import WalletService
-from wallet.store import database_path, open_store
 
 WALLET_KEYS = ("Ctrl+Shift+E",)
 POPOVER_KEYS = ("Alt+M",)
@@ -54,12 +52,11 @@ class WalletUi:
         secrets: SecretStore | None = None,
         network: NetworkStatus | None = None,
     ) -> None:
-        self._engine = open_store(database_path(profile_dir))
         self.events = QtWalletEvents(service.events)
         self.network = network or NetworkStatus(NetworkMode.SANDBOX)
         self.ctx = WalletContext(
             service=service,
-            history=HistoryReader(self._engine, before_read=service.flush_pending),
+            history=service.history_reader(),
             events=self.events,
             network=self.network,
             secrets=secrets,
@@ -131,6 +128,5 @@ class WalletUi:
         return w
 
     def close(self) -> None:
-        """Stop listening and release the read engine (after the windows are gone)."""
+        """Stop listening (after the windows are gone); the service owns the reader."""
         self.events.close()
-        self._engine.dispose()

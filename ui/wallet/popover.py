@@ -29,7 +29,6 @@ from ui.wallet.context import WalletContext
 from ui.wallet.fields import AmountField, with_unit
 from wallet.amounts import AmountError
 from wallet.budgets import SitePolicy, SiteState
-from wallet.policy_edit import reset_site_policy, save_site_policy
 from wallet.reports import site_spend
 
 
@@ -173,7 +172,7 @@ class SitePopover(QFrame):
 
     def _save(self) -> None:
         if (p := self._policy()) is not None:
-            save_site_policy(self._ctx.service, p, self._ctx.clock())
+            self._ctx.service.set_site_policy(p)
             self.refresh()
 
     def _toggle_pause(self) -> None:
@@ -186,11 +185,11 @@ class SitePopover(QFrame):
 
     def _set_state(self, state: SiteState) -> None:
         if (p := self._policy(state)) is not None:
-            save_site_policy(self._ctx.service, p, self._ctx.clock())
+            self._ctx.service.set_site_policy(p)
             self.refresh()
 
     def _reset(self) -> None:
-        reset_site_policy(self._ctx.service, self._site, self._ctx.clock())
+        self._ctx.service.reset_site_policy(self._site)
         self.refresh()
 
     def _history(self) -> None:

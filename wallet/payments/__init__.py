@@ -19,7 +19,7 @@ Invariants:
 from __future__ import annotations
 
 from wallet.payments.documents import DocumentHandle
-from wallet.payments.draft4 import Draft4Connection, Draft4Stream, Fields
+from wallet.payments.draft4 import PAGE_CONNECTION_TEMPLATE, Draft4Connection, Draft4Stream, Fields
 from wallet.payments.errors import (
     AmountRangeError,
     BudgetExceededError,
@@ -36,6 +36,7 @@ from wallet.payments.outcomes import HELD_MAX, SETTLEMENT, Settlement
 
 __all__ = [
     "HELD_MAX",
+    "PAGE_CONNECTION_TEMPLATE",
     "SETTLEMENT",
     "AmountRangeError",
     "BudgetExceededError",

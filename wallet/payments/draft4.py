@@ -38,9 +38,21 @@ from wallet.payments.errors import (
 from wallet.payments.gate import Evidence, PacketGate
 from wallet.stream import ConnectionConfig
 
-__all__ = ["Draft4Connection", "Draft4Stream", "Fields", "open_connection"]
+__all__ = [
+    "PAGE_CONNECTION_TEMPLATE",
+    "Draft4Connection",
+    "Draft4Stream",
+    "Fields",
+    "open_connection",
+]
 
 CLOSE_TIMEOUT = 5.0
+# A page's connection pauses while its tab is not attended (no accrual, no packets); receivers
+# close connections idle for 60 s (ilp-protocol-stream's default, and ours), so a paused
+# connection pings this often and the site is paid again as soon as the tab is back.
+KEEPALIVE_SECONDS = 20.0
+# Defaults for every page's connection; the secret and the assets are filled in per connection.
+PAGE_CONNECTION_TEMPLATE = ConnectionConfig(bytes(32), "XXX", 0, keepalive=KEEPALIVE_SECONDS)
 # Field snapshots: plain JSON-able dicts with the spec's names and types (amounts as decimal
 # strings; destinationAssetScale a string, as draft 4 says).
 Fields = dict[str, Any]

@@ -221,12 +221,17 @@ class PacketGate:
                 self._budget.expire(res)
                 if outcome is Outcome.BAD_FULFILLMENT:
                     self._payer.mark_provider_failing(self._provider)
-            if self._held and how in (Settlement.COMMIT, Settlement.RELEASE):
-                # weigh the receiver's word once the reply has been applied in full
-                self._loop.call_soon(self._weigh_evidence)
+            if how in (Settlement.COMMIT, Settlement.RELEASE):
+                self.receiver_spoke()  # an authenticated reply: it may carry its totals
         if self._wake_on_settle:
             self._wake_on_settle = False
             self._loop.call_soon(self.wake)
+
+    def receiver_spoke(self) -> None:
+        """The receiver's authenticated word may have come: weigh it against what is held,
+        once the reply that carried it has been applied in full."""
+        if self._held:
+            self._loop.call_soon(self._weigh_evidence)
 
     # -- lifecycle --
 

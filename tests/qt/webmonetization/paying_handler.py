@@ -16,6 +16,7 @@ The receiver behind ``/ilp`` answers IL-DCP with ``ildcp_fulfill()`` and everyth
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import tempfile
 from collections.abc import Iterator
@@ -30,10 +31,21 @@ from tests.qt.webmonetization.conftest import page_html
 from ui.webmonetization.handler_host import HandlerHost
 from ui.webmonetization.protocols import RegisteredHandler
 from wallet.budgets import Asset, Defaults, GlobalPolicy
-from wallet.ilp import ErrorCode, Fulfill, IldcpResponse, Prepare, Reject
+from wallet.ilp import (
+    ErrorCode,
+    Fulfill,
+    IldcpResponse,
+    Prepare,
+    Reject,
+    is_ildcp_request,
+    parse_prepare,
+)
 from wallet.net.link import IncomingHandler
+from wallet.net.stream_api import IlpConnection
+from wallet.net.stream_server import StreamServer
 from wallet.payments import Payments
 from wallet.service import WalletService
+from wallet.stream import ConnectionConfig
 
 CLIENT_ADDRESS = "test.wallet.client"
 ASSET_CODE = "XRP"
@@ -98,7 +110,61 @@ def spent(env: Any, site: str | None = None) -> tuple[int, int]:
 
 
 @contextmanager
-def paying_through(env: Any, qtbot: Any, origin: str, handler_url: str) -> Iterator[HandlerHost]:
+def paying_receiver(
+    env: Any, qtbot: Any, sites: Any, handler_page: str, template: ConnectionConfig | None = None
+) -> Iterator[Any]:
+    """``env`` paying through ``handler_page`` (served at ``/handler`` of a provider site whose
+    ``/ilp`` is ILP over HTTP to a Python STREAM receiver): ``env.server`` issues credentials,
+    ``env.received`` has the receiver's connections, ``env.data`` the data they got."""
+    loop = env.asyncs.loop
+    received: list[IlpConnection] = []
+    data: list[bytes] = []
+
+    def on_connection(api: IlpConnection) -> None:
+        received.append(api)
+        api.on("stream", lambda stream: stream.on("data", data.append))
+
+    async def make_server() -> StreamServer:
+        return StreamServer(
+            NoReturnLink(),
+            base_address="test.receiver",
+            asset_code=ASSET_CODE,
+            asset_scale=ASSET_SCALE,
+            on_connection=on_connection,
+        )
+
+    server = asyncio.run_coroutine_threadsafe(make_server(), loop).result(5)
+
+    def ilp_over_http(body: bytes) -> bytes:
+        prepare = parse_prepare(body)
+        if is_ildcp_request(prepare):
+            return ildcp_fulfill().to_bytes()
+        reply = asyncio.run_coroutine_threadsafe(server.handle(prepare), loop).result(40)
+        return reply.to_bytes()
+
+    provider = sites()
+    provider.pages["/handler"] = handler_page
+    provider.posts["/ilp"] = ilp_over_http
+    env.server = server
+    env.received = received
+    env.data = data
+    with paying_through(env, qtbot, provider.origin, provider.url("/handler"), template):
+        yield env
+
+
+def received_total(env: Any) -> int:
+    """What the receiver itself counted, over all its connections."""
+    return sum(api.total_received for api in env.received)
+
+
+@contextmanager
+def paying_through(
+    env: Any,
+    qtbot: Any,
+    origin: str,
+    handler_url: str,
+    template: ConnectionConfig | None = None,
+) -> Iterator[HandlerHost]:
     """``env`` wired to pay through the handler at ``handler_url``: a real handler host, the
     real payment layer over a real wallet (SQLite in a temporary profile) with room for
     everything (``env.service.set_global_policy(wallet_policy(cap_total=...))`` to cap it);
@@ -109,7 +175,7 @@ def paying_through(env: Any, qtbot: Any, origin: str, handler_url: str) -> Itera
     with tempfile.TemporaryDirectory() as profile:
         env.service = WalletService.open(Path(profile), tz=ZoneInfo("UTC"))
         env.service.set_global_policy(wallet_policy())
-        env.payments = Payments(env.service, env.asyncs.loop)
+        env.payments = Payments(env.service, env.asyncs.loop, template=template)
         env.services.payments = env.payments
         env.services.links = host
         try:

@@ -3,7 +3,6 @@ fetch (ILP-over-HTTP, sync mode) → a Python STREAM receiver on loopback, and b
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import Iterator
 from typing import Any
@@ -13,53 +12,16 @@ import pytest
 from tests.qt.webmonetization.conftest import page_html
 from tests.qt.webmonetization.paying_handler import (
     HANDLER,
-    NoReturnLink,
-    ildcp_fulfill,
     paying_page,
-    paying_through,
+    paying_receiver,
     spent,
     wallet_policy,
 )
-from wallet.ilp import is_ildcp_request, parse_prepare
-from wallet.net.stream_api import IlpConnection
-from wallet.net.stream_server import StreamServer
 
 
 @pytest.fixture
 def paying(env: Any, qtbot: Any, sites: Any) -> Iterator[Any]:
-    loop = env.asyncs.loop
-    received: list[IlpConnection] = []
-    data: list[bytes] = []
-
-    def on_connection(api: IlpConnection) -> None:
-        received.append(api)
-        api.on("stream", lambda stream: stream.on("data", data.append))
-
-    async def make_server() -> StreamServer:
-        return StreamServer(
-            NoReturnLink(),
-            base_address="test.receiver",
-            asset_code="XRP",
-            asset_scale=9,
-            on_connection=on_connection,
-        )
-
-    server = asyncio.run_coroutine_threadsafe(make_server(), loop).result(5)
-
-    def ilp_over_http(body: bytes) -> bytes:
-        prepare = parse_prepare(body)
-        if is_ildcp_request(prepare):
-            return ildcp_fulfill().to_bytes()
-        reply = asyncio.run_coroutine_threadsafe(server.handle(prepare), loop).result(10)
-        return reply.to_bytes()
-
-    provider = sites()
-    provider.pages["/handler"] = HANDLER
-    provider.posts["/ilp"] = ilp_over_http
-    env.server = server
-    env.received = received
-    env.data = data
-    with paying_through(env, qtbot, provider.origin, provider.url("/handler")):
+    with paying_receiver(env, qtbot, sites, HANDLER):
         yield env
 
 

@@ -24,8 +24,8 @@ from wallet.amounts import AmountError
 from wallet.budgets import Asset
 from wallet.errors import WalletError
 from wallet.net.config import UplinkSettings
+from wallet.runtime import SANDBOX_NETWORK
 from wallet.secrets import Secret, SecretStoreError
-from wallet.topup import SANDBOX, top_up_sandbox
 
 UPLINK_SETTING = "uplink"
 DEFAULT_TOP_UP = 10  # whole units of the sandbox asset
@@ -114,7 +114,7 @@ class AccountPage(Page):
             self.address.setText(acct.address)
             self.asset.setText(f"{acct.asset.code} (scale {acct.asset.scale})")
         self.status.setText(ctx.network.words())
-        sandbox = ctx.service.account(SANDBOX)
+        sandbox = ctx.service.account(SANDBOX_NETWORK)
         self.sandbox_box.setEnabled(sandbox is not None)
         if sandbox is not None and (
             sandbox.asset != self.top_up_amount.asset or not self.top_up_amount.text()
@@ -135,7 +135,7 @@ class AccountPage(Page):
         if not amount:
             return
         try:
-            top_up_sandbox(self.ctx.history.engine, amount, self.ctx.clock())
+            self.ctx.service.top_up_sandbox(amount)
         except WalletError as e:
             self.message.setText(str(e))
             return

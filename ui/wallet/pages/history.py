@@ -25,8 +25,7 @@ from ui.wallet.context import WalletContext
 from ui.wallet.history_model import HistoryTableModel
 from ui.wallet.pages.base import Page, cell, table
 from wallet.budgets import day_bounds, month_bounds
-from wallet.reports import HistoryFilter, write_csv
-from wallet.store.history import Granularity
+from wallet.reports import Granularity, HistoryFilter, write_csv
 
 PERIODS = ["All time", "Today", "This month", "Last 30 days", "Last 12 months"]
 ALL = "All"

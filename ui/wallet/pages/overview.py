@@ -12,7 +12,7 @@ from ui.wallet.context import WalletContext
 from ui.wallet.pages.base import Page, cell, heading, table, text_at, value_label
 from wallet.amounts import rescale
 from wallet.budgets import Asset
-from wallet.store.history import Granularity, SiteTotal
+from wallet.reports import Granularity, SiteTotal
 
 TOP_SITES = 5
 CHART_DAYS = 30

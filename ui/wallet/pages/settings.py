@@ -22,7 +22,6 @@ from ui.wallet.fields import AmountField, with_unit
 from ui.wallet.pages.base import Page, heading
 from wallet.amounts import AmountError
 from wallet.budgets import Defaults
-from wallet.policy_edit import save_global_policy
 
 
 class SettingsPage(Page):
@@ -123,5 +122,5 @@ class SettingsPage(Page):
         new = replace(
             svc.global_policy(), monthly_budget=monthly, enabled=enabled, defaults=defaults
         )
-        save_global_policy(svc, new, self.ctx.clock())
+        svc.set_global_policy(new)
         self.message.setText("Saved.")

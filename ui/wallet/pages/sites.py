@@ -21,7 +21,6 @@ from ui.wallet.fields import AmountField, with_unit
 from ui.wallet.pages.base import Page, cell, heading, table, text_at, value_label
 from wallet.amounts import AmountError
 from wallet.budgets import SitePolicy, SiteState, effective
-from wallet.policy_edit import reset_site_policy, save_site_policy
 from wallet.reports import spend_by_site
 
 HEADERS = [
@@ -214,8 +213,8 @@ class SitesPage(Page):
             return
         state = self.state.currentData()
         policy = SitePolicy(site, SiteState(state), *values)
-        save_site_policy(self.ctx.service, policy, self.ctx.clock())
+        self.ctx.service.set_site_policy(policy)
 
     def reset_selected(self) -> None:
         if (site := self.selected_site()) is not None:
-            reset_site_policy(self.ctx.service, site, self.ctx.clock())
+            self.ctx.service.reset_site_policy(site)
