@@ -65,6 +65,10 @@ class OpenPaymentsClient:
         self._transport = transport
         self._clock = clock
 
+    def now(self) -> dt.datetime:
+        """The client's clock (what ``created`` and ``expiresAt`` are computed from)."""
+        return self._clock()
+
     # -- wallet address -------------------------------------------------------------------
 
     async def get_wallet_address(self, url: str) -> WalletAddress:

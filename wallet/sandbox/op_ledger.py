@@ -4,8 +4,10 @@ that credits incoming payments with what their STREAM receiver got.
 Like Rafiki, the receiver itself is stateless about payments (:class:`ReceiverBackend`: it hands
 out STREAM credentials for a payment tag and answers Prepares); the server keeps the books. A
 Prepare for an incoming payment's ``ilpAddress`` reaches the receiver only while the payment is
-open (not completed, not expired, not past its ``incomingAmount``); when the receiver fulfills
-it, its amount is added to ``receivedAmount``. Prepares for other addresses under the account
+open (not completed, not expired); when the receiver fulfills it, its amount is added to
+``receivedAmount``, and reaching ``incomingAmount`` completes the payment. Unlike Rafiki, the
+sandbox does not refuse the packet that would overshoot ``incomingAmount`` (its receiver is not
+told the cap); Trickle never sets one. Prepares for other addresses under the account
 (SPSP on the wallet address) go to the receiver uncredited.
 
 One owner per piece of state: :class:`OpenPaymentsLedger` owns the wallets, grants and incoming
@@ -27,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from wallet.ilp import ErrorCode, Fulfill, Prepare, Reject
 from wallet.net.link import Link
+from wallet.net.stream_api import IlpConnection
 from wallet.net.stream_server import StreamServer
 from wallet.openpayments.models import format_timestamp
 from wallet.secrets import Secret
@@ -63,8 +66,22 @@ class StreamServerBackend:
 
     def __init__(self, link: Link, *, base_address: str, asset_code: str, asset_scale: int) -> None:
         self.server = StreamServer(
-            link, base_address=base_address, asset_code=asset_code, asset_scale=asset_scale
+            link,
+            base_address=base_address,
+            asset_code=asset_code,
+            asset_scale=asset_scale,
+            on_connection=self._on_connection,
         )
+        self.received: dict[str, int] = {}
+        """What the receiver itself counted, by payment tag (its own books, not the ledger's)."""
+
+    def _on_connection(self, conn: IlpConnection) -> None:
+        tag = conn.connection_tag or ""
+
+        def on_money(amount: int) -> None:
+            self.received[tag] = self.received.get(tag, 0) + amount
+
+        conn.on("stream", lambda stream: stream.on("money", on_money))
 
     async def credentials(self, payment_tag: str) -> tuple[str, bytes]:
         issued = self.server.credentials(connection_tag=payment_tag)
@@ -113,7 +130,6 @@ class SandboxIncomingPayment:
     metadata: Mapping[str, Any] | None = None
     received: int = 0
     completed: bool = False
-    in_flight: int = 0  # Prepares forwarded and not yet answered
 
     def is_open(self, now: dt.datetime) -> bool:
         return not self.completed and now < self.expires_at
@@ -260,15 +276,7 @@ class OpenPaymentsLedger:
         now = self.clock()
         if not payment.is_open(now):
             return Reject(ErrorCode.F99_APPLICATION_ERROR, "", "incoming payment is closed", b"")
-        if payment.incoming_amount is not None and (
-            payment.received + payment.in_flight + prepare.amount > payment.incoming_amount
-        ):
-            return Reject(ErrorCode.F99_APPLICATION_ERROR, "", "exceeds the incoming amount", b"")
-        payment.in_flight += prepare.amount
-        try:
-            reply = await self.backend.handle(prepare)
-        finally:
-            payment.in_flight -= prepare.amount
+        reply = await self.backend.handle(prepare)
         if isinstance(reply, Fulfill):
             payment.received += prepare.amount
             if payment.incoming_amount is not None and payment.received >= payment.incoming_amount:
