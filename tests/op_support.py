@@ -9,6 +9,7 @@ operation from the URL the client used, and one contradiction resolved (see ``co
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import datetime as dt
 import json
@@ -27,8 +28,12 @@ from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from tests.certs import self_signed
+from wallet.net.ildcp import fetch_account_config
+from wallet.net.router import Router
+from wallet.net.stream_client import connect
 from wallet.sandbox.network import SandboxNetwork
 from wallet.sandbox.op_server import BackendFactory, OpenPaymentsSandbox, serve_open_payments
+from wallet.stream import ConnectionConfig
 
 SPEC_DIR = Path(__file__).parent / "vectors" / "openpayments"
 SPECS = ("wallet-address-server", "auth-server", "resource-server")
@@ -146,6 +151,39 @@ def _explain(e: Exception) -> str:
     return " | ".join(parts)
 
 
+async def pay(
+    network: SandboxNetwork,
+    address: str,
+    secret: bytes,
+    amount: int,
+    name: str = "payer",
+    *,
+    max_packet_amount: int | None = None,
+) -> int:
+    """Trickle's own STREAM client pays ``amount`` from a new sandbox account; returns what it
+    says was delivered."""
+    link = network.account(name, max_packet_amount=max_packet_amount)
+    account = await fetch_account_config(link)
+    router = Router(link, own_address=account.client_address)
+    conn = await connect(
+        link,
+        ConnectionConfig(
+            shared_secret=secret,
+            asset_code="USD",
+            asset_scale=9,
+            source_account=account.client_address,
+            destination_account=address,
+        ),
+        router=router,
+    )
+    stream = conn.create_stream()
+    await stream.send_total(amount)
+    delivered = conn.total_delivered
+    conn.close()
+    await asyncio.wait_for(conn.closed, 5)
+    return delivered
+
+
 @dataclass
 class OpSandbox:
     network: SandboxNetwork
@@ -165,6 +203,7 @@ async def op_sandbox(
     clock: Callable[[], dt.datetime] | None = None,
     wallets: tuple[str, ...] = ("alice", "bob"),
     check_openapi: bool = True,
+    middlewares: tuple[Any, ...] = (),
 ) -> AsyncIterator[OpSandbox]:
     """The sandbox network with its Open Payments server on https://127.0.0.1 (a test CA in
     ``ca_file``). On exit, every exchange must have passed the OpenAPI check."""
@@ -176,7 +215,7 @@ async def op_sandbox(
         ssl_context=server_tls,
         backend=backend,
         clock=clock,
-        middlewares=[check.middleware],
+        middlewares=[check.middleware, *middlewares],
     )
     for name in wallets:
         site.add_wallet(name, f"{name.title()}'s sandbox wallet")

@@ -14,10 +14,7 @@ import pytest
 from aiohttp import web
 
 from tests.certs import self_signed
-from tests.op_support import op_sandbox
-from wallet.net.ildcp import fetch_account_config
-from wallet.net.router import Router
-from wallet.net.stream_client import connect
+from tests.op_support import op_sandbox, pay
 from wallet.net.stream_server import StreamServer
 from wallet.openpayments.client import OpenPaymentsClient
 from wallet.openpayments.errors import IncomingPaymentExpiredError
@@ -31,33 +28,7 @@ from wallet.openpayments.signing import ClientKey, compact_json, sign_request
 from wallet.openpayments.transport import AiohttpTransport
 from wallet.sandbox.network import SandboxNetwork
 from wallet.sandbox.op_ledger import StreamServerBackend
-from wallet.stream import ConnectionConfig, StreamError
-
-
-async def pay(
-    network: SandboxNetwork, address: str, secret: bytes, amount: int, name: str = "payer"
-) -> int:
-    """Trickle's own STREAM client pays ``amount``; returns what it says was delivered."""
-    link = network.account(name)
-    account = await fetch_account_config(link)
-    router = Router(link, own_address=account.client_address)
-    conn = await connect(
-        link,
-        ConnectionConfig(
-            shared_secret=secret,
-            asset_code="USD",
-            asset_scale=9,
-            source_account=account.client_address,
-            destination_account=address,
-        ),
-        router=router,
-    )
-    stream = conn.create_stream()
-    await stream.send_total(amount)
-    delivered = conn.total_delivered
-    conn.close()
-    await asyncio.wait_for(conn.closed, 5)
-    return delivered
+from wallet.stream import StreamError
 
 
 def test_stream_money_becomes_received_amount(tmp_path: Path) -> None:
