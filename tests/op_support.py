@@ -31,6 +31,8 @@ from tests.certs import self_signed
 from wallet.net.ildcp import fetch_account_config
 from wallet.net.router import Router
 from wallet.net.stream_client import connect
+from wallet.openpayments.client import OpenPaymentsClient
+from wallet.openpayments.transport import AiohttpTransport
 from wallet.sandbox.network import SandboxNetwork
 from wallet.sandbox.op_server import BackendFactory, OpenPaymentsSandbox, serve_open_payments
 from wallet.stream import ConnectionConfig
@@ -193,6 +195,17 @@ class OpSandbox:
 
     def wallet(self, name: str) -> str:
         return self.server.wallet_url(name)
+
+    @asynccontextmanager
+    async def client(
+        self, clock: Callable[[], dt.datetime] | None = None
+    ) -> AsyncIterator[tuple[OpenPaymentsClient, AiohttpTransport]]:
+        """Trickle's Open Payments client, trusting the sandbox's test CA."""
+        transport = AiohttpTransport(extra_ca_file=self.ca_file)
+        try:
+            yield OpenPaymentsClient(transport, **({"clock": clock} if clock else {})), transport
+        finally:
+            await transport.close()
 
 
 @asynccontextmanager

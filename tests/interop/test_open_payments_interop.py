@@ -26,7 +26,6 @@ from tests.interop.harness import NodeProcess
 from tests.interop.op_peers import NodeReceiverBackend, RequestChecker
 from tests.op_support import OpSandbox, op_sandbox, pay
 from wallet.net.link import Link
-from wallet.openpayments.client import OpenPaymentsClient
 from wallet.openpayments.models import Amount
 from wallet.openpayments.receiver import (
     close_payment_target,
@@ -34,7 +33,6 @@ from wallet.openpayments.receiver import (
     read_received_amount,
 )
 from wallet.openpayments.signing import ClientKey, compact_json, sign_request
-from wallet.openpayments.transport import AiohttpTransport
 
 pytestmark = pytest.mark.interop
 WALLETS = ["alice", "bob"]
@@ -64,9 +62,7 @@ async def _with_checker(tmp: Path, body: Any, **options: Any) -> RequestChecker:
 
 def test_trickles_requests_pass_rafikis_checks(tmp_path: Path) -> None:
     async def body(sandbox: OpSandbox, checker: RequestChecker) -> None:
-        transport = AiohttpTransport(extra_ca_file=sandbox.ca_file)
-        client = OpenPaymentsClient(transport)
-        try:
+        async with sandbox.client() as (client, _transport):
             wallet = await client.get_wallet_address(sandbox.wallet("alice"))
             grant = await client.request_incoming_payment_grant(wallet)
             payment = await client.create_incoming_payment(
@@ -75,8 +71,6 @@ def test_trickles_requests_pass_rafikis_checks(tmp_path: Path) -> None:
             await client.get_incoming_payment(payment.id, grant)
             await client.complete_incoming_payment(payment.id, grant)
             await client.cancel_grant(grant)
-        finally:
-            await transport.close()
 
     checker = asyncio.run(_run(_with_checker(tmp_path, body)))
     assert checker.refused() == []
@@ -97,9 +91,7 @@ def test_the_same_checks_refuse_a_wrong_key_a_changed_body_and_a_stale_created(
     tmp_path: Path,
 ) -> None:
     async def body(sandbox: OpSandbox, checker: RequestChecker) -> None:
-        transport = AiohttpTransport(extra_ca_file=sandbox.ca_file)
-        client = OpenPaymentsClient(transport)
-        try:
+        async with sandbox.client() as (client, transport):
             wallet = await client.get_wallet_address(sandbox.wallet("bob"))
             key = ClientKey.generate()
             grant_body = compact_json(
@@ -136,8 +128,6 @@ def test_the_same_checks_refuse_a_wrong_key_a_changed_body_and_a_stale_created(
             assert len(changed) == len(grant_body)
             assert await send(key, changed, now) == 400
             assert await send(key, grant_body, now - 3600) == 400
-        finally:
-            await transport.close()
 
     checker = asyncio.run(_run(_with_checker(tmp_path, body, check_openapi=False)))
     verdicts = [v for v in checker.verdicts if v["method"] == "POST"]
@@ -195,9 +185,10 @@ def test_money_lands_at_rafikis_stream_receiver(tmp_path: Path) -> None:
                 assert address == "test.sandbox.op"
                 return receiver
 
-            async with op_sandbox(tmp_path, backend=backend) as sandbox:
-                transport = AiohttpTransport(extra_ca_file=sandbox.ca_file)
-                client = OpenPaymentsClient(transport)
+            async with (
+                op_sandbox(tmp_path, backend=backend) as sandbox,
+                sandbox.client() as (client, transport),
+            ):
                 try:
                     target = await open_payment_target(
                         client, sandbox.wallet("alice"), transport=transport
@@ -222,7 +213,6 @@ def test_money_lands_at_rafikis_stream_receiver(tmp_path: Path) -> None:
                     assert sum(int(line["amount"]) for line in money) == 2_500_000
                     await close_payment_target(client, target)
                 finally:
-                    await transport.close()
                     await receiver.aclose()
 
     asyncio.run(_run(main()))

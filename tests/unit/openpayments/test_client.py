@@ -26,6 +26,7 @@ from wallet.openpayments.errors import (
     TlsError,
 )
 from wallet.openpayments.models import Amount, IncomingPayment
+from wallet.openpayments.receiver import close_payment_target, open_payment_target
 from wallet.openpayments.transport import EXTRA_CA_ENV, AiohttpTransport
 
 
@@ -39,39 +40,37 @@ class Clock:
 
 def test_the_whole_incoming_payment_flow(tmp_path: Path) -> None:
     async def main() -> None:
-        async with op_sandbox(tmp_path) as sandbox:
-            transport = AiohttpTransport(extra_ca_file=sandbox.ca_file)
-            client = OpenPaymentsClient(transport)
-            try:
-                wallet = await client.get_wallet_address(sandbox.wallet("alice"))
-                assert wallet.public_name == "Alice's sandbox wallet"
-                # Rafiki tenants: the servers come from the document, not from the URL.
-                assert wallet.auth_server == sandbox.server.auth_server
-                assert not wallet.auth_server.startswith(wallet.id)
-                grant = await client.request_incoming_payment_grant(wallet)
-                assert grant.expires_in == 600
-                payment = await client.create_incoming_payment(
-                    wallet, grant, incoming_amount=Amount(5000, "USD", 9), metadata={"a": "ü"}
-                )
-                assert payment.received_amount == Amount(0, "USD", 9)
-                assert payment.expires_at is not None
-                lifetime = payment.expires_at - client.now()
-                assert dt.timedelta(minutes=9) < lifetime <= dt.timedelta(minutes=10)
-                assert payment.metadata == {"a": "ü"}
-                credentials = payment.require_credentials(client.now())
-                assert credentials.ilp_address.startswith("test.sandbox.op.")
-                assert len(credentials.shared_secret) == 32
-                fetched = await client.get_incoming_payment(payment.id, grant)
-                assert fetched.id == payment.id and fetched.credentials == credentials
-                done = await client.complete_incoming_payment(payment.id, grant)
-                assert done.completed and not done.is_open(client.now())
-                await client.cancel_grant(grant)
-                with pytest.raises(ServerRefusedError) as refused:
-                    await client.get_incoming_payment(payment.id, grant)
-                assert refused.value.status == 401
-                assert grant.access_token.reveal() not in str(refused.value)
-            finally:
-                await transport.close()
+        async with (
+            op_sandbox(tmp_path) as sandbox,
+            sandbox.client() as (client, _transport),
+        ):
+            wallet = await client.get_wallet_address(sandbox.wallet("alice"))
+            assert wallet.public_name == "Alice's sandbox wallet"
+            # Rafiki tenants: the servers come from the document, not from the URL.
+            assert wallet.auth_server == sandbox.server.auth_server
+            assert not wallet.auth_server.startswith(wallet.id)
+            grant = await client.request_incoming_payment_grant(wallet)
+            assert grant.expires_in == 600
+            payment = await client.create_incoming_payment(
+                wallet, grant, incoming_amount=Amount(5000, "USD", 9), metadata={"a": "ü"}
+            )
+            assert payment.received_amount == Amount(0, "USD", 9)
+            assert payment.expires_at is not None
+            lifetime = payment.expires_at - client.now()
+            assert dt.timedelta(minutes=9) < lifetime <= dt.timedelta(minutes=10)
+            assert payment.metadata == {"a": "ü"}
+            credentials = payment.require_credentials(client.now())
+            assert credentials.ilp_address.startswith("test.sandbox.op.")
+            assert len(credentials.shared_secret) == 32
+            fetched = await client.get_incoming_payment(payment.id, grant)
+            assert fetched.id == payment.id and fetched.credentials == credentials
+            done = await client.complete_incoming_payment(payment.id, grant)
+            assert done.completed and not done.is_open(client.now())
+            await client.cancel_grant(grant)
+            with pytest.raises(ServerRefusedError) as refused:
+                await client.get_incoming_payment(payment.id, grant)
+            assert refused.value.status == 401
+            assert grant.access_token.reveal() not in str(refused.value)
             checked = [
                 line.split(" ")[0] + " " + line.split(" -> ")[1] for line in sandbox.openapi.checked
             ]
@@ -92,31 +91,29 @@ def test_expiry_and_renewal_follow_the_clock(tmp_path: Path) -> None:
     clock = Clock()
 
     async def main() -> None:
-        async with op_sandbox(tmp_path, clock=clock) as sandbox:
-            transport = AiohttpTransport(extra_ca_file=sandbox.ca_file)
-            client = OpenPaymentsClient(transport, clock=clock)
-            try:
-                wallet = await client.get_wallet_address(sandbox.wallet("bob"))
-                grant = await client.request_incoming_payment_grant(wallet)
-                payment = await client.create_incoming_payment(wallet, grant)
-                assert not payment.renewal_due(clock.now)
-                clock.now += dt.timedelta(minutes=9, seconds=1)
-                assert payment.renewal_due(clock.now) and payment.is_open(clock.now)
-                clock.now += dt.timedelta(minutes=1)
-                with pytest.raises(IncomingPaymentExpiredError):
-                    payment.require_credentials(clock.now)
-                # The server agrees: no methods any more. (Grants last 10 minutes: a new one,
-                # with the same key, since only the client that made a payment may read it.)
-                other = await client.request_incoming_payment_grant(wallet)
-                with pytest.raises(NotFoundError):
-                    await client.get_incoming_payment(payment.id, other)
-                grant = await client.request_incoming_payment_grant(wallet, key=grant.key)
-                expired = await client.get_incoming_payment(payment.id, grant)
-                assert expired.credentials is None and not expired.is_open(clock.now)
-                with pytest.raises(IncomingPaymentExpiredError):
-                    expired.require_credentials(clock.now)
-            finally:
-                await transport.close()
+        async with (
+            op_sandbox(tmp_path, clock=clock) as sandbox,
+            sandbox.client(clock) as (client, _transport),
+        ):
+            wallet = await client.get_wallet_address(sandbox.wallet("bob"))
+            grant = await client.request_incoming_payment_grant(wallet)
+            payment = await client.create_incoming_payment(wallet, grant)
+            assert not payment.renewal_due(clock.now)
+            clock.now += dt.timedelta(minutes=9, seconds=1)
+            assert payment.renewal_due(clock.now) and payment.is_open(clock.now)
+            clock.now += dt.timedelta(minutes=1)
+            with pytest.raises(IncomingPaymentExpiredError):
+                payment.require_credentials(clock.now)
+            # The server agrees: no methods any more. (Grants last 10 minutes: a new one,
+            # with the same key, since only the client that made a payment may read it.)
+            other = await client.request_incoming_payment_grant(wallet)
+            with pytest.raises(NotFoundError):
+                await client.get_incoming_payment(payment.id, other)
+            grant = await client.request_incoming_payment_grant(wallet, key=grant.key)
+            expired = await client.get_incoming_payment(payment.id, grant)
+            assert expired.credentials is None and not expired.is_open(clock.now)
+            with pytest.raises(IncomingPaymentExpiredError):
+                expired.require_credentials(clock.now)
 
     asyncio.run(main())
 
@@ -323,3 +320,32 @@ def test_incoming_payment_parsing_takes_base64url_secrets() -> None:
     ):
         with pytest.raises(InvalidResponseError):
             IncomingPayment.parse(bad)
+
+
+def test_tokens_keys_and_secrets_stay_out_of_reprs(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with (
+            op_sandbox(tmp_path) as sandbox,
+            sandbox.client() as (client, transport),
+        ):
+            target = await open_payment_target(client, sandbox.wallet("alice"), transport=transport)
+            grant = target.grant
+            assert grant is not None
+            shown = " ".join(
+                repr(x)
+                for x in (
+                    target,
+                    grant,
+                    grant.key,
+                    target.incoming_payment,
+                    sandbox.server.ledger.grants,
+                )
+            )
+            for secret in (grant.access_token.reveal(), grant.continue_token.reveal()):
+                assert secret not in shown
+            assert (
+                target.shared_secret.hex() not in shown and str(target.shared_secret) not in shown
+            )
+            await close_payment_target(client, target)
+
+    asyncio.run(main())

@@ -33,34 +33,27 @@ from wallet.stream import StreamError
 
 def test_stream_money_becomes_received_amount(tmp_path: Path) -> None:
     async def main() -> None:
-        async with op_sandbox(tmp_path) as sandbox:
-            transport = AiohttpTransport(extra_ca_file=sandbox.ca_file)
-            client = OpenPaymentsClient(transport)
-            try:
-                target = await open_payment_target(
-                    client, sandbox.wallet("alice"), transport=transport
-                )
-                assert target.incoming_payment_url is not None
-                delivered = await pay(
-                    sandbox.network, target.destination_account, target.shared_secret, 1_234_567
-                )
-                assert delivered == 1_234_567
-                assert await read_received_amount(client, target) == Amount(1_234_567, "USD", 9)
-                # The receiver's own books agree (Trickle's STREAM server behind the account).
-                backend = sandbox.server.ledger.backend
-                assert isinstance(backend, StreamServerBackend)
-                tag = target.incoming_payment_url.rsplit("/", 1)[-1]
-                assert backend.received == {tag: 1_234_567}
-                # The public view (unsigned GET) shows the same.
-                public = await transport.request(
-                    "GET", target.incoming_payment_url, {"accept": "application/json"}, None
-                )
-                doc = json.loads(public.body)
-                assert doc["receivedAmount"]["value"] == "1234567"
-                assert doc["authServer"] == sandbox.server.auth_server
-                await close_payment_target(client, target)
-            finally:
-                await transport.close()
+        async with op_sandbox(tmp_path) as sandbox, sandbox.client() as (client, transport):
+            target = await open_payment_target(client, sandbox.wallet("alice"), transport=transport)
+            assert target.incoming_payment_url is not None
+            delivered = await pay(
+                sandbox.network, target.destination_account, target.shared_secret, 1_234_567
+            )
+            assert delivered == 1_234_567
+            assert await read_received_amount(client, target) == Amount(1_234_567, "USD", 9)
+            # The receiver's own books agree (Trickle's STREAM server behind the account).
+            backend = sandbox.server.ledger.backend
+            assert isinstance(backend, StreamServerBackend)
+            tag = target.incoming_payment_url.rsplit("/", 1)[-1]
+            assert backend.received == {tag: 1_234_567}
+            # The public view (unsigned GET) shows the same.
+            public = await transport.request(
+                "GET", target.incoming_payment_url, {"accept": "application/json"}, None
+            )
+            doc = json.loads(public.body)
+            assert doc["receivedAmount"]["value"] == "1234567"
+            assert doc["authServer"] == sandbox.server.auth_server
+            await close_payment_target(client, target)
 
     asyncio.run(main())
 
@@ -75,117 +68,104 @@ def test_closed_incoming_payments_take_no_money(tmp_path: Path) -> None:
     clock = Clock()
 
     async def main() -> None:
-        async with op_sandbox(tmp_path, clock=clock) as sandbox:
-            transport = AiohttpTransport(extra_ca_file=sandbox.ca_file)
-            client = OpenPaymentsClient(transport, clock=clock)
-            try:
-                capped = await open_payment_target(
-                    client, sandbox.wallet("alice"), transport=transport
+        async with (
+            op_sandbox(tmp_path, clock=clock) as sandbox,
+            sandbox.client(clock) as (client, transport),
+        ):
+            capped = await open_payment_target(client, sandbox.wallet("alice"), transport=transport)
+            wallet, grant = capped.wallet, capped.grant
+            assert wallet is not None and grant is not None
+            small = await client.create_incoming_payment(
+                wallet, grant, incoming_amount=Amount(1000, "USD", 9)
+            )
+            creds = small.require_credentials(clock.now)
+            delivered = await pay(
+                sandbox.network, creds.ilp_address, creds.shared_secret, 1000, "p1"
+            )
+            assert delivered == 1000
+            after = await client.get_incoming_payment(small.id, grant)
+            assert after.completed and after.received_amount.value == 1000
+            assert after.credentials is None  # completed: no more methods
+            with pytest.raises(StreamError):  # every packet refused: no rate, no money
+                await pay(sandbox.network, creds.ilp_address, creds.shared_secret, 10, "p2")
+            clock.now += dt.timedelta(minutes=11)
+            with pytest.raises(IncomingPaymentExpiredError):
+                capped.incoming_payment.require_credentials(clock.now)  # type: ignore[union-attr]
+            with pytest.raises(StreamError):
+                await pay(
+                    sandbox.network, capped.destination_account, capped.shared_secret, 10, "p3"
                 )
-                wallet, grant = capped.wallet, capped.grant
-                assert wallet is not None and grant is not None
-                small = await client.create_incoming_payment(
-                    wallet, grant, incoming_amount=Amount(1000, "USD", 9)
-                )
-                creds = small.require_credentials(clock.now)
-                delivered = await pay(
-                    sandbox.network, creds.ilp_address, creds.shared_secret, 1000, "p1"
-                )
-                assert delivered == 1000
-                after = await client.get_incoming_payment(small.id, grant)
-                assert after.completed and after.received_amount.value == 1000
-                assert after.credentials is None  # completed: no more methods
-                with pytest.raises(StreamError):  # every packet refused: no rate, no money
-                    await pay(sandbox.network, creds.ilp_address, creds.shared_secret, 10, "p2")
-                clock.now += dt.timedelta(minutes=11)
-                with pytest.raises(IncomingPaymentExpiredError):
-                    capped.incoming_payment.require_credentials(clock.now)  # type: ignore[union-attr]
-                with pytest.raises(StreamError):
-                    await pay(
-                        sandbox.network, capped.destination_account, capped.shared_secret, 10, "p3"
-                    )
-                grant = await client.request_incoming_payment_grant(wallet, key=grant.key)
-                expired = await client.get_incoming_payment(
-                    capped.incoming_payment_url or "", grant
-                )
-                assert expired.received_amount.value == 0 and expired.credentials is None
-            finally:
-                await transport.close()
+            grant = await client.request_incoming_payment_grant(wallet, key=grant.key)
+            expired = await client.get_incoming_payment(capped.incoming_payment_url or "", grant)
+            assert expired.received_amount.value == 0 and expired.credentials is None
 
     asyncio.run(main())
 
 
 def test_the_sandbox_refuses_requests_not_signed_right(tmp_path: Path) -> None:
     async def main() -> None:
-        async with op_sandbox(tmp_path) as sandbox:
-            transport = AiohttpTransport(extra_ca_file=sandbox.ca_file)
-            client = OpenPaymentsClient(transport)
-            try:
-                wallet = await client.get_wallet_address(sandbox.wallet("alice"))
-                grant = await client.request_incoming_payment_grant(wallet)
-                url = wallet.resource_server + "/incoming-payments"
-                body = compact_json({"walletAddress": wallet.id})
-                now = int(client.now().timestamp())
-                token = grant.access_token.reveal()
+        async with op_sandbox(tmp_path) as sandbox, sandbox.client() as (client, transport):
+            wallet = await client.get_wallet_address(sandbox.wallet("alice"))
+            grant = await client.request_incoming_payment_grant(wallet)
+            url = wallet.resource_server + "/incoming-payments"
+            body = compact_json({"walletAddress": wallet.id})
+            now = int(client.now().timestamp())
+            token = grant.access_token.reveal()
 
-                async def post(key: ClientKey, sent: bytes, created: int) -> int:
-                    headers = sign_request(
-                        key,
-                        "POST",
-                        url,
-                        body=body,
-                        access_token=token,
-                        created=created,
-                        extra_headers={"accept": "application/json"},
-                    )
-                    return (await transport.request("POST", url, headers, sent)).status
-
-                assert await post(grant.key, body, now) == 201
-                impostor = ClientKey.from_seed(bytes(32), grant.key.kid)
-                assert await post(impostor, body, now) == 401
-                changed = compact_json({"walletAddress": sandbox.wallet("bob")})
-                assert await post(grant.key, changed[: len(body)].ljust(len(body), b" "), now) in (
-                    400,
-                    401,
+            async def post(key: ClientKey, sent: bytes, created: int) -> int:
+                headers = sign_request(
+                    key,
+                    "POST",
+                    url,
+                    body=body,
+                    access_token=token,
+                    created=created,
+                    extra_headers={"accept": "application/json"},
                 )
-                assert await post(grant.key, body, now - 3600) == 401
-                # A token is bound to its grant's key: another client's signature does not do.
-                other = ClientKey.generate()
-                assert await post(other, body, now) == 401
-            finally:
-                await transport.close()
+                return (await transport.request("POST", url, headers, sent)).status
+
+            assert await post(grant.key, body, now) == 201
+            impostor = ClientKey.from_seed(bytes(32), grant.key.kid)
+            assert await post(impostor, body, now) == 401
+            changed = compact_json({"walletAddress": sandbox.wallet("bob")})
+            assert await post(grant.key, changed[: len(body)].ljust(len(body), b" "), now) in (
+                400,
+                401,
+            )
+            assert await post(grant.key, body, now - 3600) == 401
+            # A token is bound to its grant's key: another client's signature does not do.
+            other = ClientKey.generate()
+            assert await post(other, body, now) == 401
 
     asyncio.run(main())
 
 
 def test_the_openapi_check_catches_what_breaks_the_spec(tmp_path: Path) -> None:
     async def main() -> None:
-        async with op_sandbox(tmp_path, check_openapi=False) as sandbox:
-            transport = AiohttpTransport(extra_ca_file=sandbox.ca_file)
-            client = OpenPaymentsClient(transport)
-            try:
-                wallet = await client.get_wallet_address(sandbox.wallet("alice"))
-                grant = await client.request_incoming_payment_grant(wallet)
-                assert sandbox.openapi.problems == []
-                url = wallet.resource_server + "/incoming-payments"
-                bad = compact_json({"walletAddress": wallet.id, "incomingAmount": {"value": 5}})
-                headers = sign_request(
-                    grant.key,
-                    "POST",
-                    url,
-                    body=bad,
-                    access_token=grant.access_token.reveal(),
-                    created=int(client.now().timestamp()),
-                    extra_headers={"accept": "application/json"},
-                )
-                response = await transport.request("POST", url, headers, bad)
-                assert response.status == 400
-                request_problem, response_problem = sandbox.openapi.problems
-                assert "request" in request_problem and "InvalidRequestBody" in request_problem
-                # Rafiki answers a bad request 400 too, which this operation does not declare.
-                assert "response 400" in response_problem
-            finally:
-                await transport.close()
+        async with (
+            op_sandbox(tmp_path, check_openapi=False) as sandbox,
+            sandbox.client() as (client, transport),
+        ):
+            wallet = await client.get_wallet_address(sandbox.wallet("alice"))
+            grant = await client.request_incoming_payment_grant(wallet)
+            assert sandbox.openapi.problems == []
+            url = wallet.resource_server + "/incoming-payments"
+            bad = compact_json({"walletAddress": wallet.id, "incomingAmount": {"value": 5}})
+            headers = sign_request(
+                grant.key,
+                "POST",
+                url,
+                body=bad,
+                access_token=grant.access_token.reveal(),
+                created=int(client.now().timestamp()),
+                extra_headers={"accept": "application/json"},
+            )
+            response = await transport.request("POST", url, headers, bad)
+            assert response.status == 400
+            request_problem, response_problem = sandbox.openapi.problems
+            assert "request" in request_problem and "InvalidRequestBody" in request_problem
+            # Rafiki answers a bad request 400 too, which this operation does not declare.
+            assert "response 400" in response_problem
 
     asyncio.run(main())
 
