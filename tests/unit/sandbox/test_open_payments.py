@@ -15,6 +15,7 @@ from aiohttp import web
 
 from tests.certs import self_signed
 from tests.op_support import op_sandbox, pay
+from wallet.net.spsp import parse_spsp_body
 from wallet.net.stream_server import StreamServer
 from wallet.openpayments.client import OpenPaymentsClient
 from wallet.openpayments.errors import IncomingPaymentExpiredError
@@ -209,5 +210,24 @@ def test_a_wallet_without_open_payments_is_paid_over_spsp(tmp_path: Path) -> Non
             await transport.close()
             await server.aclose()
             await runner.cleanup()
+
+    asyncio.run(main())
+
+
+def test_the_sandbox_wallet_address_also_answers_spsp(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with (
+            op_sandbox(tmp_path) as sandbox,
+            sandbox.client() as (_client, transport),
+        ):
+            url = sandbox.wallet("bob")
+            answer = await transport.request("GET", url, {"accept": "application/spsp4+json"}, None)
+            assert answer.status == 200 and answer.content_type == "application/spsp4+json"
+            secret = json.loads(answer.body)["shared_secret"]
+            assert "=" not in secret and "+" not in secret and "/" not in secret  # base64url
+            spsp = parse_spsp_body(answer.body)
+            paid = await pay(sandbox.network, spsp.destination_account, spsp.shared_secret, 4321)
+            assert paid == 4321
+            assert sandbox.server.ledger.payments == {}  # money on the wallet, no incoming payment
 
     asyncio.run(main())
