@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from wallet.openpayments.errors import (
     GrantRefusedError,
+    InvalidResponseError,
     NotFoundError,
     NotJsonError,
     ServerRefusedError,
@@ -150,6 +151,17 @@ class OpenPaymentsClient:
         require_https(url, "incoming payment")
         response = await self._signed(grant.key, "GET", url, token=grant.access_token)
         return IncomingPayment.parse(self._json(response, url, "incoming payment"))
+
+    async def get_public_received_amount(self, url: str) -> Amount | None:
+        """Unsigned ``GET <incoming payment id>``: what anyone may read without a grant,
+        ``{"receivedAmount", "authServer"}`` (``receivedAmount`` is optional in the spec)."""
+        require_https(url, "incoming payment")
+        response = await self._transport.request("GET", url, {"accept": JSON}, None)
+        doc = self._json(response, url, "incoming payment")
+        if not isinstance(doc, Mapping):
+            raise InvalidResponseError(f"the incoming payment at {url} is not a JSON object")
+        received = doc.get("receivedAmount")
+        return None if received is None else Amount.parse(received, "receivedAmount")
 
     async def complete_incoming_payment(self, url: str, grant: Grant) -> IncomingPayment:
         """``POST <incoming payment id>/complete``: it takes no more money."""

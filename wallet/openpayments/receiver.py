@@ -3,17 +3,20 @@ or a payment pointer / SPSP URL (RFC 9 / RFC 26), and back to what the receiver 
 
 For ``trickle pay`` and the payment layer::
 
-    target = await open_payment_target(client, "https://wallet.example/bob")
+    target = await open_payment_target(client, "https://wallet.example/bob", transport=t)
     ... pay target.destination_account / target.shared_secret over STREAM ...
-    received = await read_received_amount(client, target)   # None for SPSP
-    await close_payment_target(client, target)               # cancels the grant
+    if target.renewal_due(client.now()):                      # long sessions, every ~10 min
+        target = await renew_payment_target(client, target)
+    received = await read_received_amount(client, target)     # None for SPSP
 
 * ``$host/path`` is paid over SPSP (its ``https://`` URL, ``Accept: application/spsp4+json``),
   as issue 18 item 4 says; ``incoming_payment`` is then ``None``.
 * an ``https:`` URL is fetched as a wallet address; if it answers Open Payments JSON, a fresh
-  non-interactive grant and an incoming payment (about 10 minutes) give the credentials. If it
-  answers anything else that is not an error status — an SPSP document, no JSON wallet fields —
-  it is queried as an SPSP endpoint instead (a wallet with no Open Payments auth).
+  non-interactive grant (a new key) gives an incoming payment (10 minutes, no amount), and the
+  grant is cancelled at once, as the Web Monetization extension does: no token outlives the call.
+  ``receivedAmount`` is then read with the unauthenticated GET anyone may make. If the URL
+  answers anything else that is not an error status (an SPSP document, no wallet JSON), it is
+  queried as an SPSP endpoint instead (a wallet with no Open Payments).
 """
 
 from __future__ import annotations
@@ -29,17 +32,19 @@ from wallet.openpayments.errors import (
     NotJsonError,
     OpenPaymentsError,
 )
-from wallet.openpayments.models import Amount, Grant, IncomingPayment, WalletAddress
+from wallet.openpayments.models import Amount, IncomingPayment, WalletAddress
 from wallet.openpayments.transport import Transport, require_https
 
 __all__ = [
+    "RENEWAL_LEAD",
     "PaymentTarget",
-    "close_payment_target",
     "open_payment_target",
     "read_received_amount",
+    "renew_payment_target",
 ]
 
 _SPSP_ACCEPT = f"{SPSP_CONTENT_TYPE}, application/spsp+json"
+RENEWAL_LEAD = dt.timedelta(minutes=1)  # a new incoming payment this long before one ends
 
 
 @dataclass(frozen=True)
@@ -51,11 +56,14 @@ class PaymentTarget:
     shared_secret: bytes = field(repr=False)
     wallet: WalletAddress | None = None
     incoming_payment: IncomingPayment | None = None
-    grant: Grant | None = field(default=None, repr=False)
 
     @property
     def incoming_payment_url(self) -> str | None:
         return self.incoming_payment.id if self.incoming_payment else None
+
+    def renewal_due(self, now: dt.datetime, lead: dt.timedelta = RENEWAL_LEAD) -> bool:
+        """An incoming payment that ends within ``lead``: time for the next one."""
+        return self.incoming_payment is not None and self.incoming_payment.renewal_due(now, lead)
 
 
 async def open_payment_target(
@@ -83,42 +91,47 @@ async def open_payment_target(
         wallet = await client.get_wallet_address(url)
     except (NotJsonError, InvalidResponseError):
         return await _spsp_target(transport, url)
-    grant = await client.request_incoming_payment_grant(wallet)
+    return await _incoming_payment_target(client, url, wallet, lifetime)
+
+
+async def renew_payment_target(
+    client: OpenPaymentsClient,
+    target: PaymentTarget,
+    *,
+    lifetime: dt.timedelta = INCOMING_PAYMENT_LIFETIME,
+) -> PaymentTarget:
+    """The next incoming payment on the same wallet address (an SPSP target is kept as is)."""
+    if target.wallet is None:
+        return target
+    return await _incoming_payment_target(client, target.url, target.wallet, lifetime)
+
+
+async def read_received_amount(client: OpenPaymentsClient, target: PaymentTarget) -> Amount | None:
+    """The incoming payment's ``receivedAmount`` now (``None`` for an SPSP target)."""
+    if target.incoming_payment is None:
+        return None
+    return await client.get_public_received_amount(target.incoming_payment.id)
+
+
+async def _incoming_payment_target(
+    client: OpenPaymentsClient, url: str, wallet: WalletAddress, lifetime: dt.timedelta
+) -> PaymentTarget:
+    grant = await client.request_incoming_payment_grant(wallet, actions=("create", "read"))
     try:
         payment = await client.create_incoming_payment(
-            wallet, grant, lifetime=lifetime, metadata={"source": "Trickle"}
+            wallet, grant, lifetime=lifetime, metadata={"source": "Web Monetization"}
         )
-        credentials = payment.require_credentials(client.now())
-    except BaseException:
-        await _cancel_quietly(client, grant)
-        raise
+    finally:
+        with contextlib.suppress(OpenPaymentsError):  # a failure here changes nothing we owe
+            await client.cancel_grant(grant)
+    credentials = payment.require_credentials(client.now())
     return PaymentTarget(
         url=url,
         destination_account=credentials.ilp_address,
         shared_secret=credentials.shared_secret,
         wallet=wallet,
         incoming_payment=payment,
-        grant=grant,
     )
-
-
-async def read_received_amount(client: OpenPaymentsClient, target: PaymentTarget) -> Amount | None:
-    """The incoming payment's ``receivedAmount`` now (``None`` for an SPSP target)."""
-    if target.incoming_payment is None or target.grant is None:
-        return None
-    payment = await client.get_incoming_payment(target.incoming_payment.id, target.grant)
-    return payment.received_amount
-
-
-async def close_payment_target(client: OpenPaymentsClient, target: PaymentTarget) -> None:
-    """Cancel the target's grant (the Web Monetization extension does so right after use)."""
-    if target.grant is not None:
-        await client.cancel_grant(target.grant)
-
-
-async def _cancel_quietly(client: OpenPaymentsClient, grant: Grant) -> None:
-    with contextlib.suppress(OpenPaymentsError):  # the first failure is the one to report
-        await client.cancel_grant(grant)
 
 
 async def _spsp_target(transport: Transport, url: str) -> PaymentTarget:
@@ -134,6 +147,6 @@ async def _spsp_target(transport: Transport, url: str) -> PaymentTarget:
         answer = parse_spsp_body(response.body)
     except SpspError as e:
         raise NotJsonError(
-            f"{url} is neither an Open Payments wallet nor SPSP: {e}", url=url
+            f"{url} is neither an Open Payments wallet address nor SPSP: {e}", url=url
         ) from e
     return PaymentTarget(url, answer.destination_account, answer.shared_secret)

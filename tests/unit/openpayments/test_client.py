@@ -4,6 +4,7 @@ CA, every exchange checked against the official OpenAPI files), and against serv
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,7 +27,7 @@ from wallet.openpayments.errors import (
     TlsError,
 )
 from wallet.openpayments.models import Amount, IncomingPayment
-from wallet.openpayments.receiver import close_payment_target, open_payment_target
+from wallet.openpayments.receiver import open_payment_target
 from wallet.openpayments.transport import EXTRA_CA_ENV, AiohttpTransport
 
 
@@ -328,24 +329,21 @@ def test_tokens_keys_and_secrets_stay_out_of_reprs(tmp_path: Path) -> None:
             op_sandbox(tmp_path) as sandbox,
             sandbox.client() as (client, transport),
         ):
-            target = await open_payment_target(client, sandbox.wallet("alice"), transport=transport)
-            grant = target.grant
-            assert grant is not None
-            shown = " ".join(
-                repr(x)
-                for x in (
-                    target,
-                    grant,
-                    grant.key,
-                    target.incoming_payment,
-                    sandbox.server.ledger.grants,
-                )
-            )
-            for secret in (grant.access_token.reveal(), grant.continue_token.reveal()):
-                assert secret not in shown
-            assert (
-                target.shared_secret.hex() not in shown and str(target.shared_secret) not in shown
-            )
-            await close_payment_target(client, target)
+            wallet = await client.get_wallet_address(sandbox.wallet("alice"))
+            grant = await client.request_incoming_payment_grant(wallet)
+            payment = await client.create_incoming_payment(wallet, grant)
+            target = await open_payment_target(client, wallet.id, transport=transport)
+            ledger = sandbox.server.ledger
+            objects = (target, grant, grant.key, payment, ledger.grants, ledger.payments)
+            shown = " ".join(repr(x) for x in objects)
+            for token in (grant.access_token.reveal(), grant.continue_token.reveal()):
+                assert token not in shown
+            for secret in (
+                target.shared_secret,
+                payment.require_credentials(client.now()).shared_secret,
+            ):
+                assert secret.hex() not in shown and str(secret) not in shown
+            assert payment.credentials is not None
+            assert base64.urlsafe_b64encode(secret).decode().rstrip("=") not in shown
 
     asyncio.run(main())

@@ -21,9 +21,9 @@ from wallet.openpayments.client import OpenPaymentsClient
 from wallet.openpayments.errors import IncomingPaymentExpiredError
 from wallet.openpayments.models import Amount
 from wallet.openpayments.receiver import (
-    close_payment_target,
     open_payment_target,
     read_received_amount,
+    renew_payment_target,
 )
 from wallet.openpayments.signing import ClientKey, compact_json, sign_request
 from wallet.openpayments.transport import AiohttpTransport
@@ -47,6 +47,8 @@ def test_stream_money_becomes_received_amount(tmp_path: Path) -> None:
             assert isinstance(backend, StreamServerBackend)
             tag = target.incoming_payment_url.rsplit("/", 1)[-1]
             assert backend.received == {tag: 1_234_567}
+            # The grant was cancelled right after the incoming payment was made.
+            assert all(g.revoked for g in sandbox.server.ledger.grants.values())
             # The public view (unsigned GET) shows the same.
             public = await transport.request(
                 "GET", target.incoming_payment_url, {"accept": "application/json"}, None
@@ -54,7 +56,6 @@ def test_stream_money_becomes_received_amount(tmp_path: Path) -> None:
             doc = json.loads(public.body)
             assert doc["receivedAmount"]["value"] == "1234567"
             assert doc["authServer"] == sandbox.server.auth_server
-            await close_payment_target(client, target)
 
     asyncio.run(main())
 
@@ -74,8 +75,9 @@ def test_closed_incoming_payments_take_no_money(tmp_path: Path) -> None:
             sandbox.client(clock) as (client, transport),
         ):
             capped = await open_payment_target(client, sandbox.wallet("alice"), transport=transport)
-            wallet, grant = capped.wallet, capped.grant
-            assert wallet is not None and grant is not None
+            wallet = capped.wallet
+            assert wallet is not None
+            grant = await client.request_incoming_payment_grant(wallet)
             small = await client.create_incoming_payment(
                 wallet, grant, incoming_amount=Amount(1000, "USD", 9)
             )
@@ -89,16 +91,29 @@ def test_closed_incoming_payments_take_no_money(tmp_path: Path) -> None:
             assert after.credentials is None  # completed: no more methods
             with pytest.raises(StreamError):  # every packet refused: no rate, no money
                 await pay(sandbox.network, creds.ilp_address, creds.shared_secret, 10, "p2")
-            clock.now += dt.timedelta(minutes=11)
+            # Renewal: a minute before the 10 minutes are up, the next incoming payment.
+            clock.now += dt.timedelta(minutes=8, seconds=59)
+            assert not capped.renewal_due(clock.now)
+            clock.now += dt.timedelta(seconds=2)
+            assert capped.renewal_due(clock.now)
+            renewed = await renew_payment_target(client, capped)
+            assert renewed.incoming_payment_url != capped.incoming_payment_url
+            assert not renewed.renewal_due(clock.now)
+            clock.now += dt.timedelta(minutes=2)
             with pytest.raises(IncomingPaymentExpiredError):
                 capped.incoming_payment.require_credentials(clock.now)  # type: ignore[union-attr]
             with pytest.raises(StreamError):
                 await pay(
                     sandbox.network, capped.destination_account, capped.shared_secret, 10, "p3"
                 )
-            grant = await client.request_incoming_payment_grant(wallet, key=grant.key)
-            expired = await client.get_incoming_payment(capped.incoming_payment_url or "", grant)
-            assert expired.received_amount.value == 0 and expired.credentials is None
+            assert (
+                await pay(
+                    sandbox.network, renewed.destination_account, renewed.shared_secret, 55, "p4"
+                )
+                == 55
+            )
+            assert await read_received_amount(client, capped) == Amount(0, "USD", 9)
+            assert await read_received_amount(client, renewed) == Amount(55, "USD", 9)
 
     asyncio.run(main())
 
@@ -202,10 +217,9 @@ def test_a_wallet_without_open_payments_is_paid_over_spsp(tmp_path: Path) -> Non
         client = OpenPaymentsClient(transport)
         try:
             target = await open_payment_target(client, url, transport=transport)
-            assert target.incoming_payment is None and target.grant is None
+            assert target.incoming_payment is None
             assert await pay(network, target.destination_account, target.shared_secret, 777) == 777
             assert await read_received_amount(client, target) is None
-            await close_payment_target(client, target)
         finally:
             await transport.close()
             await server.aclose()
