@@ -25,6 +25,7 @@ from wallet.openpayments.errors import (
     RequestTimeoutError,
     ServerRefusedError,
     TlsError,
+    UnreachableError,
 )
 from wallet.openpayments.models import Amount, IncomingPayment
 from wallet.openpayments.receiver import open_payment_target
@@ -345,5 +346,20 @@ def test_tokens_keys_and_secrets_stay_out_of_reprs(tmp_path: Path) -> None:
                 assert secret.hex() not in shown and str(secret) not in shown
             assert payment.credentials is not None
             assert base64.urlsafe_b64encode(secret).decode().rstrip("=") not in shown
+
+    asyncio.run(main())
+
+
+def test_a_wallet_server_that_stops_is_unreachable(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with (
+            op_sandbox(tmp_path) as sandbox,
+            sandbox.client() as (client, _transport),
+        ):
+            wallet = await client.get_wallet_address(sandbox.wallet("alice"))
+            await sandbox.server.close()
+            with pytest.raises(UnreachableError) as caught:
+                await client.request_incoming_payment_grant(wallet)
+            assert not isinstance(caught.value, RequestTimeoutError | TlsError)
 
     asyncio.run(main())
