@@ -134,6 +134,10 @@ class SandboxIncomingPayment:
     def is_open(self, now: dt.datetime) -> bool:
         return not self.completed and now < self.expires_at
 
+    def public_json(self, auth_server: str) -> dict[str, Any]:
+        """What an unauthenticated GET shows (``public-incoming-payment``)."""
+        return {"receivedAmount": self._amount(self.received), "authServer": auth_server}
+
     def _amount(self, value: int) -> dict[str, object]:
         return {
             "value": str(value),

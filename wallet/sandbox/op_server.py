@@ -15,6 +15,13 @@ Every signed request is verified (:func:`wallet.openpayments.signing.verify_requ
 signature, ``Content-Digest``, covered components, freshness of ``created``); a grant's token
 works only with a signature by that grant's key. Errors are ``{"error": {"code", "description"}}``
 (the OpenAPI ``error-response``). State: :class:`~wallet.sandbox.op_ledger.OpenPaymentsLedger`.
+
+Starting it for the app (https only, so with the sandbox's own certificate)::
+
+    server_tls, ca_file = sandbox_certificate(state_dir)          # wallet/sandbox/tls.py
+    site = await serve_open_payments(network, ssl_context=server_tls)
+    site.add_wallet("blog", "The Slow Web")                       # https://127.0.0.1:<port>/blog
+    client = OpenPaymentsClient(AiohttpTransport(extra_ca_file=ca_file))
 """
 
 from __future__ import annotations
@@ -345,12 +352,7 @@ class _Handlers:
     async def get_incoming_payment(self, request: web.Request) -> web.Response:
         payment = self._payment(request)
         if "Authorization" not in request.headers and "Signature" not in request.headers:
-            return _json_response(
-                {
-                    "receivedAmount": payment._amount(payment.received),
-                    "authServer": self._site.auth_server,
-                }
-            )
+            return _json_response(payment.public_json(self._site.auth_server))
         grant = self._authorized(request, b"", "read")
         self._own(grant, payment, "read-all")
         return _json_response(payment.to_json(self.ledger.clock()))
