@@ -1,0 +1,148 @@
+"""Open Payments peers from npm around the sandbox's Open Payments server (see harness/op_*.js).
+
+* :class:`RequestChecker` runs ``harness/op_checker.js``; its :meth:`middleware`, put in front of
+  the sandbox server, sends every request it receives to the checker
+  (``@interledger/http-signature-utils`` + ``@interledger/openapi``) and answers ``400`` itself
+  when the checker refuses one, as Rafiki would; every verdict is kept.
+* :class:`NodeReceiverBackend` is the sandbox's STREAM receiver when it must be Rafiki's own
+  (``harness/op_stream_receiver.js``): credentials come from it, Prepares go to it over
+  ILP-over-HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from tests.interop.harness import NodeProcess
+from tests.op_support import SPEC_DIR
+from wallet.ilp import Fulfill, Prepare, Reject, parse_reply
+from wallet.openpayments.models import decode_shared_secret
+from wallet.sandbox.op_server import OpenPaymentsSandbox
+
+
+class RequestChecker:
+    """The node checker, called once per request the sandbox receives."""
+
+    def __init__(self, proc: NodeProcess) -> None:
+        self.proc = proc
+        self.verdicts: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._next = 0
+
+    @classmethod
+    @contextmanager
+    def start(cls, site: OpenPaymentsSandbox, wallets: list[str]) -> Iterator[RequestChecker]:
+        roots = {
+            "wallet": [site.wallet_url(name) for name in wallets],
+            "auth": [site.auth_server, f"{site.origin}/auth"],
+            "resource": [site.resource_server],
+        }
+        proc = NodeProcess(
+            "op_checker.js", ["--specs", str(SPEC_DIR), "--roots", json.dumps(roots)]
+        )
+        try:
+            proc.wait_for("ready")
+            yield cls(proc)
+        finally:
+            proc.stop()
+
+    def check_sync(self, request: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            self._next += 1
+            request = {**request, "id": self._next}
+            self.proc.command(json.dumps(request))
+            verdict = self.proc.wait_for("verdict", where=lambda line: line["id"] == request["id"])
+            self.verdicts.append({**verdict, "method": request["method"], "url": request["url"]})
+            return verdict
+
+    async def check(
+        self, method: str, url: str, headers: dict[str, str], body: bytes
+    ) -> dict[str, Any]:
+        request = {
+            "method": method,
+            "url": url,
+            "headers": headers,
+            "body": body.decode() if body else None,
+        }
+        return await asyncio.to_thread(self.check_sync, request)
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        body = await request.read()
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        verdict = await self.check(request.method, str(request.url), headers, body)
+        if not (verdict["signature"]["ok"] and verdict["openapi"]["ok"]):
+            return web.json_response(
+                {"error": {"code": "invalid_request", "description": json.dumps(verdict)}},
+                status=400,
+            )
+        return await handler(request)
+
+    def refused(self) -> list[dict[str, Any]]:
+        return [v for v in self.verdicts if not (v["signature"]["ok"] and v["openapi"]["ok"])]
+
+
+class NodeReceiverBackend:
+    """Rafiki's STREAM receiver (``@interledger/stream-receiver``) in a node process."""
+
+    TOKEN = "op-receiver-token"
+
+    def __init__(self, proc: NodeProcess) -> None:
+        self.proc = proc
+        self.url = str(proc.ready["url"])
+        self._lock = threading.Lock()
+        self._http: aiohttp.ClientSession | None = None
+
+    @classmethod
+    @contextmanager
+    def start(cls, address: str) -> Iterator[NodeReceiverBackend]:
+        proc = NodeProcess("op_stream_receiver.js", ["--address", address, "--token", cls.TOKEN])
+        try:
+            proc.ready = proc.wait_for("ready")
+            yield cls(proc)
+        finally:
+            proc.stop()
+
+    def _ask(self, command: dict[str, Any], event: str) -> dict[str, Any]:
+        with self._lock:
+            self.proc.command(json.dumps(command))
+            return self.proc.wait_for(event)
+
+    async def credentials(self, payment_tag: str) -> tuple[str, bytes]:
+        line = await asyncio.to_thread(
+            self._ask, {"cmd": "credentials", "tag": payment_tag}, "credentials"
+        )
+        assert line["tag"] == payment_tag
+        return str(line["ilpAddress"]), decode_shared_secret(line["sharedSecret"])
+
+    def totals(self) -> dict[str, int]:
+        """The receiver's own totals, by payment tag."""
+        line = self._ask({"cmd": "totals"}, "totals")
+        return {tag: int(value) for tag, value in line["totals"].items()}
+
+    async def handle(self, prepare: Prepare) -> Fulfill | Reject:
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        async with self._http.post(
+            self.url,
+            data=prepare.to_bytes(),
+            headers={
+                "Authorization": f"Bearer {self.TOKEN}",
+                "Content-Type": "application/octet-stream",
+            },
+        ) as response:
+            assert response.status == 200, await response.text()
+            return parse_reply(await response.read())
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.close()
