@@ -1,0 +1,83 @@
+"""What the path said to ``trickle pay``'s packets, so a failure can be told in words.
+
+Owns: :class:`PathRecorder` — a :class:`~wallet.net.link.Link` in front of the uplink that
+passes every Prepare and reply through unchanged and remembers what came back: whether the
+receiver ever answered with STREAM (a Fulfill, or an F99 carrying data), the last final Reject
+from anyone else (F02 "no route" from the connector, F02/F06 from a receiver that did not issue
+the address or cannot decrypt), and since when the uplink itself has failed every packet (its
+own local Rejects: the connector is gone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from wallet.ilp import Fulfill, Prepare, Reject
+from wallet.ilp.codes import error_name
+from wallet.net.link import IncomingHandler, Link
+
+
+@dataclass(frozen=True, slots=True)
+class RejectSeen:
+    """A Reject as the sender saw it (never carries packet data)."""
+
+    code: str
+    triggered_by: str
+    message: str
+
+    def describe(self) -> str:
+        by = f" from {self.triggered_by}" if self.triggered_by else ""
+        text = f": {self.message}" if self.message else ""
+        return f"{self.code} {error_name(self.code)}{by}{text}"
+
+
+class PathRecorder:
+    """Wraps ``uplink`` (whose ``own_address`` marks the Rejects it made up itself).
+
+    ``clock`` is monotonic seconds (the loop's clock in the command).
+    """
+
+    def __init__(self, uplink: Link, own_address: str, clock: Callable[[], float]) -> None:
+        self._uplink = uplink
+        self._own = own_address
+        self._clock = clock
+        self.stream_answers = 0  # Fulfills and F99s with data: the receiver spoke STREAM
+        self.final_reject: RejectSeen | None = None  # the last final Reject not from STREAM
+        self.local_failure: RejectSeen | None = None  # the uplink's own last Reject
+        self._failing_since: float | None = None
+
+    async def send(self, prepare: Prepare) -> Fulfill | Reject:
+        reply = await self._uplink.send(prepare)
+        if isinstance(reply, Fulfill):
+            self.stream_answers += 1
+            self._failing_since = None
+            return reply
+        seen = RejectSeen(reply.code, reply.triggered_by, reply.message)
+        if reply.triggered_by == self._own and reply.code[:1] in "TR":
+            self.local_failure = seen
+            if self._failing_since is None:
+                self._failing_since = self._clock()
+            return reply
+        self._failing_since = None
+        if reply.code == "F99" and reply.data:
+            self.stream_answers += 1
+        elif reply.code[:1] == "F" and reply.code != "F08":
+            self.final_reject = seen
+        return reply
+
+    def is_upstream(self, reject: RejectSeen) -> bool:
+        """Whether our own connector (the parent of our address) made ``reject``."""
+        return reject.triggered_by == self._own.rpartition(".")[0]
+
+    def failing_for(self) -> float:
+        """Seconds the uplink has failed every packet locally (0: it has not)."""
+        if self._failing_since is None:
+            return 0.0
+        return self._clock() - self._failing_since
+
+    def set_incoming_handler(self, handler: IncomingHandler | None) -> None:
+        self._uplink.set_incoming_handler(handler)
+
+    async def close(self) -> None:
+        await self._uplink.close()
