@@ -4,8 +4,8 @@ Owns: :class:`PathRecorder` — a :class:`~wallet.net.link.Link` in front of the
 passes every Prepare and reply through unchanged and remembers what came back: whether the
 receiver ever answered with STREAM (a Fulfill, or an F99 carrying data), the last final Reject
 from anyone else (F02 "no route" from the connector, F02/F06 from a receiver that did not issue
-the address or cannot decrypt), and since when the uplink itself has failed every packet (its
-own local Rejects: the connector is gone).
+the address or cannot decrypt), and since when every packet has met a T/R-class Reject (made
+up by the uplink itself: the connector is gone; or from further on: the receiver is).
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ class PathRecorder:
         self._clock = clock
         self.stream_answers = 0  # Fulfills and F99s with data: the receiver spoke STREAM
         self.final_reject: RejectSeen | None = None  # the last final Reject not from STREAM
-        self.local_failure: RejectSeen | None = None  # the uplink's own last Reject
-        self._failing_since: float | None = None
+        self.retryable: RejectSeen | None = None  # the last T/R-class Reject
+        self._failing_since: float | None = None  # since when every packet met one
 
     async def send(self, prepare: Prepare) -> Fulfill | Reject:
         reply = await self._uplink.send(prepare)
@@ -54,8 +54,8 @@ class PathRecorder:
             self._failing_since = None
             return reply
         seen = RejectSeen(reply.code, reply.triggered_by, reply.message)
-        if reply.triggered_by == self._own and reply.code[:1] in "TR":
-            self.local_failure = seen
+        if reply.code[:1] in "TR":
+            self.retryable = seen
             if self._failing_since is None:
                 self._failing_since = self._clock()
             return reply
@@ -66,12 +66,16 @@ class PathRecorder:
             self.final_reject = seen
         return reply
 
+    def is_local(self, reject: RejectSeen) -> bool:
+        """Whether our uplink made ``reject`` up itself (the connector is not answering)."""
+        return reject.triggered_by in (self._own, "")
+
     def is_upstream(self, reject: RejectSeen) -> bool:
         """Whether our own connector (the parent of our address) made ``reject``."""
         return reject.triggered_by == self._own.rpartition(".")[0]
 
     def failing_for(self) -> float:
-        """Seconds the uplink has failed every packet locally (0: it has not)."""
+        """Seconds every packet has met a T/R-class Reject (0: the last one did not)."""
         if self._failing_since is None:
             return 0.0
         return self._clock() - self._failing_since

@@ -9,7 +9,7 @@ exit code says which kind of ending it was. Progress goes to stderr on a termina
 How each ending is recognised (:func:`_classify`): the receiver's close code and reason (it
 closed the stream or connection), its ``receiveMax`` reached (seen at once: the stream cannot
 move and nothing is in flight), the connector gone (the uplink's own Rejects for
-``--connector-retry`` seconds), the receiver not accepting the packets (the real Reject code
+``--give-up-after`` seconds), the receiver not accepting the packets (the real Reject code
 and who sent it, kept by :class:`~wallet.commands.path_watch.PathRecorder`), the exchange rate,
 the timeout.
 """
@@ -51,10 +51,15 @@ from wallet.errors import WalletError
 from wallet.ilp import is_valid_address
 from wallet.ilp.oer import U64_MAX
 from wallet.net import spsp
-from wallet.net.config import Uplink
+from wallet.net.config import Uplink, split_credentials
 from wallet.net.errors import UplinkError
 from wallet.net.router import Router
-from wallet.net.stream_api import IlpConnection, IlpStream
+from wallet.net.stream_api import (
+    ConnectionClosedError,
+    IlpConnection,
+    IlpStream,
+    StreamClosedError,
+)
 from wallet.net.stream_client import open_connection
 from wallet.stream import ConnectionConfig, ExchangeRateError, StreamError
 from wallet.stream.frames import ErrorCode
@@ -63,8 +68,8 @@ log = logging.getLogger(__name__)
 
 # After our money and data are through, wait this long for the receiver's data to go quiet.
 DEFAULT_DATA_WAIT = 2.0
-# How long a connector that fails every packet is retried before the payment gives up.
-DEFAULT_CONNECTOR_RETRY = 5.0
+# How long a path that fails every packet (T/R rejects) is retried before giving up.
+DEFAULT_GIVE_UP = 5.0
 # A graceful close (ours, then the receiver's answer) gets at most this long.
 CLOSE_WAIT = 10.0
 _TICK = 0.05
@@ -100,12 +105,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--slippage", default="0.01", help="tolerated rate drop (default 0.01)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds (default 120)")
     parser.add_argument(
-        "--connector-retry",
+        "--give-up-after",
         type=float,
-        default=DEFAULT_CONNECTOR_RETRY,
+        default=DEFAULT_GIVE_UP,
         metavar="S",
-        help="give up on a connector that cannot be reached after S seconds "
-        f"(default {DEFAULT_CONNECTOR_RETRY:g})",
+        help="give up when the connector or the receiver has not answered (every packet failed "
+        f"with a T or R error) for S seconds (default {DEFAULT_GIVE_UP:g})",
     )
     parser.add_argument("--json", action="store_true", help="print the outcome as one JSON object")
     add_uplink_arguments(parser)
@@ -163,7 +168,7 @@ def check_arguments(args: argparse.Namespace) -> Plan:
     min_rate = _fraction(args.min_rate, "--min-rate") if args.min_rate else None
     if min_rate is not None and min_rate < 0:
         raise WalletError("--min-rate must not be negative")
-    for name in ("timeout", "data_wait", "connector_retry"):
+    for name in ("timeout", "data_wait", "give_up_after"):
         if not getattr(args, name) > 0:
             raise WalletError(f"--{name.replace('_', '-')} must be a positive number of seconds")
     receiver = destination = secret = None
@@ -245,15 +250,17 @@ async def _watch(session: _Session, retry: float) -> None:
     """Raise :class:`_Stop` when waiting longer cannot help."""
     while True:
         await asyncio.sleep(_TICK)
-        failing = session.recorder.failing_for()
-        if failing >= retry:
-            seen = session.recorder.local_failure
-            why = f": {seen.message}" if seen and seen.message else ""
-            raise _Stop(
-                Exit.CONNECTOR,
-                f"the connector at {session.uplink_url} stopped answering "
-                f"(every packet failed for {failing:.1f} s){why}",
-            )
+        recorder = session.recorder
+        failing = recorder.failing_for()
+        seen = recorder.retryable
+        if failing >= retry and seen is not None:
+            for_how_long = f"every packet failed for {failing:.1f} s: {seen.describe()}"
+            if recorder.is_local(seen):
+                raise _Stop(
+                    Exit.CONNECTOR,
+                    f"the connector at {session.uplink_url} stopped answering ({for_how_long})",
+                )
+            raise _Stop(Exit.RECEIVER, f"the receiver stopped answering ({for_how_long})")
         blocked = _blocked_by_receive_max(session)
         if blocked is not None:
             raise _Stop(Exit.STOPPED_BY_RECEIVER, blocked)
@@ -348,7 +355,7 @@ async def _pay_within(args: argparse.Namespace, plan: Plan, outcome: PayOutcome)
         return
     outcome.destination, secret = creds
     try:
-        uplink, account = await open_from_args(args, retry_for=args.connector_retry)
+        uplink, account = await open_from_args(args, retry_for=args.give_up_after)
     except UplinkError as e:
         outcome.exit, outcome.cause = Exit.CONNECTOR, str(e)
         return
@@ -383,9 +390,9 @@ async def _run_connection(
         minimum_exchange_rate=plan.min_rate,
     )
     conn, driver = open_connection(recorder, config, router=Router(uplink, own_address=own_address))
-    session = _Session(plan, getattr(uplink, "display_url", args.uplink), recorder, conn)
+    session = _Session(plan, split_credentials(args.uplink)[0], recorder, conn)
     paying = asyncio.ensure_future(_pay_stream(session, args.data_wait))
-    watching = asyncio.ensure_future(_watch(session, args.connector_retry))
+    watching = asyncio.ensure_future(_watch(session, args.give_up_after))
     error: BaseException | None = None
     try:
         await asyncio.wait({paying, watching}, return_when=asyncio.FIRST_COMPLETED)
@@ -433,12 +440,21 @@ def _fill(outcome: PayOutcome, session: _Session) -> None:
         outcome.unconfirmed = max(0, stream.remote_total_received - conn.total_delivered)
     if session.received is not None:
         outcome.data_received = bytes(session.received)
+    recorder = session.recorder
+    for key, seen in (
+        ("lastFinalReject", recorder.final_reject),
+        ("lastRetryableReject", recorder.retryable),
+    ):
+        if seen is not None:
+            outcome.details[key] = seen.describe()
 
 
 def _classify(session: _Session, error: BaseException | None) -> tuple[Exit, str]:
     conn = session.conn
     stream = session.stream
     plan = session.plan
+    if isinstance(error, StreamClosedError | ConnectionClosedError) and conn.error is not None:
+        error = conn.error  # what failed the connection, not "stream 1 closed"
     if isinstance(error, _Stop):
         return error.exit, error.cause
     if error is None and stream is not None and stream.total_sent >= plan.amount:

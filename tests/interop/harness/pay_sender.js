@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict'
-// An @interledger/pay sender behind its own uplink: resolves the receiver over SPSP (or takes
+// An @interledger/pay sender behind its own uplink: queries the receiver's SPSP URL (or takes
 // STREAM credentials), quotes, pays a fixed source amount and closes the connection.
 //
 //   node pay_sender.js --uplink btp+ws://:TOKEN@127.0.0.1:PORT (--spsp URL | --destination ADDR
@@ -29,8 +29,16 @@ async function main () {
   await plugin.connect()
   emit({ event: 'ready' })
   const setup = { plugin }
-  if (args.spsp) setup.destinationAccount = args.spsp
-  else {
+  if (args.spsp) {
+    // @interledger/pay refuses account URLs with a port (every loopback one), so query SPSP
+    // here (RFC 9) and hand it the STREAM credentials; it then probes the destination asset
+    // itself, with the empty ConnectionNewAddress.
+    const response = await fetch(args.spsp, { headers: { Accept: 'application/spsp4+json' } })
+    if (!response.ok) fail('SPSP query: HTTP ' + response.status)
+    const body = await response.json()
+    setup.destinationAddress = body.destination_account
+    setup.sharedSecret = Buffer.from(body.shared_secret, 'base64')
+  } else {
     setup.destinationAddress = args.destination
     setup.sharedSecret = Buffer.from(args.sharedSecret, 'base64')
     if (args.destinationAsset) setup.destinationAsset = asset(args.destinationAsset)
