@@ -14,16 +14,20 @@ receiver's ``totals``, @interledger/pay's ``amountSent``/``amountDelivered``.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 
 from tests.interop.harness import (
     FX_PROFILE_RATES,
@@ -32,6 +36,8 @@ from tests.interop.harness import (
     free_port,
     node_script,
 )
+from wallet.ilp import Fulfill, Reject
+from wallet.ilp.packet import parse_prepare, parse_reply
 from wallet.stream import verify_receipt
 
 pytestmark = pytest.mark.interop
@@ -498,3 +504,94 @@ def test_pay_and_receive_in_words(net: Net) -> None:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=20)
     assert proc.returncode == 0
+
+
+# ---------------------------------------------------------------------------- item 7
+
+
+class LosingProxy:
+    """Between ilp-connector and a receiver's ILP-over-HTTP endpoint: forwards every packet,
+    but answers the ``lose``-th fulfilled money packet with T00 — the receiver got the money,
+    the sender never hears so (a connector that crashed after forwarding)."""
+
+    def __init__(self, port: int, target: int, lose: int) -> None:
+        self.port, self.target, self.lose = port, target, lose
+        self.fulfilled = 0
+        self.lost: list[int] = []
+        self._ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> LosingProxy:
+        self._thread.start()
+        assert self._ready.wait(10)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        self._loop.run_until_complete(self._serve())
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        async with aiohttp.ClientSession() as client:
+
+            async def forward(request: web.Request) -> web.Response:
+                body = await request.read()
+                headers = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED}
+                url = f"http://127.0.0.1:{self.target}{request.path_qs}"
+                async with client.post(url, data=body, headers=headers) as answer:
+                    data = await answer.read()
+                    if answer.status != 200:
+                        return web.Response(status=answer.status, body=data)
+                prepare = parse_prepare(body)
+                if prepare.amount and isinstance(parse_reply(data), Fulfill):
+                    self.fulfilled += 1
+                    if self.fulfilled == self.lose:
+                        self.lost.append(prepare.amount)
+                        lost = Reject("T00", "test.harness.lossy", "lost on the way back")
+                        data = lost.to_bytes()
+                return web.Response(body=data, content_type="application/octet-stream")
+
+            app = web.Application()
+            app.router.add_post("/{tail:.*}", forward)
+            runner = web.AppRunner(app)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", self.port).start()
+            self._ready.set()
+            await self._stop.wait()
+            await runner.cleanup()
+
+
+_FORWARDED = {"authorization", "content-type", "ilp-peer-name"}
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_delivered_unconfirmed(net: Net, as_json: bool) -> None:
+    uplink, token = net.uplink_args("btp", "wallet")
+    target = free_port()
+    with (
+        LosingProxy(net.ports["lossy"], target, lose=3) as proxy,
+        js_receiver(net, "--quiet", account="lossy", port=target) as receiver,
+    ):
+        args = [*pay_to(receiver), "--amount", "100000000", *uplink]
+        if as_json:
+            code, out, err = pay_json(*args, token=token)
+            assert code == 0, err
+            (lost,) = proxy.lost
+            assert out["amountDelivered"] == "100000000"
+            assert out["amountUnconfirmed"] == str(lost)
+            # The receiver's own count: what Trickle saw fulfilled plus what it reports as
+            # delivered, unconfirmed.
+            assert js_total(receiver) == 100_000_000 + lost
+        else:
+            done = trickle("pay", *args, token=token)
+            assert done.returncode == 0, done.stderr
+            (lost,) = proxy.lost
+            assert (
+                f"  delivered, unconfirmed {lost} USD (scale 9) (the receiver reports more than "
+                "Trickle saw fulfilled)"
+            ) in done.stdout.splitlines()
+            assert js_total(receiver) == 100_000_000 + lost
