@@ -595,3 +595,20 @@ def test_delivered_unconfirmed(net: Net, as_json: bool) -> None:
                 "Trickle saw fulfilled)"
             ) in done.stdout.splitlines()
             assert js_total(receiver) == 100_000_000 + lost
+
+
+def test_pay_data_to_trickle_receive_echo(net: Net) -> None:
+    receiver = trickle_receive(net, "http", "--echo")
+    uplink, token = net.uplink_args("btp", "wallet")
+    try:
+        code, out, err = pay_json(
+            receiver.ready["spsp"], "--amount", "5000", "--data", "ping", *uplink, token=token
+        )
+        assert code == 0, err
+        assert out["dataReceived"] == "ping"
+        data = receiver.wait_for("data")
+        assert base64.b64decode(data["data"]) == b"ping"
+        close = receiver.wait_for("close", timeout=30)
+        assert close["totalReceived"] == out["amountDelivered"] == "5000"
+    finally:
+        receiver.stop()
