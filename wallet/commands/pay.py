@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import base64
 import binascii
+import contextlib
 import logging
 import os
 import sys
@@ -72,6 +73,8 @@ DEFAULT_DATA_WAIT = 2.0
 DEFAULT_GIVE_UP = 5.0
 # A graceful close (ours, then the receiver's answer) gets at most this long.
 CLOSE_WAIT = 10.0
+# After the receiver closed our stream, how long to wait for it to close the connection too.
+PEER_CLOSE_GRACE = 1.0
 _TICK = 0.05
 
 
@@ -307,6 +310,13 @@ async def _pay_stream(session: _Session, data_wait: float) -> None:
 async def _close(session: _Session) -> None:
     """A graceful close, bounded; then the connection is destroyed if still open."""
     conn = session.conn
+    cause = session.stream.close_cause if session.stream is not None else None
+    if conn.is_open and cause is not None and cause.remote:
+        # The receiver closed our stream. ilp-protocol-stream's end() and destroy() close the
+        # streams before the connection: give it a moment to close the connection as well, so
+        # the cause reported is what the receiver did, not our own close.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(conn.closed), PEER_CLOSE_GRACE)
     if conn.is_open:
         conn.close()
     try:
