@@ -317,7 +317,8 @@ def test_connector_down_at_the_start(transport: str) -> None:
     assert code == 3, err
     shown = url.removeprefix("btp+")  # the uplink names the WebSocket it could not open
     assert out["cause"].startswith(f"Cannot reach the connector at {shown}")
-    assert "IL-DCP" not in err and "child account" not in err
+    assert out["cause"].endswith("; gave up after 1 s")
+    assert "IL-DCP" not in err and "child account" not in err and "keeps trying" not in err
     assert out["amountSent"] == out["amountDelivered"] == "0"
 
 
@@ -347,6 +348,7 @@ def test_connector_gone_mid_payment() -> None:
     outcome = json.loads(out)
     assert outcome["cause"].startswith("the connector at btp+ws://127.0.0.1:")
     assert "stopped answering" in outcome["cause"]
+    assert "keeps trying" not in outcome["cause"]
     # No library log line on stderr: only the outcome's one line.
     assert err.strip().splitlines() == [f"trickle: {outcome['cause']}"]
     delivered = int(outcome["amountDelivered"])

@@ -15,7 +15,27 @@ from dataclasses import dataclass
 
 from wallet.ilp import Fulfill, Prepare, Reject
 from wallet.ilp.codes import error_name
+from wallet.net.errors import UplinkError
 from wallet.net.link import IncomingHandler, Link
+
+
+def _advice_texts(cls: type[UplinkError]) -> set[str]:
+    texts = {f". {cls.ADVICE}"} if cls.ADVICE else set()
+    for sub in cls.__subclasses__():
+        texts |= _advice_texts(sub)
+    return texts
+
+
+_ADVICE = _advice_texts(UplinkError)
+
+
+def without_advice(text: str) -> str:
+    """An uplink error's words without the advice meant for the browser ("Trickle keeps
+    trying", ...): a command that gives up says so itself."""
+    for advice in _ADVICE:
+        if text.endswith(advice):
+            return text[: -len(advice)]
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +73,7 @@ class PathRecorder:
             self.stream_answers += 1
             self._failing_since = None
             return reply
-        seen = RejectSeen(reply.code, reply.triggered_by, reply.message)
+        seen = RejectSeen(reply.code, reply.triggered_by, without_advice(reply.message))
         if reply.code[:1] in "TR":
             self.retryable = seen
             if self._failing_since is None:

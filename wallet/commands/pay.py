@@ -40,7 +40,7 @@ from wallet.commands.common import (
     setup_logging,
     uplink_settings,
 )
-from wallet.commands.path_watch import PathRecorder, RejectSeen
+from wallet.commands.path_watch import PathRecorder, RejectSeen, without_advice
 from wallet.commands.pay_outcome import (
     EXIT_CODES_HELP,
     Asset,
@@ -53,7 +53,7 @@ from wallet.ilp import is_valid_address
 from wallet.ilp.oer import U64_MAX
 from wallet.net import spsp
 from wallet.net.config import Uplink, split_credentials
-from wallet.net.errors import UplinkError
+from wallet.net.errors import UplinkDisconnectedError, UplinkError, UplinkUnreachableError
 from wallet.net.router import Router
 from wallet.net.stream_api import (
     ConnectionClosedError,
@@ -367,7 +367,10 @@ async def _pay_within(args: argparse.Namespace, plan: Plan, outcome: PayOutcome)
     try:
         uplink, account = await open_from_args(args, retry_for=args.give_up_after)
     except UplinkError as e:
-        outcome.exit, outcome.cause = Exit.CONNECTOR, str(e)
+        outcome.exit = Exit.CONNECTOR
+        outcome.cause = without_advice(str(e))
+        if isinstance(e, UplinkUnreachableError | UplinkDisconnectedError):
+            outcome.cause += f"; gave up after {args.give_up_after:g} s"
         return
     outcome.source_asset = Asset(account.asset_code, account.asset_scale)
     try:

@@ -12,11 +12,12 @@ import pytest
 
 from ui.cli import main
 from wallet.commands import pay
-from wallet.commands.path_watch import PathRecorder, RejectSeen
+from wallet.commands.path_watch import PathRecorder, RejectSeen, without_advice
 from wallet.commands.pay_outcome import Asset, Exit, PayOutcome, close_code_name
 from wallet.errors import WalletError
 from wallet.ilp import Fulfill, Prepare, Reject
 from wallet.ilp.oer import U64_MAX
+from wallet.net.errors import UplinkUnreachableError
 from wallet.net.memory_link import memory_link_pair
 
 SECRET = base64.b64encode(bytes(32)).decode()
@@ -170,3 +171,12 @@ def test_path_recorder_tells_who_answered() -> None:
     assert recorder.is_local(RejectSeen("T01", "test.peer.me", ""))
     assert recorder.final_reject is not None
     assert recorder.final_reject.describe() == "F02 Unreachable from test.peer: no route found"
+
+
+def test_uplink_advice_is_left_out() -> None:
+    error = UplinkUnreachableError("ws://127.0.0.1:9/", "ConnectionRefusedError")
+    assert str(error).endswith("Trickle keeps trying.")
+    assert without_advice(str(error)) == (
+        "Cannot reach the connector at ws://127.0.0.1:9/ (ConnectionRefusedError)"
+    )
+    assert without_advice("no route found") == "no route found"
