@@ -66,9 +66,16 @@ class PathRecorder:
         self.final_reject: RejectSeen | None = None  # the last final Reject not from STREAM
         self.retryable: RejectSeen | None = None  # the last T/R-class Reject
         self._failing_since: float | None = None  # since when every packet met one
+        self.link_error: Exception | None = None  # what the uplink raised, if it did
 
     async def send(self, prepare: Prepare) -> Fulfill | Reject:
-        reply = await self._uplink.send(prepare)
+        try:
+            reply = await self._uplink.send(prepare)
+        except Exception as e:
+            # The Link contract: send raises only on misuse or what the user must act on (the
+            # token refused, ...); the driver counts the packet lost, the command stops.
+            self.link_error = e
+            raise
         if isinstance(reply, Fulfill):
             self.stream_answers += 1
             self._failing_since = None

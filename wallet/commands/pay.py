@@ -254,6 +254,9 @@ async def _watch(session: _Session, retry: float) -> None:
     while True:
         await asyncio.sleep(_TICK)
         recorder = session.recorder
+        if recorder.link_error is not None:
+            error = without_advice(describe(recorder.link_error))
+            raise _Stop(Exit.CONNECTOR, f"the uplink failed: {error}")
         failing = recorder.failing_for()
         seen = recorder.retryable
         if failing >= retry and seen is not None:

@@ -17,8 +17,10 @@ from wallet.commands.pay_outcome import Asset, Exit, PayOutcome, close_code_name
 from wallet.errors import WalletError
 from wallet.ilp import Fulfill, Prepare, Reject
 from wallet.ilp.oer import U64_MAX
-from wallet.net.errors import UplinkUnreachableError
+from wallet.net.btp_uplink import BtpUplink
+from wallet.net.errors import UplinkClosedError, UplinkUnreachableError
 from wallet.net.memory_link import memory_link_pair
+from wallet.secrets import Secret
 
 SECRET = base64.b64encode(bytes(32)).decode()
 
@@ -180,3 +182,16 @@ def test_uplink_advice_is_left_out() -> None:
         "Cannot reach the connector at ws://127.0.0.1:9/ (ConnectionRefusedError)"
     )
     assert without_advice("no route found") == "no route found"
+
+
+def test_path_recorder_keeps_what_the_uplink_raised() -> None:
+    async def main_() -> PathRecorder:
+        uplink = BtpUplink("btp+ws://127.0.0.1:1/", Secret("t"))
+        await uplink.close()
+        recorder = PathRecorder(uplink, "test.peer.me", lambda: 0.0)
+        with pytest.raises(UplinkClosedError):
+            await recorder.send(_prepare(1))
+        return recorder
+
+    recorder = asyncio.run(main_())
+    assert isinstance(recorder.link_error, UplinkClosedError)
