@@ -358,6 +358,38 @@ def test_connector_gone_mid_payment() -> None:
     assert delivered < 900_000_000
 
 
+def test_interrupted_payment_closes_and_reports() -> None:
+    accounts, ports = _accounts(("USD", 9))
+    accounts["walletbtp"]["maxPacketAmount"] = 100_000  # many packets: time to interrupt
+    with Connector.start({"address": "test.harness", "accounts": accounts}) as connector:
+        slow = Net(connector, ports)
+        uplink, token = slow.uplink_args("btp", "wallet")
+        with js_receiver(slow) as receiver:
+            proc = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "ui.cli", "pay", "--json", *pay_to(receiver)),
+                    *("--amount", "900000000", *uplink),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=REPO,
+                env={**os.environ, "TRICKLE_UPLINK_TOKEN": token},
+            )
+            receiver.wait_for("money", timeout=60)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+            close = receiver.wait_for("connection_close", timeout=30)
+    assert proc.returncode == 130, err
+    outcome = json.loads(out)
+    assert outcome["cause"] == "interrupted (SIGINT) before the whole amount was sent"
+    assert err == f"trickle: {outcome['cause']}\n"
+    # Closed gracefully: every packet settled, so the receiver's count is exactly ours.
+    assert 0 < int(outcome["amountDelivered"]) < 900_000_000
+    assert close["totalReceived"] == outcome["amountDelivered"]
+    assert outcome["amountUnconfirmed"] == "0"
+
+
 @pytest.mark.parametrize(
     ("destination", "words"),
     [

@@ -23,6 +23,7 @@ import binascii
 import contextlib
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -320,6 +321,11 @@ async def _close(session: _Session) -> None:
         # the cause reported is what the receiver did, not our own close.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(conn.closed), PEER_CLOSE_GRACE)
+    stream = session.stream
+    if stream is not None and stream.is_open():
+        # Stopped early (interrupted, timed out, ...): a graceful close finishes sending what
+        # the stream still wants, so first want no more than what already left.
+        stream.set_send_max(stream.total_sent + stream.in_flight)
     if conn.is_open:
         conn.close()
     try:
@@ -329,17 +335,39 @@ async def _close(session: _Session) -> None:
 
 
 async def _pay(args: argparse.Namespace, plan: Plan, deadline: float) -> PayOutcome:
+    """The payment, ended by itself, by ``--timeout`` or by SIGINT/SIGTERM: in every case the
+    connection is closed as gracefully as it can be and the outcome filled in."""
     started = time.monotonic()
     outcome = PayOutcome(Exit.INTERNAL, "", plan.amount)
     outcome.receipt_nonce, outcome.receipt_secret = plan.receipt_nonce, plan.receipt_secret
     outcome.data_sent = plan.data
     loop = asyncio.get_running_loop()
+    work = asyncio.ensure_future(_pay_within(args, plan, outcome))
+    interrupted: list[str] = []
+
+    def interrupt(name: str) -> None:
+        if not interrupted:
+            interrupted.append(name)
+            work.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, interrupt, sig.name)
     try:
         async with asyncio.timeout_at(loop.time() + max(0.0, deadline - time.monotonic())):
-            await _pay_within(args, plan, outcome)
+            await work
     except TimeoutError:
         outcome.exit = Exit.TIMEOUT
         outcome.cause = f"the payment did not finish within {args.timeout:g} s"
+    except asyncio.CancelledError:
+        if not interrupted:
+            raise
+        outcome.exit = Exit.INTERRUPTED
+        outcome.cause = f"interrupted ({interrupted[0]}) before the whole amount was sent"
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(sig)
     outcome.seconds = time.monotonic() - started
     return outcome
 
@@ -533,8 +561,8 @@ def run(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.timeout
     try:
         outcome = asyncio.run(_pay(args, plan, deadline))
-    except KeyboardInterrupt:
-        return fail("interrupted", 130)
+    except KeyboardInterrupt:  # before the handlers were in place
+        return fail("interrupted", Exit.INTERRUPTED)
     progress("")
     _print(outcome, args.json, print)
     sys.stdout.flush()

@@ -16,6 +16,7 @@ Exit codes (also in ``trickle pay --help`` and the README):
       receive limit (``receiveMax``) was reached
 6     the exchange rate is below the minimum, or too imprecise to pay safely
 7     ``--timeout`` passed before the payment finished
+130   interrupted (SIGINT, i.e. Ctrl-C, or SIGTERM); the connection was closed first
 ====  ===================================================================================
 """
 
@@ -40,6 +41,7 @@ class Exit(IntEnum):
     STOPPED_BY_RECEIVER = 5
     EXCHANGE_RATE = 6
     TIMEOUT = 7
+    INTERRUPTED = 130
 
 
 EXIT_CODES_HELP = (
@@ -47,7 +49,8 @@ EXIT_CODES_HELP = (
     "3 connector unreachable, token refused or connector gone; 4 receiver not found or not "
     "accepting the packets; 5 the receiver stopped the payment (closed the stream or "
     "connection, or its receiveMax was reached); 6 exchange rate too low or too imprecise; "
-    "7 --timeout passed. Whatever the code, the outcome shows what was sent and delivered."
+    "7 --timeout passed; 130 interrupted (Ctrl-C, SIGTERM). Whatever the code, the outcome "
+    "shows what was sent and delivered."
 )
 
 

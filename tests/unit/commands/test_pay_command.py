@@ -44,7 +44,7 @@ def test_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     for code in range(8):
         assert f"{code} " in text
     assert "exit codes: 0 paid in full; 1 internal error; 2 bad arguments" in text
-    assert "7 --timeout passed" in text
+    assert "7 --timeout passed; 130 interrupted" in text
 
 
 @pytest.mark.parametrize(
