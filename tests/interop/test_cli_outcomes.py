@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import aiohttp
@@ -322,17 +323,19 @@ def test_connector_down_at_the_start(transport: str) -> None:
     assert out["amountSent"] == out["amountDelivered"] == "0"
 
 
-def test_connector_gone_mid_payment() -> None:
+@contextmanager
+def slow_payment(*extra: str) -> Iterator[tuple[Connector, NodeProcess, subprocess.Popen[str]]]:
+    """``trickle pay --json`` of 9e8 in packets of 1e5 to a JS receiver on a connector of its
+    own, started and under way (the receiver has seen money): time to kill or interrupt."""
     accounts, ports = _accounts(("USD", 9))
-    accounts["walletbtp"]["maxPacketAmount"] = 100_000  # many packets: time to kill it
+    accounts["walletbtp"]["maxPacketAmount"] = 100_000
     with Connector.start({"address": "test.harness", "accounts": accounts}) as connector:
-        gone = Net(connector, ports)
-        uplink, token = gone.uplink_args("btp", "wallet")
-        with js_receiver(gone) as receiver:
+        uplink, token = Net(connector, ports).uplink_args("btp", "wallet")
+        with js_receiver(Net(connector, ports)) as receiver:
             proc = subprocess.Popen(
                 [
                     *(sys.executable, "-m", "ui.cli", "pay", "--json", *pay_to(receiver)),
-                    *("--amount", "900000000", "--give-up-after", "2", *uplink),
+                    *("--amount", "900000000", *uplink, *extra),
                 ],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -340,10 +343,20 @@ def test_connector_gone_mid_payment() -> None:
                 cwd=REPO,
                 env={**os.environ, "TRICKLE_UPLINK_TOKEN": token},
             )
-            receiver.wait_for("money", timeout=60)
-            connector.kill()
-            out, err = proc.communicate(timeout=120)
-            received = js_total(receiver)
+            try:
+                receiver.wait_for("money", timeout=60)
+                yield connector, receiver, proc
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.communicate()
+
+
+def test_connector_gone_mid_payment() -> None:
+    with slow_payment("--give-up-after", "2") as (connector, receiver, proc):
+        connector.kill()
+        out, err = proc.communicate(timeout=120)
+        received = js_total(receiver)
     assert proc.returncode == 3, err
     outcome = json.loads(out)
     assert outcome["cause"].startswith("the connector at btp+ws://127.0.0.1:")
@@ -359,27 +372,10 @@ def test_connector_gone_mid_payment() -> None:
 
 
 def test_interrupted_payment_closes_and_reports() -> None:
-    accounts, ports = _accounts(("USD", 9))
-    accounts["walletbtp"]["maxPacketAmount"] = 100_000  # many packets: time to interrupt
-    with Connector.start({"address": "test.harness", "accounts": accounts}) as connector:
-        slow = Net(connector, ports)
-        uplink, token = slow.uplink_args("btp", "wallet")
-        with js_receiver(slow) as receiver:
-            proc = subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "ui.cli", "pay", "--json", *pay_to(receiver)),
-                    *("--amount", "900000000", *uplink),
-                ],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                cwd=REPO,
-                env={**os.environ, "TRICKLE_UPLINK_TOKEN": token},
-            )
-            receiver.wait_for("money", timeout=60)
-            proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=60)
-            close = receiver.wait_for("connection_close", timeout=30)
+    with slow_payment() as (_, receiver, proc):
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        close = receiver.wait_for("connection_close", timeout=30)
     assert proc.returncode == 130, err
     outcome = json.loads(out)
     assert outcome["cause"] == "interrupted (SIGINT) before the whole amount was sent"
