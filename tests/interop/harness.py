@@ -59,7 +59,14 @@ def free_port() -> int:
 class NodeProcess:
     """One harness script: its JSON lines arrive on a queue read by a thread."""
 
-    def __init__(self, script: str, args: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        script: str,
+        args: list[str],
+        env: dict[str, str] | None = None,
+        command: list[str] | None = None,
+    ) -> None:
+        """Runs ``node harness/SCRIPT ARGS``, or ``COMMAND ARGS`` (``script`` then names it)."""
         self.script = script
         self.args = args
         self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -69,7 +76,7 @@ class NodeProcess:
             prefix=f"trickle-{Path(script).stem}-", suffix=".log", delete=False
         )
         self.proc = subprocess.Popen(
-            [node_binary(), str(HARNESS_DIR / script), *args],
+            [*(command or [node_binary(), str(HARNESS_DIR / script)]), *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log,

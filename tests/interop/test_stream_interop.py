@@ -336,6 +336,7 @@ def test_trickle_pay_command(net: Net) -> None:
         proc = _trickle(
             "pay",
             "-",
+            "--json",
             "--amount",
             "300000000",
             "--destination",
@@ -380,6 +381,7 @@ def test_trickle_receive_command(net: Net) -> None:
     spsp_port = free_port()
     proc = _trickle(
         "receive",
+        "--json",
         "--uplink",
         f"http://127.0.0.1:{net.connector.account('ours')['port']}/",
         "--listen-port",

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -40,10 +41,20 @@ from wallet.stream import (
     StreamOpened,
 )
 
-__all__ = ["ConnectionClosedError", "IlpConnection", "IlpStream", "StreamClosedError"]
+__all__ = ["CloseCause", "ConnectionClosedError", "IlpConnection", "IlpStream", "StreamClosedError"]
 
 log = logging.getLogger(__name__)
 Listener = Callable[..., None]
+
+
+@dataclass(frozen=True, slots=True)
+class CloseCause:
+    """Why a stream or connection closed: the RFC 29 §5.4 code, the message, and whether the
+    peer closed it (``remote``) or we did."""
+
+    code: int
+    message: str
+    remote: bool
 
 
 class StreamClosedError(WalletError):
@@ -79,7 +90,7 @@ class _Emitter:
 class IlpStream(_Emitter):
     """One stream of a connection: money and data both ways."""
 
-    __slots__ = ("_closed_error", "_conn", "_core", "_waiters")
+    __slots__ = ("_closed_error", "_conn", "_core", "_waiters", "close_cause")
 
     def __init__(self, conn: IlpConnection, core: Stream) -> None:
         super().__init__()
@@ -87,6 +98,7 @@ class IlpStream(_Emitter):
         self._core = core
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self._closed_error: WalletError | None = None
+        self.close_cause: CloseCause | None = None  # set when the stream closes
 
     # fields
     @property
@@ -112,6 +124,26 @@ class IlpStream(_Emitter):
     @property
     def receipt(self) -> bytes | None:
         return self._core.receipt
+
+    @property
+    def sending_data(self) -> bool:
+        """Data of ours not yet acknowledged by the peer (queued or in flight)."""
+        return self._core.data_pending or self._core.data_in_flight > 0
+
+    @property
+    def in_flight(self) -> int:
+        """Our units reserved by packets in flight on this stream."""
+        return self._core.in_flight
+
+    @property
+    def remote_receive_max(self) -> int | None:
+        """The peer's receive limit for this stream (its units), once it told us."""
+        return self._core.remote_receive_max if self._core.remote_limit_known else None
+
+    @property
+    def remote_total_received(self) -> int:
+        """What the peer says it received on this stream (its units; StreamMaxMoney)."""
+        return self._core.remote_total_received
 
     # methods
     def is_open(self) -> bool:
@@ -189,6 +221,7 @@ class IlpConnection(_Emitter):
         self.connected: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.error: StreamError | None = None
+        self.close_cause: CloseCause | None = None  # set when the connection closes
 
     # fields (the spec's names, snake_case)
     @property
@@ -324,6 +357,7 @@ class IlpConnection(_Emitter):
         stream = self._streams.get(event.stream_id)
         if stream is None:
             return
+        stream.close_cause = CloseCause(event.error_code, event.message, event.remote)
         stream._check_waiters()
         if event.error_code not in (0, 1):
             stream.emit("error", StreamClosedError(event.message or f"code {event.error_code}"))
@@ -331,6 +365,7 @@ class IlpConnection(_Emitter):
         stream.emit("close")
 
     def _on_closed(self, event: ConnectionClosed) -> None:
+        self.close_cause = CloseCause(event.error_code, event.message, event.remote)
         error: WalletError = self.error or ConnectionClosedError(
             event.message or "connection closed"
         )

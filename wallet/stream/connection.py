@@ -510,8 +510,12 @@ class Connection:
         elif isinstance(frame, ConnectionMaxStreamIdFrame):
             self._remote_max_stream_id = max(self._remote_max_stream_id, frame.max_stream_id)
         elif isinstance(frame, ConnectionNewAddressFrame):
-            incoming.check_address(frame.source_account)
-            self._destination = frame.source_account
+            # RFC 29 §4.3.1: the frame "is OPTIONAL because clients may not be capable of
+            # receiving ILP Prepare packets". @interledger/pay says so with an *empty* address;
+            # ilp-protocol-stream's server takes that as "no address" (it never sends to it).
+            if frame.source_account:
+                incoming.check_address(frame.source_account)
+                self._destination = frame.source_account
         elif isinstance(frame, StreamCloseFrame):
             stream = self._streams.get(frame.stream_id)
             if stream is not None and not stream.closed:

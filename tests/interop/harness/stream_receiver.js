@@ -7,7 +7,9 @@
 // Options: --receive-max N|max (default max), --echo (write received data back on the same
 //   stream), --receipts (issue RFC 39 receipts; nonce+secret printed base64 in "ready"),
 //   --quiet (no per-packet "money" lines; totals on close and on the stdin command "totals"),
-//   --idle-timeout MS (close connections idle this long; the library's default is 60000).
+//   --idle-timeout MS (close connections idle this long; the library's default is 60000),
+//   --stop-at N --stop HOW (once a stream has received N: HOW = stream-end, stream-destroy
+//   (error "enough"), conn-end, conn-destroy (error "shop closed") or exit; prints "stopping").
 // Lines: ready {destinationAccount, sharedSecret (base64), assetCode, assetScale, receiptNonce?,
 //   receiptSecret?}, connection {connection}, stream {connection, stream}, money {connection,
 //   stream, amount, streamTotal, connectionTotal, total}, data {connection, stream, data (base64),
@@ -17,6 +19,15 @@
 const { emit, fail, watchStdin, pluginFor, parseArgs } = require('./common')
 const crypto = require('crypto')
 const { createServer } = require('ilp-protocol-stream')
+
+function stopHow (how, conn, stream) {
+  if (how === 'stream-end') stream.end()
+  else if (how === 'stream-destroy') stream.destroy(new Error('enough'))
+  else if (how === 'conn-end') conn.end()
+  else if (how === 'conn-destroy') conn.destroy(new Error('shop closed'))
+  else if (how === 'exit') process.exit(0)
+  else fail('unknown --stop ' + how)
+}
 
 async function main () {
   const args = parseArgs(process.argv.slice(2))
@@ -28,6 +39,7 @@ async function main () {
   const idleTimeout = args.idleTimeout ? Number(args.idleTimeout) : undefined
   const server = await createServer({ plugin, idleTimeout })
   let total = 0n
+  let stopped = false
   const connections = {}
   server.on('connection', conn => {
     const id = conn.connectionTag || String(Object.keys(connections).length + 1)
@@ -38,6 +50,11 @@ async function main () {
       emit({ event: 'stream', connection: id, stream: stream.id })
       stream.on('money', amount => {
         total += BigInt(amount)
+        if (args.stopAt && !stopped && BigInt(stream.totalReceived) >= BigInt(args.stopAt)) {
+          stopped = true
+          emit({ event: 'stopping', how: args.stop, total: total.toString() })
+          stopHow(args.stop, conn, stream)
+        }
         connections[id].totalReceived = conn.totalReceived
         if (!args.quiet) emit({ event: 'money', connection: id, stream: stream.id, amount: String(amount), streamTotal: stream.totalReceived, connectionTotal: conn.totalReceived, total: total.toString() })
       })

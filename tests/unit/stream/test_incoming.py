@@ -305,3 +305,28 @@ def test_garbage_replies_never_raise(data: bytes) -> None:
     for packet_id, _ in out:
         p.client.receive_reply(packet_id, Reject("F99", "", "", data), 0.0)
     p.client.events()
+
+
+def test_empty_connection_new_address_means_a_sender_that_cannot_receive() -> None:
+    # @interledger/pay's asset probe announces ConnectionNewAddress(""); ilp-protocol-stream's
+    # server accepts it (RFC 29 §4.3.1: clients "may not be capable of receiving").
+    conn = server()
+    hello = (ConnectionNewAddressFrame(""), ConnectionAssetDetailsFrame("USD", 9))
+    reply = conn.receive_prepare(prepare(hello, 1000, fulfillable=False), 0.0)
+    assert isinstance(reply, Reject)
+    assert reply.code == "F99"
+    packet = reply_packet(reply, 14)
+    assert ConnectionAssetDetailsFrame("USD", 9) in packet.frames
+    assert not any(isinstance(f, ConnectionCloseFrame) for f in packet.frames)
+    assert conn.state is ConnectionState.OPEN
+    assert conn.destination_account is None  # nowhere to send: nothing is ever sent back
+    paid = conn.receive_prepare(prepare((StreamMoneyFrame(1, 1),), 500, sequence=2), 0.0)
+    assert isinstance(paid, Fulfill)
+    assert conn.total_received == 500
+    conn.close()
+    assert conn.packets_to_send(1.0, EPOCH) == []
+    # An address that is not empty is still checked.
+    bad = (ConnectionNewAddressFrame("not an address"),)
+    reply = server().receive_prepare(prepare(bad, fulfillable=False), 0.0)
+    assert isinstance(reply, Reject)
+    assert any(isinstance(f, ConnectionCloseFrame) for f in reply_packet(reply, 14).frames)
