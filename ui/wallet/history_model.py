@@ -26,7 +26,13 @@ COLUMNS: tuple[tuple[str, SortKey], ...] = (
     ("Sent", SortKey.SENT),
     ("Delivered", SortKey.DELIVERED),
     ("Packets", SortKey.PACKETS),
-    ("Unresolved", SortKey.UNRESOLVED),
+    ("Paid, unconfirmed", SortKey.UNRESOLVED),
+)
+# Money whose fate Trickle could not learn (no answer, a late or garbled one, a path that failed
+# after the packet left, a reject the receiver did not sign): counted as spent, never refunded.
+UNCONFIRMED_TIP = (
+    "Sent, but no proof came back that the site received it (no answer in time, a garbled "
+    "answer, or a connection that failed). Trickle counts it as spent and never sends it twice."
 )
 _NUMERIC = {3, 4, 5, 6}
 _Index = QModelIndex | QPersistentModelIndex
@@ -112,6 +118,8 @@ class HistoryTableModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
             if role == Qt.ItemDataRole.DisplayRole:
                 return COLUMNS[section][0]
+            if role == Qt.ItemDataRole.ToolTipRole and COLUMNS[section][1] is SortKey.UNRESOLVED:
+                return UNCONFIRMED_TIP
             if role == Qt.ItemDataRole.TextAlignmentRole and section in _NUMERIC:
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

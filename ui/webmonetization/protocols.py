@@ -15,6 +15,20 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from wallet.net.link import Link
+from wallet.payments import ConnectionListener as Draft4ConnectionListener
+from wallet.payments import Fields, StreamListener
+
+__all__ = [
+    "ConnectionListener",
+    "ConnectionProxy",
+    "DocumentSession",
+    "Fields",
+    "HandlerRegistry",
+    "LinkProvider",
+    "PaymentSessions",
+    "StreamListener",
+    "StreamProxy",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,28 +54,14 @@ class HandlerRegistry(Protocol):
 
 # ---- the STREAM connection as the page sees it ----------------------------------------------
 
-# Field snapshots are plain JSON-able dicts with the spec's names and types:
+# Field snapshots (``Fields``) are plain JSON-able dicts with the spec's names and types:
 #   connection: connectionTag (str), lastPacketExchangeRate (number),
 #     minimumAcceptableExchangeRate (number), totalDelivered/totalSent/totalReceived (decimal
 #     str), sourceAssetCode (str), sourceAssetScale (int), destinationAssetCode (str | None),
 #     destinationAssetScale (str | None — the draft says String), closed (bool)
 #   stream: id (decimal str), receiveMax, sendMax, totalReceived, totalSent (decimal str),
 #     open (bool)
-Fields = dict[str, Any]
-
-
-class StreamListener(Protocol):
-    """Events of one stream, called on the asyncio loop."""
-
-    def on_data(self, data: bytes) -> None: ...
-
-    def on_money(self, amount: int) -> None: ...
-
-    def on_outgoing_money(self, amount: int) -> None: ...
-
-    def on_close(self) -> None: ...
-
-    def on_error(self, error: BaseException) -> None: ...
+# ``StreamListener`` (events of one stream, called on the asyncio loop) is the payment layer's.
 
 
 class StreamProxy(Protocol):
@@ -82,14 +82,10 @@ class StreamProxy(Protocol):
     async def close(self) -> None: ...
 
 
-class ConnectionListener(Protocol):
+class ConnectionListener(Draft4ConnectionListener, Protocol):
     """Events of one connection, called on the asyncio loop."""
 
     def on_stream(self, stream: StreamProxy) -> None: ...
-
-    def on_close(self) -> None: ...
-
-    def on_error(self, error: BaseException) -> None: ...
 
     def on_fields_changed(self) -> None:
         """Any field of the connection or its streams changed (totals, rates...)."""

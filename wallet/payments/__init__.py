@@ -19,7 +19,14 @@ Invariants:
 from __future__ import annotations
 
 from wallet.payments.documents import DocumentHandle
-from wallet.payments.draft4 import PAGE_CONNECTION_TEMPLATE, Draft4Connection, Draft4Stream, Fields
+from wallet.payments.draft4 import (
+    PAGE_CONNECTION_TEMPLATE,
+    ConnectionListener,
+    Draft4Connection,
+    Draft4Stream,
+    Fields,
+    StreamListener,
+)
 from wallet.payments.errors import (
     AmountRangeError,
     BudgetExceededError,
@@ -41,6 +48,7 @@ __all__ = [
     "AmountRangeError",
     "BudgetExceededError",
     "ConnectFailedError",
+    "ConnectionListener",
     "DocumentGoneError",
     "DocumentHandle",
     "Draft4Connection",
@@ -52,6 +60,7 @@ __all__ = [
     "PaymentTimeoutError",
     "Payments",
     "Settlement",
+    "StreamListener",
     "WalletBudget",
     "document_origin",
     "origin_of_url",

@@ -40,9 +40,11 @@ from wallet.stream import ConnectionConfig
 
 __all__ = [
     "PAGE_CONNECTION_TEMPLATE",
+    "ConnectionListener",
     "Draft4Connection",
     "Draft4Stream",
     "Fields",
+    "StreamListener",
     "open_connection",
 ]
 
@@ -59,6 +61,8 @@ Fields = dict[str, Any]
 
 
 class StreamListener(Protocol):
+    """Events of one stream, called on the asyncio loop."""
+
     def on_data(self, data: bytes) -> None: ...
 
     def on_money(self, amount: int) -> None: ...
@@ -71,6 +75,8 @@ class StreamListener(Protocol):
 
 
 class ConnectionListener(Protocol):
+    """Events of one connection, called on the asyncio loop."""
+
     def on_stream(self, stream: Draft4Stream) -> None: ...
 
     def on_close(self) -> None: ...
