@@ -37,7 +37,7 @@ class AddressCompletion(QCompleter):
         self.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
         self.setCompletionRole(URL_ROLE)
         self.setMaxVisibleItems(MAX_SUGGESTIONS)
-        self.setWidget(bar)
+        bar.setCompleter(self)
         popup = self.popup()
         assert popup is not None
         popup.setAccessibleName("Suggestions")

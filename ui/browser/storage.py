@@ -25,7 +25,7 @@ from pathlib import Path
 
 FILE_NAME = "browsing.sqlite"
 HALF_LIFE = 30 * 86_400.0  # a visit weighs half as much a month later
-BOOKMARK_BONUS = 4.0  # a bookmarked page ranks as if visited 16 more times (2**4) today
+BOOKMARK_VISITS = 4.0  # a bookmark weighs as much as this many visits today
 SCHEMA_VERSION = 1
 
 Clock = Callable[[], float]
@@ -232,19 +232,20 @@ class BrowsingStore:
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
         """Bookmarks and visited pages matching ``text``, best first (frecency).
 
-        A word matches the address after its scheme and ``www.`` or any word of the title;
-        bookmarks rank above pages visited as often.
+        ``text`` matches anywhere in the address or the title. A bookmark adds the weight of
+        ``BOOKMARK_VISITS`` visits today; an address that starts with ``text`` (after its
+        scheme and ``www.``) goes before those that only contain it.
         """
         text = text.strip()
         if not text:
             return []
         like = f"%{_escape_like(text)}%"
         marks = self._db.execute(
-            "SELECT b.url, b.title, COALESCE(p.score, ?3) FROM bookmarks b"
-            " LEFT JOIN pages p ON p.url = b.url"
+            "SELECT b.url, b.title, p.score FROM bookmarks b LEFT JOIN pages p ON p.url = b.url"
             " WHERE b.url LIKE ?1 ESCAPE '\\' OR b.title LIKE ?1 ESCAPE '\\' LIMIT ?2",
-            (like, limit, self._clock() / HALF_LIFE),
+            (like, limit),
         ).fetchall()
+        bookmark_weight = self._clock() / HALF_LIFE + math.log2(BOOKMARK_VISITS)
         pages = self._db.execute(
             "SELECT url, title, score FROM pages INDEXED BY pages_by_score"
             " WHERE url LIKE ?1 ESCAPE '\\' OR title LIKE ?1 ESCAPE '\\'"
@@ -255,7 +256,8 @@ class BrowsingStore:
         for url, title, score in pages:
             ranked[url] = (score, Suggestion(url, title, False))
         for url, title, score in marks:
-            ranked[url] = (score + BOOKMARK_BONUS, Suggestion(url, title, True))
+            boosted = bookmark_weight if score is None else _add_log2(score, bookmark_weight)
+            ranked[url] = (boosted, Suggestion(url, title, True))
         best = sorted(ranked.values(), key=lambda item: -item[0])
         lowered = text.lower()
         # An address that starts with what was typed goes first, as in every browser.

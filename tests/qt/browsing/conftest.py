@@ -24,9 +24,14 @@ from ui.browser.window import BrowserWindow
 from ui.browser.windows import Windows
 
 T0 = 1_800_000_000.0  # 2027-01-15
-# Shown on the offscreen platform when a top-level widget (the Library) sizes itself.
-OFFSCREEN_NOTE = r"This plugin does not support propagateSizeHints\(\)"
-offscreen_windows = pytest.mark.allow_qt_messages(OFFSCREEN_NOTE)
+# What the offscreen platform says when a top-level widget (the Library) sizes itself, and
+# when a popup (the completion list, a menu) raises itself and grabs the keyboard.
+OFFSCREEN_NOTES = (
+    r"This plugin does not support propagateSizeHints\(\)",
+    r"This plugin does not support raise\(\)",
+    r"This plugin does not support grabbing the keyboard",
+)
+offscreen_windows = pytest.mark.allow_qt_messages(*OFFSCREEN_NOTES)
 
 
 @dataclass
