@@ -7,7 +7,7 @@ A page hook receives every ``QWebEnginePermission`` request and decides:
 * a decision remembered for the origin (``BrowsingStore.permissions``) is applied;
 * anything else becomes a ``Question`` in the one ``PromptQueue``: shown one at a time, in
   the window of the page that asked; the rest wait. A question is withdrawn (denied, not
-  remembered) when its page navigates away or closes.
+  remembered) when its page navigates (to another address, not a ``#part``) or closes.
 
 Qt's own permission store is turned off (``AskEveryTime``): Trickle's store is the only one,
 and what is in it the user can see and change in the browser settings. Full screen is not
@@ -140,12 +140,12 @@ class SitePermissions:
 
     def attach(self, page: QWebEnginePage, tab: TabContext) -> None:
         page.permissionRequested.connect(lambda p: self._on_request(page, p))
-        last_origin = [""]
+        last = [""]
 
         def navigated(url: QUrl) -> None:
-            origin = origin_of(url)
-            if origin != last_origin[0]:
-                last_origin[0] = origin
+            address = url.toString().split("#", 1)[0]  # going to a #part is not navigating
+            if address != last[0]:
+                last[0] = address
                 self.queue.withdraw(page)
 
         page.urlChanged.connect(navigated)

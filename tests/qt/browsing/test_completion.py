@@ -81,11 +81,16 @@ def test_words_go_to_the_chosen_search_engine(
     window = browsing_app.window()
     tab = window.new_tab()
     bar = window.address_bar
-    bar.search_engine = SearchEngine("local", "Local", http_site.url("/search").toString() + "?q={}")
+    bar.search_engine = SearchEngine(
+        "local", "Local", http_site.url("/search").toString() + "?q={}"
+    )
     type_in(qtbot, bar, "what is interledger?")
     qtbot.keyClick(bar, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: tab.url().path() == results.path(), timeout=WAIT)
-    assert tab.url().query(QUrl.ComponentFormattingOption.FullyEncoded) == "q=what%20is%20interledger%3F"
+    assert (
+        tab.url().query(QUrl.ComponentFormattingOption.FullyEncoded)
+        == "q=what%20is%20interledger%3F"
+    )
     # An address is still an address.
     type_in(qtbot, bar, f"127.0.0.1:{http_site.port}/c/plain")
     qtbot.keyClick(bar, Qt.Key.Key_Return)
@@ -103,7 +108,9 @@ def test_no_search_engine_keeps_the_not_an_address_page(
     bar = window.address_bar
     type_in(qtbot, bar, "just words")
     qtbot.keyClick(bar, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: tab.url().toString().startswith("trickle://error/not-a-url"), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: tab.url().toString().startswith("trickle://error/not-a-url"), timeout=WAIT
+    )
     settings.engine.setCurrentIndex(settings.engine.findData("duckduckgo"))
     assert window.address_bar.search_engine is not None
     assert window.address_bar.search_engine.name == "DuckDuckGo"

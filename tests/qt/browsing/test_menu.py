@@ -79,7 +79,9 @@ def test_zoom_row_shows_and_changes_the_level(
     window = browsing_app.window()
     tab = window.new_tab()
     assert load(qtbot, tab, http_site.add("/m/zoom", "<title>Zoom</title><p>text"))
-    row = next(a for a in browsing_app.browsing.parts(window).menu.actions() if isinstance(a, ZoomRow))
+    row = next(
+        a for a in browsing_app.browsing.parts(window).menu.actions() if isinstance(a, ZoomRow)
+    )
     row.refresh()
     assert row.level.text() == "100 %"
     row.in_button.click()
