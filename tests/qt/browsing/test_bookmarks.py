@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
 
 from tests.qt.browsing.conftest import BrowsingApp, offscreen_windows
 from tests.qt.conftest import WAIT, load
@@ -16,6 +17,13 @@ from ui.browser.bookmarks_import import BookmarksFileError, parse_bookmarks
 from ui.browser.library import BOOKMARKS
 
 pytestmark = offscreen_windows
+ANYWHERE = Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive
+
+
+def _top_level(tree: QTreeWidget) -> list[QTreeWidgetItem]:
+    items = (tree.topLevelItem(i) for i in range(tree.topLevelItemCount()))
+    return [item for item in items if item is not None]
+
 
 NETSCAPE = """<!DOCTYPE NETSCAPE-Bookmark-file-1>
 <!-- This is an automatically generated file. -->
@@ -91,46 +99,33 @@ def test_bookmarks_page_edit_move_delete_and_import(
     exported.write_text(NETSCAPE, encoding="utf-8")
     assert view.import_file(exported) == 4
     assert "Imported 4 bookmarks" in view.status.text()
-    folders = [view.tree.topLevelItem(i).text(0) for i in range(view.tree.topLevelItemCount())]
+    folders = [item.text(0) for item in _top_level(view.tree)]
     assert folders == ["(no folder)", "Reading", "Reading/Later"]
 
     # Edit in place: the title, then the folder (which moves it).
-    item = view.tree.findItems("One", Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive, 0)[0]
+    item = view.tree.findItems("One", ANYWHERE, 0)[0]
     item.setText(0, "One, renamed")
-    item = view.tree.findItems(
-        "One, renamed", Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive, 0
-    )[0]
+    item = view.tree.findItems("One, renamed", ANYWHERE, 0)[0]
     item.setText(2, "Work / Projects")
     qtbot.waitUntil(
-        lambda: any(
-            view.tree.topLevelItem(i).text(0) == "Work/Projects"
-            for i in range(view.tree.topLevelItemCount())
-        ),
+        lambda: any(item.text(0) == "Work/Projects" for item in _top_level(view.tree)),
         timeout=WAIT,
     )
     mark = store.bookmark_for("https://one.example/")
     assert mark is not None and (mark.title, mark.folder) == ("One, renamed", "Work/Projects")
 
     # A bad address is refused.
-    item = view.tree.findItems(
-        "Later one", Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive, 0
-    )[0]
+    item = view.tree.findItems("Later one", ANYWHERE, 0)[0]
     item.setText(1, "not an address")
     assert "Not a web address" in view.status.text()
     assert store.bookmark_for("http://later.example/") is not None
 
     # Delete.
     qtbot.waitUntil(
-        lambda: bool(
-            view.tree.findItems(
-                "Later one", Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive, 0
-            )
-        ),
+        lambda: bool(view.tree.findItems("Later one", ANYWHERE, 0)),
         timeout=WAIT,
     )
-    item = view.tree.findItems(
-        "Later one", Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive, 0
-    )[0]
+    item = view.tree.findItems("Later one", ANYWHERE, 0)[0]
     view.tree.setCurrentItem(item)
     view.delete_selected()
     assert store.bookmark_for("http://later.example/") is None
@@ -141,8 +136,6 @@ def test_bookmarks_page_edit_move_delete_and_import(
     page = http_site.add("/b/open-me", "<title>Open me</title>")
     store.add_bookmark(page.toString(), "Open me")
     view.refresh()
-    item = view.tree.findItems(
-        "Open me", Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive, 0
-    )[0]
+    item = view.tree.findItems("Open me", ANYWHERE, 0)[0]
     view.tree.itemActivated.emit(item, 0)
     qtbot.waitUntil(lambda: any(t.url() == page for t in window.tabs()), timeout=WAIT)

@@ -11,7 +11,7 @@ from tests.qt.browsing.conftest import T0, BrowsingApp, offscreen_windows
 from tests.qt.conftest import WAIT, load
 from tests.qt.servers import Site
 from ui.browser.addressbar import AddressBar
-from ui.browser.search import SearchEngine
+from ui.browser.search import SearchEngine, engine_by_key
 from ui.browser.storage import HALF_LIFE
 
 pytestmark = offscreen_windows
@@ -44,6 +44,7 @@ def test_suggestions_rank_by_frecency_and_bookmarks(
     bar = window.address_bar
     type_in(qtbot, bar, "recipes")
     popup = completion.popup()
+    assert popup is not None
     qtbot.waitUntil(popup.isVisible, timeout=WAIT)
     assert completion.suggestions() == [often.toString(), once.toString(), old.toString()]
     # ... and a bookmark ranks above pages visited as often.
@@ -65,6 +66,7 @@ def test_choosing_a_suggestion_goes_there(
     bar = window.address_bar
     type_in(qtbot, bar, "weath")
     popup = browsing_app.browsing.parts(window).completion.popup()
+    assert popup is not None
     qtbot.waitUntil(popup.isVisible, timeout=WAIT)
     qtbot.keyClick(popup, Qt.Key.Key_Down)
     assert bar.text() == target.toString()  # the highlighted row's address
@@ -112,6 +114,5 @@ def test_no_search_engine_keeps_the_not_an_address_page(
         lambda: tab.url().toString().startswith("trickle://error/not-a-url"), timeout=WAIT
     )
     settings.engine.setCurrentIndex(settings.engine.findData("duckduckgo"))
-    assert window.address_bar.search_engine is not None
-    assert window.address_bar.search_engine.name == "DuckDuckGo"
+    assert window.address_bar.search_engine == engine_by_key("duckduckgo")
     assert browsing_app.store.setting("search_engine", "") == "duckduckgo"

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication
 
 from tests.qt.browsing.conftest import BrowsingApp, offscreen_windows
@@ -54,11 +53,15 @@ def test_the_menu_offers_everything_with_its_shortcut(
 
 def test_shortcuts_open_the_library_sections(qtbot: Any, browsing_app: BrowsingApp) -> None:
     window = browsing_app.window()
-    for keys, section in (("Ctrl+H", HISTORY), ("Ctrl+Shift+O", BOOKMARKS), ("Ctrl+J", DOWNLOADS)):
+    ctrl, shift = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+    for key, modifiers, section in (
+        (Qt.Key.Key_H, ctrl, HISTORY),
+        (Qt.Key.Key_O, ctrl | shift, BOOKMARKS),
+        (Qt.Key.Key_J, ctrl, DOWNLOADS),
+    ):
         window.activateWindow()
         qtbot.waitUntil(window.is_focused, timeout=WAIT)
-        sequence = QKeySequence(keys)[0]
-        qtbot.keyClick(window, sequence.key(), sequence.keyboardModifiers())
+        qtbot.keyClick(window, key, modifiers)
         qtbot.waitUntil(lambda: _library().isVisible(), timeout=WAIT)
         assert _library().sections.currentIndex() == section
 

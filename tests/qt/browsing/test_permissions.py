@@ -37,11 +37,14 @@ def test_a_request_is_asked_once_and_remembered(
 
     # Editable in the settings: blocked now.
     settings = browsing_app.browsing.open_settings()
-    settings.permissions.setCurrentItem(settings.permissions.topLevelItem(0))
+    row = settings.permissions.topLevelItem(0)
+    assert row is not None
+    settings.permissions.setCurrentItem(row)
     settings.set_selected(False)
     assert browsing_app.store.permissions() == [(origin, "notifications", False)]
-    assert settings.permissions.topLevelItem(0).text(2) == "blocked"
-    settings.permissions.setCurrentItem(settings.permissions.topLevelItem(0))
+    row = settings.permissions.topLevelItem(0)
+    assert row is not None and row.text(2) == "blocked"
+    settings.permissions.setCurrentItem(row)
     settings.set_selected(None)
     assert browsing_app.store.permissions() == []
 
