@@ -73,6 +73,7 @@ class DownloadRow(QWidget):
         download.receivedBytesChanged.connect(self.update_state)
         download.totalBytesChanged.connect(self.update_state)
         download.stateChanged.connect(self.update_state)
+        download.isFinishedChanged.connect(self.update_state)
         self.update_state()
 
     def path(self) -> Path:
