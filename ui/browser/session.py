@@ -104,7 +104,7 @@ class SessionKeeper(QObject):
             if entry.geometry is not None:
                 window.restoreGeometry(entry.geometry)
             for url in entry.urls:
-                window.new_tab(url, background=True)
+                window.new_tab(url)  # each after the last (tabs open after the current one)
             window.tab_strip.setCurrentIndex(entry.current)
             for url in more:
                 window.new_tab(url)
