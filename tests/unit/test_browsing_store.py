@@ -51,15 +51,15 @@ def test_frecency_weighs_recent_visits_more_and_does_not_depend_on_now(tmp_path:
         "https://old.example/news",
     ]
     clock.now = T0 + 50 * HALF_LIFE  # much later, the order is the same
-    assert [s.url for s in store.suggest("news")][0] == "https://new.example/news"
+    assert store.suggest("news")[0].url == "https://new.example/news"
     clock.now = T0 - 3 * HALF_LIFE  # two more old visits: 6/8 still < 1
     store.record_visit("https://old.example/news")
     store.record_visit("https://old.example/news")
-    assert [s.url for s in store.suggest("news")][0] == "https://new.example/news"
+    assert store.suggest("news")[0].url == "https://new.example/news"
     store.record_visit("https://old.example/news")
     store.record_visit("https://old.example/news")
     store.record_visit("https://old.example/news")  # 9/8 > 1
-    assert [s.url for s in store.suggest("news")][0] == "https://old.example/news"
+    assert store.suggest("news")[0].url == "https://old.example/news"
     assert store.history("old")[0].title == "Old news"  # a visit without a title keeps it
 
 
@@ -68,7 +68,7 @@ def test_typed_prefix_first_and_like_wildcards_are_literal(tmp_path: Path) -> No
     for _ in range(5):
         store.record_visit("https://blog.example/about-docs", "About")
     store.record_visit("https://docs.example/", "Docs")
-    assert [s.url for s in store.suggest("docs")][0] == "https://docs.example/"
+    assert store.suggest("docs")[0].url == "https://docs.example/"
     store.record_visit("https://www.x.example/100%_sure", "percent")
     assert [s.url for s in store.suggest("100%_")] == ["https://www.x.example/100%_sure"]
     assert store.suggest("%x") == []  # "%" is a percent sign, not "anything"

@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from tests.qt.browsing.conftest import BrowsingApp, open_browsing, offscreen_windows
+from tests.qt.browsing.conftest import BrowsingApp, offscreen_windows, open_browsing
 from tests.qt.conftest import WAIT, load
 from tests.qt.servers import Site
 from ui.browser import session
