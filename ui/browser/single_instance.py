@@ -105,6 +105,19 @@ class InstanceServer(QObject):
         self.urls_received.emit(texts)
 
 
+def hand_off_launch(profile_arg: str | None, texts: Sequence[str]) -> bool:
+    """Called by ``trickle`` before the browser is imported (``ui.app`` takes a second or
+    two to import): True if a running instance took ``texts``. ``profile_arg`` is the
+    ``--profile`` value; without it, the default profile directory, as ``ui.app`` finds it."""
+    if profile_arg:
+        profile_dir = Path(profile_arg).expanduser().resolve()
+    else:
+        import platformdirs
+
+        profile_dir = Path(platformdirs.user_data_dir("trickle", appauthor=False))
+    return hand_off(socket_name(profile_dir), texts)
+
+
 def claim(profile_dir: Path, texts: Sequence[str]) -> InstanceServer | None:
     """Become the profile's instance (the server), or hand ``texts`` over and return None."""
     name = socket_name(profile_dir)
