@@ -62,6 +62,27 @@ CREATE TABLE IF NOT EXISTS permissions (
 );
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# Substring search over addresses and titles for completion: an FTS5 trigram index kept in
+# step with ``pages`` by triggers (SQLite >= 3.34). Without it, completion scans.
+_TEXT_INDEX = """
+CREATE VIRTUAL TABLE IF NOT EXISTS pages_text USING fts5(
+    url, title, content='pages', content_rowid='id', tokenize='trigram'
+);
+CREATE TRIGGER IF NOT EXISTS pages_text_insert AFTER INSERT ON pages BEGIN
+    INSERT INTO pages_text(rowid, url, title) VALUES (new.id, new.url, new.title);
+END;
+CREATE TRIGGER IF NOT EXISTS pages_text_delete AFTER DELETE ON pages BEGIN
+    INSERT INTO pages_text(pages_text, rowid, url, title)
+        VALUES ('delete', old.id, old.url, old.title);
+END;
+CREATE TRIGGER IF NOT EXISTS pages_text_update AFTER UPDATE OF url, title ON pages BEGIN
+    INSERT INTO pages_text(pages_text, rowid, url, title)
+        VALUES ('delete', old.id, old.url, old.title);
+    INSERT INTO pages_text(rowid, url, title) VALUES (new.id, new.url, new.title);
+END;
+"""
+TRIGRAM = 3  # the text index finds substrings of at least this many characters
+SHORT_TEXT_SCOPE = 2000  # looked through first; one or two letters: only there
 
 
 class BrowsingStoreError(RuntimeError):
@@ -133,9 +154,17 @@ class BrowsingStore:
             if version > SCHEMA_VERSION:
                 raise BrowsingStoreError(f"{path} was written by a newer Trickle (v{version})")
             self._db.executescript(_SCHEMA)
+            self.text_index = self._create_text_index()
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as e:
             raise BrowsingStoreError(f"cannot open {path}: {e}") from e
+
+    def _create_text_index(self) -> bool:
+        try:
+            self._db.executescript(_TEXT_INDEX)
+        except sqlite3.OperationalError:  # no FTS5 or no trigram tokenizer in this SQLite
+            return False
+        return True
 
     @classmethod
     def open(cls, profile_dir: Path, clock: Clock = time.time) -> BrowsingStore:
@@ -246,12 +275,23 @@ class BrowsingStore:
             (like, limit),
         ).fetchall()
         bookmark_weight = self._clock() / HALF_LIFE + math.log2(BOOKMARK_VISITS)
+        # The best pages first: when they hold enough matches (common text), those are the
+        # answer. Otherwise the text index finds the rest (or, for one or two letters, which
+        # it cannot, the scope bounds the cost).
         pages = self._db.execute(
-            "SELECT url, title, score FROM pages INDEXED BY pages_by_score"
+            "SELECT url, title, score FROM (SELECT url, title, score FROM pages"
+            " ORDER BY score DESC LIMIT ?3)"
             " WHERE url LIKE ?1 ESCAPE '\\' OR title LIKE ?1 ESCAPE '\\'"
             " ORDER BY score DESC LIMIT ?2",
-            (like, limit),
+            (like, limit, SHORT_TEXT_SCOPE if self.text_index else -1),
         ).fetchall()
+        if len(pages) < limit and self.text_index and len(text) >= TRIGRAM:
+            phrase = '"' + text.replace('"', '""') + '"'
+            pages = self._db.execute(
+                "SELECT p.url, p.title, p.score FROM pages_text t JOIN pages p ON p.id = t.rowid"
+                " WHERE pages_text MATCH ? ORDER BY p.score DESC LIMIT ?",
+                (phrase, limit),
+            ).fetchall()
         ranked: dict[str, tuple[float, Suggestion]] = {}
         for url, title, score in pages:
             ranked[url] = (score, Suggestion(url, title, False))
