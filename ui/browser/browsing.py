@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QObject, QRect, Qt, QUrl
@@ -26,12 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from ui.browser import search, session
-from ui.browser.browser_settings import BrowserSettings
 from ui.browser.completion import AddressCompletion
 from ui.browser.downloads import Downloads, dialog_start_dir
 from ui.browser.history import HistoryRecorder, history_key
 from ui.browser.hooks import PageHook, ProfileInstaller
-from ui.browser.library import BOOKMARKS, DOWNLOADS, HISTORY, LibraryWindow
+from ui.browser.library_sections import BOOKMARKS, DOWNLOADS, HISTORY
 from ui.browser.menu import ZoomRow, install_menu
 from ui.browser.permission_bar import PermissionBar
 from ui.browser.permissions import PromptQueue, SitePermissions
@@ -39,6 +39,10 @@ from ui.browser.session import SessionKeeper
 from ui.browser.storage import BrowsingStore
 from ui.browser.window import BrowserWindow
 from ui.browser.windows import Windows, bring_forward
+
+if TYPE_CHECKING:  # the Library and the settings are imported when first opened
+    from ui.browser.browser_settings import BrowserSettings
+    from ui.browser.library import LibraryWindow
 
 
 def glyph_icon(glyph: str, color: str = "#555") -> QIcon:
@@ -232,6 +236,8 @@ class Browsing(QObject):
 
     def library(self, section: int) -> LibraryWindow:
         if self._library is None or not shiboken6.isValid(self._library):
+            from ui.browser.library import LibraryWindow
+
             self._library = LibraryWindow(self.store, self.downloads, self.start_dir)
             self._library.open_requested.connect(self.open_in_tab)
         self._library.show_section(section)
@@ -243,6 +249,8 @@ class Browsing(QObject):
 
     def open_settings(self) -> BrowserSettings:
         if self._settings is None or not shiboken6.isValid(self._settings):
+            from ui.browser.browser_settings import BrowserSettings
+
             self._settings = BrowserSettings(self.store)
             self._settings.changed.connect(self._apply_settings)
         self._settings.refresh_permissions()

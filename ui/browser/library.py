@@ -17,10 +17,9 @@ from ui.browser.bookmarks_view import BookmarksView
 from ui.browser.downloads import Downloads
 from ui.browser.downloads_view import DownloadsView
 from ui.browser.history_view import HistoryView
+from ui.browser.library_sections import BOOKMARKS, HISTORY
 from ui.browser.storage import BrowsingStore
 from ui.browser.windows import bring_forward
-
-HISTORY, BOOKMARKS, DOWNLOADS = 0, 1, 2
 
 
 class LibraryWindow(QWidget):

@@ -14,7 +14,7 @@ from tests.qt.browsing.conftest import BrowsingApp, offscreen_windows
 from tests.qt.conftest import WAIT, load
 from tests.qt.servers import Site
 from ui.browser.bookmarks_import import BookmarksFileError, parse_bookmarks
-from ui.browser.library import BOOKMARKS
+from ui.browser.library_sections import BOOKMARKS
 
 pytestmark = offscreen_windows
 ANYWHERE = Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive

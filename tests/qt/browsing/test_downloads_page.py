@@ -16,7 +16,7 @@ from tests.qt.browsing.conftest import BrowsingApp, offscreen_windows
 from tests.qt.conftest import WAIT
 from tests.qt.servers import Site
 from ui.browser.downloads import default_download_dir, dialog_start_dir
-from ui.browser.library import DOWNLOADS
+from ui.browser.library_sections import DOWNLOADS
 
 pytestmark = offscreen_windows
 _State = QWebEngineDownloadRequest.DownloadState

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from tests.qt.browsing.conftest import T0, BrowsingApp, offscreen_windows
 from tests.qt.conftest import WAIT, load
 from tests.qt.servers import Site
-from ui.browser.library import HISTORY
+from ui.browser.library_sections import HISTORY
 from ui.browser.scheme import START_URL
 
 pytestmark = offscreen_windows

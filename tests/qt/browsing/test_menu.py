@@ -13,7 +13,8 @@ from tests.qt.browsing.conftest import BrowsingApp, offscreen_windows
 from tests.qt.conftest import WAIT, load
 from tests.qt.servers import Site
 from ui.browser.browsing import print_to_pdf
-from ui.browser.library import BOOKMARKS, DOWNLOADS, HISTORY, LibraryWindow
+from ui.browser.library import LibraryWindow
+from ui.browser.library_sections import BOOKMARKS, DOWNLOADS, HISTORY
 from ui.browser.menu import ZoomRow
 
 pytestmark = offscreen_windows
