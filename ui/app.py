@@ -303,12 +303,11 @@ def _browse(
     geometry = settings.value("window/geometry")
     if isinstance(geometry, QByteArray) and not browsing.restored:
         window.restoreGeometry(geometry)
+    windows.window_closed.connect(lambda w: settings.setValue("window/geometry", w.saveGeometry()))
     log.info("window shown")
     stop_on_signals(app)
-    code = app.exec()
-    if shiboken6.isValid(window):
-        settings.setValue("window/geometry", window.saveGeometry())
-        settings.sync()
+    code = app.exec()  # quitting closes the windows (Qt 6), the last one's place is kept
+    settings.sync()
     browsing.save_session()
 
     # Pages must go before their profile, and the profile before the app, or QtWebEngine

@@ -172,5 +172,11 @@ def test_a_second_launch_hands_its_url_to_the_first(tmp_path: Path, pages: Pages
             "the first process's session to have both",
         )
         assert first.poll() is None
+        # A launch with no URL opens a new window there.
+        assert launch(profile).wait(30) == 0
+        both = [[pages.url("/first"), pages.url("/second")], ["trickle://start/"]]
+        until(lambda: saved_tabs(profile) == both, "a second window in the session")
     finally:
         assert stop(first) == 0
+    # Quitting closes the windows one by one: the session keeps them all.
+    assert saved_tabs(profile) == both

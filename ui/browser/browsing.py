@@ -18,7 +18,6 @@ import shiboken6
 from PySide6.QtCore import QObject, QRect, Qt, QUrl
 from PySide6.QtGui import QAction, QColor, QFont, QIcon, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
-    QApplication,
     QBoxLayout,
     QFileDialog,
     QLineEdit,
@@ -114,12 +113,6 @@ class Browsing(QObject):
             return restored[-1]
         return self.windows.new_window(list(urls) or list(fallback) or [self.windows.home])
 
-    def quit(self) -> None:
-        """Quit Trickle, keeping every open window in the session."""
-        if self.session is not None:
-            self.session.freeze()
-        QApplication.closeAllWindows()
-
     def save_session(self) -> None:
         """Save the open windows now (the event loop has stopped: no timer will)."""
         if self.session is not None:
@@ -144,8 +137,6 @@ class Browsing(QObject):
         downloads = act(window, "Downloads", ["Ctrl+J"], lambda: self.library(DOWNLOADS))
         print_pdf = act(window, "Print to PDF…", ["Ctrl+P"], lambda: self._print(window))
         settings = act(window, "Settings", ["Ctrl+,"], self.open_settings)
-        window.quit_action.triggered.disconnect()
-        window.quit_action.triggered.connect(self.quit)
         wallet = getattr(window, "wallet_action", None)
         entries = [
             window.new_tab_action, new_window, None,

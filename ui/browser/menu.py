@@ -85,6 +85,7 @@ def install_menu(
     button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
     button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
     button.setMenu(menu)
+    button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0; }")
     toolbar = window.findChild(QToolBar, "navigation_toolbar")
     if toolbar is not None:
         toolbar.addWidget(button)

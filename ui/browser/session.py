@@ -3,7 +3,7 @@
 ``SessionKeeper`` watches every window and saves the session to the browsing store a moment
 after anything changes (``SAVE_DELAY_MS``, debounced), so a crash or ``kill -9`` loses at most
 that moment. Closing one of several windows drops it from the session; closing the last
-window, or quitting, keeps what was open for the next start.
+window, or quitting (which closes them all at once), keeps what was open for the next start.
 
 Saved form (JSON): ``{"windows": [{"tabs": [{"url": str, "title": str}], "current": int,
 "geometry": base64}]}``. Only addresses a tab can load again are saved (no ``about:blank``).
@@ -93,6 +93,9 @@ class SessionKeeper(QObject):
         self._timer.timeout.connect(self.save_now)
         windows.window_added.connect(self._watch)
         windows.window_closed.connect(self._on_window_closed)
+        # Windows as they were before the first of a run of closes: quitting (Ctrl+Q,
+        # SIGTERM) closes the windows one by one, within one turn of the event loop.
+        self._before_closing: list[dict[str, object]] | None = None
 
     def restore(self, extra: Sequence[QUrl] = ()) -> list[BrowserWindow]:
         """Open the saved windows (``extra`` URLs as tabs of the last one); [] if none."""
@@ -112,11 +115,6 @@ class SessionKeeper(QObject):
             opened.append(window)
         return opened
 
-    def freeze(self) -> None:
-        """Save now and stop following the windows (quitting: they close one by one)."""
-        self.save_now()
-        self._frozen = True
-
     def schedule(self) -> None:
         if not self._frozen:
             self._timer.start()
@@ -125,6 +123,7 @@ class SessionKeeper(QObject):
         self._timer.stop()
         if self._frozen:
             return
+        self._before_closing = None
         described = [describe_window(w) for w in self._windows.windows() if shiboken6.isValid(w)]
         self._store.save_session({"windows": described})
 
@@ -144,10 +143,16 @@ class SessionKeeper(QObject):
         self.schedule()
 
     def _on_window_closed(self, window: BrowserWindow) -> None:
-        if self._windows.windows():
-            self.schedule()  # one of several: it leaves the session
-        elif not self._frozen:
-            # The last one: what it shows is the session to restore next time.
+        """``window`` is closing (still listed by ``Windows``)."""
+        if self._frozen:
+            return
+        if self._before_closing is None:
+            self._before_closing = [describe_window(w) for w in self._windows.windows()]
+        if any(w is not window for w in self._windows.windows()):
+            self.schedule()  # one of several: it leaves the session when the timer fires
+        else:
+            # The last one: all that was open before this run of closes is the session to
+            # restore next time (the other windows closed in the same moment: quitting).
             self._timer.stop()
-            self._store.save_session({"windows": [describe_window(window)]})
+            self._store.save_session({"windows": self._before_closing})
             self._frozen = True

@@ -6,7 +6,8 @@ start; "New window" (Ctrl+N), a second launch and session restore all go through
 
 Signals:
     window_added(object): a ``BrowserWindow`` was created and its hooks have run.
-    window_closed(object): a ``BrowserWindow`` was closed (it is deleted later).
+    window_closed(object): a ``BrowserWindow`` is closing; ``windows()`` still lists it while
+        the handlers run, and it is deleted later.
 """
 
 from __future__ import annotations
@@ -123,6 +124,6 @@ class Windows(QObject):
 
     def _forget(self, window: BrowserWindow) -> None:
         if window in self._windows:
+            self.window_closed.emit(window)  # still listed while the handlers run
             self._windows.remove(window)
             self._recency.pop(id(window), None)
-            self.window_closed.emit(window)
