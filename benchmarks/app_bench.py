@@ -102,10 +102,13 @@ def startup(runs: int, baseline_root: Path | None = None) -> None:
         def do_GET(self) -> None:
             if self.path == "/painted":
                 painted.set()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.end_headers()
-            self.wfile.write(PAINT_PAGE)
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                self.wfile.write(PAINT_PAGE)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the program was stopped as soon as it painted: a late request
 
         def log_message(self, *args: Any) -> None:
             pass
