@@ -23,12 +23,37 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ui.browser.storage import BrowsingStore  # noqa: E402
+from ui.browser.storage import BrowsingStore
 
 WORDS = (
-    "news weather recipes music video docs blog shop travel maps mail forum wiki code sports "
-    "science health finance games photos books movies jobs learn cloud search status"
-).split()
+    "news",
+    "weather",
+    "recipes",
+    "music",
+    "video",
+    "docs",
+    "blog",
+    "shop",
+    "travel",
+    "maps",
+    "mail",
+    "forum",
+    "wiki",
+    "code",
+    "sports",
+    "science",
+    "health",
+    "finance",
+    "games",
+    "photos",
+    "books",
+    "movies",
+    "jobs",
+    "learn",
+    "cloud",
+    "search",
+    "status",
+)
 TLDS = ("com", "org", "net", "io", "dev", "co.uk", "de", "fr")
 YEAR = 365 * 86_400.0
 NOW = 1_800_000_000.0

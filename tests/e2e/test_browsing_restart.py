@@ -121,7 +121,7 @@ def test_quit_and_start_again_restores_the_tabs(tmp_path: Path, pages: Pages) ->
     one, two = pages.url("/one"), pages.url("/two")
     app = launch(profile, one, two)
     try:
-        until(lambda: pages.hits("/one") and pages.hits("/two"), "the pages to load")
+        until(lambda: pages.hits("/one") > 0 and pages.hits("/two") > 0, "the pages to load")
         until(lambda: saved_tabs(profile) == [[one, two]], "the session to be saved")
     finally:
         assert stop(app) == 0
