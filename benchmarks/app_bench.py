@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/app_bench.py startup [--runs 5] [--baseline-root DIR]
     .venv/bin/python benchmarks/app_bench.py cpu [--seconds 60]     # target <= 3 % of one core
+    .venv/bin/python benchmarks/app_bench.py handoff [--runs 5]     # target < 2 s
 
 ``startup``: from ``exec`` of ``trickle --profile NEW URL`` to the page's first animation frame
 (the page reports it to this script's HTTP server), median of runs; each run a fresh profile.
@@ -148,6 +149,72 @@ def startup(runs: int, baseline_root: Path | None = None) -> None:
     )
 
 
+def handoff(runs: int) -> None:
+    """A second ``trickle --profile SAME URL``: from ``exec`` to its exit, having handed the URL
+    to the running instance (which loads it). Yardstick: ``python -c pass``."""
+    hits: list[str] = []
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                self.wfile.write(b"<title>t</title>")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = serve(Page)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    times = []
+    with tempfile.TemporaryDirectory() as profile:
+        command = [sys.executable, "-m", "ui.cli", "--profile", profile, "--sandbox"]
+        first = subprocess.Popen(
+            [*command, f"{base}/first"],
+            env=ENV,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while "/first" not in hits:
+                if time.monotonic() > deadline or first.poll() is not None:
+                    raise SystemExit("the first instance did not start")
+                time.sleep(0.05)
+            for n in range(runs):
+                start = time.perf_counter()
+                code = subprocess.run(
+                    [*command, f"{base}/second-{n}"], env=ENV, cwd=ROOT
+                ).returncode
+                times.append(time.perf_counter() - start)
+                if code != 0:
+                    raise SystemExit(f"the second launch failed ({code})")
+            deadline = time.monotonic() + 30
+            while sum(p.startswith("/second-") for p in hits) < runs:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the running instance did not open the handed-over URLs")
+                time.sleep(0.05)
+        finally:
+            os.killpg(first.pid, signal.SIGTERM)
+            first.wait(15)
+    bare = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        bare.append(time.perf_counter() - start)
+    print(_summary("second launch, handed over and exited", times) + "; target < 2 s")
+    print(
+        f"yardstick, a bare Python start: {statistics.median(bare):.2f} s "
+        f"(ratio {statistics.median(times) / statistics.median(bare):.1f}x)"
+    )
+
+
 def tree_cpu(pgid: int) -> float:
     total = 0.0
     for entry in Path("/proc").iterdir():
@@ -220,13 +287,15 @@ def cpu(seconds: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["startup", "cpu"])
+    parser.add_argument("what", choices=["startup", "cpu", "handoff"])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--baseline-root", type=Path, help="another Trickle tree to compare")
     args = parser.parse_args()
     if args.what == "startup":
         startup(args.runs, args.baseline_root)
+    elif args.what == "handoff":
+        handoff(args.runs)
     else:
         cpu(args.seconds)
 
