@@ -1,11 +1,16 @@
 """The whole app: cold start to first page painted, and CPU with 10 monetized tabs.
 
-    .venv/bin/python benchmarks/app_bench.py startup [--runs 5]     # target <= 2.0 s
+    .venv/bin/python benchmarks/app_bench.py startup [--runs 5] [--baseline-root DIR]
     .venv/bin/python benchmarks/app_bench.py cpu [--seconds 60]     # target <= 3 % of one core
+    .venv/bin/python benchmarks/app_bench.py handoff [--runs 5]     # target < 2 s
 
 ``startup``: from ``exec`` of ``trickle --profile NEW URL`` to the page's first animation frame
 (the page reports it to this script's HTTP server), median of runs; each run a fresh profile.
-The yardstick printed beside it is a bare ``python -c "import PySide6.QtWebEngineWidgets"``.
+The floor, measured in the same run (runs interleaved): a minimal QtWebEngine program — one
+QApplication, one QWebEngineView on a fresh disk profile, the same page — from ``exec`` to the
+same first frame; target: Trickle <= 1.5x the floor. Also printed: a bare ``python -c "import
+PySide6.QtWebEngineWidgets"``. ``--baseline-root DIR`` also starts the Trickle found in DIR (e.g.
+an export of the main branch) in the same run, to measure what a change adds to start-up.
 
 ``cpu``: the app on the sandbox (offscreen), the built-in provider registered, 10 tabs of the
 blog demo site (one in front and paid at the default rate, nine hidden and paused); CPU time of
@@ -44,55 +49,169 @@ def serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
     return server
 
 
-def startup(runs: int) -> None:
+# The floor: the least a QtWebEngine program must do to paint the page (same flags as the app).
+FLOOR = """
+import sys
+from PySide6.QtCore import QUrl
+from PySide6.QtWebEngineCore import QWebEngineProfile, QWebEnginePage
+from PySide6.QtWebEngineWidgets import QWebEngineView
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+profile = QWebEngineProfile("floor")
+profile.setPersistentStoragePath(sys.argv[2])
+profile.setCachePath(sys.argv[2] + "/cache")
+view = QWebEngineView()
+view.setPage(QWebEnginePage(profile, view))
+view.resize(1200, 800)
+view.load(QUrl(sys.argv[1]))
+view.show()
+app.exec()
+"""
+
+
+def _time_to_paint(command: list[str], cwd: Path, painted: threading.Event) -> float:
+    painted.clear()
+    start = time.perf_counter()
+    app = subprocess.Popen(
+        command,
+        env=ENV,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    ok = painted.wait(30)
+    took = time.perf_counter() - start
+    os.killpg(app.pid, signal.SIGTERM)
+    app.wait(15)
+    if not ok:
+        raise SystemExit(f"the page never painted: {command[:4]}")
+    return took
+
+
+def _summary(name: str, times: list[float]) -> str:
+    return (
+        f"{name}: median {statistics.median(times):.2f} s "
+        f"(min {min(times):.2f}, max {max(times):.2f})"
+    )
+
+
+def startup(runs: int, baseline_root: Path | None = None) -> None:
     painted = threading.Event()
 
     class Page(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             if self.path == "/painted":
                 painted.set()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.end_headers()
-            self.wfile.write(PAINT_PAGE)
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                self.wfile.write(PAINT_PAGE)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the program was stopped as soon as it painted: a late request
 
         def log_message(self, *args: Any) -> None:
             pass
 
     server = serve(Page)
     url = f"http://127.0.0.1:{server.server_address[1]}/"
-    times = []
-    for _ in range(runs):
+    trickle: list[float] = []
+    floor: list[float] = []
+    baseline: list[float] = []
+    for _ in range(runs):  # interleaved, so that the machine's load weighs on each alike
         with tempfile.TemporaryDirectory() as profile:
-            painted.clear()
-            start = time.perf_counter()
-            app = subprocess.Popen(
-                [sys.executable, "-m", "ui.cli", "--profile", profile, "--sandbox", url],
-                env=ENV,
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            ok = painted.wait(30)
-            times.append(time.perf_counter() - start)
-            os.killpg(app.pid, signal.SIGTERM)
-            app.wait(15)
-            if not ok:
-                raise SystemExit("the page never painted")
+            command = [sys.executable, "-m", "ui.cli", "--profile", profile, "--sandbox", url]
+            trickle.append(_time_to_paint(command, ROOT, painted))
+        with tempfile.TemporaryDirectory() as profile:
+            command = [sys.executable, "-c", FLOOR, url, profile]
+            floor.append(_time_to_paint(command, ROOT, painted))
+        if baseline_root is not None:
+            with tempfile.TemporaryDirectory() as profile:
+                command = [sys.executable, "-m", "ui.cli", "--profile", profile, "--sandbox", url]
+                baseline.append(_time_to_paint(command, baseline_root, painted))
     base = []
     for _ in range(runs):
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import PySide6.QtWebEngineWidgets"], check=True)
         base.append(time.perf_counter() - start)
-    median = statistics.median(times)
-    print(
-        f"cold start to first paint: median {median:.2f} s over {runs} runs "
-        f"(min {min(times):.2f}, max {max(times):.2f}); target <= 2.0 s"
-    )
+    median = statistics.median(trickle)
+    print(f"cold start to first paint over {runs} runs; target <= 1.5x the floor, <= 2.0 s")
+    print(_summary("  Trickle", trickle))
+    print(_summary("  floor, a minimal QtWebEngine window", floor))
+    print(f"  ratio Trickle / floor: {median / statistics.median(floor):.2f}x")
+    if baseline:
+        print(_summary(f"  baseline Trickle in {baseline_root}", baseline))
+        print(f"  ratio Trickle / baseline: {median / statistics.median(baseline):.2f}x")
     print(
         f"yardstick, importing QtWebEngine alone: {statistics.median(base):.2f} s "
         f"(ratio {median / statistics.median(base):.1f}x)"
+    )
+
+
+def handoff(runs: int) -> None:
+    """A second ``trickle --profile SAME URL``: from ``exec`` to its exit, having handed the URL
+    to the running instance (which loads it). Yardstick: ``python -c pass``."""
+    hits: list[str] = []
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                self.wfile.write(b"<title>t</title>")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = serve(Page)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    times = []
+    with tempfile.TemporaryDirectory() as profile:
+        command = [sys.executable, "-m", "ui.cli", "--profile", profile, "--sandbox"]
+        first = subprocess.Popen(
+            [*command, f"{base}/first"],
+            env=ENV,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while "/first" not in hits:
+                if time.monotonic() > deadline or first.poll() is not None:
+                    raise SystemExit("the first instance did not start")
+                time.sleep(0.05)
+            for n in range(runs):
+                start = time.perf_counter()
+                code = subprocess.run(
+                    [*command, f"{base}/second-{n}"], env=ENV, cwd=ROOT, check=False
+                ).returncode
+                times.append(time.perf_counter() - start)
+                if code != 0:
+                    raise SystemExit(f"the second launch failed ({code})")
+            deadline = time.monotonic() + 30
+            while sum(p.startswith("/second-") for p in hits) < runs:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the running instance did not open the handed-over URLs")
+                time.sleep(0.05)
+        finally:
+            os.killpg(first.pid, signal.SIGTERM)
+            first.wait(15)
+    bare = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        bare.append(time.perf_counter() - start)
+    print(_summary("second launch, handed over and exited", times) + "; target < 2 s")
+    print(
+        f"yardstick, a bare Python start: {statistics.median(bare):.2f} s "
+        f"(ratio {statistics.median(times) / statistics.median(bare):.1f}x)"
     )
 
 
@@ -168,12 +287,15 @@ def cpu(seconds: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["startup", "cpu"])
+    parser.add_argument("what", choices=["startup", "cpu", "handoff"])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--baseline-root", type=Path, help="another Trickle tree to compare")
     args = parser.parse_args()
     if args.what == "startup":
-        startup(args.runs)
+        startup(args.runs, args.baseline_root)
+    elif args.what == "handoff":
+        handoff(args.runs)
     else:
         cpu(args.seconds)
 

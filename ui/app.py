@@ -37,12 +37,16 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 import resources
-from ui.browser import urls
+from ui.browser import single_instance, urls
+from ui.browser.browsing import Browsing
 from ui.browser.downloads import Downloads, default_download_dir
 from ui.browser.hooks import PageHook, ProfileInstaller
 from ui.browser.profile import ProfileInUseError, create_profile
 from ui.browser.scheme import InternalPage, page_directories, register_scheme
+from ui.browser.single_instance import InstanceServer
+from ui.browser.storage import BrowsingStore
 from ui.browser.window import BrowserWindow
+from ui.browser.windows import Windows
 from ui.icons import app_icon
 from ui.provider import wire_provider
 from ui.wallet.component import WalletUi
@@ -258,10 +262,14 @@ def run(args: argparse.Namespace, extensions: Extensions | None = None) -> int:
     QGuiApplication.setDesktopFileName(DESKTOP_FILE)
     app = QApplication(sys.argv[:1])  # user arguments are ours, not Qt's
     app.setWindowIcon(app_icon())
+    instance = single_instance.claim(options.profile_dir, options.urls)
+    if instance is None:  # issue 21: one Trickle per profile; it has our URLs now
+        log.info("Trickle already runs with this profile: URLs handed over")
+        return 0
 
     ext = extensions if extensions is not None else compose(options)
     try:
-        code = _browse(app, options, ext)
+        code = _browse(app, options, ext, instance)
     finally:
         for step in ext.on_shutdown:
             step()
@@ -269,38 +277,44 @@ def run(args: argparse.Namespace, extensions: Extensions | None = None) -> int:
     return code
 
 
-def _browse(app: QApplication, options: LaunchOptions, ext: Extensions) -> int:
-    """Profile, window, event loop; then the teardown in the order QtWebEngine needs."""
+def _browse(
+    app: QApplication, options: LaunchOptions, ext: Extensions, instance: InstanceServer
+) -> int:
+    """Profile, windows, event loop; then the teardown in the order QtWebEngine needs."""
     downloads = Downloads(default_download_dir())
+    browsing = Browsing(BrowsingStore.open(options.profile_dir), downloads)  # issue 21
     try:
         profile = create_profile(
             options.profile_dir,
             internal_routes(ext.internal_pages),
-            [downloads, *ext.profile_installers],
+            [downloads, *browsing.installers, *ext.profile_installers],
         )
     except ProfileInUseError as e:
         log.error("cannot start: %s", e)
         print(f"Trickle: {e}. Is Trickle already running with this profile?", file=sys.stderr)
+        browsing.close()
         return 1
-    window = BrowserWindow(profile, ext.page_hooks)
-    downloads.finished.connect(window.on_download_finished)
+    windows = Windows(profile, [*browsing.page_hooks, *ext.page_hooks], ext.window_hooks)
+    browsing.bind(windows)
+    downloads.finished.connect(windows.on_download_finished)
+    instance.urls_received.connect(lambda texts: windows.open_urls(open_targets(texts)))
+    window = browsing.start(open_targets(options.urls), open_targets(ext.start_urls))
     settings = QSettings(str(options.profile_dir / UI_SETTINGS), QSettings.Format.IniFormat)
     geometry = settings.value("window/geometry")
-    if isinstance(geometry, QByteArray):
+    if isinstance(geometry, QByteArray) and not browsing.restored:
         window.restoreGeometry(geometry)
-    for hook in ext.window_hooks:
-        hook(window)
-    window.open_urls(open_targets(options.urls or ext.start_urls))
-    window.show()
+    windows.window_closed.connect(lambda w: settings.setValue("window/geometry", w.saveGeometry()))
     log.info("window shown")
     stop_on_signals(app)
-    code = app.exec()
-    settings.setValue("window/geometry", window.saveGeometry())
+    code = app.exec()  # quitting closes the windows (Qt 6), the last one's place is kept
     settings.sync()
+    browsing.save_session()
 
     # Pages must go before their profile, and the profile before the app, or QtWebEngine
     # warns and may lose the last cookies.
-    shiboken6.delete(window)
+    windows.delete_all()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     shiboken6.delete(profile)
+    instance.close()
+    browsing.close()
     return int(code)

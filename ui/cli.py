@@ -65,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] in SUBCOMMANDS:
         return run_subcommand(argv[0], argv[1:])
     args = build_parser().parse_args(argv)
+    from ui.browser.single_instance import hand_off_launch  # issue 21: QtNetwork only
+
+    if hand_off_launch(getattr(args, "profile", None), getattr(args, "urls", ())):
+        return 0  # the running Trickle for this profile opens the URLs
     try:
         from ui.app import run  # type: ignore[import-not-found, unused-ignore]
     except ImportError:

@@ -16,4 +16,11 @@ Modules: ``window`` (main window, shortcuts, focus), ``tabs`` (tab strip), ``web
 ``page`` (popups, certificate errors, console logging), ``addressbar`` and ``urls`` (typed text →
 URL), ``scheme`` (``trickle:``), ``profile`` (the persistent QtWebEngine profile), ``downloads``,
 ``findbar``, ``linkpreview``, ``notice``.
+
+Around the window (issue 21), composed by ``browsing.Browsing``: ``windows`` (every window, made
+in one place), ``storage`` (``browsing.sqlite``: visits, bookmarks, session, permissions,
+settings), ``history`` (the visit-recording page hook), ``completion`` and ``search`` (the
+address bar), ``session``, ``single_instance``, ``menu``, ``library`` with ``history_view``,
+``bookmarks_view`` (and ``bookmarks_import``) and ``downloads_view``, ``permissions`` and
+``permission_bar``, ``browser_settings``.
 """

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLineEdit, QWidget
 
 from ui.browser import urls
 from ui.browser.scheme import SCHEME, query_value
+from ui.browser.search import SearchEngine
 
 
 class AddressBar(QLineEdit):
@@ -22,7 +23,9 @@ class AddressBar(QLineEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Address")
-        self.setPlaceholderText("Type an address, e.g. example.com")
+        self.setPlaceholderText("Search or type an address")
+        # Where words that are not an address go (``ui.browser.search``); None: nowhere.
+        self.search_engine: SearchEngine | None = None
         self.setClearButtonEnabled(True)
         self._url = QUrl()
         self.returnPressed.connect(self._on_return)
@@ -53,8 +56,13 @@ class AddressBar(QLineEdit):
 
     def _on_return(self) -> None:
         target = urls.parse(self.text())
-        if target is None:
-            return
+        if target is not None:
+            self.go(target)
+
+    def go(self, target: urls.Target) -> None:
+        """Navigate to ``target``, or search for the text when it is not an address."""
+        if not target.understood and self.search_engine is not None:
+            target = urls.Target(self.search_engine.url_for(self.text()), True)
         self.setModified(False)
         self.navigate_requested.emit(target)
 

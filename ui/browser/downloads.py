@@ -5,6 +5,7 @@ suggests (already stripped of path separators; made unique if the file exists) â
 browsers do by default. Saving a page (``isSavePageDownload``) is treated the same.
 
 Signals:
+    started(QWebEngineDownloadRequest): a download was accepted (the Downloads page lists it).
     finished(str, bool, str): file path, success, and a reason in words when it failed.
 """
 
@@ -22,8 +23,18 @@ _State = QWebEngineDownloadRequest.DownloadState
 
 
 def default_download_dir() -> Path:
+    """The user's Downloads folder (XDG user dirs), else ``~/Downloads``: never the working
+    directory, which file dialogs would otherwise start in."""
     location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DownloadLocation)
-    return Path(location) if location else Path.home() / "Downloads"
+    if location and Path(location).is_absolute() and Path(location) != Path.home():
+        return Path(location)
+    return Path.home() / "Downloads"
+
+
+def dialog_start_dir() -> Path:
+    """Where file dialogs open: the Downloads folder if it exists, else home."""
+    downloads = default_download_dir()
+    return downloads if downloads.is_dir() else Path.home()
 
 
 def unique_name(directory: Path, name: str) -> str:
@@ -39,6 +50,7 @@ def unique_name(directory: Path, name: str) -> str:
 
 
 class Downloads(QObject):
+    started = Signal(QWebEngineDownloadRequest)
     finished = Signal(str, bool, str)
 
     def __init__(self, directory: Path, parent: QObject | None = None) -> None:
@@ -55,6 +67,7 @@ class Downloads(QObject):
         download.isFinishedChanged.connect(lambda: self._on_finished(download))
         log.info("downloading %s from %s", download.downloadFileName(), download.url().host())
         download.accept()
+        self.started.emit(download)
 
     def _on_finished(self, download: QWebEngineDownloadRequest) -> None:
         path = str(Path(download.downloadDirectory()) / download.downloadFileName())

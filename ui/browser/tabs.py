@@ -6,6 +6,7 @@ closes its context before the view is scheduled for deletion.
 
 Signals:
     current_tab_changed(object): the selected ``BrowserTab`` (or None when the last one went).
+    tab_added(object): a ``BrowserTab`` was added.
     tab_closed(QUrl): a tab was closed by the user or its page; its last address.
     last_tab_closed(): the strip became empty.
 """
@@ -21,6 +22,7 @@ from ui.browser.webview import BrowserTab
 
 class TabStrip(QTabWidget):
     current_tab_changed = Signal(object)
+    tab_added = Signal(object)
     tab_closed = Signal(QUrl)
     last_tab_closed = Signal()
     new_tab_clicked = Signal()
@@ -64,6 +66,7 @@ class TabStrip(QTabWidget):
         if not background or self.count() == 1:
             self.setCurrentIndex(index)
         self._update_visibility()
+        self.tab_added.emit(tab)
 
     def close_tab(self, tab: BrowserTab) -> None:
         index = self.indexOf(tab)

@@ -9,7 +9,8 @@ Rules, in order:
    Exception: loopback (``localhost``, ``127.x.x.x``, ``[::1]``) → ``http://``, because local
    development servers rarely speak TLS and loopback never leaves the machine.
 4. Anything else — spaces, no dot in the host, not parseable → the internal "can't open" page,
-   which says so and shows the text. There is no search engine.
+   which says so and shows the text. The address bar searches for such text instead when
+   the user has chosen a search engine (``ui.browser.search``).
 """
 
 from __future__ import annotations
