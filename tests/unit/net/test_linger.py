@@ -118,8 +118,8 @@ def test_the_http_client_reports_its_load_and_always_gives_it_back() -> None:
         async with raw_peer(script) as peer:
             client = HttpClient(peer.url)
             h = client.head({"Content-Type": "x/y"})
-            posts = [asyncio.ensure_future(client.post(h, b"ok")) for _ in range(4)]
-            held = [asyncio.ensure_future(client.post(h, b"hold")) for _ in range(4)]
+            posts = [asyncio.ensure_future(client.request(h, b"ok")) for _ in range(4)]
+            held = [asyncio.ensure_future(client.request(h, b"hold")) for _ in range(4)]
             await all_in.wait()
             assert selector.busy == 1  # 8 in flight: the loop lingers
             await asyncio.gather(*posts)
