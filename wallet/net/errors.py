@@ -50,6 +50,12 @@ class HttpProtocolError(HttpError):
     """The server's response is not valid HTTP/1.1 (or exceeds our size limits)."""
 
 
+class HttpRequestError(HttpError, ValueError):
+    """The request cannot be sent as asked: not an ``http(s)://`` URL with a host, a header
+    that would break the message (CR, LF, NUL, not Latin-1), a method the client does not send,
+    or a closed session. Says which, never the value."""
+
+
 class HttpStatusError(HttpError):
     """The server answered with a status the caller does not accept (``status``; ``text`` is
     the start of the body, as plain text)."""
