@@ -48,7 +48,8 @@ from wallet.net.errors import (
     HttpStatusError,
     RequestTimeoutError,
 )
-from wallet.net.http_client import DEFAULT_MAX_BODY, HttpClient, Origin, parse_origin
+from wallet.net.http_client import DEFAULT_MAX_BODY, HttpClient
+from wallet.net.origin import Origin, parse_origin
 
 __all__ = [
     "JSON",

@@ -35,29 +35,15 @@ import re
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Final, TypeVar
-from urllib.parse import urlsplit
+from typing import Final
 
 import httptools
 
-from wallet.net.errors import (
-    ConnectError,
-    DisconnectedError,
-    HttpProtocolError,
-    RequestTimeoutError,
-    TlsError,
-)
+from wallet.net.errors import DisconnectedError, HttpProtocolError, RequestTimeoutError
 from wallet.net.linger import LoadMeter
+from wallet.net.origin import open_connection, parse_origin, tls_context
 
-__all__ = [
-    "DEFAULT_MAX_BODY",
-    "HttpClient",
-    "Origin",
-    "RequestHead",
-    "Response",
-    "open_connection",
-    "parse_origin",
-]
+__all__ = ["DEFAULT_MAX_BODY", "HttpClient", "RequestHead", "Response", "request_head"]
 
 _RECEIVE_BUFFER: Final = 64 * 1024
 DEFAULT_MAX_BODY: Final = 1024 * 1024
@@ -76,50 +62,6 @@ class Response:
     status: int
     headers: Mapping[str, str]
     body: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a URL's requests go: host and port to connect to, the ``Host`` header's value,
-    the request target (path and query) and whether the connection is TLS."""
-
-    host: str
-    port: int
-    authority: str
-    target: str
-    tls: bool
-
-    @property
-    def key(self) -> tuple[bool, str, int]:
-        """What makes two URLs the same origin (RFC 6454: scheme, host, port)."""
-        return self.tls, self.host.lower(), self.port
-
-
-# Scheme -> (default port, TLS).
-_SCHEMES: Final = {"http": (80, False), "https": (443, True), "ws": (80, False), "wss": (443, True)}
-
-
-def parse_origin(url: str, schemes: tuple[str, ...] = ("http", "https")) -> Origin:
-    """The :class:`Origin` of ``url``, whose scheme must be one of ``schemes``.
-
-    Raises:
-        ValueError: another scheme, or no host.
-    """
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in schemes or scheme not in _SCHEMES or not parts.hostname:
-        raise ValueError(f"a {' or '.join(s + '://' for s in schemes)} URL with a host is needed")
-    default_port, tls = _SCHEMES[scheme]
-    host = parts.hostname
-    port = parts.port or default_port
-    shown = f"[{host}]" if ":" in host else host
-    return Origin(
-        host=host,
-        port=port,
-        authority=shown if port == default_port else f"{shown}:{port}",
-        target=(parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
-        tls=tls,
-    )
 
 
 class RequestHead:
@@ -166,42 +108,6 @@ def request_head(
         return RequestHead(method, "\r\n".join(lines).encode("latin-1"))
     except UnicodeEncodeError:
         raise ValueError("a header field is not Latin-1 text") from None
-
-
-def tls_context(origin: Origin, context: ssl.SSLContext | None) -> ssl.SSLContext | None:
-    """The TLS context to connect to ``origin`` with: ``context``, or the system's trust store;
-    ``None`` for a plain connection."""
-    if not origin.tls:
-        return None
-    return context or ssl.create_default_context()
-
-
-_P = TypeVar("_P", bound=asyncio.BaseProtocol)
-
-
-async def open_connection(
-    factory: Callable[[], _P], origin: Origin, context: ssl.SSLContext | None
-) -> _P:
-    """A connection to ``origin`` (TLS with ``context`` if it is not ``None``), its protocol
-    made by ``factory``.
-
-    Raises:
-        TlsError: the TLS handshake failed.
-        ConnectError: no connection (refused, unknown host, unreachable).
-    """
-    try:
-        _, protocol = await asyncio.get_running_loop().create_connection(
-            factory,
-            origin.host,
-            origin.port,
-            ssl=context,
-            server_hostname=origin.host if context is not None else None,
-        )
-    except ssl.SSLError as e:
-        raise TlsError(type(e).__name__) from e
-    except OSError as e:
-        raise ConnectError(type(e).__name__) from e
-    return protocol
 
 
 class _StaleConnectionError(DisconnectedError):

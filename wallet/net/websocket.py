@@ -39,7 +39,7 @@ from wallet.net.errors import (
     WebSocketHandshakeError,
     WebSocketProtocolError,
 )
-from wallet.net.http_client import parse_origin, tls_context
+from wallet.net.origin import parse_origin, tls_context
 
 log = logging.getLogger(__name__)
 

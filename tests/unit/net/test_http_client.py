@@ -15,7 +15,8 @@ import pytest
 from tests.certs import self_signed
 from tests.unit.net.raw_http import OK, Conn, Peer, answering, raw_peer
 from wallet.net.errors import ConnectError, DisconnectedError, HttpProtocolError, TlsError
-from wallet.net.http_client import HttpClient, Origin, RequestHead, parse_origin
+from wallet.net.http_client import HttpClient, RequestHead
+from wallet.net.origin import Origin, parse_origin
 
 CHUNKED = (
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
