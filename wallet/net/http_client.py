@@ -209,7 +209,9 @@ class _Connection(asyncio.BufferedProtocol):
 
     def on_message_begin(self) -> None:
         if self._response is not None:
-            self._trailing = True  # a second response to one request
+            # A second response to one request: the connection is spoiled; the first stands.
+            self._trailing = True
+            self._reset_response()
 
     def on_header(self, name: bytes, value: bytes) -> None:
         key = name.decode("latin-1").lower()
