@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,7 +48,7 @@ from wallet.net.errors import (
     RequestTimeoutError,
 )
 from wallet.net.http_client import DEFAULT_MAX_BODY, HttpClient
-from wallet.net.origin import Origin, parse_origin
+from wallet.net.origin import Origin, parse_origin, tls_context
 
 __all__ = [
     "JSON",
@@ -64,20 +63,6 @@ JSON: Final = "application/json"
 DEFAULT_TIMEOUT: Final = 10.0
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 _STATUS_TEXT: Final = 200  # characters of an error body kept in HttpStatusError.text
-
-
-def tls_context(extra_ca: str | os.PathLike[str] | None = None) -> ssl.SSLContext:
-    """A client TLS context: the system's trusted certificates, plus those in ``extra_ca``
-    (a PEM file, e.g. a self-hosted wallet's own CA). Host names are checked.
-
-    Raises:
-        FileNotFoundError: ``extra_ca`` does not exist.
-        ssl.SSLError: ``extra_ca`` holds no certificate ssl can read.
-    """
-    context = ssl.create_default_context()
-    if extra_ca is not None:
-        context.load_verify_locations(cafile=os.fspath(extra_ca))
-    return context
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,7 @@ import httptools
 
 from wallet.net.errors import DisconnectedError, HttpProtocolError, RequestTimeoutError
 from wallet.net.linger import LoadMeter
-from wallet.net.origin import open_connection, parse_origin, tls_context
+from wallet.net.origin import context_for, open_connection, parse_origin
 
 __all__ = ["DEFAULT_MAX_BODY", "HttpClient", "RequestHead", "Response", "request_head"]
 
@@ -361,7 +361,7 @@ class HttpClient:
         self._loop = asyncio.get_running_loop()
         self._authority = self._origin.authority
         self.path = self._origin.target
-        self._ssl = tls_context(self._origin, ssl_context)
+        self._ssl = context_for(self._origin, ssl_context)
         self.max_connections = max_connections
         self.keepalive_timeout = keepalive_timeout
         self.max_body = max_body

@@ -8,6 +8,7 @@ name the exception's type only (never the host or URL).
 from __future__ import annotations
 
 import asyncio
+import os
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 
 from wallet.net.errors import ConnectError, TlsError
 
-__all__ = ["Origin", "open_connection", "parse_origin", "tls_context"]
+__all__ = ["Origin", "context_for", "open_connection", "parse_origin", "tls_context"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +64,26 @@ def parse_origin(url: str, schemes: tuple[str, ...] = ("http", "https")) -> Orig
     )
 
 
-def tls_context(origin: Origin, context: ssl.SSLContext | None) -> ssl.SSLContext | None:
-    """The TLS context to connect to ``origin`` with: ``context``, or the system's trust store;
+def tls_context(extra_ca: str | os.PathLike[str] | None = None) -> ssl.SSLContext:
+    """A client TLS context: the system's trusted certificates, plus those in ``extra_ca``
+    (a PEM file, e.g. a self-hosted wallet's or connector's own CA). Host names are checked.
+
+    Raises:
+        FileNotFoundError: ``extra_ca`` does not exist.
+        ssl.SSLError: ``extra_ca`` holds no certificate ssl can read.
+    """
+    context = ssl.create_default_context()
+    if extra_ca is not None:
+        context.load_verify_locations(cafile=os.fspath(extra_ca))
+    return context
+
+
+def context_for(origin: Origin, context: ssl.SSLContext | None) -> ssl.SSLContext | None:
+    """The TLS context to connect to ``origin`` with: ``context``, or :func:`tls_context`;
     ``None`` for a plain connection."""
     if not origin.tls:
         return None
-    return context or ssl.create_default_context()
+    return context or tls_context()
 
 
 _P = TypeVar("_P", bound=asyncio.BaseProtocol)

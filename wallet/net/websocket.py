@@ -39,7 +39,7 @@ from wallet.net.errors import (
     WebSocketHandshakeError,
     WebSocketProtocolError,
 )
-from wallet.net.origin import parse_origin, tls_context
+from wallet.net.origin import context_for, parse_origin
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ async def connect(
         DisconnectedError: the server closed the connection during the handshake.
     """
     origin = parse_origin(url, ("ws", "wss"))
-    context = tls_context(origin, ssl_context)
+    context = context_for(origin, ssl_context)
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(ssl=context if context is not None else False),
         cookie_jar=aiohttp.DummyCookieJar(),
