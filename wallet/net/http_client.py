@@ -40,7 +40,6 @@ from typing import Final
 import httptools
 
 from wallet.net.errors import DisconnectedError, HttpProtocolError, RequestTimeoutError
-from wallet.net.linger import LoadMeter
 from wallet.net.origin import context_for, open_connection, parse_origin
 
 __all__ = ["DEFAULT_MAX_BODY", "HttpClient", "RequestHead", "Response", "request_head"]
@@ -373,7 +372,6 @@ class HttpClient:
         self._waiters: collections.deque[asyncio.Future[_Connection | None]] = collections.deque()
         self._sweeper: asyncio.TimerHandle | None = None
         self._closed = False
-        self._load = LoadMeter(self._loop)
 
     def __repr__(self) -> str:
         return f"HttpClient({self._authority!r}, connections={len(self._connections)})"
@@ -427,11 +425,7 @@ class HttpClient:
             # the request message does not contain content and the method semantics do not
             # anticipate such data."
             data = head.prefix + b"\r\n"
-        self._load.started()
-        try:
-            return await self._send(data, deadline)
-        finally:
-            self._load.finished()
+        return await self._send(data, deadline)
 
     async def _send(self, data: bytes, deadline: float | None) -> Response:
         connection = self._reuse()
