@@ -14,6 +14,7 @@ import pytest
 from aiohttp import web
 
 from tests.certs import self_signed
+from tests.unit.net.raw_http import aiohttp_site
 from wallet.ilp import Prepare, Reject
 from wallet.net.btp_uplink import BtpUplink
 from wallet.net.config import (
@@ -70,14 +71,8 @@ async def tls_server(context: ssl.SSLContext) -> AsyncIterator[int]:
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", ok)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
-    await site.start()
-    try:
-        yield site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    finally:
-        await runner.cleanup()
+    async with aiohttp_site(app, context) as port:
+        yield port
 
 
 def test_untrusted_certificate_is_a_tls_error(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import pytest
 from aiohttp import web
 
 from tests.certs import self_signed
+from tests.unit.net.raw_http import aiohttp_site, run
 from wallet.net.errors import (
     ConnectError,
     HttpContentError,
@@ -29,28 +30,13 @@ from wallet.net.http import HttpSession, encode_json, request, tls_context
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def run(coro: Awaitable[None]) -> None:
-    async def bounded() -> None:
-        async with asyncio.timeout(30):
-            await coro
-
-    asyncio.run(bounded())
-
-
 @asynccontextmanager
 async def server(routes: Mapping[str, Handler], context: Any = None) -> AsyncIterator[str]:
     app = web.Application()
     for path, handler in routes.items():
         app.router.add_route("*", path, handler)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
+    async with aiohttp_site(app, context) as port:
         yield f"{'https' if context else 'http'}://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
 
 
 seen: list[tuple[str, str, dict[str, str], bytes]] = []

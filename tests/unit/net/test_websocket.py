@@ -10,6 +10,7 @@ import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -17,6 +18,7 @@ from aiohttp import web
 
 from tests.certs import self_signed
 from tests.unit.manual_loop import ManualLoop
+from tests.unit.net.raw_http import aiohttp_site, run
 from wallet.net.errors import (
     ConnectError,
     DisconnectedError,
@@ -45,26 +47,12 @@ def mask(data: bytes, key: bytes) -> bytes:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def run(coro: Awaitable[None]) -> None:
-    async def bounded() -> None:
-        async with asyncio.timeout(30):
-            await coro
-
-    asyncio.run(bounded())
-
-
 @asynccontextmanager
-async def aiohttp_server(handler: Handler, context: object = None) -> AsyncIterator[int]:
+async def aiohttp_server(handler: Handler, context: Any = None) -> AsyncIterator[int]:
     app = web.Application()
     app.router.add_get("/{tail:.*}", handler)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)  # type: ignore[arg-type]
-    await site.start()
-    try:
-        yield site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    finally:
-        await runner.cleanup()
+    async with aiohttp_site(app, context) as port:
+        yield port
 
 
 async def echo(request: web.Request) -> web.WebSocketResponse:
