@@ -209,10 +209,14 @@ class HttpSession:
             HttpContentError: the answer is not JSON.
             and what :meth:`request` raises.
         """
-        sent = {"Accept": JSON, **(headers or {})}
+        sent = dict(headers or {})
+        given = {name.lower() for name in sent}
+        if "accept" not in given:
+            sent["Accept"] = JSON
         body = b""
         if document is not None:
-            sent.setdefault("Content-Type", JSON)
+            if "content-type" not in given:
+                sent["Content-Type"] = JSON
             body = encode_json(document)
         response = await self.request(method, url, sent, body, timeout=timeout)
         if not response.ok:

@@ -81,7 +81,9 @@ def test_json_both_ways_with_custom_headers_over_one_connection() -> None:
             doc = await http.get_json(f"{base}/echo?x=1", {"Signature": "sig1=:abc:"})
             assert doc == {"method": "GET", "query": "x=1", "body": ""}
             sent = {"amount": {"value": "5", "assetScale": 2}, "note": "café"}
-            doc = await http.request_json("POST", f"{base}/echo", sent, {"Authorization": "GNAP t"})
+            doc = await http.request_json(
+                "POST", f"{base}/echo", sent, {"Authorization": "GNAP t", "accept": "x/json"}
+            )
             assert json.loads(doc["body"]) == sent
             response = await http.request("PUT", f"{base}/echo", {"Content-Type": "x/y"}, b"raw")
             assert response.ok and response.headers["x-many"] == "1"
@@ -91,7 +93,7 @@ def test_json_both_ways_with_custom_headers_over_one_connection() -> None:
         (get, post, put) = seen
         assert get[0] == "GET" and get[2]["Accept"] == "application/json"
         assert get[2]["Signature"] == "sig1=:abc:" and "Content-Length" not in get[2]
-        assert post[2]["Content-Type"] == "application/json"
+        assert post[2]["Content-Type"] == "application/json" and post[2]["Accept"] == "x/json"
         assert post[3] == encode_json(sent)  # the exact bytes a signer digests
         assert put[3] == b"raw" and put[2]["Content-Length"] == "3"
 
