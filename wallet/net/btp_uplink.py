@@ -303,8 +303,8 @@ class BtpUplink:
 
     def _adopt(self, ws: WebSocket) -> None:
         self._loop = asyncio.get_running_loop()
-        # Frames are taken in the socket's read callback from now on (RFC 23 allows no other
-        # message before the auth Response, which _authenticate took).
+        # Frames go to _on_frame from the WebSocket's reader from now on (RFC 23 allows no
+        # other message before the auth Response, which _authenticate took).
         self._ws = ws
         ws.listen(functools.partial(self._on_frame, ws))
         self.last_error = None

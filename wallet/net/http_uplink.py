@@ -46,6 +46,7 @@ from wallet.net.errors import (
 from wallet.net.http_client import HttpClient, RequestHead, Response
 from wallet.net.http_server import OCTET_STREAM, IlpHttpServer
 from wallet.net.link import IncomingHandler
+from wallet.net.origin import parse_origin
 from wallet.net.uplink_base import (
     Clock,
     answer_incoming,
@@ -64,12 +65,6 @@ log = logging.getLogger(__name__)
 
 # Node's http server closes idle keep-alive connections after 5 s; stay below that.
 DEFAULT_KEEPALIVE: Final = 3.0
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), port
 
 
 class HttpUplink:
@@ -324,7 +319,10 @@ class HttpUplink:
 
     def _callback_allowed(self, callback: str) -> bool:
         """Only ever call back the connector itself (same scheme, host and port)."""
-        return _origin(callback) == _origin(self._url)
+        try:
+            return parse_origin(callback).key == parse_origin(self._url).key
+        except ValueError:
+            return False
 
     async def _send_async_reply(
         self, callback: str, request_id: str, prepare: Prepare, reply: Fulfill | Reject
