@@ -50,6 +50,10 @@ class HttpProtocolError(HttpError):
     """The server's response is not valid HTTP/1.1 (or exceeds our size limits)."""
 
 
+class ResponseTooLargeError(HttpProtocolError):
+    """The response's body is larger than the client takes (``max_body``)."""
+
+
 class HttpRequestError(HttpError, ValueError):
     """The request cannot be sent as asked: not an ``http(s)://`` URL with a host, a header
     that would break the message (CR, LF, NUL, not Latin-1), a method the client does not send,

@@ -75,6 +75,11 @@ class HttpResponse:
     body: bytes = field(repr=False)
 
     @property
+    def content_type(self) -> str:
+        """The media type of ``Content-Type``, lower-cased, without parameters ("" if none)."""
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+    @property
     def ok(self) -> bool:
         """A ``2xx`` status."""
         return 200 <= self.status < 300
@@ -159,24 +164,27 @@ class HttpSession:
     ) -> HttpResponse:
         """Send one request; its response, whatever its status.
 
-        ``Host`` and ``Content-Length`` are added. ``redirects``: how many ``3xx`` answers
-        with a ``Location`` a ``GET`` follows (never from ``https`` to ``http``).
+        ``Host`` and ``Content-Length`` are added (a ``Content-Length`` in ``headers``, e.g. a
+        signed one, must match ``body`` and is sent once). ``redirects``: how many ``3xx``
+        answers with a ``Location`` a ``GET`` follows (never from ``https`` to ``http``).
 
         Raises:
-            HttpRequestError: ``url`` is not ``http(s)://`` with a host, or a header name or
-                value cannot be sent (CR, LF, NUL, not Latin-1), or the method is not one of
-                GET, POST, PUT, PATCH, DELETE, OPTIONS.
+            HttpRequestError: ``url`` is not ``http(s)://`` with a host, a header name or
+                value cannot be sent (CR, LF, NUL, not Latin-1), ``headers`` set
+                ``Transfer-Encoding`` or a ``Content-Length`` that is not the body's, or the
+                method is not one of GET, POST, PUT, PATCH, DELETE, OPTIONS.
             RequestTimeoutError: no whole response within the timeout.
             ConnectError, TlsError, DisconnectedError, HttpProtocolError: see
                 :mod:`wallet.net.errors`.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (self.timeout if timeout is None else timeout)
+        fields = _fields(headers or {}, body)
         while True:
             origin = _origin(url)
             pool = self._pool(origin)
             try:
-                head = pool.head(headers or {}, origin.target, method)
+                head = pool.head(fields, origin.target, method)
             except ValueError as e:
                 raise HttpRequestError(str(e)) from None
             try:
@@ -247,6 +255,26 @@ class HttpSession:
                 max_body=self._max_body,
             )
         return pool
+
+
+def _fields(headers: Mapping[str, str], body: bytes) -> dict[str, str]:
+    """``headers`` without the ones the client writes itself (``Host``, ``Content-Length``).
+
+    Raises:
+        HttpRequestError: a ``Content-Length`` that is not the body's, or ``Transfer-Encoding``
+            (bodies are sent whole).
+    """
+    fields = {}
+    for name, value in headers.items():
+        key = name.lower()
+        if key == "content-length":
+            if value.strip() != str(len(body)):
+                raise HttpRequestError("the Content-Length header is not the body's length")
+        elif key == "transfer-encoding":
+            raise HttpRequestError("bodies are sent whole: no Transfer-Encoding")
+        elif key != "host":
+            fields[name] = value
+    return fields
 
 
 def _origin(url: str) -> Origin:

@@ -39,7 +39,12 @@ from typing import Final
 
 import httptools
 
-from wallet.net.errors import DisconnectedError, HttpProtocolError, RequestTimeoutError
+from wallet.net.errors import (
+    DisconnectedError,
+    HttpProtocolError,
+    RequestTimeoutError,
+    ResponseTooLargeError,
+)
 from wallet.net.origin import context_for, open_connection, parse_origin
 
 __all__ = ["DEFAULT_MAX_BODY", "HttpClient", "RequestHead", "Response", "request_head"]
@@ -177,7 +182,7 @@ class _Connection(asyncio.BufferedProtocol):
                 return
             self._trailing = True  # garbage after a whole response
         if self._size > self._client.max_body:
-            self._fail(HttpProtocolError("the response body is too large"))
+            self._fail(ResponseTooLargeError("the response body is too large"))
             return
         response = self._response
         if response is not None:
@@ -415,8 +420,9 @@ class HttpClient:
             TlsError: the TLS handshake failed.
             DisconnectedError: the connection closed before the whole response (also when
                 the client is closed meanwhile).
-            HttpProtocolError: the response is not valid HTTP/1.1, or its body is larger
-                than ``max_body``.
+            HttpProtocolError: the response is not valid HTTP/1.1
+                (:class:`~wallet.net.errors.ResponseTooLargeError`: its body is larger than
+                ``max_body``).
         """
         if body or head.method in _WITH_BODY:
             data = b"".join((head.prefix, b"Content-Length: %d\r\n\r\n" % len(body), body))

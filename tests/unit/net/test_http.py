@@ -85,8 +85,10 @@ def test_json_both_ways_with_custom_headers_over_one_connection() -> None:
                 "POST", f"{base}/echo", sent, {"Authorization": "GNAP t", "accept": "x/json"}
             )
             assert json.loads(doc["body"]) == sent
-            response = await http.request("PUT", f"{base}/echo", {"Content-Type": "x/y"}, b"raw")
+            signed = {"Content-Type": "x/y; v=1", "content-length": "3", "Host": "elsewhere"}
+            response = await http.request("PUT", f"{base}/echo", signed, b"raw")
             assert response.ok and response.headers["x-many"] == "1"
+            assert response.content_type == "application/json"
             assert response.json()["body"] == "raw"
             assert "raw" not in repr(response) and "x-many" not in repr(response)
             assert repr(http) == "HttpSession(origins=1, closed=False)"
@@ -95,7 +97,8 @@ def test_json_both_ways_with_custom_headers_over_one_connection() -> None:
         assert get[2]["Signature"] == "sig1=:abc:" and "Content-Length" not in get[2]
         assert post[2]["Content-Type"] == "application/json" and post[2]["Accept"] == "x/json"
         assert post[3] == encode_json(sent)  # the exact bytes a signer digests
-        assert put[3] == b"raw" and put[2]["Content-Length"] == "3"
+        assert put[3] == b"raw" and put[2]["Content-Length"] == "3"  # sent once
+        assert put[2]["Host"] == base.removeprefix("http://")
 
     run(main())
 
@@ -135,9 +138,15 @@ def test_timeouts_unreachable_and_bad_requests_are_named() -> None:
                 await http.request("GET", f"{base}/hang")
             with pytest.raises(TimeoutError):  # it is one, too
                 await http.request("GET", f"{base}/hang", timeout=0.1)
-            for bad in ({"A": "b\r\nEvil: 1"}, {"A b": "c"}, {"A": "€"}):
+            for bad in (
+                {"A": "b\r\nEvil: 1"},
+                {"A b": "c"},
+                {"A": "€"},
+                {"Content-Length": "2"},
+                {"Transfer-Encoding": "chunked"},
+            ):
                 with pytest.raises(HttpRequestError):
-                    await http.request("GET", f"{base}/hang", bad)
+                    await http.request("POST", f"{base}/hang", bad, b"x")
             with pytest.raises(HttpRequestError):
                 await http.request("HEAD", f"{base}/hang")
             with pytest.raises(HttpRequestError):
