@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from wallet.openpayments.client import OpenPaymentsClient
 from wallet.openpayments.receiver import open_payment_target
-from wallet.openpayments.transport import AiohttpTransport, tls_context
+from wallet.openpayments.transport import HttpTransport, tls_context
 from wallet.sandbox.network import SandboxNetwork
 from wallet.sandbox.op_server import serve_open_payments
 from wallet.sandbox.tls import sandbox_certificate
@@ -100,7 +100,7 @@ async def main(runs: int) -> None:
         site = await serve_open_payments(SandboxNetwork(), ssl_context=server_tls)
         site.add_wallet("alice", "Alice")
         wallet_url = site.wallet_url("alice")
-        transport = AiohttpTransport(extra_ca_file=ca_file)
+        transport = HttpTransport(extra_ca_file=ca_file)
         client = OpenPaymentsClient(transport)
         connector = aiohttp.TCPConnector(ssl=tls_context(ca_file))
         trickle: list[float] = []

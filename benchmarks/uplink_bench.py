@@ -16,11 +16,10 @@ counter as data: ilp-connector deduplicates identical packets.
     .venv/bin/python benchmarks/uplink_bench.py [--count 2000] [--inflight 1,10,100] [--rounds 5]
         [--transport http,btp]
 
-Our clients run on ``wallet.net.linger.new_event_loop()``, as in the app (it lingers a moment
-before blocking while many requests are in flight). The connector, both clients and the
-machine's other load share the CPUs; each figure is the
-best of ``--rounds`` alternating runs, so a busy machine hurts both sides alike but still
-scatters the ratios: run it on a quiet machine for figures worth quoting.
+Our clients run on a plain asyncio loop, as in the app. The connector, both clients and the
+machine's other load share the CPUs; each figure is the best of ``--rounds`` alternating runs,
+so a busy machine hurts both sides alike but still scatters the ratios: run it on a quiet
+machine for figures worth quoting.
 
 Needs the npm peers (``scripts/setup test`` installs them in tests/interop/node_modules).
 """
@@ -47,7 +46,6 @@ from tests.interop.harness import Connector, NodeProcess  # noqa: E402
 from wallet.ilp import Fulfill, Prepare  # noqa: E402
 from wallet.net.btp_uplink import BtpUplink  # noqa: E402
 from wallet.net.http_uplink import HttpUplink  # noqa: E402
-from wallet.net.linger import new_event_loop  # noqa: E402
 from wallet.secrets import Secret  # noqa: E402
 
 CONDITION = hashlib.sha256(bytes(32)).digest()
@@ -245,8 +243,7 @@ def main() -> None:
         try:
             for driver in drivers.values():
                 driver.wait_for("ready")
-            # Our clients run on the loop the app runs them on (wallet.net.linger).
-            with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            with asyncio.Runner() as runner:
                 failures = runner.run(
                     bench(connector, drivers, args.count, levels, args.rounds, transports)
                 )

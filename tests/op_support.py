@@ -32,7 +32,7 @@ from wallet.net.ildcp import fetch_account_config
 from wallet.net.router import Router
 from wallet.net.stream_client import connect
 from wallet.openpayments.client import OpenPaymentsClient
-from wallet.openpayments.transport import AiohttpTransport
+from wallet.openpayments.transport import HttpTransport
 from wallet.sandbox.network import SandboxNetwork
 from wallet.sandbox.op_server import BackendFactory, OpenPaymentsSandbox, serve_open_payments
 from wallet.stream import ConnectionConfig
@@ -199,9 +199,9 @@ class OpSandbox:
     @asynccontextmanager
     async def client(
         self, clock: Callable[[], dt.datetime] | None = None
-    ) -> AsyncIterator[tuple[OpenPaymentsClient, AiohttpTransport]]:
+    ) -> AsyncIterator[tuple[OpenPaymentsClient, HttpTransport]]:
         """Trickle's Open Payments client, trusting the sandbox's test CA."""
-        transport = AiohttpTransport(extra_ca_file=self.ca_file)
+        transport = HttpTransport(extra_ca_file=self.ca_file)
         try:
             yield OpenPaymentsClient(transport, **({"clock": clock} if clock else {})), transport
         finally:

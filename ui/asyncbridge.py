@@ -44,7 +44,7 @@ class LoopThread:
     """An asyncio event loop running forever in a daemon thread (owned by the app or a test)."""
 
     def __init__(self, name: str = "trickle-asyncio") -> None:
-        self.loop = new_event_loop()  # lingers under load: see wallet.net.linger
+        self.loop = new_event_loop()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from wallet.budgets import Asset
 from wallet.net.config import UplinkSettings, open_uplink
 from wallet.net.ildcp import fetch_account_config
-from wallet.net.linger import new_event_loop
 from wallet.provider import BuiltInProvider
 from wallet.sandbox import DemoSites, SandboxNetwork, start_demo_sites
 from wallet.secrets import SecretStore
@@ -41,6 +40,11 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """The event loop the wallet's network side runs on: a plain asyncio loop."""
+    return asyncio.new_event_loop()
 
 
 @dataclass

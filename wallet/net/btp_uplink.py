@@ -46,6 +46,7 @@ from wallet.net.btp_codec import (
     parse_frame,
 )
 from wallet.net.errors import (
+    TransportError,
     UplinkAuthError,
     UplinkClosedError,
     UplinkConfigError,
@@ -54,7 +55,6 @@ from wallet.net.errors import (
     UplinkProtocolError,
     UplinkTimeoutError,
 )
-from wallet.net.http_client import HttpClientError
 from wallet.net.link import IncomingHandler
 from wallet.net.uplink_base import (
     Clock,
@@ -68,9 +68,8 @@ from wallet.net.uplink_base import (
     utc_now,
     wrap_client_error,
 )
-from wallet.net.ws_client import WebSocket
-from wallet.net.ws_client import connect as connect_websocket
-from wallet.net.ws_codec import HandshakeRefusedError
+from wallet.net.websocket import WebSocket
+from wallet.net.websocket import connect as connect_websocket
 from wallet.secrets import Secret
 
 log = logging.getLogger(__name__)
@@ -237,11 +236,7 @@ class BtpUplink:
                 ws = await connect_websocket(
                     self._url, ssl_context=self._ssl, heartbeat=self._heartbeat
                 )
-        except HandshakeRefusedError as e:
-            if e.status in (401, 403):
-                raise UplinkAuthError(self.display_url, f"HTTP {e.status}") from None
-            raise UplinkProtocolError(self.display_url, f"HTTP {e.status}") from None
-        except (HttpClientError, TimeoutError) as e:
+        except (TransportError, TimeoutError) as e:
             raise wrap_client_error(self._url, e) from None
         try:
             await self._authenticate(ws)
@@ -255,11 +250,11 @@ class BtpUplink:
         frame = auth_message(request_id, self._username, self._token.reveal())
         try:
             async with asyncio.timeout(self._auth_timeout):
-                ws.send(frame.to_bytes())
+                await ws.send(frame.to_bytes())
                 data = await ws.receive()
         except TimeoutError:
             raise UplinkTimeoutError(self.display_url, "no answer to authentication") from None
-        except HttpClientError:
+        except TransportError:
             closed = UplinkDisconnectedError(self.display_url, "closed during authentication")
             raise closed from None
         try:
@@ -308,8 +303,8 @@ class BtpUplink:
 
     def _adopt(self, ws: WebSocket) -> None:
         self._loop = asyncio.get_running_loop()
-        # Frames are taken in the socket's read callback from now on (RFC 23 allows no other
-        # message before the auth Response, which _authenticate took).
+        # Frames go to _on_frame from the WebSocket's reader from now on (RFC 23 allows no
+        # other message before the auth Response, which _authenticate took).
         self._ws = ws
         ws.listen(functools.partial(self._on_frame, ws))
         self.last_error = None
@@ -353,7 +348,7 @@ class BtpUplink:
             format_triggered_at(self._clock()),
             f"{kind} is not supported".encode(),
         )
-        self._write(ws, error.to_bytes())
+        self._spawn(self._write(ws, error.to_bytes()))
 
     def _spawn(self, coro: Coroutine[object, object, None]) -> None:
         task = asyncio.create_task(coro)
@@ -361,11 +356,11 @@ class BtpUplink:
         task.add_done_callback(self._tasks.discard)
 
     @staticmethod
-    def _write(ws: WebSocket, data: bytes) -> None:
+    async def _write(ws: WebSocket, data: bytes) -> None:
         """Send ``data`` unless the connection has closed (an answer to a dead connection is
         not owed: the connector has already failed that request)."""
-        if ws.open:
-            ws.send(data)
+        with contextlib.suppress(TransportError):
+            await ws.send(data)
 
     async def _serve(self, ws: WebSocket, request_id: int, raw: bytes) -> None:
         """Answer a Prepare the connector sent us (RFC 23: "The responder should always send
@@ -377,7 +372,7 @@ class BtpUplink:
             reply = Reject("F01", self.own_address, f"invalid ILP Prepare: {e}"[:200])
         else:
             reply = await answer_incoming(self._handler, prepare, self._clock(), self.own_address)
-        self._write(ws, ilp_response(request_id, reply.to_bytes()))
+        await self._write(ws, ilp_response(request_id, reply.to_bytes()))
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -420,9 +415,7 @@ class BtpUplink:
 
         timer = loop.call_at(loop.time() + left, expire)
         try:
-            ws.send(ilp_message(request_id, prepare.to_bytes()))
-            if ws.writing_paused:
-                await ws.drain()
+            await ws.send(ilp_message(request_id, prepare.to_bytes()))
             result = await future
         except asyncio.CancelledError:
             if not expired or task.uncancel() > 0:
@@ -434,7 +427,7 @@ class BtpUplink:
                 )
             # The reply came in the same turn as the expiry: it counts (a Fulfill is money).
             result = future.result()
-        except HttpClientError as e:
+        except TransportError as e:
             return local_reject(wrap_client_error(self._url, e), self.own_address)
         finally:
             timer.cancel()

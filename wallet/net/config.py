@@ -10,6 +10,7 @@ for command lines that accept ``btp+ws://user:token@host``.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -21,6 +22,7 @@ from wallet.net.errors import UplinkConfigError, UplinkError
 from wallet.net.http_uplink import HttpUplink
 from wallet.net.ildcp import fetch_account_config
 from wallet.net.link import Link
+from wallet.net.origin import tls_context
 from wallet.net.uplink_base import check_no_credentials, display_url
 from wallet.secrets import Secret, SecretStore, uplink_token_name
 
@@ -54,6 +56,8 @@ class UplinkSettings:
         listen_port: HTTP only: the port of our server for incoming packets (0: any free one,
             ``None``: no server).
         async_mode: HTTP only: ask for RFC 35 async replies.
+        ca_file: a PEM file of certificates to trust besides the system's (e.g. a self-hosted
+            connector's own CA); ``None``: the system's only.
     """
 
     transport: Transport
@@ -62,6 +66,7 @@ class UplinkSettings:
     profile_id: str = "default"
     listen_port: int | None = 0
     async_mode: bool = False
+    ca_file: str | None = None
 
     def __post_init__(self) -> None:
         check_no_credentials(self.url)
@@ -130,10 +135,17 @@ def build_uplink(settings: UplinkSettings, store: SecretStore, **options: object
     ``options`` go to the uplink's constructor (clock, timeouts, TLS context, ...).
 
     Raises:
-        UplinkConfigError: bad settings or no token.
+        UplinkConfigError: bad settings, no token, or an unreadable ``ca_file``.
         SecretStoreError: the store failed.
     """
     token = load_token(settings, store)
+    if settings.ca_file is not None and "ssl_context" not in options:
+        try:
+            options["ssl_context"] = tls_context(settings.ca_file)
+        except (OSError, ssl.SSLError):
+            raise UplinkConfigError(
+                display_url(settings.url), "the extra CA file cannot be read"
+            ) from None
     if settings.transport is Transport.HTTP:
         return HttpUplink(
             settings.url,

@@ -1,6 +1,14 @@
-"""Uplink errors: everything that can go wrong between Trickle and its upstream connector.
+"""Network errors: the HTTP and WebSocket clients' (:class:`TransportError`) and the uplinks'
+(:class:`UplinkError`).
 
-Each error names the uplink (its URL without credentials) and says in words what the user can
+:class:`TransportError` is the one tree of the clients (:mod:`wallet.net.http`,
+:mod:`wallet.net.http_client`, :mod:`wallet.net.websocket`): failures any connection can have
+(:class:`ConnectError`, :class:`TlsError`, :class:`DisconnectedError`,
+:class:`RequestTimeoutError`) sit at its root, HTTP's own under :class:`HttpError` and
+WebSocket's under :class:`WebSocketError`, so a WebSocket failure is never taken for an HTTP
+one. Their messages quote no URL, header or body (those may carry credentials).
+
+Each uplink error names the uplink (its URL without credentials) and says in words what the user can
 do. Messages never carry tokens. :class:`~wallet.net.link.Link` ``send`` turns the ones that are
 "trouble on the path" into local Rejects (see :func:`local_reject_code`); the ones the user must
 act on (:class:`UplinkAuthError`, :class:`UplinkTlsError`, :class:`UplinkConfigError`) are
@@ -10,6 +18,80 @@ raised.
 from __future__ import annotations
 
 from wallet.errors import WalletError
+
+# -- the clients' errors -------------------------------------------------------------------
+
+
+class TransportError(WalletError):
+    """Base of the HTTP and WebSocket clients' errors: the exchange did not complete."""
+
+
+class ConnectError(TransportError):
+    """No connection could be opened (refused, DNS failure, network unreachable)."""
+
+
+class TlsError(TransportError):
+    """The TLS handshake failed (untrusted certificate, wrong host name, protocol mismatch)."""
+
+
+class DisconnectedError(TransportError):
+    """The connection closed or broke before the exchange was complete (or was closed by us)."""
+
+
+class RequestTimeoutError(TransportError, TimeoutError):
+    """No complete answer by the deadline (also a :class:`TimeoutError`)."""
+
+
+class HttpError(TransportError):
+    """Base of the errors only HTTP has."""
+
+
+class HttpProtocolError(HttpError):
+    """The server's response is not valid HTTP/1.1 (or exceeds our size limits)."""
+
+
+class ResponseTooLargeError(HttpProtocolError):
+    """The response's body is larger than the client takes (``max_body``)."""
+
+
+class HttpRequestError(HttpError, ValueError):
+    """The request cannot be sent as asked: not an ``http(s)://`` URL with a host, a header
+    that would break the message (CR, LF, NUL, not Latin-1), a method the client does not send,
+    or a closed session. Says which, never the value."""
+
+
+class HttpStatusError(HttpError):
+    """The server answered with a status the caller does not accept (``status``; ``text`` is
+    the start of the body, as plain text)."""
+
+    def __init__(self, status: int, text: str = "") -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.text = text
+
+
+class HttpContentError(HttpError):
+    """The response's body is not what was asked for (e.g. not a JSON document)."""
+
+
+class WebSocketError(TransportError):
+    """Base of the errors only WebSocket has."""
+
+
+class WebSocketHandshakeError(WebSocketError):
+    """The server refused the WebSocket upgrade: ``status`` is its answer (401 or 403: we are
+    not let in; 0 when the answer was not a valid upgrade)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"the server refused the WebSocket upgrade (HTTP {status})")
+        self.status = status
+
+
+class WebSocketProtocolError(WebSocketError):
+    """The server broke RFC 6455 (bad frame, oversized message)."""
+
+
+# -- the uplinks' errors -------------------------------------------------------------------
 
 
 class UplinkError(WalletError):

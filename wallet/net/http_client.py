@@ -1,30 +1,29 @@
-"""A small HTTP/1.1 client for one origin: the hot send path of the ILP-over-HTTP uplink.
+"""The HTTP/1.1 connection pool for one origin, under every HTTP request Trickle makes.
 
-Owns a keep-alive pool of connections to one origin (``http`` or ``https``) and one kind of
-request, a ``POST`` with a body, answered with the whole response in memory. It exists because
-a general client (aiohttp) costs more per request than the rest of a packet's round trip; this
-one is an :class:`asyncio.BufferedProtocol` per connection driving the sans-IO request heads
-and response parser of :mod:`wallet.net.http_codec`.
+Owns a keep-alive pool of connections to one origin (``http`` or ``https``); each request is
+written whole and answered with the whole response in memory. Responses are parsed by
+httptools (llhttp, the parser Node and aiohttp use) from the read callback of an
+:class:`asyncio.BufferedProtocol` per connection: no reader task, no queue, one copy of each
+read. The uplinks' hot path uses it directly (:class:`HttpClient`); everything else goes
+through :mod:`wallet.net.http`.
 
 Invariants:
 
 * one request at a time per connection, no pipelining (RFC 9112 §9.3.2 allows it, but a slow
   reply would hold up every later one on the connection);
-* a connection is reused only after a complete response without ``Connection: close``
-  (RFC 9112 §9.6: "A client that receives a "close" connection option MUST cease sending
-  requests on that connection"), and only while it has been idle less than
+* a connection is reused only after a complete response that llhttp says keeps it alive
+  (RFC 9112 §9.3: not after ``Connection: close`` or an HTTP/1.0 answer without keep-alive,
+  nor after bytes that follow the response), and only while it has been idle less than
   ``keepalive_timeout``, which must stay below the server's own (Node: 5 s);
 * a request is sent again — once, on a fresh connection — only when it went out on a *reused*
   connection that then closed before a single byte of response came back: the server closed
   the idle connection as we wrote, so nothing was processed. (RFC 9110 §9.2.2 allows a client
-  to retry a ``POST`` on its own only when it knows the request is idempotent, or can tell it
-  was never applied; a repeated Prepare is the same packet to ILP — ilp-connector even merges
-  duplicates — and the retry is still kept to the one case where nothing was answered on a
-  connection the server may have closed before reading.)
+  to retry a non-idempotent request on its own only when it can tell it was never applied.)
 * the caller's deadline is the only timeout; a request cut off by it, cancelled, or answered
   in a way we cannot frame closes its connection, which is never reused;
 * request heads carry credentials (``Authorization``): :class:`RequestHead` never shows its
-  bytes, and no error text quotes a header or a URL.
+  bytes, and no error text quotes a header or a URL. Header names and values are checked once,
+  when the head is built: CR, LF and NUL can never end a line early.
 """
 
 from __future__ import annotations
@@ -32,87 +31,91 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import re
 import ssl
 from collections.abc import Callable, Mapping
-from typing import Final, TypeVar
+from dataclasses import dataclass
+from typing import Final
 
-from wallet.net.http_codec import (
-    DEFAULT_MAX_BODY,
-    HttpClientError,
+import httptools
+
+from wallet.net.errors import (
+    DisconnectedError,
     HttpProtocolError,
-    Origin,
-    RequestHead,
-    Response,
-    ResponseParser,
-    parse_origin,
-    request_head,
+    RequestTimeoutError,
+    ResponseTooLargeError,
 )
-from wallet.net.linger import LoadMeter
+from wallet.net.origin import context_for, open_connection, parse_origin
 
-__all__ = [
-    "HttpClient",
-    "HttpClientError",
-    "HttpConnectError",
-    "HttpDisconnectedError",
-    "HttpProtocolError",
-    "HttpTlsError",
-    "RequestHead",
-    "Response",
-]
+__all__ = ["DEFAULT_MAX_BODY", "HttpClient", "RequestHead", "Response", "request_head"]
 
 _RECEIVE_BUFFER: Final = 64 * 1024
+DEFAULT_MAX_BODY: Final = 1024 * 1024
+# RFC 9110 §5.1 field-name = token.
+_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FORBIDDEN: Final = re.compile(r"[\r\n\x00]")
+_METHODS: Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_WITH_BODY: Final = frozenset({"POST", "PUT", "PATCH"})
 
 
-class HttpConnectError(HttpClientError):
-    """No connection could be opened (refused, DNS failure, network unreachable)."""
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A complete response. ``headers`` maps lower-cased names to values (repeated fields
+    joined with ``", "``, RFC 9110 §5.3)."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
 
 
-class HttpTlsError(HttpClientError):
-    """The TLS handshake failed (untrusted certificate, wrong host name, protocol mismatch)."""
+class RequestHead:
+    """A request's request line and header fields, checked and built once (CRLF-terminated;
+    ``Content-Length`` and the blank line are added per request).
+
+    Holds credentials, so its ``repr`` shows only the method and the length.
+    """
+
+    __slots__ = ("method", "prefix")
+
+    def __init__(self, method: str, prefix: bytes) -> None:
+        self.method = method
+        self.prefix = prefix
+
+    def __repr__(self) -> str:
+        return f"RequestHead({self.method}, <{len(self.prefix)} bytes>)"
 
 
-class HttpDisconnectedError(HttpClientError):
-    """The connection closed or broke before the whole response arrived."""
+def request_head(
+    method: str, authority: str, target: str, headers: Mapping[str, str]
+) -> RequestHead:
+    """The head of a ``method`` request to ``target`` on ``authority`` with ``headers``.
 
-
-class _StaleConnectionError(HttpDisconnectedError):
-    """A reused connection closed before any response byte: the request was not processed."""
-
-
-def tls_context(origin: Origin, context: ssl.SSLContext | None) -> ssl.SSLContext | None:
-    """The TLS context to connect to ``origin`` with: ``context``, or the system's trust store;
-    ``None`` for a plain connection."""
-    if not origin.tls:
-        return None
-    return context or ssl.create_default_context()
-
-
-_P = TypeVar("_P", bound=asyncio.BaseProtocol)
-
-
-async def open_connection(
-    factory: Callable[[], _P], origin: Origin, context: ssl.SSLContext | None
-) -> _P:
-    """A connection to ``origin`` (TLS with ``context`` if it is not ``None``), its protocol
-    made by ``factory``.
+    ``Host`` is added (and ``Content-Length`` to each request with a body, or whose method
+    expects one); values are sent as Latin-1.
 
     Raises:
-        HttpTlsError: the TLS handshake failed.
-        HttpConnectError: no connection (refused, unknown host, unreachable).
+        ValueError: a name or value holds CR, LF or NUL or is not Latin-1, the target is not
+            a path, or the method is not one this client sends (``HEAD``'s answer has no body
+            whatever its length says, which llhttp cannot be told).
     """
+    if method not in _METHODS:
+        raise ValueError(f"the method must be one of {sorted(_METHODS)}")
+    if not target.startswith("/") or _FORBIDDEN.search(target) or " " in target:
+        raise ValueError("the request target must be a path")
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {authority}"]
+    for name, value in headers.items():
+        if _FORBIDDEN.search(value) or _TOKEN.fullmatch(name) is None:
+            raise ValueError("a header field holds a forbidden character")
+        lines.append(f"{name}: {value}")
+    lines.append("")
     try:
-        _, protocol = await asyncio.get_running_loop().create_connection(
-            factory,
-            origin.host,
-            origin.port,
-            ssl=context,
-            server_hostname=origin.host if context is not None else None,
-        )
-    except ssl.SSLError as e:
-        raise HttpTlsError(type(e).__name__) from e
-    except OSError as e:
-        raise HttpConnectError(type(e).__name__) from e
-    return protocol
+        return RequestHead(method, "\r\n".join(lines).encode("latin-1"))
+    except UnicodeEncodeError:
+        raise ValueError("a header field is not Latin-1 text") from None
+
+
+class _StaleConnectionError(DisconnectedError):
+    """A reused connection closed before any response byte: the request was not processed."""
 
 
 # -- connections and the pool ------------------------------------------------------------
@@ -122,9 +125,11 @@ class _Connection(asyncio.BufferedProtocol):
     """One connection to the origin, carrying one request at a time.
 
     A buffered protocol: the transport reads into the client's one receive buffer (shared by
-    every connection, as each read is handed over and copied out before the next starts).
-    A plain :class:`asyncio.Protocol` gets each read as a fresh ``bytes`` that the transport
-    allocates at its full read size (256 KiB) and shrinks again, ~10 µs per response.
+    every connection, as each read is handed to the parser before the next starts). A plain
+    :class:`asyncio.Protocol` gets each read as a fresh ``bytes`` that the transport allocates
+    at its full read size (256 KiB) and shrinks again, ~10 µs per response.
+
+    It is also the llhttp parser's callback object (``on_header``, ``on_body``, ...).
     """
 
     def __init__(self, client: HttpClient) -> None:
@@ -132,12 +137,22 @@ class _Connection(asyncio.BufferedProtocol):
         self._loop = client._loop
         self._buffer = client._buffer
         self.transport: asyncio.Transport | None = None
-        self._parser: ResponseParser | None = None
+        self._parser: httptools.HttpResponseParser | None = None
         self._waiter: asyncio.Future[Response] | None = None
         self._deadline: float | None = None  # of the request in flight
         # One deadline timer per connection, moved lazily (see _check_deadline).
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
+        # The response being parsed.
+        self._started = False  # any byte of it has come
+        self._headers: dict[str, str] = {}
+        self._body: list[bytes] = []
+        self._size = 0
+        self._framed = False  # it has a Content-Length or Transfer-Encoding
+        self._headers_done = False
+        self._response: Response | None = None  # complete, when it is
+        self._keep_alive = False
+        self._trailing = False  # bytes came after it
         self.reused = False
         self.idle_since = 0.0
         self.lost = False
@@ -152,46 +167,95 @@ class _Connection(asyncio.BufferedProtocol):
         return self._buffer
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.data_received(bytes(self._buffer[:nbytes]))
-
-    def data_received(self, data: bytes) -> None:
         parser = self._parser
         if parser is None:
             # Bytes while idle (e.g. a server's "408 Request Timeout" before it closes): the
             # connection is no longer in a state we know.
             self.abort()
             return
+        self._started = True
         try:
-            response = parser.feed(data)
-        except HttpProtocolError as e:
-            self._fail(e)
+            parser.feed_data(self._buffer[:nbytes])
+        except httptools.HttpParserError as e:
+            if self._response is None:
+                self._fail(HttpProtocolError(f"invalid response ({type(e).__name__})"))
+                return
+            self._trailing = True  # garbage after a whole response
+        if self._size > self._client.max_body:
+            self._fail(ResponseTooLargeError("the response body is too large"))
             return
+        response = self._response
         if response is not None:
-            self._finish(response, parser.keep_alive and not parser.trailing)
+            self._finish(response, self._keep_alive and not self._trailing)
 
     def eof_received(self) -> bool:
-        parser = self._parser
-        if parser is not None:
-            try:
-                response = parser.feed_eof()
-            except HttpProtocolError as e:
-                self._fail(HttpDisconnectedError(str(e)))
-                return False
-            if response is not None:
-                self._finish(response, False)
+        if self._parser is not None and self._started:  # (else connection_lost says why)
+            if self._headers_done and not self._framed:
+                # RFC 9112 §6.3: without Content-Length or chunked coding, the body runs until
+                # the server closes.
+                self._finish(self._whole(), False)
+            else:
+                self._fail(DisconnectedError("the connection closed within the response"))
         return False  # close our side too
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
         self._client._forget(self)
         if self._waiter is not None:
-            parser = self._parser
-            if self.reused and parser is not None and not parser.started:
-                error: HttpDisconnectedError = _StaleConnectionError("the idle connection closed")
+            if self.reused and not self._started:
+                error: DisconnectedError = _StaleConnectionError("the idle connection closed")
             else:
-                error = HttpDisconnectedError("the connection closed before the response")
+                error = DisconnectedError("the connection closed before the response")
             error.__cause__ = exc
             self._fail(error)
+
+    # llhttp callbacks
+
+    def on_message_begin(self) -> None:
+        if self._response is not None:
+            # A second response to one request: the connection is spoiled; the first stands.
+            self._trailing = True
+            self._reset_response()
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        headers = self._headers
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+        if key in ("content-length", "transfer-encoding"):
+            self._framed = True
+
+    def on_headers_complete(self) -> None:
+        self._headers_done = True
+
+    def on_body(self, body: bytes) -> None:
+        self._body.append(body)
+        self._size += len(body)
+
+    def on_message_complete(self) -> None:
+        parser = self._parser
+        assert parser is not None
+        if self._response is not None:
+            return
+        status = parser.get_status_code()
+        if 100 <= status < 200:
+            # An interim response (RFC 9110 §15.2): the final one follows.
+            self._reset_response()
+            return
+        # llhttp forgets this once the next message begins: ask now.
+        self._keep_alive = parser.should_keep_alive()
+        self._response = self._whole()
+
+    def _whole(self) -> Response:
+        assert self._parser is not None
+        return Response(self._parser.get_status_code(), self._headers, b"".join(self._body))
+
+    def _reset_response(self) -> None:
+        self._headers = {}
+        self._body = []
+        self._size = 0
+        self._framed = False
+        self._headers_done = False
 
     # requests
 
@@ -200,7 +264,12 @@ class _Connection(asyncio.BufferedProtocol):
         assert self.transport is not None
         waiter = self._loop.create_future()
         self._waiter = waiter
-        self._parser = ResponseParser(max_body=self._client.max_body)
+        self._parser = httptools.HttpResponseParser(self)
+        self._started = False
+        self._response = None
+        self._keep_alive = False
+        self._trailing = False
+        self._reset_response()
         self._deadline = deadline
         if deadline is not None:
             timer = self._timer
@@ -241,7 +310,7 @@ class _Connection(asyncio.BufferedProtocol):
         if self._waiter is None or deadline is None:
             return
         if deadline <= self._timer_at:
-            self._fail(TimeoutError())
+            self._fail(RequestTimeoutError("no complete response by the deadline"))
         else:
             self._timer_at = deadline
             self._timer = self._loop.call_at(deadline, self._check_deadline)
@@ -270,7 +339,7 @@ class _Connection(asyncio.BufferedProtocol):
 
 
 class HttpClient:
-    """``POST`` requests to one origin over a pool of keep-alive HTTP/1.1 connections.
+    """Requests to one origin over a pool of keep-alive HTTP/1.1 connections.
 
     Args:
         url: the origin (scheme, host and port are used; the path is the default target).
@@ -292,11 +361,11 @@ class HttpClient:
         max_body: int = DEFAULT_MAX_BODY,
         monotonic: Callable[[], float] | None = None,
     ) -> None:
-        self._origin = parse_origin(url, ("http", "https"))
+        self._origin = parse_origin(url)
         self._loop = asyncio.get_running_loop()
         self._authority = self._origin.authority
         self.path = self._origin.target
-        self._ssl = tls_context(self._origin, ssl_context)
+        self._ssl = context_for(self._origin, ssl_context)
         self.max_connections = max_connections
         self.keepalive_timeout = keepalive_timeout
         self.max_body = max_body
@@ -308,7 +377,6 @@ class HttpClient:
         self._waiters: collections.deque[asyncio.Future[_Connection | None]] = collections.deque()
         self._sweeper: asyncio.TimerHandle | None = None
         self._closed = False
-        self._load = LoadMeter(self._loop)
 
     def __repr__(self) -> str:
         return f"HttpClient({self._authority!r}, connections={len(self._connections)})"
@@ -322,44 +390,50 @@ class HttpClient:
     def idle_connections(self) -> int:
         return len(self._idle)
 
-    def head(self, headers: Mapping[str, str], path: str | None = None) -> RequestHead:
-        """The head of a ``POST`` to ``path`` (default: the URL's) with ``headers``.
+    def head(
+        self, headers: Mapping[str, str], path: str | None = None, method: str = "POST"
+    ) -> RequestHead:
+        """The head of a ``method`` request to ``path`` (default: the URL's) with ``headers``.
 
         Raises:
-            ValueError: a name or value holds CR, LF or NUL, or the path is not a path.
+            ValueError: see :func:`request_head`.
         """
-        return request_head(self._authority, self.path if path is None else path, headers)
+        return request_head(method, self._authority, self.path if path is None else path, headers)
 
     def target(self, url: str) -> str | None:
         """The path to use for ``url`` when it is on this client's origin, else ``None``."""
         try:
-            other = parse_origin(url, ("http", "https"))
+            other = parse_origin(url)
         except ValueError:
             return None
-        ours = self._origin
-        if (other.tls, other.host.lower(), other.port) != (ours.tls, ours.host.lower(), ours.port):
-            return None
-        return other.target
+        return other.target if other.key == self._origin.key else None
 
-    async def post(self, head: RequestHead, body: bytes, deadline: float | None = None) -> Response:
+    async def request(
+        self, head: RequestHead, body: bytes = b"", deadline: float | None = None
+    ) -> Response:
         """Send ``head`` + ``body``; the response, by ``deadline`` (event-loop time).
 
         Raises:
-            TimeoutError: no complete response by ``deadline``.
-            HttpConnectError: no connection could be opened.
-            HttpTlsError: the TLS handshake failed.
-            HttpDisconnectedError: the connection closed before the whole response (also
-                when the client is closed meanwhile).
-            HttpProtocolError: the response is not valid HTTP/1.1.
+            TimeoutError: no complete response by ``deadline`` (a
+                :class:`~wallet.net.errors.RequestTimeoutError` once the request is sent).
+            ConnectError: no connection could be opened.
+            TlsError: the TLS handshake failed.
+            DisconnectedError: the connection closed before the whole response (also when
+                the client is closed meanwhile).
+            HttpProtocolError: the response is not valid HTTP/1.1
+                (:class:`~wallet.net.errors.ResponseTooLargeError`: its body is larger than
+                ``max_body``).
         """
-        data = b"".join((head.prefix, str(len(body)).encode(), b"\r\n\r\n", body))
-        self._load.started()
-        try:
-            return await self._post(data, deadline)
-        finally:
-            self._load.finished()
+        if body or head.method in _WITH_BODY:
+            data = b"".join((head.prefix, b"Content-Length: %d\r\n\r\n" % len(body), body))
+        else:
+            # RFC 9110 §8.6: "A user agent SHOULD NOT send a Content-Length header field when
+            # the request message does not contain content and the method semantics do not
+            # anticipate such data."
+            data = head.prefix + b"\r\n"
+        return await self._send(data, deadline)
 
-    async def _post(self, data: bytes, deadline: float | None) -> Response:
+    async def _send(self, data: bytes, deadline: float | None) -> Response:
         connection = self._reuse()
         if connection is None:
             connection = await self._acquire(deadline, fresh=False)
@@ -378,7 +452,7 @@ class HttpClient:
         return await self._exchange(connection, data, deadline)
 
     async def close(self) -> None:
-        """Close every connection; requests in flight fail with :class:`HttpDisconnectedError`."""
+        """Close every connection; requests in flight fail with :class:`DisconnectedError`."""
         self._closed = True
         if self._sweeper is not None:
             self._sweeper.cancel()
@@ -389,7 +463,7 @@ class HttpClient:
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
-                waiter.set_exception(HttpDisconnectedError("the client is closed"))
+                waiter.set_exception(DisconnectedError("the client is closed"))
         # Let the transports run their connection_lost callbacks.
         await asyncio.sleep(0)
 
@@ -419,7 +493,7 @@ class HttpClient:
 
     async def _acquire(self, deadline: float | None, *, fresh: bool) -> _Connection:
         if self._closed:
-            raise HttpDisconnectedError("the client is closed")
+            raise DisconnectedError("the client is closed")
         async with asyncio.timeout_at(deadline):
             while True:
                 if not fresh:
@@ -466,7 +540,7 @@ class HttpClient:
                 self._wake()  # the slot is free again
         if self._closed:
             connection.abort()
-            raise HttpDisconnectedError("the client is closed")
+            raise DisconnectedError("the client is closed")
         self._connections.add(connection)
         return connection
 

@@ -12,10 +12,10 @@ Receiving: :class:`~wallet.net.http_server.IlpHttpServer` on loopback takes the 
 POSTs and hands Prepares to the incoming handler.
 
 Invariants: connections are pooled and kept alive (shorter than Node's 5 s server keep-alive,
-so a pooled connection is never reused just as the server closes it) by our own small HTTP/1.1
-client (:mod:`wallet.net.http_client`; aiohttp's client costs more per request than the rest
-of a packet's round trip); the Prepare's expiry is the only timeout; trouble on the path
-resolves as a local Reject, while a refused token (``401``/``403``) raises
+so a pooled connection is never reused just as the server closes it) by the HTTP/1.1 pool
+of :mod:`wallet.net.http_client` (aiohttp's client costs more per request than the rest of a
+packet's round trip, benchmarks/uplink_bench.py); the Prepare's expiry is the only timeout;
+trouble on the path resolves as a local Reject, while a refused token (``401``/``403``) raises
 :class:`UplinkAuthError` on this and every later ``send`` — no retry storm — until
 :meth:`HttpUplink.set_token`; a TLS failure raises :class:`UplinkTlsError`. The token is in
 the prebuilt request head and in no message, log line or ``repr``.
@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 from wallet.ilp import CodecError, Fulfill, Prepare, Reject, parse_reply
 from wallet.net.errors import (
     PacketTooLargeError,
+    TransportError,
     UplinkAuthError,
     UplinkClosedError,
     UplinkConfigError,
@@ -42,9 +43,10 @@ from wallet.net.errors import (
     UplinkTimeoutError,
     UplinkTlsError,
 )
-from wallet.net.http_client import HttpClient, HttpClientError, RequestHead, Response
+from wallet.net.http_client import HttpClient, RequestHead, Response
 from wallet.net.http_server import OCTET_STREAM, IlpHttpServer
 from wallet.net.link import IncomingHandler
+from wallet.net.origin import parse_origin
 from wallet.net.uplink_base import (
     Clock,
     answer_incoming,
@@ -63,12 +65,6 @@ log = logging.getLogger(__name__)
 
 # Node's http server closes idle keep-alive connections after 5 s; stay below that.
 DEFAULT_KEEPALIVE: Final = 3.0
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), port
 
 
 class HttpUplink:
@@ -245,7 +241,7 @@ class HttpUplink:
                 head = self._head
                 if head is None:
                     head = self._head = self._request_head(client, self._headers)
-                response = await client.post(head, prepare.to_bytes(), deadline)
+                response = await client.request(head, prepare.to_bytes(), deadline)
                 if response.status != 200:
                     raise self._status_error(response)
                 body = response.body
@@ -258,7 +254,7 @@ class HttpUplink:
                     self._fatal = e
                 raise
             return local_reject(e, own)
-        except (HttpClientError, OSError) as e:
+        except (TransportError, OSError) as e:
             error = wrap_client_error(self._url, e)
             self.last_error = error
             if isinstance(error, UplinkTlsError):
@@ -286,7 +282,7 @@ class HttpUplink:
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         server.awaiting[request_id] = future
         try:
-            response = await client.post(self._request_head(client, headers), body, deadline)
+            response = await client.request(self._request_head(client, headers), body, deadline)
             if response.status == 200:
                 # A sync peer answering our async request (the 2021 text allows it).
                 return response.body
@@ -323,7 +319,10 @@ class HttpUplink:
 
     def _callback_allowed(self, callback: str) -> bool:
         """Only ever call back the connector itself (same scheme, host and port)."""
-        return _origin(callback) == _origin(self._url)
+        try:
+            return parse_origin(callback).key == parse_origin(self._url).key
+        except ValueError:
+            return False
 
     async def _send_async_reply(
         self, callback: str, request_id: str, prepare: Prepare, reply: Fulfill | Reject
@@ -351,10 +350,10 @@ class HttpUplink:
         body = reply.to_bytes()
         while (left := seconds_left(prepare, self._clock())) > 0:
             try:
-                response = await client.post(head, body, loop.time() + left)
+                response = await client.request(head, body, loop.time() + left)
                 if response.status < 500:
                     return
-            except (HttpClientError, OSError, TimeoutError) as e:
+            except (TransportError, OSError, TimeoutError) as e:
                 log.debug("async reply to %s failed: %s", display_url(callback), type(e).__name__)
             await asyncio.sleep(min(delay, max(left, 0)))
             delay *= 2

@@ -20,14 +20,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import aiohttp
 from aiohttp import web
 
 from wallet.errors import WalletError
 from wallet.ilp import is_valid_address
+from wallet.net.errors import RequestTimeoutError, TransportError
+from wallet.net.http import HttpSession
 
 SPSP_CONTENT_TYPE = "application/spsp4+json"
 ACCEPT = "application/spsp4+json, application/spsp+json"
+# Redirects an SPSP query follows (GET only, never from https to http: wallet.net.http).
+MAX_REDIRECTS = 5
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 __all__ = [
@@ -138,11 +141,11 @@ def parse_spsp_body(body: bytes) -> SpspResponse:
 async def query(
     receiver: str,
     *,
-    session: aiohttp.ClientSession | None = None,
+    session: HttpSession | None = None,
     receipt: ReceiptRequest | None = None,
     timeout: float = 10.0,
 ) -> SpspResponse:
-    """Query an SPSP endpoint.
+    """Query an SPSP endpoint (over ``session``, or a session of its own).
 
     Raises:
         InvalidPaymentPointerError: ``receiver`` is not a pointer or URL.
@@ -154,22 +157,19 @@ async def query(
         headers["Receipt-Nonce"] = base64.b64encode(receipt.nonce).decode()
         headers["Receipt-Secret"] = base64.b64encode(receipt.secret).decode()
     own = session is None
-    http = session or aiohttp.ClientSession()
+    http = session or HttpSession()
     try:
-        async with http.get(
-            url, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
-        ) as response:
-            body = await response.read()
-            if response.status != 200:
-                raise SpspError(f"SPSP endpoint {url} answered HTTP {response.status}")
-            return parse_spsp_body(body)
-    except aiohttp.ClientError as e:
-        raise SpspError(f"cannot reach the SPSP endpoint {url}: {type(e).__name__}") from e
-    except TimeoutError as e:
+        response = await http.request("GET", url, headers, timeout=timeout, redirects=MAX_REDIRECTS)
+    except RequestTimeoutError as e:
         raise SpspError(f"the SPSP endpoint {url} did not answer in {timeout:g} s") from e
+    except TransportError as e:
+        raise SpspError(f"cannot reach the SPSP endpoint {url}: {type(e).__name__}") from e
     finally:
         if own:
             await http.close()
+    if response.status != 200:
+        raise SpspError(f"SPSP endpoint {url} answered HTTP {response.status}")
+    return parse_spsp_body(response.body)
 
 
 def spsp_response_body(destination_account: str, shared_secret: bytes, *, receipts: bool) -> bytes:

@@ -22,6 +22,11 @@ from urllib.parse import urlsplit, urlunsplit
 from wallet.errors import WalletError
 from wallet.ilp import Fulfill, Prepare, Reject
 from wallet.net.errors import (
+    ConnectError,
+    DisconnectedError,
+    HttpProtocolError,
+    TlsError,
+    UplinkAuthError,
     UplinkConfigError,
     UplinkDisconnectedError,
     UplinkError,
@@ -29,13 +34,9 @@ from wallet.net.errors import (
     UplinkTimeoutError,
     UplinkTlsError,
     UplinkUnreachableError,
+    WebSocketError,
+    WebSocketHandshakeError,
     local_reject_code,
-)
-from wallet.net.http_client import (
-    HttpConnectError,
-    HttpDisconnectedError,
-    HttpProtocolError,
-    HttpTlsError,
 )
 from wallet.net.link import IncomingHandler
 
@@ -124,23 +125,27 @@ async def answer_incoming(
 
 
 def wrap_client_error(url: str, exc: BaseException) -> UplinkError:
-    """The named :class:`UplinkError` for a failure of our HTTP or WebSocket client (their
-    errors are :mod:`wallet.net.http_client`'s), or of the OS, with ``url``.
+    """The named :class:`UplinkError` for a failure of the HTTP or WebSocket client (a
+    :class:`~wallet.net.errors.TransportError`), or of the OS, with ``url``.
 
-    The message quotes the exception's type only: its text may carry a URL with a token. Our
-    own client's errors (:mod:`wallet.net.http_client`) carry no URL or header, so their text
-    is quoted.
+    The clients' errors carry no URL or header, so their text is quoted; of any other
+    exception only the type is (its text may carry a URL with a token). A refused WebSocket
+    upgrade with 401 or 403 is the token refused.
     """
     shown = display_url(url)
     if isinstance(exc, UplinkError):
         return exc
-    if isinstance(exc, HttpTlsError):
+    if isinstance(exc, WebSocketHandshakeError):
+        if exc.status in (401, 403):
+            return UplinkAuthError(shown, f"HTTP {exc.status}")
+        return UplinkProtocolError(shown, f"HTTP {exc.status}")
+    if isinstance(exc, TlsError):
         return UplinkTlsError(shown, str(exc))
-    if isinstance(exc, HttpConnectError):
+    if isinstance(exc, ConnectError):
         return UplinkUnreachableError(shown, str(exc))
-    if isinstance(exc, HttpDisconnectedError):
+    if isinstance(exc, DisconnectedError):
         return UplinkDisconnectedError(shown, str(exc))
-    if isinstance(exc, HttpProtocolError):
+    if isinstance(exc, HttpProtocolError | WebSocketError):
         return UplinkProtocolError(shown, str(exc))
     detail = type(exc).__name__
     if isinstance(exc, ssl.SSLError):

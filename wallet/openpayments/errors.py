@@ -1,8 +1,8 @@
 """Named errors of the Open Payments client, one per way a wallet server can fail us.
 
 Every error derives from :class:`OpenPaymentsError` (a :class:`~wallet.errors.WalletError`), so
-callers catch one base and ``ui`` can put each into words. Third-party exceptions (aiohttp, ssl,
-joserfc, http-message-signatures) are wrapped, never passed through. Messages carry URLs and
+callers catch one base and ``ui`` can put each into words. Other exceptions (the HTTP client's,
+ssl, joserfc, http-message-signatures) are wrapped, never passed through. Messages carry URLs and
 status codes, never an access token, a continue token, a private key or a shared secret.
 """
 

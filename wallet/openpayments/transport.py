@@ -1,15 +1,16 @@
 """The Open Payments client's only I/O: one HTTPS request, answered as ``(status, headers, body)``.
 
-Kept to one small class (:class:`AiohttpTransport`) with one method so the shared HTTP client
-module can replace it without touching the protocol code: anything with
-``async request(method, url, headers, body) -> HttpResponse`` will do (:class:`Transport`).
+:class:`HttpTransport` puts Trickle's one HTTP client (:class:`wallet.net.http.HttpSession`)
+behind the one method the protocol code uses (:class:`Transport`:
+``async request(method, url, headers, body) -> HttpResponse``).
 
 Trust: the system trust store plus, optionally, one extra CA file (PEM) — what corporate and
 test networks need. It comes from the ``extra_ca_file`` argument or the ``TRICKLE_EXTRA_CA_FILE``
 environment variable. ``https:`` only: there is no ``http:`` special case, not even for
 loopback; tests put a TLS front with their own CA before local servers. Redirects are not
 followed (a signed request is bound to its URL). Failures become the named errors of
-:mod:`wallet.openpayments.errors`; aiohttp and ssl exceptions never leave this module.
+:mod:`wallet.openpayments.errors`; the HTTP client's and ssl's exceptions never leave this
+module.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from __future__ import annotations
 import os
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Protocol
 from urllib.parse import urlsplit
 
-import aiohttp
-
+from wallet.net import errors as net
+from wallet.net.http import HttpResponse, HttpSession
+from wallet.net.origin import tls_context as system_tls_context
 from wallet.openpayments.errors import (
     InsecureUrlError,
     OpenPaymentsError,
@@ -34,8 +35,8 @@ from wallet.openpayments.errors import (
 
 __all__ = [
     "EXTRA_CA_ENV",
-    "AiohttpTransport",
     "HttpResponse",
+    "HttpTransport",
     "Transport",
     "require_https",
     "tls_context",
@@ -44,20 +45,6 @@ __all__ = [
 EXTRA_CA_ENV: Final = "TRICKLE_EXTRA_CA_FILE"
 DEFAULT_TIMEOUT: Final = 10.0
 MAX_BODY: Final = 1_000_000  # an Open Payments answer is a few kB; refuse to buffer more
-
-
-@dataclass(frozen=True)
-class HttpResponse:
-    status: int
-    headers: Mapping[str, str] = field(repr=False)
-    body: bytes = field(repr=False)
-
-    @property
-    def content_type(self) -> str:
-        for name, value in self.headers.items():
-            if name.lower() == "content-type":
-                return value.split(";", 1)[0].strip().lower()
-        return ""
 
 
 class Transport(Protocol):
@@ -92,18 +79,16 @@ def tls_context(extra_ca_file: str | Path | None = None) -> ssl.SSLContext:
     Raises:
         TlsError: the extra CA file cannot be read or holds no certificate.
     """
-    context = ssl.create_default_context()
     path = extra_ca_file or os.environ.get(EXTRA_CA_ENV) or None
-    if path:
-        try:
-            context.load_verify_locations(cafile=str(path))
-        except (OSError, ssl.SSLError) as e:
-            raise TlsError(f"cannot load the extra CA file {path}: {type(e).__name__}") from e
-    return context
+    try:
+        return system_tls_context(path)
+    except (OSError, ssl.SSLError) as e:
+        raise TlsError(f"cannot load the extra CA file {path}: {type(e).__name__}") from e
 
 
-class AiohttpTransport:
-    """HTTPS requests over one ``aiohttp.ClientSession`` (opened lazily, closed by ``close``)."""
+class HttpTransport:
+    """HTTPS requests over one :class:`~wallet.net.http.HttpSession` (opened lazily, closed by
+    ``close``)."""
 
     def __init__(
         self,
@@ -115,43 +100,34 @@ class AiohttpTransport:
         self._ssl = tls_context(extra_ca_file)
         self._timeout = timeout
         self._max_body = max_body
-        self._session: aiohttp.ClientSession | None = None
+        self._session: HttpSession | None = None
 
     async def request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
     ) -> HttpResponse:
         require_https(url)
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(ssl=self._ssl),
-                timeout=aiohttp.ClientTimeout(total=self._timeout),
-                auto_decompress=True,
+        if self._session is None:
+            self._session = HttpSession(
+                ssl_context=self._ssl, timeout=self._timeout, max_body=self._max_body
             )
         try:
-            async with self._session.request(
-                method, url, headers=dict(headers), data=body, allow_redirects=False
-            ) as response:
-                data = await response.content.read(self._max_body + 1)
-                if len(data) > self._max_body:
-                    raise OpenPaymentsError(
-                        f"{url} answered more than {self._max_body} bytes", url=url
-                    )
-                return HttpResponse(response.status, dict(response.headers), data)
-        except TimeoutError as e:
+            return await self._session.request(method, url, headers, body or b"")
+        except net.RequestTimeoutError as e:
             raise RequestTimeoutError(
                 f"{url} did not answer in {self._timeout:g} s", url=url
             ) from e
-        except aiohttp.ClientSSLError as e:
-            raise TlsError(f"TLS with {url} failed: {_reason(e)}", url=url) from e
-        except aiohttp.ClientError as e:
+        except net.TlsError as e:
+            raise TlsError(f"TLS with {url} failed: {e}", url=url) from e
+        except net.ResponseTooLargeError as e:
+            raise OpenPaymentsError(
+                f"{url} answered more than {self._max_body} bytes", url=url
+            ) from e
+        except net.HttpRequestError as e:
+            raise OpenPaymentsError(f"the request to {url} cannot be sent: {e}", url=url) from e
+        except net.TransportError as e:
             raise UnreachableError(f"cannot reach {url}: {type(e).__name__}", url=url) from e
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
-
-
-def _reason(e: aiohttp.ClientSSLError) -> str:
-    inner = getattr(e, "certificate_error", None) or getattr(e, "os_error", None)
-    return getattr(inner, "reason", None) or type(e).__name__

@@ -21,7 +21,7 @@ Starting it for the app (https only, so with the sandbox's own certificate)::
     server_tls, ca_file = sandbox_certificate(state_dir)          # wallet/sandbox/tls.py
     site = await serve_open_payments(network, ssl_context=server_tls)
     site.add_wallet("blog", "The Slow Web")                       # https://127.0.0.1:<port>/blog
-    client = OpenPaymentsClient(AiohttpTransport(extra_ca_file=ca_file))
+    client = OpenPaymentsClient(HttpTransport(extra_ca_file=ca_file))
 """
 
 from __future__ import annotations

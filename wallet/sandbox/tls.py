@@ -3,7 +3,7 @@
 Open Payments is https only, with no ``http:`` exception (wallet/openpayments/transport.py), so
 the sandbox serves its wallet addresses over TLS with a self-signed certificate made at start-up
 for ``127.0.0.1`` (and ``localhost``/``dns_names``), valid for a day. The certificate is its own
-CA: hand its file to the client as the extra CA (``AiohttpTransport(extra_ca_file=...)``). The
+CA: hand its file to the client as the extra CA (``HttpTransport(extra_ca_file=...)``). The
 private key lives only in memory once loaded: it is written to a private file for
 ``load_cert_chain`` and removed at once.
 """

@@ -1,12 +1,16 @@
-"""A raw HTTP/1.1 peer on 127.0.0.1 for client tests: scripts write every byte themselves."""
+"""Servers on 127.0.0.1 for client tests: a raw HTTP/1.1 peer whose scripts write every byte
+themselves, and an aiohttp site (an independent implementation)."""
 
 from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -95,3 +99,28 @@ def answering(response: bytes = OK) -> Script:
             conn.send(response)
 
     return script
+
+
+def run(coro: Coroutine[Any, Any, None], seconds: float = 30) -> None:
+    """Run ``coro`` on a fresh event loop, failing it after ``seconds``."""
+
+    async def bounded() -> None:
+        async with asyncio.timeout(seconds):
+            await coro
+
+    asyncio.run(bounded())
+
+
+@asynccontextmanager
+async def aiohttp_site(
+    app: web.Application, ssl_context: ssl.SSLContext | None = None
+) -> AsyncIterator[int]:
+    """Serve ``app`` on 127.0.0.1 (over TLS with ``ssl_context``); yields the port."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
+    await site.start()
+    try:
+        yield site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    finally:
+        await runner.cleanup()

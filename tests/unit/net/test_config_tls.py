@@ -14,7 +14,8 @@ import pytest
 from aiohttp import web
 
 from tests.certs import self_signed
-from wallet.ilp import Prepare
+from tests.unit.net.raw_http import aiohttp_site
+from wallet.ilp import Prepare, Reject
 from wallet.net.btp_uplink import BtpUplink
 from wallet.net.config import (
     Transport,
@@ -23,7 +24,7 @@ from wallet.net.config import (
     load_token,
     split_credentials,
 )
-from wallet.net.errors import UplinkConfigError, UplinkTlsError
+from wallet.net.errors import UplinkConfigError, UplinkProtocolError, UplinkTlsError
 from wallet.net.http_uplink import HttpUplink
 from wallet.secrets import MemorySecretStore, Secret
 
@@ -70,14 +71,8 @@ async def tls_server(context: ssl.SSLContext) -> AsyncIterator[int]:
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", ok)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
-    await site.start()
-    try:
-        yield site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    finally:
-        await runner.cleanup()
+    async with aiohttp_site(app, context) as port:
+        yield port
 
 
 def test_untrusted_certificate_is_a_tls_error(tmp_path: Path) -> None:
@@ -101,5 +96,40 @@ def test_untrusted_certificate_is_a_tls_error(tmp_path: Path) -> None:
             with pytest.raises(UplinkTlsError):
                 await btp.connect()
             await btp.close()
+
+    asyncio.run(main())
+
+
+def test_an_extra_ca_file_in_the_settings_is_trusted(tmp_path: Path) -> None:
+    context = self_signed(tmp_path)[0]
+    store = MemorySecretStore({"uplink-token:default": Secret("tls-test-token")})
+    prepare = Prepare(
+        1,
+        dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5),
+        hashlib.sha256(bytes(32)).digest(),
+        "test.x.y",
+    )
+    ca_file = str(tmp_path / "cert.pem")
+
+    async def main() -> None:
+        async with tls_server(context) as port:
+            # Trusted now: the server is no connector, but the TLS handshake succeeds.
+            http = build_uplink(
+                UplinkSettings.from_url(f"https://127.0.0.1:{port}/", ca_file=ca_file), store
+            )
+            await http.connect()
+            reply = await http.send(prepare)
+            assert isinstance(reply, Reject) and reply.code == "T00"
+            assert isinstance(http.last_error, UplinkProtocolError)  # {"OK"} is no ILP reply
+            await http.close()
+            btp = build_uplink(
+                UplinkSettings.from_url(f"btp+wss://127.0.0.1:{port}/", ca_file=ca_file), store
+            )
+            with pytest.raises(UplinkProtocolError, match="HTTP 200"):  # no upgrade, but TLS
+                await btp.connect()
+            await btp.close()
+        missing = UplinkSettings.from_url("https://127.0.0.1:1/", ca_file=str(tmp_path / "x"))
+        with pytest.raises(UplinkConfigError, match="CA file"):
+            build_uplink(missing, store)
 
     asyncio.run(main())

@@ -29,7 +29,7 @@ from wallet.openpayments.errors import (
 )
 from wallet.openpayments.models import Amount, IncomingPayment
 from wallet.openpayments.receiver import open_payment_target
-from wallet.openpayments.transport import EXTRA_CA_ENV, AiohttpTransport
+from wallet.openpayments.transport import EXTRA_CA_ENV, HttpTransport
 
 
 class Clock:
@@ -181,7 +181,7 @@ def test_bad_wallet_addresses_are_named_errors(
 ) -> None:
     async def main() -> None:
         runner, origin = await _serve(tmp_path, handler)
-        transport = AiohttpTransport(extra_ca_file=tmp_path / "cert.pem")
+        transport = HttpTransport(extra_ca_file=tmp_path / "cert.pem")
         try:
             with pytest.raises(error):
                 await OpenPaymentsClient(transport).get_wallet_address(origin + "/alice")
@@ -201,7 +201,7 @@ def test_a_slow_server_times_out(tmp_path: Path) -> None:
 
     async def main() -> None:
         runner, origin = await _serve(tmp_path, slow)
-        transport = AiohttpTransport(extra_ca_file=tmp_path / "cert.pem", timeout=0.3)
+        transport = HttpTransport(extra_ca_file=tmp_path / "cert.pem", timeout=0.3)
         try:
             with pytest.raises(RequestTimeoutError):
                 await OpenPaymentsClient(transport).get_wallet_address(origin + "/alice")
@@ -215,7 +215,7 @@ def test_a_slow_server_times_out(tmp_path: Path) -> None:
 
 def test_http_urls_are_refused_before_any_request() -> None:
     async def main() -> None:
-        transport = AiohttpTransport()
+        transport = HttpTransport()
         client = OpenPaymentsClient(transport)
         for url in (
             "http://127.0.0.1:9/alice",
@@ -236,12 +236,12 @@ def test_trust_is_the_system_store_plus_the_extra_ca(
     async def main() -> None:
         runner, origin = await _serve(tmp_path, _missing)
         try:
-            plain = AiohttpTransport()
+            plain = HttpTransport()
             with pytest.raises(TlsError):
                 await OpenPaymentsClient(plain).get_wallet_address(origin + "/alice")
             await plain.close()
             monkeypatch.setenv(EXTRA_CA_ENV, str(tmp_path / "cert.pem"))
-            from_env = AiohttpTransport()
+            from_env = HttpTransport()
             with pytest.raises(NotFoundError):  # TLS passed: the server's 404 came through
                 await OpenPaymentsClient(from_env).get_wallet_address(origin + "/alice")
             await from_env.close()
@@ -250,7 +250,7 @@ def test_trust_is_the_system_store_plus_the_extra_ca(
 
     asyncio.run(main())
     with pytest.raises(TlsError):
-        AiohttpTransport(extra_ca_file=tmp_path / "no-such-ca.pem")
+        HttpTransport(extra_ca_file=tmp_path / "no-such-ca.pem")
 
 
 def test_a_refused_grant_and_one_that_wants_interaction(tmp_path: Path) -> None:
@@ -280,7 +280,7 @@ def test_a_refused_grant_and_one_that_wants_interaction(tmp_path: Path) -> None:
 
     async def main() -> None:
         runner, origin = await _serve(tmp_path, handler)
-        transport = AiohttpTransport(extra_ca_file=tmp_path / "cert.pem")
+        transport = HttpTransport(extra_ca_file=tmp_path / "cert.pem")
         client = OpenPaymentsClient(transport)
         try:
             wallet = await client.get_wallet_address(origin + "/alice")

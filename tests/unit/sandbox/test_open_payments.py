@@ -26,7 +26,7 @@ from wallet.openpayments.receiver import (
     renew_payment_target,
 )
 from wallet.openpayments.signing import ClientKey, compact_json, sign_request
-from wallet.openpayments.transport import AiohttpTransport
+from wallet.openpayments.transport import HttpTransport
 from wallet.sandbox.network import SandboxNetwork
 from wallet.sandbox.op_ledger import StreamServerBackend
 from wallet.stream import StreamError
@@ -213,7 +213,7 @@ def test_a_wallet_without_open_payments_is_paid_over_spsp(tmp_path: Path) -> Non
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_tls).start()
         url = f"https://127.0.0.1:{runner.addresses[0][1]}/shop"
-        transport = AiohttpTransport(extra_ca_file=tmp_path / "cert.pem")
+        transport = HttpTransport(extra_ca_file=tmp_path / "cert.pem")
         client = OpenPaymentsClient(transport)
         try:
             target = await open_payment_target(client, url, transport=transport)

@@ -73,7 +73,7 @@ def test_demo_sites_receive_and_show_it_live() -> None:
                 assert first["received"] == "0"
                 await events.content.readline()
 
-                answer = await spsp.query(sites.url("echo") + ".well-known/pay", session=http)
+                answer = await spsp.query(sites.url("echo") + ".well-known/pay")
                 conn = await connect(
                     you,
                     ConnectionConfig(
