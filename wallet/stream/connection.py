@@ -222,7 +222,7 @@ class Connection:
         return self._parts.streams.by_id
 
     def stream(self, stream_id: int) -> Stream | None:
-        return self._parts.streams.get(stream_id)
+        return self._parts.streams.by_id.get(stream_id)
 
     # totals (the spec's IlpConnection fields)
 
@@ -242,7 +242,7 @@ class Connection:
 
     @property
     def packets_sent(self) -> int:
-        return self._parts.counters.packets_sent
+        return self._parts.in_flight.next_seq - 1
 
     @property
     def packets_fulfilled(self) -> int:

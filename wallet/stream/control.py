@@ -32,7 +32,7 @@ def apply_control_frame(parts: Parts, frame: Frame) -> None:
         RemoteProtocolError: conflicting asset details (§4.3.3), a bad address.
     """
     if isinstance(frame, StreamMaxMoneyFrame):
-        stream = parts.streams.get(frame.stream_id)
+        stream = parts.streams.by_id.get(frame.stream_id)
         if stream is not None:
             if not stream.remote_limit_known:
                 stream.remote_limit_known = True
@@ -41,7 +41,7 @@ def apply_control_frame(parts: Parts, frame: Frame) -> None:
                 stream.remote_receive_max = frame.receive_max
             stream.remote_total_received = max(stream.remote_total_received, frame.total_received)
     elif isinstance(frame, StreamMaxDataFrame):
-        stream = parts.streams.get(frame.stream_id)
+        stream = parts.streams.by_id.get(frame.stream_id)
         if stream is not None and frame.max_offset > stream.remote_max_data:
             stream.remote_max_data = frame.max_offset
     elif isinstance(frame, ConnectionMaxDataFrame):
@@ -55,7 +55,7 @@ def apply_control_frame(parts: Parts, frame: Frame) -> None:
     elif isinstance(frame, StreamCloseFrame):
         apply_stream_close(parts, frame)
     elif isinstance(frame, StreamMoneyBlockedFrame):
-        stream = parts.streams.get(frame.stream_id)
+        stream = parts.streams.by_id.get(frame.stream_id)
         if stream is not None:
             stream.remote_send_max = frame.send_max
     elif isinstance(frame, ConnectionCloseFrame):
@@ -64,7 +64,7 @@ def apply_control_frame(parts: Parts, frame: Frame) -> None:
 
 def apply_stream_close(parts: Parts, frame: StreamCloseFrame) -> None:
     """The peer closed a stream."""
-    stream = parts.streams.get(frame.stream_id)
+    stream = parts.streams.by_id.get(frame.stream_id)
     if stream is not None and not stream.closed:
         stream.remote_closed = True
         parts.streams.close(stream, frame.error_code, frame.error_message, remote=True)

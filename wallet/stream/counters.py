@@ -1,7 +1,8 @@
 """The totals of one connection (the spec's ``IlpConnection`` fields) and its reject streak.
 
 Owns: how much we sent (fulfilled, our units), how much the receiver says arrived (its units),
-how much we received, how many packets went each way and how they ended, the exchange rate of
+how much we received, how many packets came back and how they ended (how many we sent is
+:class:`~wallet.stream.inflight.PacketsInFlight`'s sequence), the exchange rate of
 the last packet that said, and how many packets in a row were rejected.
 
 Invariants:
@@ -27,7 +28,6 @@ class Counters:
         "packets_fulfilled",
         "packets_received",
         "packets_rejected",
-        "packets_sent",
         "total_delivered",
         "total_received",
         "total_sent",
@@ -38,15 +38,11 @@ class Counters:
         self.total_sent = 0
         self.total_delivered = 0
         self.total_received = 0
-        self.packets_sent = 0
         self.packets_fulfilled = 0
         self.packets_rejected = 0
         self.packets_received = 0  # authentic Prepares from the peer
         self.last_packet_exchange_rate: Fraction | None = None
         self._rejects_in_a_row = 0
-
-    def sent(self) -> None:
-        self.packets_sent += 1
 
     def fulfilled(self, amount: int, delivered: int | None) -> None:
         """A packet of ``amount`` was fulfilled; ``delivered``: what the receiver's authentic

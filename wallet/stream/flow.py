@@ -24,37 +24,38 @@ DEFAULT_CONNECTION_WINDOW = 65534  # what ilp-protocol-stream peers advertise by
 
 
 class ConnectionFlow:
+    """Attributes (read them freely; only this class changes them):
+    sent_highest: the sum over our streams of the highest offset sent.
+    delivered: the sum over the peer's streams of the bytes delivered in order.
+    """
+
     __slots__ = (
         "_blocked_sent",
-        "_delivered",
         "_highest_received",
         "_remote_known",
         "_remote_max",
-        "_sent_highest",
         "_window",
+        "delivered",
+        "sent_highest",
     )
 
     def __init__(self, window: int) -> None:
         self._window = window
         self._remote_max = DEFAULT_CONNECTION_WINDOW
         self._remote_known = False
-        self._sent_highest = 0  # sum over streams of the highest offset sent
-        self._delivered = 0  # sum over streams of bytes delivered in order
+        self.sent_highest = 0
+        self.delivered = 0
         self._highest_received = 0  # sum over streams of the highest offset received
         self._blocked_sent = -1
 
     # ------------------------------------------------------------------ sending
 
-    @property
-    def sent_highest(self) -> int:
-        return self._sent_highest
-
     def room(self) -> int:
         """New bytes the peer accepts now (zero or less: none)."""
-        return self._remote_max - self._sent_highest
+        return self._remote_max - self.sent_highest
 
     def record_sent(self, new_bytes: int) -> None:
-        self._sent_highest += new_bytes
+        self.sent_highest += new_bytes
 
     def raise_remote_max(self, max_offset: int) -> None:
         """ConnectionMaxData from the peer."""
@@ -65,21 +66,17 @@ class ConnectionFlow:
     def blocked_at(self) -> int | None:
         """The offset for ConnectionDataBlocked when the peer's limit stops us, once per
         position (the caller checks that some stream has data to send)."""
-        if self.room() <= 0 and self._blocked_sent != self._sent_highest:
-            self._blocked_sent = self._sent_highest
-            return self._sent_highest + 1
+        if self.room() <= 0 and self._blocked_sent != self.sent_highest:
+            self._blocked_sent = self.sent_highest
+            return self.sent_highest + 1
         return None
 
     # ------------------------------------------------------------------ receiving
 
     @property
-    def delivered(self) -> int:
-        return self._delivered
-
-    @property
     def local_max(self) -> int:
         """What we advertise in ConnectionMaxData."""
-        return self._delivered + self._window
+        return self.delivered + self._window
 
     def check_received(self, extra: int) -> None:
         """``extra`` new bytes beyond the highest offsets seen are about to be accepted.
@@ -93,5 +90,5 @@ class ConnectionFlow:
             )
 
     def record_received(self, delivered: int, new_highest: int) -> None:
-        self._delivered += delivered
+        self.delivered += delivered
         self._highest_received += new_highest

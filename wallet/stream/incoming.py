@@ -108,7 +108,7 @@ def handle_prepare(parts: Parts, prepare: Prepare, now: float) -> Fulfill | Reje
     if lifecycle.is_closed():  # the peer closed (ConnectionClose)
         _apply_stream_closes(parts, stream_closes)
         return _reject(parts, prepare, packet, touched.values(), close=False)
-    if parts.role is Role.SERVER:
+    if not parts.path.connected and parts.role is Role.SERVER:
         parts.path.connect(None)
     amount = prepare.amount
     try:
@@ -157,7 +157,7 @@ def _credit_money(parts: Parts, shares: list[tuple[Stream, int]]) -> list[Frame]
 def _deliver_data(parts: Parts, frames: list[StreamDataFrame]) -> None:
     """Fulfilling: reassemble the data and deliver what is now in order."""
     for frame in frames:
-        stream = parts.streams.get(frame.stream_id)
+        stream = parts.streams.by_id.get(frame.stream_id)
         if stream is None:
             continue
         before_off, before_high = stream.recv_offset, stream.recv_highest
@@ -237,7 +237,8 @@ def _check_data(parts: Parts, frames: list[StreamDataFrame]) -> None:
             )
         if end > stream.recv_highest:
             extra += end - stream.recv_highest
-    parts.flow.check_received(extra)
+    if extra:
+        parts.flow.check_received(extra)
 
 
 def _apply_stream_closes(parts: Parts, frames: list[StreamCloseFrame]) -> None:
@@ -251,7 +252,7 @@ def _reply_frames(parts: Parts, touched: Iterable[Stream], announce: bool) -> li
     if announce:
         frames.append(ConnectionAssetDetailsFrame(config.asset_code, config.asset_scale))
     frames.append(ConnectionMaxDataFrame(parts.flow.local_max))
-    if parts.streams.take_max_id_change() or announce:
+    if (parts.streams.max_id_changed and parts.streams.take_max_id_change()) or announce:
         frames.append(ConnectionMaxStreamIdFrame(parts.streams.local_max_id))
     for stream in touched:
         if stream.closed:

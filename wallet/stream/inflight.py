@@ -11,7 +11,8 @@ Invariants:
   the next one, and the packet id handed to the driver *is* the sequence;
 * a record is removed exactly once (its reply, its expiry or its loss), so every reservation
   it holds settles exactly once;
-* ``normal`` is the number of records of kind ``NORMAL``.
+* ``normal`` is the number of records of kind ``NORMAL``;
+* ``next_seq - 1`` is the number of Prepares sent.
 """
 
 from __future__ import annotations
@@ -64,46 +65,42 @@ class InFlight:
 
 
 class PacketsInFlight:
-    __slots__ = ("_next_seq", "_normal", "_records", "max_packets")
+    """Attributes (read them freely; only this class changes them):
+    next_seq: the sequence the next Prepare takes (``next_seq - 1`` Prepares were sent).
+    normal: how many of the records are ordinary packets.
+    max_packets: RFC 29 §5.1.3's 2^31 (lowered only by tests).
+    """
+
+    __slots__ = ("_records", "max_packets", "next_seq", "normal")
 
     def __init__(self, max_packets: int) -> None:
-        self.max_packets = max_packets  # RFC 29 §5.1.3 (2^31; lowered only by tests)
-        self._next_seq = 1
+        self.max_packets = max_packets
+        self.next_seq = 1
+        self.normal = 0
         self._records: dict[int, InFlight] = {}
-        self._normal = 0
 
-    @property
-    def next_seq(self) -> int:
-        """The sequence the next Prepare takes."""
-        return self._next_seq
-
-    @property
     def exhausted(self) -> bool:
         """RFC 29 §5.1.3: "MUST close the connection once either endpoint has sent 2^31
         packets"."""
-        return self._next_seq > self.max_packets
+        return self.next_seq > self.max_packets
 
     def add(self, record: InFlight) -> None:
         """Hand out the next sequence (``record.seq`` must be it)."""
-        assert record.seq == self._next_seq
-        self._next_seq += 1
+        assert record.seq == self.next_seq
+        self.next_seq += 1
         self._records[record.seq] = record
         if record.kind == NORMAL:
-            self._normal += 1
+            self.normal += 1
 
     def pop(self, seq: int) -> InFlight | None:
         """The record of ``seq``, removed; ``None`` if it is unknown or already settled."""
         record = self._records.pop(seq, None)
         if record is not None and record.kind == NORMAL:
-            self._normal -= 1
+            self.normal -= 1
         return record
 
     def __len__(self) -> int:
         return len(self._records)
-
-    @property
-    def normal(self) -> int:
-        return self._normal
 
     def earliest_expiry(self) -> float | None:
         return min((r.expires for r in self._records.values()), default=None)

@@ -62,7 +62,7 @@ class Lifecycle:
         """Graceful close: streams finish sending, then ConnectionClose(NoError) (§4.6)."""
         if self.state is ConnectionState.OPEN:
             self.state = ConnectionState.CLOSING
-            for stream in self._streams.values():
+            for stream in self._streams.by_id.values():
                 stream.close()
 
     def finish_close(self) -> None:

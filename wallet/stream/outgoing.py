@@ -73,10 +73,10 @@ def packets_to_send(parts: Parts, now: float, wallclock: datetime) -> list[Outgo
     in_flight = parts.in_flight
     if lifecycle.is_closed():
         frame = lifecycle.take_close_frame()
-        if frame is not None and not in_flight.exhausted:
+        if frame is not None and not in_flight.exhausted():
             out.append(_seal(parts, CLOSE, [frame], 0, now=now, wallclock=wallclock)[0])
         return out
-    if in_flight.exhausted:
+    if in_flight.exhausted():
         # RFC 29 §5.1.3: "MUST close the connection once either endpoint has sent 2^31
         # packets".
         lifecycle.fail(ConnectionFailedError("packet limit reached (RFC 29 §5.1.3)"))
@@ -110,7 +110,7 @@ def _probe_packets(
     if now < parts.congestion.backoff_until:
         return
     for amount in probe.next_amounts():
-        if parts.in_flight.exhausted:
+        if parts.in_flight.exhausted():
             break
         frames = parts.path.announce_frames(config)
         out.append(_seal(parts, PROBE, frames, amount, now=now, wallclock=wallclock)[0])
@@ -138,7 +138,7 @@ def keepalive_due_at(parts: Parts) -> float | None:
 
 def next_packet(parts: Parts, now: float, wallclock: datetime) -> OutgoingPrepare | None:
     """Fill, reserve and seal the next ordinary packet; ``None`` if there is nothing to say."""
-    if parts.in_flight.exhausted:
+    if parts.in_flight.exhausted():
         return None
     max_id = parts.streams.remote_max_id
     blocked: list[Frame] = []  # what the peer's limits stop us from sending
@@ -159,9 +159,11 @@ def next_packet(parts: Parts, now: float, wallclock: datetime) -> OutgoingPrepar
     frames = parts.path.announce_frames(parts.config)
     frames.extend(blocked)
     frames.extend(control_frames(parts))
-    frames.extend(StreamMoneyFrame(stream.id, share) for stream, share in allocations)
+    for stream, share in allocations:
+        frames.append(StreamMoneyFrame(stream.id, share))
     frames.extend(data)
-    frames.extend(StreamCloseFrame(s.id, s.close_code, s.close_message) for s in closes)
+    for stream in closes:
+        frames.append(StreamCloseFrame(stream.id, stream.close_code, stream.close_message))
     min_rate = parts.path.min_rate
     min_dest = min_destination_amount(amount, min_rate) if amount and min_rate is not None else 0
     out, rec = _seal(parts, NORMAL, frames, amount, now=now, wallclock=wallclock, min_dest=min_dest)
@@ -183,7 +185,7 @@ def _take_money(parts: Parts, max_id: int, blocked: list[Frame]) -> tuple[int, A
     cap = parts.congestion.packet_cap
     amount = 0
     allocations: Allocations = []
-    for stream in parts.streams.values():
+    for stream in parts.streams.by_id.values():
         if stream.closed or stream.id > max_id:
             continue
         pending = stream.money_pending
@@ -221,7 +223,7 @@ def _take_data(parts: Parts, max_id: int, blocked: list[Frame]) -> list[StreamDa
     room_in_packet = MAX_DATA_PER_PACKET
     flow = parts.flow
     conn_room = flow.room()
-    for stream in parts.streams.values():
+    for stream in parts.streams.by_id.values():
         if stream.closed or stream.id > max_id or not stream.data_pending:
             continue
         while room_in_packet > _FRAME_OVERHEAD:
@@ -251,7 +253,7 @@ def _take_data(parts: Parts, max_id: int, blocked: list[Frame]) -> list[StreamDa
 def _take_closes(parts: Parts, max_id: int) -> list[Stream]:
     """Closes: once a closing stream has nothing left to send or settle (§4.4.5)."""
     closes: list[Stream] = []
-    for stream in parts.streams.values():
+    for stream in parts.streams.by_id.values():
         if (
             stream.closing
             and not stream.closed
@@ -271,16 +273,16 @@ def control_wanted(parts: Parts) -> bool:
     """Some limit of ours changed and the peer has not heard it."""
     if parts.streams.max_id_changed:
         return True
-    return any(s.advertise and not s.closed for s in parts.streams.values())
+    return any(s.advertise and not s.closed for s in parts.streams.by_id.values())
 
 
 def control_frames(parts: Parts) -> list[Frame]:
     """The limits of ours the peer has not heard (saying them clears the flags)."""
     frames: list[Frame] = []
-    if parts.streams.take_max_id_change():
+    if parts.streams.max_id_changed and parts.streams.take_max_id_change():
         frames.append(ConnectionMaxStreamIdFrame(parts.streams.local_max_id))
         frames.append(ConnectionMaxDataFrame(parts.flow.local_max))
-    for stream in parts.streams.values():
+    for stream in parts.streams.by_id.values():
         if stream.advertise and not stream.closed:
             stream.advertise = False
             frames.append(StreamMaxMoneyFrame(stream.id, stream.receive_max, stream.total_received))
@@ -329,6 +331,5 @@ def _seal(
         seq, kind, amount=amount, min_dest=min_dest, condition=condition, expires=now + expiry
     )
     parts.in_flight.add(rec)
-    parts.counters.sent()
     parts.lifecycle.touch(now)
     return (seq, prepare), rec

@@ -50,34 +50,40 @@ def check_address(address: str) -> None:
 
 
 class Path:
+    """Attributes (read them freely; only this class changes them):
+    destination: the peer's ILP address, if known.
+    remote_asset: the peer's ``(asset code, asset scale)``, once it said.
+    probe: the rate probe, once started; probe_done: it finished (whatever it found).
+    rate: the path rate the probe measured (destination units per source unit).
+    min_rate: the minimum acceptable rate (``rate * (1 - slippage)``, or the floor).
+    connected: ``Connected`` was emitted.
+    answered: the peer has answered one of our Prepares with an authentic STREAM packet.
+    """
+
     __slots__ = (
-        "_connected",
-        "_destination",
         "_emit",
-        "_min_rate",
-        "_peer_answered",
-        "_probe",
-        "_probe_done",
-        "_rate",
-        "_remote_asset",
+        "answered",
+        "connected",
+        "destination",
+        "min_rate",
+        "probe",
+        "probe_done",
+        "rate",
+        "remote_asset",
     )
 
     def __init__(self, destination: str | None, emit: Callable[[Event], None]) -> None:
-        self._destination = destination
-        self._remote_asset: tuple[str, int] | None = None
-        self._probe: Probe | None = None
-        self._probe_done = False
-        self._rate: Fraction | None = None
-        self._min_rate: Fraction | None = None
-        self._peer_answered = False
-        self._connected = False
+        self.destination = destination
+        self.remote_asset: tuple[str, int] | None = None
+        self.probe: Probe | None = None
+        self.probe_done = False
+        self.rate: Fraction | None = None
+        self.min_rate: Fraction | None = None
+        self.answered = False
+        self.connected = False
         self._emit = emit
 
     # ------------------------------------------------------------------ the peer
-
-    @property
-    def destination(self) -> str | None:
-        return self._destination
 
     def learn_address(self, address: str) -> None:
         """ConnectionNewAddress from the peer.
@@ -86,11 +92,7 @@ class Path:
             RemoteProtocolError: not an ILP address.
         """
         check_address(address)
-        self._destination = address
-
-    @property
-    def remote_asset(self) -> tuple[str, int] | None:
-        return self._remote_asset
+        self.destination = address
 
     def learn_asset(self, code: str, scale: int) -> None:
         """ConnectionAssetDetails from the peer.
@@ -99,9 +101,9 @@ class Path:
             RemoteProtocolError: the peer changed its asset details (§4.3.3).
         """
         details = (code, scale)
-        if self._remote_asset is None:
-            self._remote_asset = details
-        elif self._remote_asset != details:
+        if self.remote_asset is None:
+            self.remote_asset = details
+        elif self.remote_asset != details:
             # §4.3.3: "the receiver SHOULD close the connection".
             raise RemoteProtocolError(
                 "the peer changed its asset details", ErrorCode.PROTOCOL_VIOLATION
@@ -109,12 +111,12 @@ class Path:
 
     def peer_answered(self) -> None:
         """An authentic STREAM reply came back: the peer knows who we are."""
-        self._peer_answered = True
+        self.answered = True
 
     def announce_frames(self, config: ConnectionConfig) -> list[Frame]:
         """What every Prepare carries until the peer has answered one (WIRE-NOTES §6.3)."""
         frames: list[Frame] = []
-        if not self._peer_answered:
+        if not self.answered:
             if config.source_account:
                 frames.append(ConnectionNewAddressFrame(config.source_account))
             frames.append(ConnectionAssetDetailsFrame(config.asset_code, config.asset_scale))
@@ -122,59 +124,38 @@ class Path:
 
     # ------------------------------------------------------------------ establishment
 
-    @property
-    def connected(self) -> bool:
-        return self._connected
-
     def connect(self, rate: Fraction | None) -> None:
-        if not self._connected:
-            self._connected = True
+        if not self.connected:
+            self.connected = True
             self._emit(Connected(rate))
 
     # ------------------------------------------------------------------ the rate probe
 
-    @property
-    def probe_done(self) -> bool:
-        return self._probe_done
-
-    @property
-    def probe(self) -> Probe | None:
-        return self._probe
-
     def start_probe(self, amounts: tuple[int, ...], max_packet: int, precision: int) -> Probe:
-        if self._probe is None:
-            self._probe = Probe(amounts, max_packet, precision)
-        return self._probe
+        if self.probe is None:
+            self.probe = Probe(amounts, max_packet, precision)
+        return self.probe
 
     def finish_probe(
         self, minimum: Fraction | None, slippage: Fraction
     ) -> tuple[Fraction | None, ExchangeRateError | None]:
         """Once every probe has settled: the measured rate, and the error that fails the
         connection if it is unusable. Does nothing (``(None, None)``) before, or twice."""
-        probe = self._probe
-        if probe is None or not probe.done or self._probe_done:
+        probe = self.probe
+        if probe is None or not probe.done or self.probe_done:
             return None, None
-        self._probe_done = True
+        self.probe_done = True
         rate = probe.rate
         if rate is None:
             return None, ExchangeRateError(
                 "Unable to establish connection, no packets meeting the minimum exchange "
                 f"precision of {probe.precision} digits made it through the path."
             )
-        self._rate = rate
+        self.rate = rate
         if minimum is not None and rate < minimum:
             return rate, ExchangeRateError(
                 f"probed exchange rate {float(rate):.6g} is below the minimum {float(minimum):.6g}"
             )
         floor = rate * (1 - slippage)
-        self._min_rate = floor if minimum is None else max(floor, minimum)
+        self.min_rate = floor if minimum is None else max(floor, minimum)
         return rate, None
-
-    @property
-    def rate(self) -> Fraction | None:
-        """The path rate the probe measured (destination units per source unit)."""
-        return self._rate
-
-    @property
-    def min_rate(self) -> Fraction | None:
-        return self._min_rate

@@ -96,7 +96,8 @@ def receive_reply(parts: Parts, packet_id: int, reply: Fulfill | Reject, now: fl
     outcome = classify(rec, reply, packet, now)
     error: StreamError | None = None
     if packet is not None:
-        parts.path.peer_answered()
+        if not parts.path.answered:
+            parts.path.peer_answered()
         try:
             apply_reply_frames(parts, packet.frames)
         except StreamError as e:
@@ -173,7 +174,7 @@ def apply_reply_frames(parts: Parts, frames: tuple[Frame, ...]) -> None:
 
 
 def on_receipt(parts: Parts, frame: StreamReceiptFrame) -> None:
-    stream = parts.streams.get(frame.stream_id)
+    stream = parts.streams.by_id.get(frame.stream_id)
     if stream is None:
         return
     try:
@@ -203,9 +204,10 @@ def on_fulfilled(parts: Parts, rec: InFlight, packet: StreamPacket | None) -> No
         stream.in_flight -= share
         stream.total_sent += share
         parts.emit(MoneySent(stream.id, share, stream.total_sent, rec.seq))
-        streams.forget_if_settled(stream)
+        if stream.closed:
+            streams.forget_if_settled(stream)
     for frame in rec.data:
-        stream_ = streams.get(frame.stream_id)
+        stream_ = streams.by_id.get(frame.stream_id)
         if stream_ is not None:
             stream_.data_in_flight -= 1
     for stream in rec.closes:
@@ -220,7 +222,8 @@ def settle(parts: Parts, rec: InFlight, outcome: Outcome) -> None:
         rec.reserved = 0
     for stream, share in rec.allocations:
         stream.in_flight -= share
-        parts.streams.forget_if_settled(stream)
+        if stream.closed:
+            parts.streams.forget_if_settled(stream)
     rec.allocations = []
 
 
@@ -235,7 +238,7 @@ def on_failed(
         parts.lifecycle.finish_close()
         return
     for frame in rec.data:
-        stream = parts.streams.get(frame.stream_id)
+        stream = parts.streams.by_id.get(frame.stream_id)
         if stream is not None and not stream.closed:
             stream.data_in_flight -= 1
             stream.requeue_data(frame)

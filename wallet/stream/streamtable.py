@@ -17,7 +17,7 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable, ValuesView
+from collections.abc import Callable
 
 from wallet.stream.errors import RemoteProtocolError
 from wallet.stream.events import Event, StreamClosed, StreamOpened
@@ -30,68 +30,49 @@ DEFAULT_MAX_STREAM_ID = 20  # RFC 29 §3.3: "a default max stream ID of 20"
 
 
 class StreamTable:
-    """The streams of one connection. ``emit`` receives StreamOpened / StreamClosed."""
+    """The streams of one connection. ``emit`` receives StreamOpened / StreamClosed.
+
+    Attributes (read them freely; only this class changes them):
+        by_id: the live streams by id.
+        remote_max_id: the highest stream id the peer lets us use.
+        local_max_id: the highest stream id we let the peer open (what we advertise).
+        max_id_changed: ``local_max_id`` grew since we last said it.
+    """
 
     __slots__ = (
-        "_advertise_max_id",
-        "_by_id",
         "_closed_ids",
         "_emit",
         "_id_blocked_sent",
-        "_local_max_id",
         "_next_local_id",
-        "_remote_max_id",
+        "by_id",
+        "local_max_id",
+        "max_id_changed",
+        "remote_max_id",
     )
 
     def __init__(
         self, *, first_local_id: int, max_remote_streams: int, emit: Callable[[Event], None]
     ) -> None:
-        self._by_id: dict[int, Stream] = {}
+        self.by_id: dict[int, Stream] = {}
+        self.remote_max_id = DEFAULT_MAX_STREAM_ID
+        self.local_max_id = 2 * max_remote_streams
+        self.max_id_changed = False
         self._closed_ids: set[int] = set()
         self._next_local_id = first_local_id
-        self._remote_max_id = DEFAULT_MAX_STREAM_ID
-        self._local_max_id = 2 * max_remote_streams
-        self._advertise_max_id = False
         self._id_blocked_sent = 0
         self._emit = emit
 
     # ------------------------------------------------------------------ reading
 
-    @property
-    def by_id(self) -> dict[int, Stream]:
-        """The live streams by id (read it; change it only through this table)."""
-        return self._by_id
-
-    def values(self) -> ValuesView[Stream]:
-        return self._by_id.values()
-
-    def get(self, stream_id: int) -> Stream | None:
-        return self._by_id.get(stream_id)
-
-    @property
-    def remote_max_id(self) -> int:
-        """The highest stream id the peer lets us use."""
-        return self._remote_max_id
-
-    @property
-    def local_max_id(self) -> int:
-        """The highest stream id we let the peer open (what we advertise)."""
-        return self._local_max_id
-
-    @property
-    def max_id_changed(self) -> bool:
-        """Our maximum grew since we last said it."""
-        return self._advertise_max_id
-
     def money_pending(self) -> bool:
         """Some open stream wants to send money it has neither sent nor reserved."""
-        return any(s.money_pending > 0 and not s.closed for s in self._by_id.values())
+        return any(s.money_pending > 0 and not s.closed for s in self.by_id.values())
 
     def data_pending(self) -> bool:
-        return any(s.data_pending for s in self._by_id.values())
+        return any(s.data_pending for s in self.by_id.values())
 
     def all_closed(self) -> bool:
-        return all(s.closed for s in self._by_id.values())
+        return all(s.closed for s in self.by_id.values())
 
     # ------------------------------------------------------------------ opening
 
@@ -99,7 +80,7 @@ class StreamTable:
         """A new stream of ours (client: odd ids, server: even — RFC 29 §4.4.1)."""
         stream = Stream(self._next_local_id, receive_max, window)
         self._next_local_id += 2
-        self._by_id[stream.id] = stream
+        self.by_id[stream.id] = stream
         return stream
 
     def open_remote(self, stream_id: int, receive_max: int, window: int) -> Stream | None:
@@ -110,7 +91,7 @@ class StreamTable:
         Raises:
             RemoteProtocolError: wrong parity for a new stream, or beyond our max stream id.
         """
-        stream = self._by_id.get(stream_id)
+        stream = self.by_id.get(stream_id)
         if stream is not None:
             return stream
         if stream_id in self._closed_ids:
@@ -126,13 +107,13 @@ class StreamTable:
                 f"the peer used stream id {stream_id}, which it may not open",
                 ErrorCode.PROTOCOL_VIOLATION,
             )
-        if stream_id > self._local_max_id:
+        if stream_id > self.local_max_id:
             raise RemoteProtocolError(
-                f"stream id {stream_id} is above our maximum {self._local_max_id}",
+                f"stream id {stream_id} is above our maximum {self.local_max_id}",
                 ErrorCode.STREAM_ID_ERROR,
             )
         stream = Stream(stream_id, receive_max, window)
-        self._by_id[stream_id] = stream
+        self.by_id[stream_id] = stream
         self._emit(StreamOpened(stream_id))
         return stream
 
@@ -140,17 +121,17 @@ class StreamTable:
 
     def raise_remote_max_id(self, max_stream_id: int) -> None:
         """ConnectionMaxStreamId from the peer (only ever raises the limit)."""
-        self._remote_max_id = max(self._remote_max_id, max_stream_id)
+        self.remote_max_id = max(self.remote_max_id, max_stream_id)
 
     def take_max_id_change(self) -> bool:
         """Whether our maximum must be said now; saying it clears the flag."""
-        changed, self._advertise_max_id = self._advertise_max_id, False
+        changed, self.max_id_changed = self.max_id_changed, False
         return changed
 
     def stream_id_blocked(self) -> int | None:
         """The id we want to open if the peer's limit blocks us (§5.3.6), once per limit."""
         wanted = self._next_local_id - 2
-        limit = self._remote_max_id
+        limit = self.remote_max_id
         if wanted > limit and self._id_blocked_sent < limit + 2:
             self._id_blocked_sent = limit + 2
             return wanted
@@ -170,16 +151,16 @@ class StreamTable:
         self._emit(StreamClosed(stream.id, code, message, remote))
         if stream.id % 2 != self._next_local_id % 2:
             # A peer-opened stream is gone: let the peer open another (§3.3).
-            self._local_max_id += 2
-            self._advertise_max_id = True
+            self.local_max_id += 2
+            self.max_id_changed = True
         self.forget_if_settled(stream)
 
     def close_all(self, code: int, message: str, *, remote: bool) -> None:
-        for stream in list(self._by_id.values()):
+        for stream in list(self.by_id.values()):
             if not stream.closed:
                 self.close(stream, code, message, remote=remote)
 
     def forget_if_settled(self, stream: Stream) -> None:
         """Forget a closed stream once nothing of it is in flight (its id stays remembered)."""
-        if stream.closed and stream.in_flight == 0 and self._by_id.pop(stream.id, None) is not None:
+        if stream.closed and stream.in_flight == 0 and self.by_id.pop(stream.id, None) is not None:
             self._closed_ids.add(stream.id)
