@@ -141,23 +141,23 @@ def next_packet(parts: Parts, now: float, wallclock: datetime) -> OutgoingPrepar
     if parts.in_flight.exhausted():
         return None
     max_id = parts.streams.remote_max_id
-    blocked: list[Frame] = []  # what the peer's limits stop us from sending
-    amount, allocations = _take_money(parts, max_id, blocked)
-    data = _take_data(parts, max_id, blocked)
+    notices: list[Frame] = []  # what blocks us (the peer's limits), or a keep-alive
+    amount, allocations = _take_money(parts, max_id, notices)
+    data = _take_data(parts, max_id, notices)
     closes = _take_closes(parts, max_id)
     wanted_id = parts.streams.stream_id_blocked()
     if wanted_id is not None:
         # Streams we cannot open yet (§5.3.6).
-        blocked.append(ConnectionStreamIdBlockedFrame(wanted_id))
-    if not (amount or data or closes or blocked or control_wanted(parts)):
+        notices.append(ConnectionStreamIdBlockedFrame(wanted_id))
+    if not (amount or data or closes or notices or control_wanted(parts)):
         ping = keepalive_due_at(parts)
         if ping is None or now < ping:
             return None
         # Keep-alive: nothing to say, but a zero-amount packet stops both sides' idle timers
         # (ilp-protocol-stream bumps its idle timer on every authentic Prepare).
-        blocked.append(ConnectionMaxDataFrame(parts.flow.local_max))
+        notices.append(ConnectionMaxDataFrame(parts.flow.local_max))
     frames = parts.path.announce_frames(parts.config)
-    frames.extend(blocked)
+    frames.extend(notices)
     frames.extend(control_frames(parts))
     for stream, share in allocations:
         frames.append(StreamMoneyFrame(stream.id, share))
