@@ -63,10 +63,6 @@ class Counters:
         self._rejects_in_a_row += 1
         return self._rejects_in_a_row
 
-    @property
-    def rejects_in_a_row(self) -> int:
-        return self._rejects_in_a_row
-
     def observed_rate(self, rate: Fraction) -> None:
         """The rate a probe or a refusal showed."""
         self.last_packet_exchange_rate = rate
