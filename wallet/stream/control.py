@@ -34,16 +34,11 @@ def apply_control_frame(parts: Parts, frame: Frame) -> None:
     if isinstance(frame, StreamMaxMoneyFrame):
         stream = parts.streams.by_id.get(frame.stream_id)
         if stream is not None:
-            if not stream.remote_limit_known:
-                stream.remote_limit_known = True
-                stream.remote_receive_max = frame.receive_max
-            elif frame.receive_max > stream.remote_receive_max:
-                stream.remote_receive_max = frame.receive_max
-            stream.remote_total_received = max(stream.remote_total_received, frame.total_received)
+            stream.learn_money_limit(frame.receive_max, frame.total_received)
     elif isinstance(frame, StreamMaxDataFrame):
         stream = parts.streams.by_id.get(frame.stream_id)
-        if stream is not None and frame.max_offset > stream.remote_max_data:
-            stream.remote_max_data = frame.max_offset
+        if stream is not None:
+            stream.learn_data_limit(frame.max_offset)
     elif isinstance(frame, ConnectionMaxDataFrame):
         parts.flow.raise_remote_max(frame.max_offset)
     elif isinstance(frame, ConnectionAssetDetailsFrame):
@@ -57,7 +52,7 @@ def apply_control_frame(parts: Parts, frame: Frame) -> None:
     elif isinstance(frame, StreamMoneyBlockedFrame):
         stream = parts.streams.by_id.get(frame.stream_id)
         if stream is not None:
-            stream.remote_send_max = frame.send_max
+            stream.learn_peer_send_max(frame.send_max)
     elif isinstance(frame, ConnectionCloseFrame):
         parts.lifecycle.peer_closed(frame)
 
@@ -66,5 +61,5 @@ def apply_stream_close(parts: Parts, frame: StreamCloseFrame) -> None:
     """The peer closed a stream."""
     stream = parts.streams.by_id.get(frame.stream_id)
     if stream is not None and not stream.closed:
-        stream.remote_closed = True
+        stream.closed_by_peer()
         parts.streams.close(stream, frame.error_code, frame.error_message, remote=True)

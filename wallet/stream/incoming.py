@@ -145,7 +145,7 @@ def _credit_money(parts: Parts, shares: list[tuple[Stream, int]]) -> list[Frame]
     for stream, share in shares:
         if share == 0:
             continue
-        stream.total_received += share
+        stream.credit(share)
         parts.counters.received(share)
         parts.emit(MoneyReceived(stream.id, share, stream.total_received))
         if nonce is not None and secret is not None and stream.id <= 0xFF:
@@ -257,7 +257,7 @@ def _reply_frames(parts: Parts, touched: Iterable[Stream], announce: bool) -> li
     for stream in touched:
         if stream.closed:
             continue
-        stream.advertise = False
+        stream.limits_said()
         frames.append(StreamMaxMoneyFrame(stream.id, stream.receive_max, stream.total_received))
         frames.append(StreamMaxDataFrame(stream.id, stream.local_max_data))
     return frames

@@ -172,7 +172,7 @@ def next_packet(parts: Parts, now: float, wallclock: datetime) -> OutgoingPrepar
     rec.closes = closes
     rec.reserved = amount if parts.budget is not None else 0
     for stream, share in allocations:
-        stream.in_flight += share
+        stream.reserve(share)
     return out
 
 
@@ -238,7 +238,6 @@ def _take_data(parts: Parts, max_id: int, blocked: list[Frame]) -> list[StreamDa
             conn_room -= new_bytes
             flow.record_sent(new_bytes)
             room_in_packet -= len(frame.data) + _FRAME_OVERHEAD
-            stream.data_in_flight += 1
             data.append(frame)
         blocked_at = stream.data_blocked_at()
         if blocked_at is not None:
@@ -264,7 +263,7 @@ def _take_closes(parts: Parts, max_id: int) -> list[Stream]:
             and not stream.data_pending
             and stream.data_in_flight == 0
         ):
-            stream.close_sent = True
+            stream.close_queued()
             closes.append(stream)
     return closes
 
@@ -284,7 +283,7 @@ def control_frames(parts: Parts) -> list[Frame]:
         frames.append(ConnectionMaxDataFrame(parts.flow.local_max))
     for stream in parts.streams.by_id.values():
         if stream.advertise and not stream.closed:
-            stream.advertise = False
+            stream.limits_said()
             frames.append(StreamMaxMoneyFrame(stream.id, stream.receive_max, stream.total_received))
             frames.append(StreamMaxDataFrame(stream.id, stream.local_max_data))
     return frames

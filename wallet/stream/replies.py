@@ -181,9 +181,7 @@ def on_receipt(parts: Parts, frame: StreamReceiptFrame) -> None:
         total = decode_receipt(frame.receipt).total_received
     except CodecError:
         return
-    if total > stream.receipt_total:
-        stream.receipt_total = total
-        stream.receipt = frame.receipt
+    if stream.take_receipt(frame.receipt, total):
         parts.emit(ReceiptReceived(stream.id, frame.receipt, total))
 
 
@@ -201,15 +199,14 @@ def on_fulfilled(parts: Parts, rec: InFlight, packet: StreamPacket | None) -> No
     parts.congestion.on_fulfill(rec.amount)
     streams = parts.streams
     for stream, share in rec.allocations:
-        stream.in_flight -= share
-        stream.total_sent += share
+        stream.settle(share, sent=True)
         parts.emit(MoneySent(stream.id, share, stream.total_sent, rec.seq))
         if stream.closed:
             streams.forget_if_settled(stream)
     for frame in rec.data:
         stream_ = streams.by_id.get(frame.stream_id)
         if stream_ is not None:
-            stream_.data_in_flight -= 1
+            stream_.data_arrived()
     for stream in rec.closes:
         streams.close(stream, stream.close_code, stream.close_message, remote=False)
 
@@ -221,7 +218,7 @@ def settle(parts: Parts, rec: InFlight, outcome: Outcome) -> None:
         parts.budget.settle(rec.seq, rec.reserved, outcome)
         rec.reserved = 0
     for stream, share in rec.allocations:
-        stream.in_flight -= share
+        stream.settle(share, sent=False)
         if stream.closed:
             parts.streams.forget_if_settled(stream)
     rec.allocations = []
@@ -240,10 +237,9 @@ def on_failed(
     for frame in rec.data:
         stream = parts.streams.by_id.get(frame.stream_id)
         if stream is not None and not stream.closed:
-            stream.data_in_flight -= 1
-            stream.requeue_data(frame)
+            stream.data_failed(frame)
     for stream in rec.closes:
-        stream.close_sent = False
+        stream.close_failed()
     if congestion:
         parts.congestion.on_congestion(now)
 

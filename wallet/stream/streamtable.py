@@ -143,11 +143,7 @@ class StreamTable:
         """Close ``stream`` now (its queued data is dropped); forget it once settled."""
         if stream.closed:
             return
-        stream.closed = True
-        stream.close_code = code
-        stream.close_message = message
-        stream.send_buf.clear()
-        stream.retransmit.clear()
+        stream.mark_closed(code, message)
         self._emit(StreamClosed(stream.id, code, message, remote))
         if stream.id % 2 != self._next_local_id % 2:
             # A peer-opened stream is gone: let the peer open another (§3.3).

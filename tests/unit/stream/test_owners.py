@@ -38,6 +38,7 @@ from wallet.stream.lifecycle import Lifecycle
 from wallet.stream.packet import StreamPacket
 from wallet.stream.path import Path
 from wallet.stream.replies import classify
+from wallet.stream.streams import Stream
 from wallet.stream.streamtable import DEFAULT_MAX_STREAM_ID, StreamTable
 
 STREAM_PACKAGE = FilePath(__file__).resolve().parents[3] / "wallet" / "stream"
@@ -55,6 +56,22 @@ OWNERS = {
 
 def _ignore(event: Event) -> None:
     pass
+
+
+def _assigned(tree: ast.Module) -> list[tuple[int, ast.Attribute]]:
+    """Every attribute assigned to (``x.a = ...``, ``x.a += ...``, ``x.a, y = ...``)."""
+    out: list[tuple[int, ast.Attribute]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        else:
+            continue
+        for target in targets:
+            elements = target.elts if isinstance(target, ast.Tuple | ast.List) else [target]
+            out.extend((node.lineno, t) for t in elements if isinstance(t, ast.Attribute))
+    return out
 
 
 def _modules() -> dict[str, ast.Module]:
@@ -81,27 +98,31 @@ def test_no_module_reaches_into_private_attributes_of_another_object() -> None:
 def test_owners_are_written_only_by_their_own_module() -> None:
     writes = []
     for name, tree in _modules().items():
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Assign):
-                targets = node.targets
-            elif isinstance(node, ast.AugAssign | ast.AnnAssign):
-                targets = [node.target]
-            else:
-                continue
-            for target in targets:
-                for sub in ast.walk(target):
-                    if not isinstance(sub, ast.Attribute):
-                        continue
-                    base = sub.value
-                    owner = (
-                        base.attr
-                        if isinstance(base, ast.Attribute)
-                        else base.id
-                        if isinstance(base, ast.Name)
-                        else None
-                    )
-                    if owner in OWNERS and OWNERS[owner] != name:
-                        writes.append(f"{name}.py:{node.lineno}: {ast.unparse(target)}")
+        for line, target in _assigned(tree):
+            base = target.value
+            owner = (
+                base.attr
+                if isinstance(base, ast.Attribute)
+                else base.id
+                if isinstance(base, ast.Name)
+                else None
+            )
+            if owner in OWNERS and OWNERS[owner] != name:
+                writes.append(f"{name}.py:{line}: {ast.unparse(target)}")
+    assert writes == []
+
+
+def test_streams_are_written_only_through_their_methods() -> None:
+    public = {name for name in Stream.__slots__ if not name.startswith("_")}
+    writes = []
+    for name, tree in _modules().items():
+        if name == "streams":
+            continue
+        for line, target in _assigned(tree):
+            if target.attr in public and not (
+                isinstance(target.value, ast.Name) and target.value.id == "self"
+            ):
+                writes.append(f"{name}.py:{line}: {ast.unparse(target)}")
     assert writes == []
 
 
@@ -169,13 +190,13 @@ def test_a_closed_stream_is_kept_while_its_money_is_in_flight_then_forgotten() -
     events: list[Event] = []
     table = _table(events)
     stream = table.open_local(0, 100)
-    stream.in_flight = 5
+    stream.reserve(5)
     table.close(stream, ErrorCode.NO_ERROR, "", remote=False)
     assert events == [StreamClosed(1, ErrorCode.NO_ERROR, "", False)]
     assert table.by_id == {1: stream}  # its reservation must still settle against it
     table.close(stream, ErrorCode.INTERNAL_ERROR, "again", remote=True)  # closed once only
     assert len(events) == 1
-    stream.in_flight = 0
+    stream.settle(5, sent=False)
     table.forget_if_settled(stream)
     assert table.by_id == {}
     assert table.open_remote(1, 0, 100) is None  # its frames are ignored from now on
