@@ -130,7 +130,8 @@ def handle_prepare(parts: Parts, prepare: Prepare, now: float) -> Fulfill | Reje
         lifecycle.fail(e)
         return _reject(parts, prepare, packet, touched.values(), close=True)
     receipts = _credit_money(parts, shares)
-    _deliver_data(parts, data_frames)
+    if data_frames:
+        _deliver_data(parts, data_frames)
     _apply_stream_closes(parts, stream_closes)
     frames = _reply_frames(parts, touched.values(), announce)
     frames.extend(receipts)
