@@ -27,6 +27,7 @@ class ConnectionFlow:
     """Attributes (read them freely; only this class changes them):
     sent_highest: the sum over our streams of the highest offset sent.
     delivered: the sum over the peer's streams of the bytes delivered in order.
+    local_max: what we advertise in ConnectionMaxData (``delivered`` + our window).
     """
 
     __slots__ = (
@@ -36,6 +37,7 @@ class ConnectionFlow:
         "_remote_max",
         "_window",
         "delivered",
+        "local_max",
         "sent_highest",
     )
 
@@ -45,6 +47,7 @@ class ConnectionFlow:
         self._remote_known = False
         self.sent_highest = 0
         self.delivered = 0
+        self.local_max = window
         self._highest_received = 0  # sum over streams of the highest offset received
         self._blocked_sent = -1
 
@@ -73,11 +76,6 @@ class ConnectionFlow:
 
     # ------------------------------------------------------------------ receiving
 
-    @property
-    def local_max(self) -> int:
-        """What we advertise in ConnectionMaxData."""
-        return self.delivered + self._window
-
     def check_received(self, extra: int) -> None:
         """``extra`` new bytes beyond the highest offsets seen are about to be accepted.
 
@@ -91,4 +89,5 @@ class ConnectionFlow:
 
     def record_received(self, delivered: int, new_highest: int) -> None:
         self.delivered += delivered
+        self.local_max = self.delivered + self._window
         self._highest_received += new_highest

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from wallet.ilp import CodecError, Fulfill, Prepare, Reject
-from wallet.stream.config import Role
+from wallet.stream.config import ConnectionState, Role
 from wallet.stream.control import apply_control_frame, apply_stream_close
 from wallet.stream.errors import DecryptionError, RemoteProtocolError, StreamError
 from wallet.stream.events import DataReceived, MoneyReceived
@@ -70,7 +70,7 @@ def handle_prepare(parts: Parts, prepare: Prepare, now: float) -> Fulfill | Reje
     parts.counters.prepare_received()
     if packet.sequence > parts.config.max_packets:
         lifecycle.fail(RemoteProtocolError("the peer sent more than 2^31 packets"))
-    if lifecycle.is_closed():
+    if lifecycle.state is ConnectionState.CLOSED:
         return _reject(parts, prepare, packet, (), close=True)
     announce = False
     money: dict[int, int] = {}
@@ -175,8 +175,12 @@ def _stream_for(parts: Parts, stream_id: int, touched: dict[int, Stream]) -> Str
     Raises:
         RemoteProtocolError: wrong parity for a new stream, or beyond our max stream id.
     """
-    config = parts.config
-    stream = parts.streams.open_remote(stream_id, config.default_receive_max, config.stream_window)
+    stream = parts.streams.by_id.get(stream_id)
+    if stream is None:
+        config = parts.config
+        stream = parts.streams.open_remote(
+            stream_id, config.default_receive_max, config.stream_window
+        )
     if stream is not None:
         touched[stream_id] = stream
     return stream

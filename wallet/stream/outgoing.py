@@ -71,7 +71,7 @@ def packets_to_send(parts: Parts, now: float, wallclock: datetime) -> list[Outgo
         return out
     lifecycle = parts.lifecycle
     in_flight = parts.in_flight
-    if lifecycle.is_closed():
+    if lifecycle.state is ConnectionState.CLOSED:
         frame = lifecycle.take_close_frame()
         if frame is not None and not in_flight.exhausted():
             out.append(_seal(parts, CLOSE, [frame], 0, now=now, wallclock=wallclock)[0])
@@ -156,7 +156,8 @@ def next_packet(parts: Parts, now: float, wallclock: datetime) -> OutgoingPrepar
         # Keep-alive: nothing to say, but a zero-amount packet stops both sides' idle timers
         # (ilp-protocol-stream bumps its idle timer on every authentic Prepare).
         notices.append(ConnectionMaxDataFrame(parts.flow.local_max))
-    frames = parts.path.announce_frames(parts.config)
+    path = parts.path
+    frames = [] if path.answered else path.announce_frames(parts.config)
     frames.extend(notices)
     frames.extend(control_frames(parts))
     for stream, share in allocations:
@@ -164,7 +165,7 @@ def next_packet(parts: Parts, now: float, wallclock: datetime) -> OutgoingPrepar
     frames.extend(data)
     for stream in closes:
         frames.append(StreamCloseFrame(stream.id, stream.close_code, stream.close_message))
-    min_rate = parts.path.min_rate
+    min_rate = path.min_rate
     min_dest = min_destination_amount(amount, min_rate) if amount and min_rate is not None else 0
     out, rec = _seal(parts, NORMAL, frames, amount, now=now, wallclock=wallclock, min_dest=min_dest)
     rec.allocations = allocations
