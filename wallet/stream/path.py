@@ -7,7 +7,8 @@ authentic STREAM packet, and whether the connection is established.
 
 Invariants:
 
-* the destination, once set, is a valid ILP address (RFC 15);
+* the destination, once set, is a valid ILP address (RFC 15); an empty
+  ConnectionNewAddress leaves it as it is;
 * the peer's asset details, once known, never change: "the receiver SHOULD close the
   connection" if they do (§4.3.3);
 * the rate and the minimum rate are set once, when the probe finishes, and are exact
@@ -86,13 +87,17 @@ class Path:
     # ------------------------------------------------------------------ the peer
 
     def learn_address(self, address: str) -> None:
-        """ConnectionNewAddress from the peer.
+        """ConnectionNewAddress from the peer; an empty one says it cannot receive.
 
         Raises:
-            RemoteProtocolError: not an ILP address.
+            RemoteProtocolError: not an ILP address (and not empty).
         """
-        check_address(address)
-        self.destination = address
+        # RFC 29 §4.3.1: the frame "is OPTIONAL because clients may not be capable of
+        # receiving ILP Prepare packets". @interledger/pay says so with an *empty* address;
+        # ilp-protocol-stream's server takes that as "no address" (it never sends to it).
+        if address:
+            check_address(address)
+            self.destination = address
 
     def learn_asset(self, code: str, scale: int) -> None:
         """ConnectionAssetDetails from the peer.

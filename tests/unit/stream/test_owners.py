@@ -301,9 +301,11 @@ def test_path_learns_the_peer_once_and_announces_us_until_it_answers() -> None:
         ConnectionNewAddressFrame("test.us"),
         ConnectionAssetDetailsFrame("USD", 9),
     ]
+    path.learn_address("")  # a sender that cannot receive (RFC 29 §4.3.1)
     path.learn_address("test.peer")
     with pytest.raises(RemoteProtocolError):
         path.learn_address("not an address")
+    path.learn_address("")
     assert path.destination == "test.peer"
     path.learn_asset("EUR", 2)
     path.learn_asset("EUR", 2)
