@@ -9,9 +9,13 @@ Modules
 ``crypto`` keys, AES-256-GCM ``nonce|tag|ciphertext``, fulfillment/condition ·
 ``frames`` / ``packet`` the codec · ``receipts`` RFC 39 · ``credentials`` server-side
 address/secret issuing · ``config`` :class:`ConnectionConfig`, :class:`Role`,
-:class:`BudgetGate` · ``connection`` the state machine (``outgoing``: building Prepares,
-``replies``: settling them, ``incoming``: answering the peer's) · ``streams`` per-stream state ·
-``congestion`` the window · ``rate`` probing · ``events`` · ``errors``.
+:class:`BudgetGate` · ``connection`` the state machine, whose state has one owner per piece
+(``streamtable`` the streams and stream ids, ``inflight`` sequences and packets in flight,
+``flow`` connection data windows, ``path`` the peer, the probe and the rate, ``lifecycle``
+closing, ``counters`` totals, ``congestion`` the window, ``streams`` per-stream state), handed
+as one ``parts.Parts`` to its halves (``outgoing``: building Prepares, ``replies``: settling
+them and deciding each packet's ``Outcome``, ``incoming``: answering the peer's, ``control``:
+the peer's limit frames) · ``rate`` probing · ``events`` · ``errors``.
 
 Creating a connection
 ---------------------

@@ -80,6 +80,10 @@ class Congestion:
         if liquidity_amount is not None:
             self.soft_max_packet = max(1, min(self.soft_max_packet, liquidity_amount * 2 // 3))
 
+    def clear_backoff(self) -> None:
+        """Send at once (the probe just found the path usable)."""
+        self.backoff_until = 0.0
+
     def on_too_large(self, new_max: int) -> None:
         """F08: a hard ceiling (only ever lowered)."""
         new_max = max(0, new_max)

@@ -32,7 +32,8 @@ DEFAULT_STREAM_WINDOW = 16384
 class Stream:
     """A bidirectional stream of money and data within a connection.
 
-    Attributes (read-only for the application):
+    Attributes (read-only for the application; the connection changes them only through the
+    methods below "what the connection tells a stream"):
         id: the stream id (odd: client-opened, even: server-opened).
         send_max: how much (our units) the application wants sent in total.
         total_sent: how much has been sent (fulfilled) on this stream.
@@ -194,7 +195,8 @@ class Stream:
         return max(0, self.remote_receive_max - self.remote_total_received)
 
     def take_data(self, budget: int) -> StreamDataFrame | None:
-        """The next data frame to send, at most ``budget`` bytes (retransmissions first)."""
+        """The next data frame to send, at most ``budget`` bytes (retransmissions first); it
+        counts as in flight until :meth:`data_arrived` or :meth:`data_failed`."""
         if budget <= 0:
             return None
         if self.retransmit:
@@ -202,6 +204,7 @@ class Stream:
             if len(frame.data) > budget:
                 return None  # exact frames only: wait for a packet with room
             del self.retransmit[0]
+            self.data_in_flight += 1
             return frame
         end = self.send_buf_start + len(self.send_buf)
         limit = min(end, self.remote_max_data, self.send_offset + budget)
@@ -210,6 +213,7 @@ class Stream:
         lo = self.send_offset - self.send_buf_start
         hi = limit - self.send_buf_start
         frame = StreamDataFrame(self.id, self.send_offset, bytes(self.send_buf[lo:hi]))
+        self.data_in_flight += 1
         self.send_offset = limit
         # Forget bytes that are now owned by their frames (kept for retransmission there).
         del self.send_buf[:hi]
@@ -218,6 +222,83 @@ class Stream:
 
     def requeue_data(self, frame: StreamDataFrame) -> None:
         bisect.insort(self.retransmit, frame, key=lambda f: f.offset)
+
+    # --- what the connection tells a stream ---------------------------------------------------
+
+    def reserve(self, share: int) -> None:
+        """``share`` of this stream's money rides in a packet now in flight."""
+        self.in_flight += share
+
+    def settle(self, share: int, *, sent: bool) -> None:
+        """The packet carrying ``share`` settled: fulfilled (``sent``), or not, and then the
+        money may go again."""
+        self.in_flight -= share
+        if sent:
+            self.total_sent += share
+
+    def data_arrived(self) -> None:
+        """A data frame of ours was in a fulfilled packet."""
+        self.data_in_flight -= 1
+
+    def data_failed(self, frame: StreamDataFrame) -> None:
+        """A data frame of ours was in a packet that failed: it goes again, as it is
+        (§5.3.11)."""
+        self.data_in_flight -= 1
+        self.requeue_data(frame)
+
+    def close_queued(self) -> None:
+        """Our StreamClose is in a packet in flight."""
+        self.close_sent = True
+
+    def close_failed(self) -> None:
+        """The packet with our StreamClose failed: it goes again."""
+        self.close_sent = False
+
+    def limits_said(self) -> None:
+        """The peer has been told our current limits."""
+        self.advertise = False
+
+    def credit(self, share: int) -> None:
+        """``share`` arrived on this stream (in a Prepare we fulfill)."""
+        self.total_received += share
+
+    def learn_money_limit(self, receive_max: int, total_received: int) -> None:
+        """StreamMaxMoney from the peer (its units): its first figure counts, later ones only
+        raise it (§4.4.4); its total received only grows."""
+        if not self.remote_limit_known:
+            self.remote_limit_known = True
+            self.remote_receive_max = receive_max
+        elif receive_max > self.remote_receive_max:
+            self.remote_receive_max = receive_max
+        self.remote_total_received = max(self.remote_total_received, total_received)
+
+    def learn_data_limit(self, max_offset: int) -> None:
+        """StreamMaxData from the peer (only ever raises the limit)."""
+        self.remote_max_data = max(self.remote_max_data, max_offset)
+
+    def learn_peer_send_max(self, send_max: int) -> None:
+        """StreamMoneyBlocked from the peer: how much it wants to send us."""
+        self.remote_send_max = send_max
+
+    def take_receipt(self, receipt: bytes, total: int) -> bool:
+        """A receipt for ``total``: kept (True) if it proves more than the one we have."""
+        if total <= self.receipt_total:
+            return False
+        self.receipt_total = total
+        self.receipt = receipt
+        return True
+
+    def closed_by_peer(self) -> None:
+        """The peer sent StreamClose (the stream is then closed by its table)."""
+        self.remote_closed = True
+
+    def mark_closed(self, code: int, message: str) -> None:
+        """Closed now: queued data is dropped. Only the connection's stream table calls it."""
+        self.closed = True
+        self.close_code = code
+        self.close_message = message
+        self.send_buf.clear()
+        self.retransmit.clear()
 
     def data_blocked_at(self) -> int | None:
         """The offset we want to reach if the peer's limit blocks us (once per value)."""
