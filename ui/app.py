@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import logging
 import logging.handlers
+import os
 import signal
 import socket
 import sys
@@ -51,6 +52,7 @@ from ui.icons import app_icon
 from ui.provider import wire_provider
 from ui.wallet.component import WalletUi
 from wallet import __version__
+from wallet.private_files import PRIVATE_UMASK, tighten_profile
 from wallet.reports import local_zone
 from wallet.secrets import SecretStore, SecretStoreError, open_secret_store
 from wallet.service import WalletService
@@ -250,7 +252,8 @@ _signal_sockets: list[socket.socket] = []
 def run(args: argparse.Namespace, extensions: Extensions | None = None) -> int:
     """Start the browser; returns the process exit code."""
     options = LaunchOptions.from_args(args)
-    options.profile_dir.mkdir(parents=True, exist_ok=True)
+    os.umask(PRIVATE_UMASK)  # what Qt, Chromium and the log create in the profile is private
+    tighten_profile(options.profile_dir)
     log_path = setup_logging(options.profile_dir)
     qInstallMessageHandler(_qt_message)
     log.info("Trickle %s starting, profile %s", __version__, options.profile_dir)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from ui.wallet.context import WalletContext
 from ui.wallet.fields import AmountField, with_unit
+from ui.wallet.guard import confirm_site_policy, read_fields
 from ui.wallet.pages.base import Page, cell, heading, table, text_at, value_label
 from wallet.amounts import AmountError
 from wallet.budgets import SitePolicy, SiteState, effective
@@ -65,6 +66,8 @@ class SitesPage(Page):
         self.cap_month = AmountField("Cap per month", asset, ctx.style, parent=self.editor)
         self.cap_total = AmountField("Cap in total", asset, ctx.style, parent=self.editor)
         self.error = QLabel(self.editor)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
+        self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c0392b;")
         self.error.setAccessibleName("Error")
         self.save = QPushButton("&Save", self.editor)
@@ -90,6 +93,7 @@ class SitesPage(Page):
         self.editor.setEnabled(False)
         for f in (self.rate, self.cap_day, self.cap_month, self.cap_total):
             f.returnPressed.connect(self.save_selected)
+            f.textEdited.connect(self.error.clear)  # no old error left beside new text
 
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Sites & budgets", self))
@@ -207,12 +211,14 @@ class SitesPage(Page):
         if site is None:
             return
         try:
-            values = [f.value() for f in (self.rate, self.cap_day, self.cap_month, self.cap_total)]
+            values = read_fields((self.rate, self.cap_day, self.cap_month, self.cap_total))
         except AmountError as e:
             self.error.setText(str(e))
             return
         state = self.state.currentData()
         policy = SitePolicy(site, SiteState(state), *values)
+        if not confirm_site_policy(self, self.ctx, policy, self.ctx.service.site_policy(site)):
+            return
         self.ctx.service.set_site_policy(policy)
 
     def reset_selected(self) -> None:
