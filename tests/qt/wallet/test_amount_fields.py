@@ -4,7 +4,6 @@ first, stating the monthly worst case (issue 20, items 1 and 2)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,23 +11,19 @@ import pytest
 from PySide6.QtCore import QLocale, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from tests.qt.wallet.seed import NEWS, TZ, FakeClock
+from tests.qt.wallet.seed import NEWS, FakeClock
 from tests.unit.test_amounts import LOCALES
 from ui.wallet.context import WalletContext, number_style
 from ui.wallet.window import WalletWindow
-from wallet.service import WalletService
 
 # A QMessageBox on the offscreen platform (no window manager to take size hints).
 OFFSCREEN_DIALOG = r"This plugin does not support propagateSizeHints\(\)"
+
 
 @pytest.mark.parametrize("name", sorted(LOCALES))
 def test_qt_locales_give_the_table_s_separators(name: str) -> None:
     """The unit tests' table of en_US, de_DE, fr_FR, en_IN is what Qt (CLDR) says."""
     assert number_style(QLocale(name)) == LOCALES[name]
-
-
-def reopen(profile: Path, clock: FakeClock) -> WalletService:
-    return WalletService.open(profile, tz=TZ, clock=clock)
 
 
 def answer_next_question(qtbot: Any, button: str, seen: list[str]) -> None:
@@ -147,4 +142,3 @@ def test_the_popover_uses_the_same_parser(qtbot: Any, ctx: WalletContext) -> Non
     pop.save.click()
     assert "did you mean 2.5?" in pop.error.text()
     assert ctx.service.site_policy(NEWS) == before
-
