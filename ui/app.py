@@ -43,12 +43,14 @@ from ui.browser.browsing import Browsing
 from ui.browser.downloads import Downloads, default_download_dir
 from ui.browser.hooks import PageHook, ProfileInstaller
 from ui.browser.profile import ProfileInUseError, create_profile
+from ui.browser.sandbox_bar import show_sandbox_warning
 from ui.browser.scheme import InternalPage, page_directories, register_scheme
 from ui.browser.single_instance import InstanceServer
 from ui.browser.storage import BrowsingStore
 from ui.browser.window import BrowserWindow
 from ui.browser.windows import Windows
 from ui.icons import app_icon
+from ui.launch_checks import sandbox_disabled
 from ui.provider import wire_provider
 from ui.wallet.component import WalletUi
 from wallet import __version__
@@ -297,7 +299,9 @@ def _browse(
         print(f"Trickle: {e}. Is Trickle already running with this profile?", file=sys.stderr)
         browsing.close()
         return 1
-    windows = Windows(profile, [*browsing.page_hooks, *ext.page_hooks], ext.window_hooks)
+    # Without Chromium's sandbox (--no-sandbox), every window says so in a bar.
+    warn = [show_sandbox_warning] if sandbox_disabled() else []
+    windows = Windows(profile, [*browsing.page_hooks, *ext.page_hooks], [*ext.window_hooks, *warn])
     browsing.bind(windows)
     downloads.finished.connect(windows.on_download_finished)
     instance.urls_received.connect(lambda texts: windows.open_urls(open_targets(texts)))
