@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.plain_text import ADDRESS_CHARS, page_text
 from ui.wallet.context import WalletContext
 from ui.wallet.fields import AmountField, with_unit
 from ui.wallet.guard import confirm_site_policy, read_fields
@@ -127,7 +128,7 @@ class SitePopover(QFrame):
         asset = glob.budget_asset
         policy = svc.site_policy(self._site)
         spend = site_spend(svc, self._site, ctx.clock(), ctx.tz)
-        self.title.setText(self._site)
+        self.title.setText(page_text(self._site, ADDRESS_CHARS))
         self.today.setText(ctx.money_map(spend.today, empty_asset=asset))
         self.month.setText(ctx.money_map(spend.month, empty_asset=asset))
         self.total.setText(ctx.money_map(spend.total, empty_asset=asset))

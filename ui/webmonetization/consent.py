@@ -16,7 +16,6 @@ Against a hostile page (clickjacking, spam, spoofing):
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
@@ -31,11 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.plain_text import NAME_CHARS, page_text
 from ui.webmonetization.origins import display_host, display_url
 from ui.webmonetization.register import Answer, RegisterRequest
 
 INERT_MS = 500
-MAX_SHOWN_NAME = 64
+MAX_SHOWN_NAME = NAME_CHARS
 
 # ``arm(dialog, callback)``: call ``callback`` once the inert period is over.
 Arm = Callable[[QObject, Callable[[], None]], None]
@@ -47,11 +47,7 @@ def default_arm(owner: QObject, callback: Callable[[], None]) -> None:
 
 def shown_name(name: str) -> str:
     """The page-supplied name as the dialog shows it: one line, no controls, capped."""
-    cleaned = "".join(" " if unicodedata.category(ch).startswith(("C", "Z")) else ch for ch in name)
-    cleaned = " ".join(cleaned.split())
-    if len(cleaned) > MAX_SHOWN_NAME:
-        cleaned = cleaned[: MAX_SHOWN_NAME - 1] + "…"
-    return cleaned
+    return page_text(name, MAX_SHOWN_NAME)
 
 
 def _plain_label(text: str, parent: QWidget, object_name: str) -> QLabel:

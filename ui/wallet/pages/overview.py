@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QProgressBar, QVBoxLayout, QWidget
 
+from ui.plain_text import ADDRESS_CHARS, page_text
 from ui.wallet.chart import SpendChart
 from ui.wallet.context import WalletContext
-from ui.wallet.pages.base import Page, cell, heading, table, text_at, value_label
+from ui.wallet.pages.base import Page, cell, heading, table, value_label
 from wallet.amounts import rescale
 from wallet.budgets import Asset
 from wallet.reports import Granularity, SiteTotal
@@ -48,7 +49,7 @@ class OverviewPage(Page):
         self.top_sites.setMaximumHeight(180)
         self.top_sites.setToolTip("Enter or double-click: this site's history")
         self.top_sites.itemActivated.connect(
-            lambda item: self.site_activated.emit(text_at(self.top_sites, item.row(), 0))
+            lambda item: self.site_activated.emit(self._site_at(item.row()))
         )
         self.chart = SpendChart("Spend over the last 30 days", self)
 
@@ -79,6 +80,10 @@ class OverviewPage(Page):
         layout.addLayout(row, 1)
         ctx.network.changed.connect(self._show_network)
 
+    def _site_at(self, row: int) -> str:
+        item = self.top_sites.item(row, 0)
+        return str(item.data(Qt.ItemDataRole.UserRole)) if item is not None else ""
+
     def refresh(self) -> None:
         ctx, svc = self.ctx, self.ctx.service
         glob = svc.global_policy()
@@ -103,7 +108,7 @@ class OverviewPage(Page):
         for t in month[:TOP_SITES]:
             r = self.top_sites.rowCount()
             self.top_sites.insertRow(r)
-            self.top_sites.setItem(r, 0, cell(t.site, key=t.site))
+            self.top_sites.setItem(r, 0, cell(page_text(t.site, ADDRESS_CHARS), key=t.site))
             self.top_sites.setItem(r, 1, cell(ctx.money(t.sent, t.asset), numeric=True))
         today = now.astimezone(ctx.tz).date()
         points = svc.history_series(Granularity.DAY, start=now - timedelta(days=CHART_DAYS + 1))

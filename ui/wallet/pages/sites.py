@@ -16,10 +16,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.plain_text import ADDRESS_CHARS, page_text
 from ui.wallet.context import WalletContext
 from ui.wallet.fields import AmountField, with_unit
 from ui.wallet.guard import confirm_site_policy, read_fields
-from ui.wallet.pages.base import Page, cell, heading, table, text_at, value_label
+from ui.wallet.pages.base import Page, cell, heading, table, value_label
 from wallet.amounts import AmountError
 from wallet.budgets import SitePolicy, SiteState, effective
 from wallet.reports import spend_by_site
@@ -106,7 +107,11 @@ class SitesPage(Page):
     # --- showing -------------------------------------------------------------------------------
 
     def sites(self) -> list[str]:
-        return [text_at(self.table, r, 0) for r in range(self.table.rowCount())]
+        return [
+            str(item.data(Qt.ItemDataRole.UserRole))
+            for r in range(self.table.rowCount())
+            if (item := self.table.item(r, 0)) is not None
+        ]
 
     def refresh(self) -> None:
         ctx, svc = self.ctx, self.ctx.service
@@ -134,7 +139,7 @@ class SitesPage(Page):
             self.table.insertRow(r)
             state_text = {s: t for t, s in _STATES}[eff.state]
             values = [
-                cell(site, key=site),
+                cell(page_text(site, ADDRESS_CHARS), key=site),
                 cell(state_text),
                 self._own(p, "rate_per_hour", amt(eff.rate_per_hour)),
                 self._own(p, "cap_day", amt(eff.cap_day)),
@@ -172,7 +177,8 @@ class SitesPage(Page):
 
     def select(self, site: str) -> bool:
         for r in range(self.table.rowCount()):
-            if text_at(self.table, r, 0) == site:
+            item = self.table.item(r, 0)
+            if item is not None and item.data(Qt.ItemDataRole.UserRole) == site:
                 self.table.selectRow(r)
                 return True
         return False
@@ -186,7 +192,7 @@ class SitesPage(Page):
         svc = self.ctx.service
         glob = svc.global_policy()
         p = svc.site_policy(site)
-        self.site.setText(site)
+        self.site.setText(page_text(site, ADDRESS_CHARS))
         self.state.setCurrentIndex(self.state.findData(p.state))
         d = glob.defaults
         for f, v, default in (
