@@ -190,9 +190,7 @@ def test_ctrl_shift_t_reopens_the_last_closed_tab(
     qtbot.waitUntil(lambda: reopened.title() == "Reopen me", timeout=WAIT)
 
 
-def test_the_no_sandbox_warning_bar_sits_above_the_tabs(
-    qtbot: Any, browser: BrowserWindow
-) -> None:
+def test_the_no_sandbox_warning_bar_sits_above_the_tabs(qtbot: Any, browser: BrowserWindow) -> None:
     from ui.browser.sandbox_bar import show_sandbox_warning
     from ui.launch_checks import NO_SANDBOX_WARNING
 
