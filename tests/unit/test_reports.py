@@ -217,6 +217,21 @@ def test_budget_set_requires_and_normalises_origins_and_confirms_big_rates(profi
     assert comma.returncode == 1 and "did you mean 1.5?" in comma.stderr
 
 
+def test_budget_forget_deletes_the_history_only_when_asked(profile: Path) -> None:
+    def site_rows() -> list[str]:
+        out = _cli("history", "--site", SITES[0], "--profile", str(profile)).stdout
+        return out.splitlines()
+
+    assert len(site_rows()) == 334
+    kept = _cli("budget", "forget", SITES[0], "--json", "--profile", str(profile))
+    assert kept.returncode == 0, kept.stderr
+    assert json.loads(kept.stdout)["sites"][0]["set"]["month"] is None
+    assert len(site_rows()) == 334
+    gone = _cli("budget", "forget", "HTTPS://A.example/", "--history", "--profile", str(profile))
+    assert gone.returncode == 0, gone.stderr
+    assert site_rows() == []
+
+
 def test_sites_and_account_commands(profile: Path) -> None:
     svc = WalletService.open(profile, tz=TZ, clock=lambda: NOW)
     svc.set_account("sandbox", "test.sandbox.you", USD9, 12_345_000_000)

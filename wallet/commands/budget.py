@@ -4,6 +4,7 @@
     trickle budget monthly AMOUNT|none      the global monthly budget, all sites together
     trickle budget set ORIGIN [--rate A] [--day A] [--month A] [--total A] [--pause|--block|...]
     trickle budget reset ORIGIN             the site follows the defaults again
+    trickle budget forget ORIGIN [--history]   ... and, with --history, its history is deleted
 
 Amounts are decimal text in the budget asset (``--month 2.50`` is 2.50 USD when budgets are in
 USD), read by the same parser as the wallet window's fields (``wallet.amounts``): "1,5" is
@@ -105,6 +106,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     reset = sub.add_parser("reset", help="forget a site's policy: back to the defaults")
     reset.add_argument("origin")
     _options(reset, top=False)
+    forget = sub.add_parser(
+        "forget", help="forget a site: its policy, and with --history its history"
+    )
+    forget.add_argument("origin")
+    forget.add_argument("--history", action="store_true", help="also delete its payment history")
+    _options(forget, top=False)
 
 
 def _amount(v: int | None, asset: Asset) -> str | None:
@@ -249,6 +256,8 @@ def _act(svc: WalletService, action: str, args: argparse.Namespace) -> tuple[Any
         return doc, [doc["site"]]
     if action == "reset" and site is not None:
         svc.reset_site_policy(site)
+    elif action == "forget" and site is not None:
+        svc.forget_site(site, history=args.history)
     elif action == "monthly":
         _monthly(svc, args)
     doc = _show(svc, site)

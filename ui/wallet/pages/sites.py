@@ -5,11 +5,13 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QTableWidgetItem,
     QVBoxLayout,
@@ -23,7 +25,7 @@ from ui.wallet.guard import confirm_site_policy, read_fields
 from ui.wallet.pages.base import Page, cell, heading, table, value_label
 from wallet.amounts import AmountError
 from wallet.budgets import SitePolicy, SiteState, effective
-from wallet.reports import spend_by_site
+from wallet.reports import HistoryFilter, spend_by_site
 
 HEADERS = [
     "Site",
@@ -77,6 +79,9 @@ class SitesPage(Page):
         self.reset = QPushButton("Reset to &defaults", self.editor)
         self.reset.setAccessibleName("Reset this site to the defaults")
         self.reset.clicked.connect(self.reset_selected)
+        self.forget = QPushButton("&Forget this site…", self.editor)
+        self.forget.setAccessibleName("Forget this site")
+        self.forget.clicked.connect(self.forget_selected)
         form = QFormLayout()
         form.addRow("Site", self.site)
         form.addRow("S&tate", self.state)
@@ -86,6 +91,7 @@ class SitesPage(Page):
         form.addRow("Cap in t&otal", with_unit(self.cap_total))
         buttons = QHBoxLayout()
         buttons.addWidget(self.error, 1)
+        buttons.addWidget(self.forget)
         buttons.addWidget(self.reset)
         buttons.addWidget(self.save)
         box = QVBoxLayout(self.editor)
@@ -226,6 +232,33 @@ class SitesPage(Page):
         if not confirm_site_policy(self, self.ctx, policy, self.ctx.service.site_policy(site)):
             return
         self.ctx.service.set_site_policy(policy)
+
+    def forget_selected(self) -> None:
+        """Remove the site's settings and, if the user ticks it, its payment history."""
+        site = self.selected_site()
+        if site is None:
+            return
+        rows = self.ctx.history.count(HistoryFilter(site=site))
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Forget this site?",
+            f"{page_text(site, ADDRESS_CHARS)}: its rate, caps and state go back to the "
+            "defaults. What it was paid still counts against your monthly budget.",
+            parent=self,
+        )
+        box.setObjectName("forget_site")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        also = QCheckBox(f"Also delete its payment history ({rows:,} rows)", box)
+        also.setEnabled(rows > 0)
+        box.setCheckBox(also)
+        forget = box.addButton("&Forget", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is not forget:
+            return
+        self.ctx.service.forget_site(site, history=also.isChecked())
+        self.refresh()
 
     def reset_selected(self) -> None:
         if (site := self.selected_site()) is not None:
