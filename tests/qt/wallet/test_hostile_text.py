@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QAbstractItemView, QComboBox, QLabel, QWidget
 from tests.qt.wallet.seed import NOW, USD
 from ui.plain_text import ADDRESS_CHARS, TOOLTIP_CHARS
 from ui.wallet.context import WalletContext
+from ui.wallet.pages.base import text_at
 from ui.wallet.popover import SitePopover
 from ui.wallet.window import WalletWindow
 from ui.webmonetization.consent import ConsentDialog
@@ -126,7 +127,7 @@ def test_hostile_names_are_plain_text_in_every_wallet_view(
         assert window.grab().save(str(artifacts / f"hostile-wallet-{name}.png"))
     # The pages really show the hostile rows (else the test proves nothing).
     providers = window.providers
-    names = [providers.table.item(r, 1).text() for r in range(providers.table.rowCount())]
+    names = [text_at(providers.table, r, 1) for r in range(providers.table.rowCount())]
     assert (
         "<h1 style='font-size:40pt'>✔ VERIFIED BANK</h1><img src=x onerror=alert(1)>"[:63] + "…"
         in names
