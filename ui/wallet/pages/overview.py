@@ -11,6 +11,7 @@ from ui.plain_text import ADDRESS_CHARS, page_text
 from ui.wallet.chart import SpendChart
 from ui.wallet.context import WalletContext
 from ui.wallet.pages.base import Page, cell, heading, table, value_label
+from ui.wallet.share import SiteShareView
 from wallet.amounts import rescale
 from wallet.budgets import Asset
 from wallet.reports import Granularity, SiteTotal
@@ -52,6 +53,8 @@ class OverviewPage(Page):
             lambda item: self.site_activated.emit(self._site_at(item.row()))
         )
         self.chart = SpendChart("Spend over the last 30 days", self)
+        self.share = SiteShareView(ctx, self)
+        self.share.site_activated.connect(self.site_activated)
 
         grid = QGridLayout()
         grid.addWidget(heading("Balance", self), 0, 0)
@@ -71,7 +74,8 @@ class OverviewPage(Page):
         left = QVBoxLayout()
         left.addWidget(heading("Top sites", self))
         left.addWidget(self.top_sites)
-        left.addStretch(1)
+        left.addWidget(heading("Where the money went", self))
+        left.addWidget(self.share, 1)
         row.addLayout(left, 2)
         right = QVBoxLayout()
         right.addWidget(heading("Spend over time", self))
@@ -113,6 +117,7 @@ class OverviewPage(Page):
         today = now.astimezone(ctx.tz).date()
         points = svc.history_series(Granularity.DAY, start=now - timedelta(days=CHART_DAYS + 1))
         self.chart.show_series(points, asset, Granularity.DAY, today, CHART_DAYS)
+        self.share.refresh()
 
     def _show_network(self) -> None:
         self.network.setText(self.ctx.network.words())
