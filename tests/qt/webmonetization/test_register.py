@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -357,3 +358,26 @@ def test_a_navigation_that_does_not_replace_the_page_keeps_it_working(
     env.arm.fire()
     tab.qtbot.mouseClick(dialog.allow_button, Qt.MouseButton.LeftButton)
     assert tab.wait_report("reg") is True
+
+
+def test_the_dialog_shows_the_origin_biggest_and_never_cuts_its_title(
+    env: Any, make_tab: Any, sites: Any
+) -> None:
+    site = sites()
+    provider(site)
+    tab = make_tab()
+    tab.load(site.url("/"))
+    dialog = open_dialog(env, tab)
+    sizes = {
+        lbl.objectName(): lbl.font().pointSizeF()
+        for lbl in (dialog.origin_label, dialog.handler_label, dialog.question_label)
+    }
+    assert sizes["origin"] > sizes["handler"] and sizes["origin"] > sizes["question"]
+    title_width = dialog.fontMetrics().horizontalAdvance(dialog.windowTitle())
+    assert dialog.width() >= title_width * 2 + 160  # room for the title beside the buttons
+    artifacts = Path(__file__).resolve().parents[2] / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    assert dialog.grab().save(str(artifacts / "consent-dialog.png"))
+    env.arm.fire()
+    tab.qtbot.mouseClick(dialog.deny_button, Qt.MouseButton.LeftButton)
+    assert tab.wait_report("reg") is False
