@@ -14,7 +14,7 @@ from wallet.commands.common import describe, fail
 from wallet.commands.output import (
     add_json_argument,
     add_profile_argument,
-    print_json,
+    print_result,
     print_table,
     read_only_store,
 )
@@ -42,18 +42,14 @@ def run(args: argparse.Namespace) -> int:
                 engine.dispose()
     except WalletError as e:
         return fail(describe(e))
-    if args.json:
-        docs: list[dict[str, Any]] = [
-            {
-                "network": a.network,
-                "address": a.address,
-                "asset": {"code": a.asset.code, "scale": a.asset.scale},
-                "balance": decimal_string(a.balance, a.asset.scale),
-            }
-            for a in accounts
-        ]
-        print_json(docs)
-    else:
-        rows = [[a.network, a.address, format_amount(a.balance, a.asset)] for a in accounts]
-        print_table(HEADERS, rows)
-    return 0
+    docs: list[dict[str, Any]] = [
+        {
+            "network": a.network,
+            "address": a.address,
+            "asset": {"code": a.asset.code, "scale": a.asset.scale},
+            "balance": decimal_string(a.balance, a.asset.scale),
+        }
+        for a in accounts
+    ]
+    rows = [[a.network, a.address, format_amount(a.balance, a.asset)] for a in accounts]
+    return print_result(args.json, docs, lambda: print_table(HEADERS, rows))

@@ -31,7 +31,7 @@ from wallet.commands.common import describe, fail
 from wallet.commands.output import (
     add_json_argument,
     add_profile_argument,
-    print_json,
+    print_result,
     print_table,
     profile_database,
     read_only_store,
@@ -288,8 +288,4 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"{e} (amounts are decimals in the budget asset, e.g. 0.60)")
     except WalletError as e:
         return fail(describe(e))
-    if args.json:
-        print_json(doc)
-    else:
-        _print_table(glob, rows)
-    return 0
+    return print_result(args.json, doc, lambda: _print_table(glob, rows))

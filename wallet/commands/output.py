@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,15 @@ def print_json(doc: Any) -> None:
     print(json.dumps(doc), flush=True)
 
 
+def print_result(as_json: bool, doc: Any, table: Callable[[], None]) -> int:
+    """``doc`` as JSON with ``--json``, else the table ``table`` prints; the exit code (0)."""
+    if as_json:
+        print_json(doc)
+    else:
+        table()
+    return 0
+
+
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """Columns padded to their widest cell; numbers (by header) right-aligned."""
     widths = [len(h) for h in headers]
@@ -67,6 +76,7 @@ __all__ = [
     "add_json_argument",
     "add_profile_argument",
     "print_json",
+    "print_result",
     "print_table",
     "profile_database",
     "read_only_store",

@@ -16,7 +16,7 @@ from wallet.commands.common import describe, fail
 from wallet.commands.output import (
     add_json_argument,
     add_profile_argument,
-    print_json,
+    print_result,
     print_table,
     read_only_store,
 )
@@ -87,8 +87,4 @@ def run(args: argparse.Namespace) -> int:
                 engine.dispose()
     except WalletError as e:
         return fail(describe(e))
-    if args.json:
-        print_json(docs)
-    else:
-        print_table(HEADERS, rows)
-    return 0
+    return print_result(args.json, docs, lambda: print_table(HEADERS, rows))

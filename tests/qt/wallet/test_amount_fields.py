@@ -14,7 +14,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from tests.qt.wallet.seed import NEWS, FakeClock
 from tests.unit.test_amounts import LOCALES
 from ui.wallet.context import WalletContext, number_style
+from ui.wallet.pages.sites import SitesPage
 from ui.wallet.window import WalletWindow
+from wallet.budgets import SitePolicy
 
 # A QMessageBox on the offscreen platform (no window manager to take size hints).
 OFFSCREEN_DIALOG = r"This plugin does not support propagateSizeHints\(\)"
@@ -43,13 +45,18 @@ def answer_next_question(qtbot: Any, button: str, seen: list[str]) -> None:
     QTimer.singleShot(0, click)
 
 
-def test_a_decimal_comma_in_en_us_is_refused_with_a_suggestion_in_the_field(
-    qtbot: Any, window: WalletWindow, ctx: WalletContext
-) -> None:
+def edit_news(window: WalletWindow, ctx: WalletContext) -> tuple[SitesPage, SitePolicy]:
+    """The Sites page with NEWS selected, and NEWS's policy before any edit."""
     page = window.sites
     window.show_page("sites")
     assert page.select(NEWS)
-    before = ctx.service.site_policy(NEWS)
+    return page, ctx.service.site_policy(NEWS)
+
+
+def test_a_decimal_comma_in_en_us_is_refused_with_a_suggestion_in_the_field(
+    qtbot: Any, window: WalletWindow, ctx: WalletContext
+) -> None:
+    page, before = edit_news(window, ctx)
     page.rate.setText("1,5")  # was saved as 15.00 USD/hour
     assert page.rate.message.isVisible()
     assert "did you mean 1.5?" in page.rate.message.text()
@@ -63,10 +70,7 @@ def test_a_decimal_comma_in_en_us_is_refused_with_a_suggestion_in_the_field(
 def test_too_large_and_too_precise_are_messages_in_the_field(
     qtbot: Any, window: WalletWindow, ctx: WalletContext
 ) -> None:
-    page = window.sites
-    window.show_page("sites")
-    assert page.select(NEWS)
-    before = ctx.service.site_policy(NEWS)
+    page, before = edit_news(window, ctx)
     page.rate.setText("9" * 20)  # was an OverflowError in the terminal, nothing on screen
     assert page.rate.message.text() == "too large: at most 1,000,000,000 (USD)"
     page.save.click()
@@ -84,10 +88,7 @@ def test_too_large_and_too_precise_are_messages_in_the_field(
 def test_a_big_rate_needs_a_confirmation_that_states_the_monthly_worst_case(
     qtbot: Any, window: WalletWindow, ctx: WalletContext, profile: Path, clock: FakeClock
 ) -> None:
-    page = window.sites
-    window.show_page("sites")
-    assert page.select(NEWS)
-    before = ctx.service.site_policy(NEWS)
+    page, before = edit_news(window, ctx)
     seen: list[str] = []
     page.rate.setText("1000")  # was accepted without a word and paid out within seconds
     page.cap_day.clear()
