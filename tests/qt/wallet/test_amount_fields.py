@@ -54,7 +54,7 @@ def edit_news(window: WalletWindow, ctx: WalletContext) -> tuple[SitesPage, Site
 
 
 def test_a_decimal_comma_in_en_us_is_refused_with_a_suggestion_in_the_field(
-    qtbot: Any, window: WalletWindow, ctx: WalletContext
+    qtbot: Any, window: WalletWindow, ctx: WalletContext, artifacts: Path
 ) -> None:
     page, before = edit_news(window, ctx)
     page.rate.setText("1,5")  # was saved as 15.00 USD/hour
@@ -63,6 +63,7 @@ def test_a_decimal_comma_in_en_us_is_refused_with_a_suggestion_in_the_field(
     page.save.click()
     assert "Rate of pay per hour" in page.error.text()
     assert ctx.service.site_policy(NEWS) == before  # nothing saved
+    assert window.grab().save(str(artifacts / "wallet-sites-amount-error.png"))
     page.rate.setText("1.5")
     assert not page.rate.message.isVisible()
 
