@@ -23,7 +23,7 @@ from ui.wallet.chart import periods
 from ui.wallet.context import WalletContext
 from wallet.amounts import rescale, to_decimal
 from wallet.budgets import Asset, month_bounds
-from wallet.store.history import Granularity
+from wallet.reports import Granularity
 
 MAX_SLICES = 8
 MONTHS = 12
