@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import logging
 import logging.handlers
+import os
 import signal
 import socket
 import sys
@@ -42,15 +43,18 @@ from ui.browser.browsing import Browsing
 from ui.browser.downloads import Downloads, default_download_dir
 from ui.browser.hooks import PageHook, ProfileInstaller
 from ui.browser.profile import ProfileInUseError, create_profile
+from ui.browser.sandbox_bar import show_sandbox_warning
 from ui.browser.scheme import InternalPage, page_directories, register_scheme
 from ui.browser.single_instance import InstanceServer
 from ui.browser.storage import BrowsingStore
 from ui.browser.window import BrowserWindow
 from ui.browser.windows import Windows
 from ui.icons import app_icon
+from ui.launch_checks import sandbox_disabled
 from ui.provider import wire_provider
 from ui.wallet.component import WalletUi
 from wallet import __version__
+from wallet.private_files import PRIVATE_UMASK, tighten_profile
 from wallet.reports import local_zone
 from wallet.secrets import SecretStore, SecretStoreError, open_secret_store
 from wallet.service import WalletService
@@ -250,7 +254,8 @@ _signal_sockets: list[socket.socket] = []
 def run(args: argparse.Namespace, extensions: Extensions | None = None) -> int:
     """Start the browser; returns the process exit code."""
     options = LaunchOptions.from_args(args)
-    options.profile_dir.mkdir(parents=True, exist_ok=True)
+    os.umask(PRIVATE_UMASK)  # what Qt, Chromium and the log create in the profile is private
+    tighten_profile(options.profile_dir)
     log_path = setup_logging(options.profile_dir)
     qInstallMessageHandler(_qt_message)
     log.info("Trickle %s starting, profile %s", __version__, options.profile_dir)
@@ -294,7 +299,9 @@ def _browse(
         print(f"Trickle: {e}. Is Trickle already running with this profile?", file=sys.stderr)
         browsing.close()
         return 1
-    windows = Windows(profile, [*browsing.page_hooks, *ext.page_hooks], ext.window_hooks)
+    # Without Chromium's sandbox (--no-sandbox), every window says so in a bar.
+    warn = [show_sandbox_warning] if sandbox_disabled() else []
+    windows = Windows(profile, [*browsing.page_hooks, *ext.page_hooks], [*ext.window_hooks, *warn])
     browsing.bind(windows)
     downloads.finished.connect(windows.on_download_finished)
     instance.urls_received.connect(lambda texts: windows.open_urls(open_targets(texts)))

@@ -7,9 +7,16 @@ subcommands never load PySide6.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
+from ui.launch_checks import (
+    NO_SANDBOX_WARNING,
+    SANDBOX_ENV,
+    missing_module_message,
+    sandbox_decision,
+)
 from wallet import __version__
 
 
@@ -37,7 +44,39 @@ def build_parser() -> argparse.ArgumentParser:
     network.add_argument(
         "--uplink", metavar="URL", help="use this Interledger connector for this run"
     )
+    parser.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run web pages without Chromium's sandbox (needed as root; a warning bar says so)",
+    )
     return parser
+
+
+# Options of the browser that take a value: their value is never a command's name.
+_VALUE_OPTIONS = ("--profile", "--uplink")
+
+
+def split_command(argv: Sequence[str]) -> tuple[str, list[str]] | None:
+    """``(name, its arguments)`` if ``argv`` runs a subcommand, global options anywhere.
+
+    ``trickle --profile DIR history --csv`` is ``history --csv --profile DIR``: options given
+    before the command are handed to it (after its own), so they work on either side.
+    """
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            return None
+        if word in _VALUE_OPTIONS:
+            i += 2
+            continue
+        if word.startswith("-"):
+            i += 1
+            continue
+        if word in SUBCOMMANDS:
+            return word, [*argv[i + 1 :], *argv[:i]]
+        return None  # the first positional is a URL: the browser
+    return None
 
 
 # Subcommands for scripts: name -> (module in wallet.commands, one-line help).
@@ -45,7 +84,12 @@ SUBCOMMANDS = {
     "pay": ("wallet.commands.pay", "send money to a payment pointer or STREAM receiver"),
     "receive": ("wallet.commands.receive", "run a STREAM receiver with an SPSP endpoint"),
     "history": ("wallet.commands.history", "print the payment history (JSON lines or --csv)"),
-    "budget": ("wallet.commands.budget", "show or set sites' rates of pay, caps and state"),
+    "budget": (
+        "wallet.commands.budget",
+        "show or set the monthly budget and sites' rates of pay, caps and state",
+    ),
+    "sites": ("wallet.commands.sites", "list the sites with their state and what they were paid"),
+    "account": ("wallet.commands.account", "show the wallet's accounts and balances"),
 }
 
 
@@ -62,18 +106,28 @@ def run_subcommand(name: str, argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in SUBCOMMANDS:
-        return run_subcommand(argv[0], argv[1:])
+    if (command := split_command(argv)) is not None:
+        return run_subcommand(*command)
     args = build_parser().parse_args(argv)
-    from ui.browser.single_instance import hand_off_launch  # issue 21: QtNetwork only
-
+    try:
+        from ui.browser.single_instance import hand_off_launch  # issue 21: QtNetwork only
+    except ImportError as e:
+        print(f"trickle: {missing_module_message(e)}", file=sys.stderr)
+        return 1
     if hand_off_launch(getattr(args, "profile", None), getattr(args, "urls", ())):
         return 0  # the running Trickle for this profile opens the URLs
+    decision = sandbox_decision(os.geteuid(), args.no_sandbox, os.environ)
+    if decision.refusal is not None:
+        print(f"trickle: {decision.refusal}", file=sys.stderr)
+        return 2
+    if decision.disable:
+        os.environ[SANDBOX_ENV] = "1"  # read by QtWebEngine when it starts
+        print(f"trickle: warning: {NO_SANDBOX_WARNING}", file=sys.stderr)
     try:
-        from ui.app import run  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        print(f"Trickle {__version__}: the browser window is not built yet.", file=sys.stderr)
-        return 0
+        from ui.app import run
+    except ImportError as e:
+        print(f"trickle: {missing_module_message(e)}", file=sys.stderr)
+        return 1
     return int(run(args))
 
 

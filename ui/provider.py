@@ -17,14 +17,17 @@ import concurrent.futures
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlencode
 
 from PySide6.QtCore import QUrl
 
+import resources
 from ui.asyncbridge import AsyncBridge, LoopThread, Outcome
 from ui.browser.hooks import PageHook, ProfileInstaller, TabContext
-from ui.browser.scheme import InternalPage, Reply
+from ui.browser.scheme import InternalPage, PageDirectory, Reply
 from ui.wallet.network import LinkState, NetworkMode, NetworkStatus
+from ui.wallet.welcome import WelcomePage
 from ui.webmonetization.component import ServiceHandlerRegistry, WebMonetization
 from wallet.errors import WalletError
 from wallet.net.config import UplinkSettings
@@ -40,6 +43,7 @@ log = logging.getLogger(__name__)
 FIRST_RUN_SETTING = "first_run_done"
 UPLINK_SETTING = "uplink"  # what the Account page saves: {"url": ..., "account": ...}
 WELCOME_URL = "trickle://wallet/"
+WELCOME_PAGES = Path(resources.__file__).parent / "pages" / "wallet"
 
 
 class DemoPages:
@@ -148,6 +152,7 @@ def wire_provider(
     wiring.web_monetization = wm
     wiring.runtime = runtime
     wiring.internal_pages["demo"] = DemoPages(runtime)
+    wiring.internal_pages["wallet"] = WelcomePage(PageDirectory(WELCOME_PAGES), service)
 
     if first_urls_allowed and not service.setting(FIRST_RUN_SETTING, False):
         service.set_setting(FIRST_RUN_SETTING, True)

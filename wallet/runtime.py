@@ -60,10 +60,19 @@ class NetworkRuntime:
         await self.provider.close()
 
 
+DEMO_PORTS_SETTING = "sandbox.demo_ports"
+
+
 async def start_sandbox(service: WalletService) -> NetworkRuntime:
     """The embedded play-money network, its demo sites, and the user's sandbox account."""
     network = SandboxNetwork(asset_code=SANDBOX_ASSET.code, asset_scale=SANDBOX_ASSET.scale)
-    demo = await start_demo_sites(network)
+    saved = service.setting(DEMO_PORTS_SETTING, {})
+    ports = (
+        {k: v for k, v in saved.items() if isinstance(v, int)} if isinstance(saved, dict) else {}
+    )
+    demo = await start_demo_sites(network, ports=ports)
+    if demo.ports() != ports:  # the demo sites' origins stay the same across restarts
+        service.set_setting(DEMO_PORTS_SETTING, demo.ports())
     link = network.account("you")
     account = await fetch_account_config(link)
     info = service.account(SANDBOX_NETWORK)

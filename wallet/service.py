@@ -61,7 +61,14 @@ from wallet.reports import HistoryReader
 from wallet.store import open_store, repo
 from wallet.store.engine import database_path, transaction
 from wallet.store.errors import StorageError
-from wallet.store.history import Granularity, SeriesPoint, SiteTotal, series, totals_by_site
+from wallet.store.history import (
+    Granularity,
+    SeriesPoint,
+    SiteTotal,
+    series,
+    totals_by_site,
+)
+from wallet.store.history import forget_site as forget_site_history
 from wallet.store.repo import AccountInfo, HandlerInfo
 from wallet.topup import top_up_sandbox
 
@@ -251,6 +258,18 @@ class WalletService:
         with transaction(self._engine) as conn:
             repo.delete_policy(conn, site)
         self._policy_changed(site, None)
+
+    def forget_site(self, site: str, *, history: bool = False) -> int:
+        """Forget ``site``: its policy (back to the defaults) and, with ``history``, its payment
+        history. What it was paid still counts against the global budget. Returns the history
+        rows deleted."""
+        if history:
+            self.flush()  # payments not yet written go to history first, then with it
+        with transaction(self._engine) as conn:
+            repo.delete_policy(conn, site)
+            removed = forget_site_history(conn, site) if history else 0
+        self._policy_changed(site, None)
+        return removed
 
     def _policy_changed(self, site: str, policy: SitePolicy | None) -> None:
         with self._lock:

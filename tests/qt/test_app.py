@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,9 @@ def test_the_app_opens_urls_logs_in_its_profile_and_stops_cleanly(
     assert "Traceback" not in text
     assert (profile / "webengine" / "storage").is_dir()
     assert "geometry" in (profile / "window.ini").read_text()  # the window's place, kept
+    # Private whatever the umask (the test's is usually 022): the directory and every file
+    # Trickle wrote in it.
+    assert stat.S_IMODE(profile.stat().st_mode) == 0o700
+    own = [f for f in [*profile.iterdir(), *(profile / "logs").iterdir()] if f.is_file()]
+    assert {"trickle.sqlite3", "window.ini", "trickle.log"} <= {f.name for f in own}
+    assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in own} == {f.name: 0o600 for f in own}

@@ -45,6 +45,15 @@ def test_first_launch_registers_the_wallet_and_streams_to_the_demo_site(
             lambda: indicator.state(blog_tab.context).status is Status.NO_PROVIDER, timeout=WAIT
         )
 
+        # A new profile starts with a 5 USD monthly budget, and the welcome page says so — with
+        # the wallet's figure, never one from the URL.
+        budget = "document.getElementById('budget').textContent"
+        expected = "you start with a monthly budget of 5.00 USD for all sites together"
+        qtbot.waitUntil(lambda: expected in run_js(qtbot, welcome, budget), timeout=WAIT)
+        load(qtbot, welcome, app.ext.start_urls[1] + "&budget=a+budget+of+1%2C000+USD")
+        assert expected in run_js(qtbot, welcome, budget)
+        assert app.service.global_policy().monthly_budget == 5_000_000_000
+
         register_builtin_provider(qtbot, app, welcome)
         active = app.service.active_handler()
         assert active is not None and active.handler_uri == BUILTIN_HANDLER_URI

@@ -27,6 +27,19 @@ def test_ctrl_t_opens_a_tab_with_the_address_bar_focused(
     qtbot.waitUntil(browser.address_bar.hasFocus, timeout=WAIT)
 
 
+def test_ctrl_t_gives_an_empty_address_bar_to_type_into(qtbot: Any, browser: BrowserWindow) -> None:
+    """Typing at once after Ctrl+T makes the address typed, not "trickle://start/" + text."""
+    browser.new_tab()
+    qtbot.keyClick(browser, Qt.Key.Key_T, CTRL)
+    tab = browser.tabs()[1]
+    qtbot.waitUntil(lambda: tab.url().toString() == "trickle://start/", timeout=WAIT)
+    qtbot.waitUntil(lambda: not tab.is_loading(), timeout=WAIT)
+    qtbot.waitUntil(browser.address_bar.hasFocus, timeout=WAIT)
+    assert browser.address_bar.text() == ""
+    qtbot.keyClicks(browser.address_bar, "example.com")
+    assert browser.address_bar.text() == "example.com"
+
+
 def test_ctrl_tab_cycles_and_ctrl_w_closes(qtbot: Any, browser: BrowserWindow) -> None:
     tabs = [browser.new_tab() for _ in range(3)]
     assert browser.current_tab() is tabs[2]
@@ -175,3 +188,15 @@ def test_ctrl_shift_t_reopens_the_last_closed_tab(
     reopened = browser.current_tab()
     assert reopened is not None
     qtbot.waitUntil(lambda: reopened.title() == "Reopen me", timeout=WAIT)
+
+
+def test_the_no_sandbox_warning_bar_sits_above_the_tabs(qtbot: Any, browser: BrowserWindow) -> None:
+    from ui.browser.sandbox_bar import show_sandbox_warning
+    from ui.launch_checks import NO_SANDBOX_WARNING
+
+    bar = show_sandbox_warning(browser)
+    assert bar is not None
+    qtbot.waitUntil(bar.isVisible, timeout=WAIT)
+    assert bar.label.text() == NO_SANDBOX_WARNING
+    assert bar.label.textFormat() == Qt.TextFormat.PlainText
+    assert bar.geometry().bottom() <= browser.tab_strip.geometry().top()

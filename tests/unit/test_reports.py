@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from wallet.budgets import USD9, SitePolicy, SiteState
-from wallet.reports import HistoryFilter, HistoryReader, SortKey, csv_text
+from wallet.reports import CSV_HEADER, HistoryFilter, HistoryReader, SortKey, csv_text
 from wallet.service import WalletService
 from wallet.store import database_path, open_store
 from wallet.store.engine import transaction
@@ -110,12 +110,16 @@ def test_history_command(profile: Path, reader: HistoryReader) -> None:
     assert expected.count("\r\n") == 1 + sum(1 for r in reader.iter_rows() if r.start >= since)
     bad = _cli("history", "--since", "yesterday", "--profile", str(profile))
     assert bad.returncode == 1 and "not a date" in bad.stderr and "Traceback" not in bad.stderr
-    missing = _cli("history", "--profile", str(profile / "nope"))
-    assert missing.returncode == 1 and "no Trickle profile" in missing.stderr
+    bad_site = _cli("history", "--site", "news.example", "--profile", str(profile))
+    assert bad_site.returncode == 1
+    assert "did you mean https://news.example?" in bad_site.stderr
+    # Origins are normalised: any spelling of the origin finds the same rows.
+    loud = _cli("history", "--site", "HTTPS://C.Example:443/some/page", "--profile", str(profile))
+    assert loud.stdout == _cli("history", "--site", SITES[2], "--profile", str(profile)).stdout
 
 
 def test_budget_command(profile: Path) -> None:
-    shown = _cli("budget", "show", "--profile", str(profile))
+    shown = _cli("budget", "show", "--json", "--profile", str(profile))
     assert shown.returncode == 0, shown.stderr
     doc = json.loads(shown.stdout)
     assert doc["asset"] == {"code": "USD", "scale": 9}
@@ -124,7 +128,9 @@ def test_budget_command(profile: Path) -> None:
     assert a["site"] == SITES[0] and a["set"]["month"] == "2.000000000"
     assert a["effective"]["rate"] == "0.600000000"
 
-    got = _cli("budget", "set", SITES[1], "--day", "0.25", "--pause", "--profile", str(profile))
+    got = _cli(
+        "budget", "set", SITES[1], "--day", "0.25", "--pause", "--json", "--profile", str(profile)
+    )
     assert got.returncode == 0, got.stderr
     assert json.loads(got.stdout)["state"] == "paused"
     svc = WalletService.open(profile, tz=TZ, clock=lambda: NOW)
@@ -133,9 +139,154 @@ def test_budget_command(profile: Path) -> None:
         assert (p.state, p.cap_day) == (SiteState.PAUSED, 250_000_000)
     finally:
         svc.close()
-    got = _cli("budget", "set", SITES[1], "--day", "default", "--resume", "--profile", str(profile))
+    got = _cli(
+        "--profile",
+        str(profile),
+        "budget",
+        "set",
+        SITES[1],
+        "--day",
+        "default",
+        "--resume",
+        "--json",
+    )
     assert json.loads(got.stdout)["set"]["day"] is None
     bad = _cli("budget", "set", SITES[1], "--day", "0.0000000001", "--profile", str(profile))
     assert bad.returncode == 1 and "at most 9 digits" in bad.stderr
-    reset = _cli("budget", "reset", SITES[0], "--profile", str(profile))
+    reset = _cli("budget", "reset", SITES[0], "--json", "--profile", str(profile))
     assert json.loads(reset.stdout)["sites"][0]["set"]["month"] is None
+
+
+def test_budget_prints_a_table_and_sets_the_global_budget(profile: Path) -> None:
+    table = _cli("budget", "--profile", str(profile))
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0] == "Monthly budget (all sites): 5.00 USD"  # what a new profile starts with
+    header = next(line for line in lines if line.startswith("Site"))
+    assert header.split() == [
+        "Site",
+        "State",
+        "Rate/hour",
+        "Cap/day",
+        "Cap/month",
+        "Cap",
+        "total",
+        "Today",
+        "This",
+        "month",
+        "In",
+        "total",
+    ]
+    row = next(line for line in lines if line.startswith(SITES[0]))
+    assert row.split()[:3] == [SITES[0], "paid", "0.60"]
+    assert "2.00 USD" in row  # the site's own month cap, readable: not 2.000000000
+    set_it = _cli("budget", "monthly", "7,50", "--profile", str(profile))
+    assert set_it.returncode == 1 and "did you mean 7.50?" in set_it.stderr
+    set_it = _cli("budget", "monthly", "7.50", "--profile", str(profile))
+    assert set_it.returncode == 0, set_it.stderr
+    assert set_it.stdout.splitlines()[0] == "Monthly budget (all sites): 7.50 USD"
+    big = _cli("budget", "monthly", "250", "--profile", str(profile))
+    assert big.returncode == 1 and "250.00 USD a month; add --confirm" in big.stderr
+    ok = _cli("budget", "monthly", "250", "--confirm", "--json", "--profile", str(profile))
+    assert json.loads(ok.stdout)["monthlyBudget"] == "250.000000000"
+    none = _cli("budget", "monthly", "none", "--json", "--profile", str(profile))
+    assert json.loads(none.stdout)["monthlyBudget"] is None
+
+
+def test_budget_set_requires_and_normalises_origins_and_confirms_big_rates(profile: Path) -> None:
+    bare = _cli("budget", "set", "a.example", "--rate", "1", "--profile", str(profile))
+    assert bare.returncode == 1 and "did you mean https://a.example?" in bare.stderr
+    got = _cli(
+        "budget",
+        "set",
+        "HTTPS://B.Example:443/x",
+        "--rate",
+        "1",
+        "--json",
+        "--profile",
+        str(profile),
+    )
+    assert got.returncode == 0, got.stderr
+    assert json.loads(got.stdout)["site"] == SITES[1]
+    big = _cli("budget", "set", SITES[1], "--rate", "1000", "--profile", str(profile))
+    assert big.returncode == 1
+    assert "could be paid up to 5.00 USD a month; add --confirm" in big.stderr  # default cap
+    ok = _cli("budget", "set", SITES[1], "--rate", "1000", "--confirm", "--profile", str(profile))
+    assert ok.returncode == 0, ok.stderr
+    comma = _cli("budget", "set", SITES[1], "--rate", "1,5", "--profile", str(profile))
+    assert comma.returncode == 1 and "did you mean 1.5?" in comma.stderr
+
+
+def test_budget_forget_deletes_the_history_only_when_asked(profile: Path) -> None:
+    def site_rows() -> list[str]:
+        out = _cli("history", "--site", SITES[0], "--profile", str(profile)).stdout
+        return out.splitlines()
+
+    assert len(site_rows()) == 334
+    kept = _cli("budget", "forget", SITES[0], "--json", "--profile", str(profile))
+    assert kept.returncode == 0, kept.stderr
+    assert json.loads(kept.stdout)["sites"][0]["set"]["month"] is None
+    assert len(site_rows()) == 334
+    gone = _cli("budget", "forget", "HTTPS://A.example/", "--history", "--profile", str(profile))
+    assert gone.returncode == 0, gone.stderr
+    assert site_rows() == []
+
+
+def test_sites_and_account_commands(profile: Path) -> None:
+    svc = WalletService.open(profile, tz=TZ, clock=lambda: NOW)
+    svc.set_account("sandbox", "test.sandbox.you", USD9, 12_345_000_000)
+    svc.close()
+    sites = _cli("sites", "--json", "--profile", str(profile))
+    docs = json.loads(sites.stdout)
+    assert [d["site"] for d in docs] == SITES
+    assert docs[0]["ratePerHour"] == "0.600000000"
+    table = _cli("sites", "--profile", str(profile)).stdout.splitlines()
+    assert table[0].split() == ["Site", "State", "Rate/hour", "This", "month", "In", "total"]
+    assert [line.split()[0] for line in table[2:]] == SITES
+    acct = _cli("account", "--json", "--profile", str(profile))
+    assert json.loads(acct.stdout) == [
+        {
+            "network": "sandbox",
+            "address": "test.sandbox.you",
+            "asset": {"code": "USD", "scale": 9},
+            "balance": "12.345000000",
+        }
+    ]
+    assert "12.345 USD" in _cli("account", "--profile", str(profile)).stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["history"], ""),
+        (["history", "--csv"], None),  # the CSV header alone
+        (
+            ["sites"],
+            "Site  State  Rate/hour  This month  In total\n"
+            "----  -----  ---------  ----------  --------\n",
+        ),
+        (["sites", "--json"], "[]\n"),
+        (["account", "--json"], "[]\n"),
+        (["account"], "Network  Address  Balance\n-------  -------  -------\n"),
+    ],
+)
+def test_a_profile_never_opened_is_an_empty_result_not_an_error(
+    tmp_path: Path, args: list[str], expected: str | None
+) -> None:
+    fresh = tmp_path / "never-opened"
+    got = _cli(*args, "--profile", str(fresh))
+    assert got.returncode == 0, got.stderr
+    if expected is None:
+        assert got.stdout.splitlines() == [",".join(CSV_HEADER)]
+    else:
+        assert got.stdout == expected
+    assert not fresh.exists()  # reading creates nothing
+
+
+def test_budget_on_a_profile_never_opened_shows_what_it_would_start_with(tmp_path: Path) -> None:
+    fresh = tmp_path / "never-opened"
+    doc = json.loads(_cli("budget", "--json", "--profile", str(fresh)).stdout)
+    assert doc["monthlyBudget"] == "5.000000000" and doc["sites"] == []
+    table = _cli("budget", "--profile", str(fresh))
+    assert table.returncode == 0 and "Monthly budget (all sites): 5.00 USD" in table.stdout
+    assert not fresh.exists()

@@ -72,6 +72,8 @@ def _display(url: QUrl) -> str:
     the text that was not one), as browsers do: Enter then simply tries again."""
     if url.isEmpty() or url.toString() == "about:blank":
         return ""
+    if url.scheme() == SCHEME and url.host() == "start":
+        return ""  # a new tab's page: an empty bar to type into, as browsers show it
     if url.scheme() == SCHEME and url.host() == "error":
         failed = query_value(url, "url") or query_value(url, "q")
         if failed:

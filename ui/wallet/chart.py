@@ -7,12 +7,14 @@ as text comes from :mod:`wallet.amounts`.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QValueAxis
 from PySide6.QtCore import QMargins, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QWidget
 
+from ui.wallet.chart_ticks import nice_ticks
 from wallet.amounts import to_decimal
 from wallet.budgets import Asset
 from wallet.reports import Granularity, SeriesPoint
@@ -51,6 +53,7 @@ class SpendChart(QChartView):
         self.setChart(chart)
         self.values: list[int] = []
         self.labels: list[str] = []
+        self.ticks = nice_ticks(Decimal(0))
 
     def show_series(
         self,
@@ -68,8 +71,10 @@ class SpendChart(QChartView):
                 k.strftime("%d %b") if k.day == 1 or i == 0 else k.strftime("%d")
                 for i, k in enumerate(keys)
             ]
+            self.labels[-1] = "Today"  # ``last`` is today: its bar is named, whatever the angle
         else:
             self.labels = [k.strftime("%b") if k.month != 1 else k.strftime("%Y") for k in keys]
+            self.labels[-1] = "This month"
         chart = QChart()
         chart.legend().hide()
         chart.setMargins(QMargins(4, 4, 4, 4))
@@ -93,12 +98,11 @@ class SpendChart(QChartView):
         chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
         series.attachAxis(x)
         y = QValueAxis()
-        top = max((float(to_decimal(v, asset.scale)) for v in self.values), default=0.0)
-        y.setRange(0.0, top * 1.15 if top > 0 else 1.0)
-        y.setLabelFormat("%.2f")
+        self.ticks = nice_ticks(to_decimal(max(self.values, default=0), asset.scale))
+        y.setRange(0.0, float(self.ticks.top))
+        y.setTickCount(self.ticks.steps + 1)
+        y.setLabelFormat(f"%.{self.ticks.decimals}f")  # distinct labels: as many digits as needed
         y.setTitleText(asset.code)
-        y.setTickCount(5)
-        y.applyNiceNumbers()
         chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(y)
         what = "per day" if granularity is Granularity.DAY else "per month"

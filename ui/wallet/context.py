@@ -29,16 +29,24 @@ BUILTIN_HANDLER_URI = "trickle://wallet/handler"
 
 
 def number_style(locale: QLocale | None = None) -> NumberStyle:
-    """The user's decimal point and group separator, from Qt's locale."""
+    """The user's decimal point, group separator and group sizes, from Qt's locale (CLDR)."""
     loc = locale or QLocale()
     decimal = loc.decimalPoint() or "."
     group = loc.groupSeparator() or ("," if decimal != "," else ".")
     if group == decimal:
         group = "" if decimal != "," else "."
     try:
-        return NumberStyle(decimal=decimal, group=group)
+        return NumberStyle(decimal=decimal, group=group, grouping=_grouping(loc, group))
     except ValueError:
         return NumberStyle()
+
+
+def _grouping(loc: QLocale, group: str) -> tuple[int, int]:
+    """Group sizes as ``loc`` writes 123456789: (3, 3) for 123,456,789, (3, 2) for 12,34,56,789."""
+    sizes = [len(g) for g in loc.toString(123456789).split(group)] if group else []
+    if len(sizes) < 3 or not all(s.isdigit() for s in loc.toString(123456789).split(group)):
+        return (3, 3)
+    return (sizes[-1], sizes[-2])
 
 
 @dataclass

@@ -7,9 +7,10 @@ default", shown as the placeholder). It parses what the user typed with
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from wallet.amounts import AmountError, NumberStyle, format_number, parse_amount
+from wallet.amounts import MAX_AMOUNT, AmountError, NumberStyle, format_number, parse_amount
 from wallet.budgets import Asset
 
 
@@ -23,11 +24,20 @@ class AmountField(QLineEdit):
         style: NumberStyle,
         *,
         empty_text: str = "no limit",
+        maximum: int = MAX_AMOUNT,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._asset = asset
         self._style = style
+        self._maximum = maximum
+        # What is wrong with the text, under the field (``with_unit`` places it); hidden if valid.
+        self.message = QLabel(parent)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #c0392b;")
+        self.message.setAccessibleName(f"{name}: error")
+        self.message.hide()
         self._empty_text = empty_text
         self.setAccessibleName(name)
         self.setPlaceholderText(empty_text)
@@ -68,7 +78,7 @@ class AmountField(QLineEdit):
         text = self.text().strip()
         if not text:
             return None
-        return parse_amount(text, self._asset.scale, style=self._style)
+        return parse_amount(text, self._asset.scale, style=self._style, maximum=self._maximum)
 
     def value_or_none(self) -> int | None:
         try:
@@ -76,30 +86,42 @@ class AmountField(QLineEdit):
         except AmountError:
             return None
 
-    def is_valid(self) -> bool:
+    def error(self) -> str | None:
+        """What is wrong with the text, in words (with the asset), or ``None``."""
         try:
             self.value()
-        except AmountError:
-            return False
-        return True
+        except AmountError as e:
+            return f"{e} ({self._asset.code})" if "too large" in str(e) else str(e)
+        return None
+
+    def is_valid(self) -> bool:
+        return self.error() is None
 
     def _validate(self) -> None:
-        ok = self.is_valid()
+        problem = self.error()
+        ok = problem is None
         self.setProperty("invalid", not ok)
         self.setStyleSheet("" if ok else "QLineEdit { border: 1px solid #c0392b; }")
+        self.message.setText(problem or "")
+        self.message.setVisible(not ok)
 
     def _update_hint(self) -> None:
         self.setToolTip(f"An amount in {self._asset.code}; empty: {self._empty_text}")
 
 
 def with_unit(field: AmountField) -> QWidget:
-    """``field`` followed by its asset code, left-aligned (for form rows)."""
-    row = QWidget(field.parentWidget())
-    layout = QHBoxLayout(row)
-    layout.setContentsMargins(0, 0, 0, 0)
-    field.setParent(row)
-    field.unit.setParent(row)
-    layout.addWidget(field)
-    layout.addWidget(field.unit)
-    layout.addStretch(1)
-    return row
+    """``field`` followed by its asset code, left-aligned, its error under it (form rows)."""
+    box = QWidget(field.parentWidget())
+    column = QVBoxLayout(box)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.setSpacing(2)
+    row = QHBoxLayout()
+    field.setParent(box)
+    field.unit.setParent(box)
+    field.message.setParent(box)
+    row.addWidget(field)
+    row.addWidget(field.unit)
+    row.addStretch(1)
+    column.addLayout(row)
+    column.addWidget(field.message)
+    return box

@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from ui.plain_text import ADDRESS_CHARS, page_text, tooltip_text
 from ui.wallet.context import WalletContext
 from wallet.reports import HistoryFilter, HistoryRow, SortKey
 
@@ -49,6 +50,7 @@ class HistoryTableModel(QAbstractTableModel):
         self._descending = True
         self._pages: OrderedDict[int, list[HistoryRow]] = OrderedDict()
         self._count = 0  # until the first refresh()/set_filter(): the view opens empty, at once
+        self._provider_names: dict[str, str] | None = None  # origin -> name, read when needed
         self.queries = 0  # pages read (for tests and the benchmark)
 
     # --- what to show --------------------------------------------------------------------------
@@ -71,6 +73,7 @@ class HistoryTableModel(QAbstractTableModel):
 
     def _reload(self) -> None:
         self._pages.clear()
+        self._provider_names = None
         self._count = self._ctx.history.count(self._filter)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -137,20 +140,37 @@ class HistoryTableModel(QAbstractTableModel):
         r = self.row(index.row())
         if r is None:
             return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(r, col)
         return self._text(r, col)
 
-    def _text(self, r: HistoryRow, col: int) -> str:
+    def _text(self, r: HistoryRow, col: int, full: bool = False) -> str:
+        """A cell: page-supplied text cleaned; amounts readable (``full``: every digit)."""
+        digits = None if full else 6
         money = self._ctx.money
         if col == 0:
             return r.start.astimezone(self._ctx.tz).strftime("%Y-%m-%d %H:00")
         if col == 1:
-            return r.site
+            return page_text(r.site, ADDRESS_CHARS)
         if col == 2:
-            return r.provider
+            return self._provider_label(r.provider)
         if col == 3:
-            return money(r.sent, r.asset, max_digits=None)
+            return money(r.sent, r.asset, max_digits=digits)
         if col == 4:
-            return money(r.delivered, r.dest_asset, max_digits=None) if r.dest_asset else "—"
+            return money(r.delivered, r.dest_asset, max_digits=digits) if r.dest_asset else "—"
         if col == 5:
             return f"{r.packets:,}".replace(",", self._ctx.style.group)
-        return money(r.unresolved, r.asset, max_digits=None) if r.unresolved else ""
+        return money(r.unresolved, r.asset, max_digits=digits) if r.unresolved else ""
+
+    def _tooltip(self, r: HistoryRow, col: int) -> str:
+        if col in (1, 2):
+            return tooltip_text(r.site if col == 1 else r.provider)
+        return self._text(r, col, full=True)  # full precision (and the CSV has it too)
+
+    def _provider_label(self, origin: str) -> str:
+        """A provider by name and origin ("Trickle wallet (trickle://wallet)")."""
+        if self._provider_names is None:
+            self._provider_names = {h.origin: h.name for h in self._ctx.service.list_handlers()}
+        name = self._provider_names.get(origin)
+        shown = page_text(origin, ADDRESS_CHARS)
+        return f"{page_text(name)} ({shown})" if name else shown

@@ -18,6 +18,7 @@ from PySide6.QtCore import QPoint, Qt, QUrl
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QToolButton, QWidget
 
+from ui.plain_text import ADDRESS_CHARS, page_text, tooltip_text
 from ui.wallet.context import WalletContext
 from ui.wallet.indicator_state import IndicatorState, Status, TabState
 from ui.wallet.popover import SitePopover
@@ -98,8 +99,10 @@ class MonetizationIndicator(QToolButton):
             words = f"Not paying now: {self._not_paying_because}"
         self.setText(text)
         self._colour = colour
-        site = st.site or "this page"
-        self.setToolTip(f"{words} — {site}. Click for this site's payments and limits.")
+        site = page_text(st.site, ADDRESS_CHARS) if st.site else "this page"
+        self.setToolTip(
+            tooltip_text(f"{words} — {site}. Click for this site's payments and limits.")
+        )
         self.setAccessibleDescription(f"{words} ({site})")
         self.setEnabled(True)
         self.update()

@@ -25,8 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.plain_text import ADDRESS_CHARS, page_text
 from ui.wallet.context import WalletContext
 from ui.wallet.fields import AmountField, with_unit
+from ui.wallet.guard import confirm_site_policy, read_fields
 from wallet.amounts import AmountError
 from wallet.budgets import SitePolicy, SiteState
 from wallet.reports import site_spend
@@ -77,6 +79,8 @@ class SitePopover(QFrame):
         form.addRow("Cap per &month", with_unit(self.cap_month))
         form.addRow("Cap in &total", with_unit(self.cap_total))
         self.error = QLabel(self)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
+        self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c0392b;")
         self.error.setAccessibleName("Error")
         self.error.hide()
@@ -101,6 +105,7 @@ class SitePopover(QFrame):
         layout.addLayout(buttons)
         for field in (self.rate, self.cap_day, self.cap_month, self.cap_total):
             field.returnPressed.connect(self._save)
+            field.textEdited.connect(self.error.hide)
 
     def _button(self, text: str, name: str, slot: object) -> QPushButton:
         b = QPushButton(text, self)
@@ -123,7 +128,7 @@ class SitePopover(QFrame):
         asset = glob.budget_asset
         policy = svc.site_policy(self._site)
         spend = site_spend(svc, self._site, ctx.clock(), ctx.tz)
-        self.title.setText(self._site)
+        self.title.setText(page_text(self._site, ADDRESS_CHARS))
         self.today.setText(ctx.money_map(spend.today, empty_asset=asset))
         self.month.setText(ctx.money_map(spend.month, empty_asset=asset))
         self.total.setText(ctx.money_map(spend.total, empty_asset=asset))
@@ -162,13 +167,14 @@ class SitePopover(QFrame):
 
     def _policy(self, state: SiteState | None = None) -> SitePolicy | None:
         try:
-            values = [f.value() for f in (self.rate, self.cap_day, self.cap_month, self.cap_total)]
+            values = read_fields((self.rate, self.cap_day, self.cap_month, self.cap_total))
         except AmountError as e:
             self.error.setText(str(e))
             self.error.show()
             return None
         old = self._ctx.service.site_policy(self._site)
-        return SitePolicy(self._site, state or old.state, *values)
+        policy = SitePolicy(self._site, state or old.state, *values)
+        return policy if confirm_site_policy(self, self._ctx, policy, old) else None
 
     def _save(self) -> None:
         if (p := self._policy()) is not None:

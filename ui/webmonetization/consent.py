@@ -2,7 +2,7 @@
 
 Against a hostile page (clickjacking, spam, spoofing):
 
-* The calling origin and the handler URL are the prominent lines; hosts are shown in ASCII
+* The calling origin is the biggest text; the handler URL follows in plain size; hosts in ASCII
   (IDN as punycode) and elided from the front so the registrable end stays visible.
 * The page-supplied name is plain text (``Qt.TextFormat.PlainText``, never rich text), stripped
   of control characters and capped at ``MAX_SHOWN_NAME`` characters.
@@ -16,7 +16,6 @@ Against a hostile page (clickjacking, spam, spoofing):
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
@@ -31,11 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.plain_text import NAME_CHARS, page_text
 from ui.webmonetization.origins import display_host, display_url
 from ui.webmonetization.register import Answer, RegisterRequest
 
 INERT_MS = 500
-MAX_SHOWN_NAME = 64
+TITLE = "Payment provider?"
+MAX_SHOWN_NAME = NAME_CHARS
 
 # ``arm(dialog, callback)``: call ``callback`` once the inert period is over.
 Arm = Callable[[QObject, Callable[[], None]], None]
@@ -47,11 +48,7 @@ def default_arm(owner: QObject, callback: Callable[[], None]) -> None:
 
 def shown_name(name: str) -> str:
     """The page-supplied name as the dialog shows it: one line, no controls, capped."""
-    cleaned = "".join(" " if unicodedata.category(ch).startswith(("C", "Z")) else ch for ch in name)
-    cleaned = " ".join(cleaned.split())
-    if len(cleaned) > MAX_SHOWN_NAME:
-        cleaned = cleaned[: MAX_SHOWN_NAME - 1] + "…"
-    return cleaned
+    return page_text(name, MAX_SHOWN_NAME)
 
 
 def _plain_label(text: str, parent: QWidget, object_name: str) -> QLabel:
@@ -69,15 +66,17 @@ class ConsentDialog(QDialog):
     def __init__(self, request: RegisterRequest, arm: Arm, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.answer: Answer | None = None
-        self.setWindowTitle("Set a Web Monetization provider?")
+        self.setWindowTitle(TITLE)
+        # Wide enough that no window manager has to cut the title.
+        self.setMinimumWidth(max(460, self.fontMetrics().horizontalAdvance(TITLE) * 2 + 160))
         origin_url = QUrl(request.origin)
         handler_url = QUrl(request.handler_uri)
 
         self.origin_label = _plain_label(display_host(origin_url), self, "origin")
         font = self.origin_label.font()
         font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        self.origin_label.setFont(font)
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        self.origin_label.setFont(font)  # the origin: the biggest text in the dialog
         self.question_label = _plain_label(
             "wants to become your payment provider. It would pay the sites you choose to "
             "support from your Trickle wallet, through this handler:",
@@ -86,7 +85,7 @@ class ConsentDialog(QDialog):
         )
         self.question_label.setWordWrap(True)
         self.handler_label = _plain_label(display_url(handler_url), self, "handler")
-        self.handler_label.setFont(font)
+        self.handler_label.setStyleSheet("color: #444;")  # plain size: the URL is detail
         self.name_label = _plain_label(f"It calls itself: {shown_name(request.name)}", self, "name")
         self.allow_button = QPushButton("Allow", self)
         self.deny_button = QPushButton("Don't allow", self)

@@ -9,7 +9,11 @@ Rules, in order (each failure a named JS error):
 3. A user activation is required (``NotAllowedError``).
 4. Already registered (same origin and URL) → ``true`` without a dialog.
 5. An origin dismissed 3 times is not asked again for ``cooldown`` → ``false`` without a dialog.
-6. Otherwise the consent prompt: Yes → stored through ``HandlerRegistry`` → ``true``; No/close
+6. At most one question per origin is pending (shown or queued, from any of its pages): a call
+   while one is pending → ``false`` at once, without a dialog. So one click cannot queue many
+   dialogs, and when the third dismissal starts the embargo nothing of that origin is left
+   queued to ask again.
+7. Otherwise the consent prompt: Yes → stored through ``HandlerRegistry`` → ``true``; No/close
    → ``false`` (counts as a dismissal); navigation/tab close → ``false`` (not a dismissal).
 """
 
@@ -81,6 +85,17 @@ class DismissalTracker:
     cooldown: timedelta = timedelta(hours=24)
     _counts: dict[str, int] = field(default_factory=dict)
     _blocked_until: dict[str, datetime] = field(default_factory=dict)
+    _pending: set[str] = field(default_factory=set)
+
+    def begin_question(self, origin: str) -> bool:
+        """Claim ``origin``'s one pending question; False if it already has one."""
+        if origin in self._pending:
+            return False
+        self._pending.add(origin)
+        return True
+
+    def end_question(self, origin: str) -> None:
+        self._pending.discard(origin)
 
     def is_blocked(self, origin: str) -> bool:
         until = self._blocked_until.get(origin)
@@ -109,13 +124,19 @@ async def run_register(
     tracker: DismissalTracker,
     ask: Callable[[RegisterRequest], Awaitable[Answer]],
 ) -> bool:
-    """Rules 4–6 (on the wallet loop). ``ask`` shows the prompt (bridged to the GUI thread)."""
-    if await registry.is_registered(request.origin, request.handler_uri):
-        return True
-    if tracker.is_blocked(request.origin):
+    """Rules 4–7 (on the wallet loop). ``ask`` shows the prompt (bridged to the GUI thread)."""
+    origin = request.origin
+    if not tracker.begin_question(origin):  # claimed before any await: no race between calls
         return False
-    answer = await ask(request)
-    tracker.record(request.origin, answer)
+    try:
+        if await registry.is_registered(origin, request.handler_uri):
+            return True
+        if tracker.is_blocked(origin):
+            return False
+        answer = await ask(request)
+        tracker.record(origin, answer)
+    finally:
+        tracker.end_question(origin)
     if answer is not Answer.ACCEPTED:
         return False
     await registry.register(request.origin, request.name, request.handler_uri)

@@ -1,6 +1,8 @@
 """``trickle history [--site ORIGIN] [--since DATE] [--csv]``: the payment history for scripts.
 
-Reads the profile's database (safe while the browser runs: WAL, read-only transactions).
+Reads the profile's database (safe while the browser runs: WAL, read-only transactions). A
+profile never opened has no history: the CSV header alone, or nothing, and exit 0. Origins are
+normalised (``HTTPS://News.Example/`` is ``https://news.example``).
 Prints one JSON object per history row (the CSV's columns as keys), or with ``--csv`` the same
 rows as the wallet window's "Export CSV": header row, ISO 8601 local times, amounts as decimal
 strings at their asset's scale.
@@ -12,13 +14,13 @@ import argparse
 import json
 import sys
 from datetime import date, datetime, time
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from wallet.commands.common import describe, fail
+from wallet.commands.output import add_profile_argument, read_only_store
 from wallet.errors import WalletError
+from wallet.origins import normalise_origin
 from wallet.reports import CSV_HEADER, HistoryFilter, HistoryReader, csv_record, local_zone
-from wallet.store import database_path, open_store
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,12 +34,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", metavar="DATE", help="before this local date or time")
     parser.add_argument("--csv", action="store_true", help="CSV with a header row, not JSON")
     add_profile_argument(parser)
-
-
-def add_profile_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--profile", metavar="DIR", help="the profile directory (default: the user's)"
-    )
 
 
 def parse_when(text: str, tz: ZoneInfo) -> datetime:
@@ -55,30 +51,19 @@ def parse_when(text: str, tz: ZoneInfo) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=tz)
 
 
-def open_database(profile: str | None) -> Path:
-    """The database of ``--profile`` (or the default profile), which must exist.
-
-    Raises:
-        WalletError: there is no database there.
-    """
-    path = database_path(Path(profile).expanduser() if profile else None)
-    if not path.exists():
-        raise WalletError(f"no Trickle profile database at {path}")
-    return path
-
-
 def run(args: argparse.Namespace) -> int:
     tz = local_zone()
     try:
         flt = HistoryFilter(
-            site=args.site,
-            provider=args.provider,
+            site=normalise_origin(args.site) if args.site else None,
+            provider=normalise_origin(args.provider) if args.provider else None,
             start=parse_when(args.since, tz) if args.since else None,
             end=parse_when(args.until, tz) if args.until else None,
         )
-        engine = open_store(open_database(args.profile))
+        engine = read_only_store(args.profile)
     except WalletError as e:
         return fail(describe(e))
+    rows = HistoryReader(engine).iter_rows(flt) if engine is not None else iter(())
     try:
         out = sys.stdout
         if args.csv:
@@ -86,10 +71,10 @@ def run(args: argparse.Namespace) -> int:
 
             writer = csv.writer(out, lineterminator="\r\n")
             writer.writerow(CSV_HEADER)
-            for row in HistoryReader(engine).iter_rows(flt):
+            for row in rows:
                 writer.writerow(csv_record(row, tz))
         else:
-            for row in HistoryReader(engine).iter_rows(flt):
+            for row in rows:
                 out.write(json.dumps(dict(zip(CSV_HEADER, csv_record(row, tz), strict=True))))
                 out.write("\n")
         out.flush()
@@ -98,5 +83,6 @@ def run(args: argparse.Namespace) -> int:
     except BrokenPipeError:
         return 0
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
     return 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -151,9 +152,22 @@ class DemoSites:
         for runner in self._runners:
             await runner.cleanup()  # shuts the site down (SSE streams end) and frees the port
 
+    def ports(self) -> dict[str, int]:
+        """Each site's port (to ask for the same ones next time)."""
+        return {
+            key: int(site.url.rsplit(":", 1)[1].rstrip("/")) for key, site in self.sites.items()
+        }
 
-async def start_demo_sites(network: SandboxNetwork, *, host: str = "127.0.0.1") -> DemoSites:
-    """Start every demo site on its own loopback port, each with a sandbox account."""
+
+async def start_demo_sites(
+    network: SandboxNetwork, *, host: str = "127.0.0.1", ports: Mapping[str, int] | None = None
+) -> DemoSites:
+    """Start every demo site on its own loopback port, each with a sandbox account.
+
+    ``ports``: the ports the sites had last time. A site's origin is its port, so keeping it
+    keeps its settings and history together across restarts; a port now taken by something
+    else is replaced by a free one (that site then starts afresh).
+    """
     sites: dict[str, DemoSite] = {}
     runners: list[web.AppRunner] = []
     for key, title in _SITES.items():
@@ -168,8 +182,19 @@ async def start_demo_sites(network: SandboxNetwork, *, host: str = "127.0.0.1") 
         server.on_connection = site.on_connection
         runner = web.AppRunner(site.app(), access_log=None, shutdown_timeout=0.5)
         await runner.setup()
-        await web.TCPSite(runner, host, 0).start()
+        await _listen(runner, host, (ports or {}).get(key, 0))
         site.url = f"http://{host}:{runner.addresses[0][1]}/"
         sites[key] = site
         runners.append(runner)
     return DemoSites(sites, runners)
+
+
+async def _listen(runner: web.AppRunner, host: str, port: int) -> None:
+    """Serve on ``port`` if it is free, else on any free port."""
+    if port:
+        try:
+            await web.TCPSite(runner, host, port).start()
+            return
+        except OSError:
+            pass
+    await web.TCPSite(runner, host, 0).start()

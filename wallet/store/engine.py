@@ -10,6 +10,9 @@ Invariants:
   SQLAlchemy transaction starts with ``BEGIN IMMEDIATE``, so a write transaction takes the write
   lock before it reads anything it later depends on (no read-then-write races). Read-only work
   can ask for a plain ``BEGIN`` with :func:`read_only`.
+- A profile directory it creates is 0700 and the database file 0600 whatever the umask (an
+  existing file is tightened); SQLite creates the WAL and shared-memory files with the file's
+  mode. The app tightens an existing profile directory (``wallet.private_files``).
 - SQL parameters are hidden from error messages (``hide_parameters=True``).
 - :func:`write_txn` retries while the database is busy and raises :class:`StorageBusy` after its
   deadline — never anything that a caller could mistake for "insufficient budget".
@@ -29,6 +32,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import NullPool
 
+from wallet.private_files import create_private_file, make_private_dir
 from wallet.store.errors import (
     IntegrityViolation,
     StorageBusy,
@@ -100,10 +104,15 @@ def create_db_engine(
         StorageError: the directory cannot be created or the file cannot be opened.
     """
     db = path if path is not None else database_path()
-    try:
-        db.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise StorageError(f"cannot create the profile directory: {e.strerror}") from e
+    if not _is_memory(db):
+        try:
+            make_private_dir(db.parent, tighten_existing=False)
+            create_private_file(db)  # SQLite gives the WAL and shm files the file's mode
+            for companion in (_suffixed(db, "-wal"), _suffixed(db, "-shm")):
+                if companion.exists():
+                    create_private_file(companion)
+        except OSError as e:
+            raise StorageError(f"cannot create the profile database: {e.strerror}") from e
     engine = create_engine(
         f"sqlite:///{db}",
         echo=echo,
@@ -119,6 +128,10 @@ def create_db_engine(
         engine.dispose()
         raise wrap_db_error(e) from e
     return engine
+
+
+def _suffixed(db: Path, suffix: str) -> Path:
+    return db.with_name(db.name + suffix)
 
 
 def _is_memory(db: Path) -> bool:

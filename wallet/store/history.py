@@ -284,3 +284,13 @@ def series(
 
 def row_count(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(_T)).scalar() or 0)
+
+
+def forget_site(conn: Connection, site: str) -> int:
+    """Delete ``site``'s history (hourly and daily rows); returns the hourly rows deleted.
+
+    The spend counters stay: what was paid still counts against the global budget.
+    """
+    removed = conn.execute(_T.delete().where(_T.c.site == site)).rowcount
+    conn.execute(_D.delete().where(_D.c.site == site))
+    return int(removed or 0)

@@ -53,7 +53,10 @@ def test_sorting_by_each_column_matches_sql(
     view.sortByColumn(3, Qt.SortOrder.DescendingOrder)
     top = sql(ctx, "SELECT sent FROM history ORDER BY sent DESC, id DESC LIMIT 1")[0].sent
     bottom = sql(ctx, "SELECT sent FROM history ORDER BY sent ASC, id ASC LIMIT 1")[0].sent
-    assert model.index(0, 3).data() == ctx.money(top, model.row(0).asset, max_digits=None)  # type: ignore[union-attr]
+    asset = model.row(0).asset  # type: ignore[union-attr]
+    assert model.index(0, 3).data(Qt.ItemDataRole.ToolTipRole) == ctx.money(
+        top, asset, max_digits=None
+    )
     assert model.row(model.rowCount() - 1).sent == bottom  # type: ignore[union-attr]
     view.sortByColumn(1, Qt.SortOrder.AscendingOrder)
     sites = [model.row(i).site for i in range(model.rowCount())]  # type: ignore[union-attr]

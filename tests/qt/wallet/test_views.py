@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from sqlalchemy import text
 
 from tests.qt.wallet.seed import NEWS, SITES, USD, WALLET_ORIGIN
@@ -118,10 +119,12 @@ def test_history_page_numbers(
     )[0]
     model = page.model
     assert model.index(0, 1).data() == newest.site
-    assert model.index(0, 3).data() == money(ctx, newest.sent)
+    assert model.index(0, 3).data() == money(ctx, newest.sent, max_digits=6)
     assert model.index(0, 5).data() == f"{newest.packets:,}"
     oldest = sql(ctx, "SELECT site, sent FROM history ORDER BY hour ASC, id ASC LIMIT 1")[0]
-    assert model.index(count - 1, 3).data() == money(ctx, oldest.sent)
+    # Readable in the table (6 digits), every digit in the tooltip (and in the CSV).
+    assert model.index(count - 1, 3).data() == money(ctx, oldest.sent, max_digits=6)
+    assert model.index(count - 1, 3).data(Qt.ItemDataRole.ToolTipRole) == money(ctx, oldest.sent)
     totals = sql(ctx, "SELECT site, sum(sent) s FROM history GROUP BY site ORDER BY s DESC")
     shown = [
         (text_at(page.totals, r, 0), text_at(page.totals, r, 1))
@@ -157,7 +160,7 @@ def test_account_page(
     acct = ctx.service.account("sandbox")
     assert acct is not None
     assert page.address.text() == "test.trickle.sandbox.alice"
-    assert page.asset.text() == "USD (scale 9)"
+    assert page.asset.text() == "USD"  # no "scale 9": that is the developer's word
     assert page.balance.text() == money(ctx, acct.balance)
     assert page.status.text() == "Sandbox (play money) — connected"
     page.url.setText("https://connector.example/ilp")

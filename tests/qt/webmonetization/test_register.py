@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -100,29 +101,59 @@ def test_register_without_user_gesture_is_not_allowed(env: Any, make_tab: Any, s
     assert env.prompter.current_dialog() is None
 
 
-def test_twenty_calls_in_a_loop_make_one_dialog(env: Any, make_tab: Any, sites: Any) -> None:
+LOOP_OF_64 = """
+window.onTestClick = () => {
+  const all = [];
+  let refused = 0;
+  for (let i = 0; i < 64; i++) {
+    const call = WebMonetization.register({name: "P" + i, handlerUri: "/h"});
+    call.then(v => { if (v === false && ++refused === 63) report("refused", 63); });
+    all.push(call);
+  }
+  Promise.all(all).then(v => report("reg", v), e => reportError("reg", e));
+};
+"""
+
+
+def test_sixty_four_calls_in_a_loop_make_one_dialog(env: Any, make_tab: Any, sites: Any) -> None:
+    """One click, 64 calls with different names: one dialog; the other 63 are false at once."""
     site = sites()
-    site.pages["/"] = page_html(
-        script="""
-        window.onTestClick = () => {
-          const all = [];
-          for (let i = 0; i < 20; i++) {
-            all.push(WebMonetization.register({name: "P", handlerUri: "/h"}));
-          }
-          Promise.all(all).then(v => report("reg", v), e => reportError("reg", e));
-        };
-        """
-    )
+    site.pages["/"] = page_html(script=LOOP_OF_64)
     tab = make_tab()
     tab.load(site.url("/"))
     dialog = open_dialog(env, tab)
-    tab.qtbot.waitUntil(lambda: len(env.prompter._current.waiters) == 20, timeout=10000)
+    assert tab.wait_report("refused") == 63  # at once, while the dialog is still open
     assert env.prompter.pending_count() == 1
     env.arm.fire()
     tab.qtbot.mouseClick(dialog.allow_button, Qt.MouseButton.LeftButton)
-    assert tab.wait_report("reg") == [True] * 20
+    assert tab.wait_report("reg") == [True] + [False] * 63
     assert env.prompter.current_dialog() is None
-    assert len(env.registry.handlers) == 1
+    assert [h.name for h in env.registry.handlers] == ["P0"]
+
+
+def test_three_dismissals_of_a_loop_and_nothing_more_is_asked(
+    env: Any, make_tab: Any, sites: Any
+) -> None:
+    """After three "Don't allow" answers the origin's further calls are false, no dialog."""
+    site = sites()
+    site.pages["/"] = page_html(script=LOOP_OF_64)
+    tab = make_tab()
+    tab.load(site.url("/"))
+    for _ in range(3):
+        tab.page.reports.clear()
+        dialog = open_dialog(env, tab)
+        assert tab.wait_report("refused") == 63
+        assert env.prompter.pending_count() == 1
+        env.arm.fire()
+        tab.qtbot.mouseClick(dialog.deny_button, Qt.MouseButton.LeftButton)
+        assert tab.wait_report("reg") == [False] * 64
+        tab.qtbot.waitUntil(lambda: env.prompter.current_dialog() is None)
+    tab.page.reports.clear()
+    tab.click()
+    assert tab.wait_report("reg") == [False] * 64
+    assert env.prompter.current_dialog() is None
+    assert env.prompter.pending_count() == 0
+    assert env.registry.handlers == []
 
 
 def test_clicks_and_enter_in_the_first_moment_are_ignored(
@@ -327,3 +358,26 @@ def test_a_navigation_that_does_not_replace_the_page_keeps_it_working(
     env.arm.fire()
     tab.qtbot.mouseClick(dialog.allow_button, Qt.MouseButton.LeftButton)
     assert tab.wait_report("reg") is True
+
+
+def test_the_dialog_shows_the_origin_biggest_and_never_cuts_its_title(
+    env: Any, make_tab: Any, sites: Any
+) -> None:
+    site = sites()
+    provider(site)
+    tab = make_tab()
+    tab.load(site.url("/"))
+    dialog = open_dialog(env, tab)
+    sizes = {
+        lbl.objectName(): lbl.font().pointSizeF()
+        for lbl in (dialog.origin_label, dialog.handler_label, dialog.question_label)
+    }
+    assert sizes["origin"] > sizes["handler"] and sizes["origin"] > sizes["question"]
+    title_width = dialog.fontMetrics().horizontalAdvance(dialog.windowTitle())
+    assert dialog.width() >= title_width * 2 + 160  # room for the title beside the buttons
+    artifacts = Path(__file__).resolve().parents[2] / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    assert dialog.grab().save(str(artifacts / "consent-dialog.png"))
+    env.arm.fire()
+    tab.qtbot.mouseClick(dialog.deny_button, Qt.MouseButton.LeftButton)
+    assert tab.wait_report("reg") is False

@@ -5,6 +5,7 @@ and a per-site cap stops payment at the cap."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -135,3 +136,30 @@ def test_provider_pays_demo_site_within_cap_and_balance(tmp_path: Path) -> None:
         await runtime.close()
 
     asyncio.run(main())
+
+
+def test_demo_sites_keep_their_origins_across_restarts(tmp_path: Path) -> None:
+    """Their settings and history no longer split on every restart (issue 20, item 8)."""
+    service = WalletService.open(tmp_path, tz=ZoneInfo("Europe/Berlin"))
+
+    async def urls() -> dict[str, str]:
+        runtime = await start_sandbox(service)
+        try:
+            assert runtime.demo is not None
+            return {key: runtime.demo.url(key) for key in runtime.demo.sites}
+        finally:
+            await runtime.close()
+
+    try:
+        first = asyncio.run(urls())
+        second = asyncio.run(urls())
+        assert first == second and set(first) == {"blog", "echo"}
+        # A port taken by something else meanwhile: that site moves, the others stay.
+        blog_port = int(first["blog"].rsplit(":", 1)[1].rstrip("/"))
+        with socket.socket() as squatter:
+            squatter.bind(("127.0.0.1", blog_port))
+            squatter.listen()
+            third = asyncio.run(urls())
+        assert third["echo"] == first["echo"] and third["blog"] != first["blog"]
+    finally:
+        service.close()

@@ -112,7 +112,8 @@ class AccountPage(Page):
         else:
             self.balance.setText(ctx.money(acct.balance, acct.asset, max_digits=None))
             self.address.setText(acct.address)
-            self.asset.setText(f"{acct.asset.code} (scale {acct.asset.scale})")
+            self.asset.setText(acct.asset.code)
+            self.asset.setToolTip(f"kept to {acct.asset.scale} decimal places")
         self.status.setText(ctx.network.words())
         sandbox = ctx.service.account(SANDBOX_NETWORK)
         self.sandbox_box.setEnabled(sandbox is not None)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.plain_text import ADDRESS_CHARS, page_text
 from ui.wallet.chart import SpendChart
 from ui.wallet.context import WalletContext
 from ui.wallet.history_model import HistoryTableModel
@@ -146,9 +147,9 @@ class HistoryPage(Page):
             combo.clear()
             combo.addItem(ALL, None)
             for v in values:
-                combo.addItem(v, v)
+                combo.addItem(page_text(v, ADDRESS_CHARS), v)
             if current is not None and combo.findData(current) < 0:
-                combo.addItem(current, current)
+                combo.addItem(page_text(current, ADDRESS_CHARS), current)
             combo.setCurrentIndex(max(0, combo.findData(current)) if current else 0)
         self._filling = False
 
@@ -157,7 +158,7 @@ class HistoryPage(Page):
         self._fill_combos()
         i = self.site.findData(site)
         if i < 0:
-            self.site.addItem(site, site)
+            self.site.addItem(page_text(site, ADDRESS_CHARS), site)
             i = self.site.count() - 1
         self.site.setCurrentIndex(i)
 
@@ -211,7 +212,7 @@ class HistoryPage(Page):
         for t in totals:
             r = self.totals.rowCount()
             self.totals.insertRow(r)
-            self.totals.setItem(r, 0, cell(t.site, key=t.site))
+            self.totals.setItem(r, 0, cell(page_text(t.site, ADDRESS_CHARS), key=t.site))
             self.totals.setItem(r, 1, cell(self.ctx.money(t.sent, t.asset), numeric=True))
             packets = f"{t.packets:,}".replace(",", self.ctx.style.group)
             self.totals.setItem(r, 2, cell(packets, numeric=True))

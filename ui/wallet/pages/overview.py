@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QProgressBar, QVBoxLayout, QWidget
 
+from ui.plain_text import ADDRESS_CHARS, page_text
 from ui.wallet.chart import SpendChart
 from ui.wallet.context import WalletContext
-from ui.wallet.pages.base import Page, cell, heading, table, text_at, value_label
+from ui.wallet.pages.base import Page, cell, heading, table, value_label
+from ui.wallet.share import SiteShareView
 from wallet.amounts import rescale
 from wallet.budgets import Asset
 from wallet.reports import Granularity, SiteTotal
@@ -48,9 +50,11 @@ class OverviewPage(Page):
         self.top_sites.setMaximumHeight(180)
         self.top_sites.setToolTip("Enter or double-click: this site's history")
         self.top_sites.itemActivated.connect(
-            lambda item: self.site_activated.emit(text_at(self.top_sites, item.row(), 0))
+            lambda item: self.site_activated.emit(self._site_at(item.row()))
         )
         self.chart = SpendChart("Spend over the last 30 days", self)
+        self.share = SiteShareView(ctx, self)
+        self.share.site_activated.connect(self.site_activated)
 
         grid = QGridLayout()
         grid.addWidget(heading("Balance", self), 0, 0)
@@ -70,7 +74,8 @@ class OverviewPage(Page):
         left = QVBoxLayout()
         left.addWidget(heading("Top sites", self))
         left.addWidget(self.top_sites)
-        left.addStretch(1)
+        left.addWidget(heading("Where the money went", self))
+        left.addWidget(self.share, 1)
         row.addLayout(left, 2)
         right = QVBoxLayout()
         right.addWidget(heading("Spend over time", self))
@@ -78,6 +83,10 @@ class OverviewPage(Page):
         row.addLayout(right, 3)
         layout.addLayout(row, 1)
         ctx.network.changed.connect(self._show_network)
+
+    def _site_at(self, row: int) -> str:
+        item = self.top_sites.item(row, 0)
+        return str(item.data(Qt.ItemDataRole.UserRole)) if item is not None else ""
 
     def refresh(self) -> None:
         ctx, svc = self.ctx, self.ctx.service
@@ -103,11 +112,12 @@ class OverviewPage(Page):
         for t in month[:TOP_SITES]:
             r = self.top_sites.rowCount()
             self.top_sites.insertRow(r)
-            self.top_sites.setItem(r, 0, cell(t.site, key=t.site))
+            self.top_sites.setItem(r, 0, cell(page_text(t.site, ADDRESS_CHARS), key=t.site))
             self.top_sites.setItem(r, 1, cell(ctx.money(t.sent, t.asset), numeric=True))
         today = now.astimezone(ctx.tz).date()
         points = svc.history_series(Granularity.DAY, start=now - timedelta(days=CHART_DAYS + 1))
         self.chart.show_series(points, asset, Granularity.DAY, today, CHART_DAYS)
+        self.share.refresh()
 
     def _show_network(self) -> None:
         self.network.setText(self.ctx.network.words())

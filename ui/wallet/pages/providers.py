@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ui.plain_text import ADDRESS_CHARS, NAME_CHARS, page_text, tooltip_text
 from ui.wallet.context import (
     BUILTIN_HANDLER_URI,
     BUILTIN_PROVIDER_NAME,
@@ -34,6 +35,7 @@ class ProvidersPage(Page):
         self.add_builtin.clicked.connect(self.add_builtin_provider)
         self.note = QLabel(self)
         self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.setAccessibleName("Providers note")
         buttons = QHBoxLayout()
         buttons.addWidget(self.activate)
@@ -55,15 +57,24 @@ class ProvidersPage(Page):
             r = self.table.rowCount()
             self.table.insertRow(r)
             since = h.registered_at.astimezone(self.ctx.tz).strftime("%Y-%m-%d")
-            for c, text in enumerate(
-                ("● active" if h.active else "", h.name, h.origin, h.handler_uri, since)
-            ):
-                self.table.setItem(r, c, cell(text, key=h.id))
+            shown = (
+                "● active" if h.active else "",
+                page_text(h.name, NAME_CHARS),
+                page_text(h.origin, ADDRESS_CHARS),
+                page_text(h.handler_uri, ADDRESS_CHARS),
+                since,
+            )
+            for c, text in enumerate(shown):
+                item = cell(text, key=h.id)
+                if c in (1, 2, 3):
+                    item.setToolTip(tooltip_text((h.name, h.origin, h.handler_uri)[c - 1]))
+                self.table.setItem(r, c, item)
             if h.id == selected:
                 self.table.selectRow(r)
         active = next((h for h in handlers if h.active), None)
         self.note.setText(
-            f"Sites are paid through {active.name} ({active.origin})."
+            f"Sites are paid through {page_text(active.name)} "
+            f"({page_text(active.origin, ADDRESS_CHARS)})."
             if active
             else "No provider is active: sites cannot be paid. Make one active or add the "
             "built-in provider."
@@ -84,7 +95,7 @@ class ProvidersPage(Page):
 
     def select_name(self, name: str) -> bool:
         for r in range(self.table.rowCount()):
-            if text_at(self.table, r, 1) == name:
+            if text_at(self.table, r, 1) == page_text(name, NAME_CHARS):
                 self.table.selectRow(r)
                 return True
         return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
 from ui.wallet.attention_rules import IDLE_MINUTES, PAY_FOCUSED_ONLY, idle_minutes, pay_focused_only
 from ui.wallet.context import WalletContext
 from ui.wallet.fields import AmountField, with_unit
+from ui.wallet.guard import confirm_budget, confirm_limits, limits_of, read_fields
 from ui.wallet.pages.base import Page, heading
 from wallet.amounts import AmountError
 from wallet.budgets import Defaults
@@ -52,6 +54,8 @@ class SettingsPage(Page):
         self.save.setAccessibleName("Save settings")
         self.save.clicked.connect(self.save_settings)
         self.message = QLabel(self)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setWordWrap(True)
         self.message.setAccessibleName("Settings message")
 
         budget = QGroupBox("Budget", self)
@@ -78,6 +82,8 @@ class SettingsPage(Page):
         layout.addWidget(when)
         layout.addLayout(buttons)
         layout.addStretch(1)
+        for f in (self.monthly, self.rate, self.cap_day, self.cap_month, self.cap_total):
+            f.textEdited.connect(self.message.clear)
 
     def refresh(self) -> None:
         svc = self.ctx.service
@@ -100,17 +106,28 @@ class SettingsPage(Page):
     def save_settings(self) -> None:
         svc = self.ctx.service
         try:
-            rate = self.rate.value()
-            defaults = Defaults(
-                rate_per_hour=rate if rate is not None else 0,
-                cap_day=self.cap_day.value(),
-                cap_month=self.cap_month.value(),
-                cap_total=self.cap_total.value(),
+            monthly, rate, cap_day, cap_month, cap_total = read_fields(
+                (self.monthly, self.rate, self.cap_day, self.cap_month, self.cap_total)
             )
-            monthly = self.monthly.value()
         except AmountError as e:
             self.message.setText(str(e))
             return
+        defaults = Defaults(
+            rate_per_hour=rate if rate is not None else 0,
+            cap_day=cap_day,
+            cap_month=cap_month,
+            cap_total=cap_total,
+        )
+        old = svc.global_policy()
+        asset = old.budget_asset
+        if monthly != old.monthly_budget and not confirm_budget(self, self.ctx, monthly, asset):
+            return
+        asked = limits_of(defaults)
+        if asked != limits_of(old.defaults):
+            glob = replace(old, monthly_budget=monthly)
+            who = "every site you have not configured"
+            if not confirm_limits(self, self.ctx, who, asked=asked, limits=asked, glob=glob):
+                return
         # Read every widget first: saving emits events that refresh this page.
         enabled, focused, idle = (
             self.enabled.isChecked(),

@@ -5,23 +5,27 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from ui.plain_text import ADDRESS_CHARS, page_text
 from ui.wallet.context import WalletContext
 from ui.wallet.fields import AmountField, with_unit
-from ui.wallet.pages.base import Page, cell, heading, table, text_at, value_label
+from ui.wallet.guard import confirm_site_policy, read_fields
+from ui.wallet.pages.base import Page, cell, heading, table, value_label
 from wallet.amounts import AmountError
 from wallet.budgets import SitePolicy, SiteState, effective
-from wallet.reports import spend_by_site
+from wallet.reports import HistoryFilter, spend_by_site
 
 HEADERS = [
     "Site",
@@ -65,6 +69,8 @@ class SitesPage(Page):
         self.cap_month = AmountField("Cap per month", asset, ctx.style, parent=self.editor)
         self.cap_total = AmountField("Cap in total", asset, ctx.style, parent=self.editor)
         self.error = QLabel(self.editor)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
+        self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c0392b;")
         self.error.setAccessibleName("Error")
         self.save = QPushButton("&Save", self.editor)
@@ -73,6 +79,9 @@ class SitesPage(Page):
         self.reset = QPushButton("Reset to &defaults", self.editor)
         self.reset.setAccessibleName("Reset this site to the defaults")
         self.reset.clicked.connect(self.reset_selected)
+        self.forget = QPushButton("&Forget this site…", self.editor)
+        self.forget.setAccessibleName("Forget this site")
+        self.forget.clicked.connect(self.forget_selected)
         form = QFormLayout()
         form.addRow("Site", self.site)
         form.addRow("S&tate", self.state)
@@ -82,6 +91,7 @@ class SitesPage(Page):
         form.addRow("Cap in t&otal", with_unit(self.cap_total))
         buttons = QHBoxLayout()
         buttons.addWidget(self.error, 1)
+        buttons.addWidget(self.forget)
         buttons.addWidget(self.reset)
         buttons.addWidget(self.save)
         box = QVBoxLayout(self.editor)
@@ -90,6 +100,7 @@ class SitesPage(Page):
         self.editor.setEnabled(False)
         for f in (self.rate, self.cap_day, self.cap_month, self.cap_total):
             f.returnPressed.connect(self.save_selected)
+            f.textEdited.connect(self.error.clear)  # no old error left beside new text
 
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Sites & budgets", self))
@@ -102,7 +113,11 @@ class SitesPage(Page):
     # --- showing -------------------------------------------------------------------------------
 
     def sites(self) -> list[str]:
-        return [text_at(self.table, r, 0) for r in range(self.table.rowCount())]
+        return [
+            str(item.data(Qt.ItemDataRole.UserRole))
+            for r in range(self.table.rowCount())
+            if (item := self.table.item(r, 0)) is not None
+        ]
 
     def refresh(self) -> None:
         ctx, svc = self.ctx, self.ctx.service
@@ -130,7 +145,7 @@ class SitesPage(Page):
             self.table.insertRow(r)
             state_text = {s: t for t, s in _STATES}[eff.state]
             values = [
-                cell(site, key=site),
+                cell(page_text(site, ADDRESS_CHARS), key=site),
                 cell(state_text),
                 self._own(p, "rate_per_hour", amt(eff.rate_per_hour)),
                 self._own(p, "cap_day", amt(eff.cap_day)),
@@ -168,7 +183,8 @@ class SitesPage(Page):
 
     def select(self, site: str) -> bool:
         for r in range(self.table.rowCount()):
-            if text_at(self.table, r, 0) == site:
+            item = self.table.item(r, 0)
+            if item is not None and item.data(Qt.ItemDataRole.UserRole) == site:
                 self.table.selectRow(r)
                 return True
         return False
@@ -182,7 +198,7 @@ class SitesPage(Page):
         svc = self.ctx.service
         glob = svc.global_policy()
         p = svc.site_policy(site)
-        self.site.setText(site)
+        self.site.setText(page_text(site, ADDRESS_CHARS))
         self.state.setCurrentIndex(self.state.findData(p.state))
         d = glob.defaults
         for f, v, default in (
@@ -207,13 +223,42 @@ class SitesPage(Page):
         if site is None:
             return
         try:
-            values = [f.value() for f in (self.rate, self.cap_day, self.cap_month, self.cap_total)]
+            values = read_fields((self.rate, self.cap_day, self.cap_month, self.cap_total))
         except AmountError as e:
             self.error.setText(str(e))
             return
         state = self.state.currentData()
         policy = SitePolicy(site, SiteState(state), *values)
+        if not confirm_site_policy(self, self.ctx, policy, self.ctx.service.site_policy(site)):
+            return
         self.ctx.service.set_site_policy(policy)
+
+    def forget_selected(self) -> None:
+        """Remove the site's settings and, if the user ticks it, its payment history."""
+        site = self.selected_site()
+        if site is None:
+            return
+        rows = self.ctx.history.count(HistoryFilter(site=site))
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Forget this site?",
+            f"{page_text(site, ADDRESS_CHARS)}: its rate, caps and state go back to the "
+            "defaults. What it was paid still counts against your monthly budget.",
+            parent=self,
+        )
+        box.setObjectName("forget_site")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        also = QCheckBox(f"Also delete its payment history ({rows:,} rows)", box)
+        also.setEnabled(rows > 0)
+        box.setCheckBox(also)
+        forget = box.addButton("&Forget", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is not forget:
+            return
+        self.ctx.service.forget_site(site, history=also.isChecked())
+        self.refresh()
 
     def reset_selected(self) -> None:
         if (site := self.selected_site()) is not None:
