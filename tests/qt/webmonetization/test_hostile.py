@@ -76,12 +76,13 @@ window.addEventListener("message", async (e) => {
 )
 
 
-def paying_page(env: Any, connections: int = 1, timeout_ms: int = 40000) -> str:
+def paying_page(env: Any, connections: int = 1, timeout_ms: int = 40000, body: str = "") -> str:
     """Monetizes ``connections`` times in a row (a page that reconnects after each failure),
     each time asking for far more than the cap; reports each attempt's outcome."""
     issued = env.server.credentials()
     secret = base64.b64encode(issued.shared_secret).decode()
     return page_html(
+        body=body,
         script=f"""
         (async () => {{
           const outcomes = [];
@@ -97,7 +98,7 @@ def paying_page(env: Any, connections: int = 1, timeout_ms: int = 40000) -> str:
           }}
           report("done", outcomes);
         }})();
-        """
+        """,
     )
 
 
@@ -191,12 +192,22 @@ def test_the_same_site_in_five_tabs_shares_one_cap(
     honest: Any, make_tab: Any, sites: Any, qtbot: Any
 ) -> None:
     site = sites()
-    site.pages["/"] = paying_page(honest)
+    # each tab also holds an iframe of the same site that asks to be paid on its own
+    site.pages["/"] = paying_page(honest, body='<iframe src="/frame"></iframe>')
+    issued = honest.server.credentials()
+    secret = base64.b64encode(issued.shared_secret).decode()
+    site.pages["/frame"] = page_html(
+        script=f"""WebMonetization.monetize({{destinationAccount: "{issued.destination_account}",
+            sharedSecret: "{secret}"}}).then(() => report("frame", "ok"),
+            (e) => report("frame", e.name));"""
+    )
     tabs = [make_tab() for _ in range(5)]
     for tab in tabs:
         tab.load(site.url("/"))
     outcomes = [tab.wait_report("done", timeout=60000) for tab in tabs]
     assert all(o == ["BudgetExceededError"] for o in outcomes), outcomes
+    # iframes are paid only as part of their tab (draft 4: the API is the top document's)
+    assert [tab.wait_report("frame") for tab in tabs] == ["NotAllowedError"] * 5
     got, sent, unresolved = check_invariants(honest, qtbot, site)
     assert got == sent == CAP and unresolved == 0  # honest: every unit confirmed
 
