@@ -195,7 +195,7 @@ class Draft4Connection:
         await self._link.close()
 
 
-def _evidence_of(api: IlpConnection) -> Callable[[], Evidence | None]:
+def evidence_of(api: IlpConnection) -> Callable[[], Evidence | None]:
     def evidence() -> Evidence | None:
         core = api.core
         streams = core.streams
@@ -236,7 +236,7 @@ async def open_connection(
         api, _driver = open_stream_connection(link, config, router=router, budget=gate)
         gate.bind(Asset(account.asset_code, account.asset_scale), api.source_account or "")
         gate.set_waker(api.wake)
-        gate.set_evidence(_evidence_of(api))
+        gate.set_evidence(evidence_of(api))
         await api.connected
         if api.destination_asset_code and api.destination_asset_scale is not None:
             gate.set_destination_asset(
