@@ -59,6 +59,9 @@ __all__ = ["LinkListener", "LinkPayment", "LinkSession", "Rotation"]
 
 _T = TypeVar("_T")
 U64_MAX = 2**64 - 1
+# The most a packet asks the wallet for: the stream's send_max is unbounded, but a lease of
+# 2^64 units does not fit SQLite's INTEGER (the wallet bounds what it grants anyway).
+MAX_ASK = 2**53
 CLOSE_TIMEOUT = 5.0
 # An incoming payment is replaced this long before it expires (the receiver's clock may differ).
 RENEWAL_LEAD = dt.timedelta(minutes=1)
@@ -216,6 +219,7 @@ class _LinkGate(PacketGate):
     def reserve(self, packet_id: int, amount: int) -> int:
         if self.closed or not self._rotation.may_reserve(self):
             return 0
+        amount = min(amount, MAX_ASK)
         got = super().reserve(packet_id, amount)
         if got:
             self._rotation.reserved(self, limited=got < amount)
@@ -427,7 +431,7 @@ class LinkSession:
             source_account=address,
             destination_account=target.destination_account,
         )
-        api, _driver = open_stream_connection(self._link, config, router=router, budget=gate)
+        api, driver = open_stream_connection(self._link, config, router=router, budget=gate)
         gate.bind(asset, api.source_account or "")
         gate.set_waker(api.wake)
         gate.set_evidence(evidence_of(api))
@@ -449,6 +453,8 @@ class LinkSession:
         previous, self._leg = self._leg, leg
         self._leg_closed.clear()
         api.on("close", lambda: self._connection_closed(leg))
+        # its pump ends with the connection, or if it fails: either way this leg pays no more
+        driver.done.add_done_callback(lambda _: self._connection_closed(leg))
         if previous is not None:
             await self._close(previous)
         self._rotation.join(gate)
