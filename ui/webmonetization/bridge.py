@@ -315,6 +315,8 @@ class PageBridge(QObject):
         except PaymentError:
             self.push(doc, {"t": "link", "link": link, "kind": "error"})  # an opaque origin
             return
+        if self._s.on_monetize is not None:
+            self._s.on_monetize(self._tab)  # the toolbar indicator: this page asks to be paid
         self._links.start(doc, link, href, self._document_payer(site))
 
     @Slot(str)

@@ -49,7 +49,12 @@ from wallet.payments.errors import (
     WalletUnreachableError,
 )
 from wallet.payments.layer import Payments, WalletBudget
-from wallet.payments.link_targets import LinkResolver, LinkTarget, OpenPaymentsResolver
+from wallet.payments.link_targets import (
+    DeferredResolver,
+    LinkResolver,
+    LinkTarget,
+    OpenPaymentsResolver,
+)
 from wallet.payments.links import LinkListener, LinkPayment, LinkSession
 from wallet.payments.origins import document_origin, origin_of_url
 from wallet.payments.outcomes import HELD_MAX, SETTLEMENT, Settlement
@@ -62,6 +67,7 @@ __all__ = [
     "BudgetExceededError",
     "ConnectFailedError",
     "ConnectionListener",
+    "DeferredResolver",
     "DocumentGoneError",
     "DocumentHandle",
     "Draft4Connection",

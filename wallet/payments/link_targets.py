@@ -16,8 +16,9 @@ Every :class:`~wallet.openpayments.errors.OpenPaymentsError` becomes one
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -54,7 +55,7 @@ from wallet.payments.errors import (
     WalletUnreachableError,
 )
 
-__all__ = ["LinkResolver", "LinkTarget", "OpenPaymentsResolver", "link_error"]
+__all__ = ["DeferredResolver", "LinkResolver", "LinkTarget", "OpenPaymentsResolver", "link_error"]
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,33 @@ class OpenPaymentsResolver:
     async def close(self) -> None:
         if self._own is not None:
             await self._own.close()
+
+
+class DeferredResolver:
+    """A resolver made when first needed, by ``make`` (awaited once): for an app whose network
+    (and so the CA its Open Payments client trusts) starts after the payment layer is built."""
+
+    def __init__(self, make: Callable[[], Awaitable[LinkResolver]]) -> None:
+        self._make = make
+        self._made: asyncio.Future[LinkResolver] | None = None
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    async def _resolver(self) -> LinkResolver:
+        if self._made is None:
+            self._made = asyncio.ensure_future(self._make())
+        return await asyncio.shield(self._made)
+
+    async def resolve(self, href: str) -> LinkTarget:
+        return await (await self._resolver()).resolve(href)
+
+    async def renew(self, target: LinkTarget) -> LinkTarget:
+        return await (await self._resolver()).renew(target)
+
+    async def close(self) -> None:
+        if self._made is not None and self._made.done() and self._made.exception() is None:
+            await self._made.result().close()
 
 
 def _link_target(href: str, found: PaymentTarget) -> LinkTarget:
