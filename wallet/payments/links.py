@@ -32,7 +32,7 @@ import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from wallet.amounts import decimal_string
@@ -42,9 +42,8 @@ from wallet.net.ildcp import fetch_account_config
 from wallet.net.link import Link
 from wallet.net.router import Router
 from wallet.net.stream_api import IlpConnection
-from wallet.net.stream_client import open_connection as open_stream_connection
 from wallet.payments.documents import Document
-from wallet.payments.draft4 import evidence_of
+from wallet.payments.draft4 import learn_destination_asset, start_gated_connection
 from wallet.payments.errors import (
     BudgetExceededError,
     LinkError,
@@ -422,19 +421,16 @@ class LinkSession:
             on_fulfilled=lambda amount: self._fulfilled(leg, amount),
             on_close=lambda: self._gate_closed(gate),
         )
-        base = self._template or ConnectionConfig(target.shared_secret, asset.code, 0)
-        config = replace(
-            base,
-            shared_secret=target.shared_secret,
-            asset_code=asset.code,
-            asset_scale=asset.scale,
-            source_account=address,
+        api, driver = start_gated_connection(
+            self._link,
+            router,
+            gate,
+            address=address,
+            asset=asset,
             destination_account=target.destination_account,
+            shared_secret=target.shared_secret,
+            template=self._template,
         )
-        api, driver = open_stream_connection(self._link, config, router=router, budget=gate)
-        gate.bind(asset, api.source_account or "")
-        gate.set_waker(api.wake)
-        gate.set_evidence(evidence_of(api))
         leg = _Leg(target, api, gate)
         await asyncio.wait({api.connected, self._stopping}, return_when=asyncio.FIRST_COMPLETED)
         if not api.connected.done() or api.connected.exception() is not None:
@@ -446,10 +442,7 @@ class LinkSession:
             raise ReceiverUnreachableError(
                 f"This site is not being paid: its receiver cannot be reached ({error})."
             )
-        if api.destination_asset_code and api.destination_asset_scale is not None:
-            gate.set_destination_asset(
-                Asset(api.destination_asset_code, api.destination_asset_scale)
-            )
+        learn_destination_asset(api, gate)
         previous, self._leg = self._leg, leg
         self._leg_closed.clear()
         api.on("close", lambda: self._connection_closed(leg))
