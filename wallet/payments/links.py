@@ -317,11 +317,14 @@ class LinkSession:
             loaded = True
             self._listener.on_load(target)
             reason = await self._pay(target)
-        except LinkError as e:
+        except WalletError as e:
+            error = (
+                e if isinstance(e, LinkError) else LinkError(f"This site is not being paid: {e}")
+            )
             if loaded:
-                reason = e
+                reason = error
             else:
-                self._listener.on_error(e)
+                self._listener.on_error(error)
         finally:
             await self._close_leg()
             await self._link.close()
@@ -335,7 +338,11 @@ class LinkSession:
             leg = await self._open_leg(target)
             if leg is None:
                 return None
-            renew = asyncio.ensure_future(self._sleep(self._seconds_to_renewal(target)))
+            renew: asyncio.Future[None] = (
+                asyncio.ensure_future(self._sleep(self._seconds_to_renewal(target)))
+                if target.incoming_payment is not None and target.expires_at is not None
+                else self._loop.create_future()  # SPSP, or a payment that never expires
+            )
             closed = asyncio.ensure_future(self._leg_closed.wait())
             capped = leg.gate.capped
             try:
@@ -371,8 +378,7 @@ class LinkSession:
         return await self._until_stopped(self._resolver.renew(target))
 
     def _seconds_to_renewal(self, target: LinkTarget) -> float:
-        if target.expires_at is None or target.incoming_payment is None:
-            return float(U64_MAX)
+        assert target.expires_at is not None
         due = target.expires_at - RENEWAL_LEAD
         return max(0.0, (due - self._resolver.now()).total_seconds())
 

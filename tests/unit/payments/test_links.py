@@ -450,3 +450,41 @@ def test_a_refused_grant_is_named_and_nothing_is_paid(tmp_path: Path) -> None:
             assert "refused to let Trickle pay it" in str(error)
 
     run(main)
+
+
+def test_a_session_whose_wallet_refuses_the_next_incoming_payment_stops_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    release = asyncio.Event()
+    refuse = {"grants": False}
+
+    async def sleep(seconds: float) -> None:
+        await release.wait()
+
+    @web.middleware
+    async def refusing(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if refuse["grants"] and request.method == "POST" and request.path.startswith("/auth/"):
+            return web.json_response(
+                {"error": {"code": "invalid_request", "description": "closed for the night"}},
+                status=400,
+            )
+        return await handler(request)
+
+    async def main() -> None:
+        async with world(tmp_path, clock=clock, sleep=sleep, middlewares=(refusing,)) as w:
+            paying = w.pay(SITE, w.sandbox.wallet("alice"), Seen())
+            seen = paying.seen
+            await seen.until(lambda: len(seen.payments) >= 2)
+            refuse["grants"] = True
+            clock.now += dt.timedelta(minutes=9)
+            release.set()  # time to renew: the wallet refuses
+            await paying.stopped()
+            (reason,) = seen.stops
+            assert isinstance(reason, GrantDeniedError)
+            assert "refused to let Trickle pay it" in str(reason)
+            (target,) = seen.loads
+            own, ledger = w.received(target)
+            assert own == ledger == seen.sent == w.history()[1]  # nothing lost on the way out
+
+    run(main)
