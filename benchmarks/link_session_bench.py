@@ -27,7 +27,7 @@ from wallet.net.router import Router
 from wallet.net.stream_client import connect
 from wallet.openpayments.client import OpenPaymentsClient
 from wallet.openpayments.receiver import open_payment_target
-from wallet.openpayments.transport import AiohttpTransport
+from wallet.openpayments.transport import HttpTransport
 from wallet.payments import PAGE_CONNECTION_TEMPLATE, OpenPaymentsResolver, Payments
 from wallet.payments.errors import LinkError, PaymentError
 from wallet.payments.link_targets import LinkTarget
@@ -79,7 +79,7 @@ async def main(runs: int) -> None:
             template=PAGE_CONNECTION_TEMPLATE,
             resolver=resolver,
         )
-        transport = AiohttpTransport(extra_ca_file=ca_file)
+        transport = HttpTransport(extra_ca_file=ca_file)
         client = OpenPaymentsClient(transport)
         trickle: list[float] = []
         floor: list[float] = []

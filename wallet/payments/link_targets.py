@@ -42,7 +42,7 @@ from wallet.openpayments.receiver import (
     open_payment_target,
     renew_payment_target,
 )
-from wallet.openpayments.transport import DEFAULT_TIMEOUT, AiohttpTransport, Transport
+from wallet.openpayments.transport import DEFAULT_TIMEOUT, HttpTransport, Transport
 from wallet.payments.errors import (
     GrantDeniedError,
     IncomingPaymentClosedError,
@@ -111,9 +111,9 @@ class OpenPaymentsResolver:
         clock: Callable[[], dt.datetime] | None = None,
         transport: Transport | None = None,
     ) -> None:
-        self._own: AiohttpTransport | None = None
+        self._own: HttpTransport | None = None
         if transport is None:
-            transport = self._own = AiohttpTransport(extra_ca_file=extra_ca_file, timeout=timeout)
+            transport = self._own = HttpTransport(extra_ca_file=extra_ca_file, timeout=timeout)
         self._transport = transport
         self._client = (
             OpenPaymentsClient(transport, clock=clock) if clock else OpenPaymentsClient(transport)
