@@ -464,13 +464,19 @@ class LinkSession:
         return leg
 
     def _fulfilled(self, leg: _Leg, amount: int) -> None:
+        # The receiver's asset: as its STREAM handshake said, else as its wallet address says
+        # (Rafiki's receiver sends no ConnectionAssetDetails; the incoming payment is in the
+        # wallet address's asset). Unknown (SPSP without asset details): nothing to report.
         api = leg.api
         code, scale = api.destination_asset_code, api.destination_asset_scale
-        if code is None or scale is None:
-            return  # the receiver never said its asset (it always does in the handshake)
-        self._listener.on_payment(
-            LinkPayment(self.href, leg.target.incoming_payment, amount, Asset(code, scale))
-        )
+        if code is not None and scale is not None:
+            asset: Asset | None = Asset(code, scale)
+        else:
+            asset = leg.target.wallet_asset
+        if asset is not None:
+            self._listener.on_payment(
+                LinkPayment(self.href, leg.target.incoming_payment, amount, asset)
+            )
 
     def _gate_closed(self, gate: _LinkGate) -> None:
         if not self._doc.alive:
