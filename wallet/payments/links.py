@@ -438,12 +438,16 @@ class LinkSession:
             template=self._template,
         )
         leg = _Leg(target, api, gate)
+        self._rotation.join(gate)
+        # Counted for the site's accrual from now, so pay accrues during the handshake and the
+        # first packet need not wait for it; closed with the document.
+        doc.add_gate(gate)
         await asyncio.wait({api.connected, self._stopping}, return_when=asyncio.FIRST_COMPLETED)
-        if not api.connected.done() or api.connected.exception() is not None:
+        if not api.connected.done() or api.connected.exception() is not None or not doc.alive:
             error = api.connected.exception() if api.connected.done() else None
-            gate.close()
+            doc.remove_gate(gate)
             api.destroy()
-            if error is None:
+            if error is None or not doc.alive:
                 return None  # stopped while connecting
             raise ReceiverUnreachableError(
                 f"This site is not being paid: its receiver cannot be reached ({error})."
@@ -456,10 +460,8 @@ class LinkSession:
         driver.done.add_done_callback(lambda _: self._connection_closed(leg))
         if previous is not None:
             await self._close(previous)
-        self._rotation.join(gate)
-        doc.add_gate(gate)  # counted for the site's accrual; closed with the document
-        if not doc.alive:
-            return None
+        if gate.closed:
+            return None  # the document ended while the previous leg closed
         api.create_stream().set_send_max(U64_MAX)
         return leg
 
