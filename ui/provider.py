@@ -32,7 +32,13 @@ from ui.webmonetization.component import ServiceHandlerRegistry, WebMonetization
 from wallet.errors import WalletError
 from wallet.net.config import UplinkSettings
 from wallet.net.link import Link
-from wallet.payments import PAGE_CONNECTION_TEMPLATE, Payments
+from wallet.payments import (
+    PAGE_CONNECTION_TEMPLATE,
+    DeferredResolver,
+    LinkResolver,
+    OpenPaymentsResolver,
+    Payments,
+)
 from wallet.provider import BUILTIN_HANDLER_URI
 from wallet.runtime import GroupCommits, NetworkRuntime, start_sandbox, start_uplink
 from wallet.secrets import SecretStore
@@ -140,10 +146,23 @@ def wire_provider(
         started = await asyncio.wrap_future(runtime)
         return started.provider.link()
 
+    async def open_payments_client() -> LinkResolver:
+        # <link rel="monetization"> wallet addresses: the system's CAs, plus the sandbox's own
+        # (its wallet addresses are https on loopback) or $TRICKLE_EXTRA_CA_FILE.
+        try:
+            extra = (await asyncio.wrap_future(runtime)).extra_ca_file
+        except WalletError:
+            extra = None
+        return OpenPaymentsResolver(extra_ca_file=extra)
+
+    link_resolver = DeferredResolver(open_payments_client)
+
     wm = WebMonetization(
         asyncs,
         registry=ServiceHandlerRegistry(service),
-        payments=Payments(service, loop.loop, template=PAGE_CONNECTION_TEMPLATE),
+        payments=Payments(
+            service, loop.loop, template=PAGE_CONNECTION_TEMPLATE, resolver=link_resolver
+        ),
         native_links={BUILTIN_HANDLER_URI: builtin_link},
     )
     wm.services.on_monetize = on_monetize
@@ -166,6 +185,10 @@ def wire_provider(
         wiring.start_urls.append(WELCOME_URL + ("?" + urlencode(query) if query else ""))
 
     def stop() -> None:
+        try:
+            asyncs.submit(link_resolver.close()).result(timeout=5)
+        except (WalletError, OSError, concurrent.futures.TimeoutError) as e:
+            log.warning("Open Payments client shutdown: %s", e)
         if runtime.done() and runtime.exception() is None:
             closing = asyncs.submit(runtime.result().close())
             try:

@@ -1,6 +1,7 @@
 """Starts the network side of the app: the sandbox (default) or a real uplink, and the provider.
 
-* **Sandbox**: an in-process network (:mod:`wallet.sandbox`), the demo sites on loopback, and
+* **Sandbox**: an in-process network (:mod:`wallet.sandbox`), the demo sites on loopback (and
+  the sandbox's Open Payments server, whose wallet addresses the blog's link tag names), and
   the user's account ``test.sandbox.you`` with a play-money balance of 100 USD (scale 9) held
   in the wallet's ledger — the provider reserves against it, and the user can top it up.
 * **Uplink**: a real connector over ILP-over-HTTP or BTP (token from the secret store); IL-DCP
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from wallet.budgets import Asset
 from wallet.net.config import UplinkSettings, open_uplink
@@ -53,6 +55,12 @@ class NetworkRuntime:
 
     provider: BuiltInProvider
     demo: DemoSites | None = None
+
+    @property
+    def extra_ca_file(self) -> Path | None:
+        """The CA an Open Payments client must trust besides the system's: the sandbox's own
+        (its wallet addresses are https on loopback); ``None`` on an uplink."""
+        return self.demo.ca_file if self.demo is not None else None
 
     async def close(self) -> None:
         if self.demo is not None:

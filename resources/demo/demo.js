@@ -1,5 +1,7 @@
-// Demo site script: pays the site through window.WebMonetization (draft 4) and shows, live,
-// what the site's own STREAM receiver has received (Server-Sent Events from /events).
+// Demo site script: shows, live, what the site's own STREAM receiver has received (Server-Sent
+// Events from /events). A page with <link rel="monetization"> (the blog) is paid by the
+// browser on its own and hears of each payment as a `monetization` event; the echo page pays
+// itself through window.WebMonetization (draft 4), which also carries data.
 'use strict'
 ;(function () {
   const $ = (id) => document.getElementById(id)
@@ -107,6 +109,33 @@
       say()
       setInterval(say, 3000)
     }
+  }
+
+  // Today's web: the browser pays the link's wallet address; the page only listens.
+  function watchLink (link) {
+    let sent = 0n
+    let scale = 0
+    let currency = ''
+    setStatus('Waiting for your browser to pay this site…')
+    link.addEventListener('error', () => setStatus('Not paid: choose a payment provider on ' +
+      'the Trickle welcome page (trickle://wallet/) and reload, or this site\'s wallet could ' +
+      'not be reached.', 'warn'))
+    link.addEventListener('load', () => setStatus('Your wallet found this site\'s wallet. ' +
+      'Waiting for your budget to allow the first payment…', 'ok'))
+    link.addEventListener('monetization', (event) => {
+      const [whole, frac = ''] = event.amountSent.value.split('.')
+      scale = Math.max(scale, frac.length)
+      currency = event.amountSent.currency
+      sent += BigInt(whole + frac.padEnd(scale, '0'))
+      later('status', () => showStatus(`Streaming: you have sent ${formatAmount(sent, scale)} ` +
+        `${currency} to this site.`, 'ok'))
+    })
+  }
+
+  const link = document.querySelector('link[rel="monetization"]')
+  if (link !== null) {
+    watchLink(link)
+    return
   }
 
   start().catch((error) => {

@@ -195,6 +195,8 @@
     } else if (msg.t === "event") {
       const conn = connections[msg.conn];
       if (conn !== undefined) connectionEvent(conn, msg);
+    } else if (msg.t === "monetization") {
+      monetizationMessage(msg); // a <link rel="monetization"> was paid (monetization_event.js)
     }
   }
 
@@ -513,6 +515,8 @@
       return conn;
     });
   }
+
+  /*__TRICKLE_MONETIZATION_EVENT__*/
 
   // Method shorthand gives functions without [[Construct]] and without a `prototype`.
   const facade = {

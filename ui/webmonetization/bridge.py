@@ -49,6 +49,7 @@ from ui.browser.hooks import TabContext
 from ui.webmonetization.consent import ConsentPrompter
 from ui.webmonetization.errors import PageError, page_error
 from ui.webmonetization.events import ConnectionEvents, StreamEvents, snapshot
+from ui.webmonetization.link_tags import PageLinks, valid_href, valid_link_id
 from ui.webmonetization.monetize import parse_amount, parse_timeout, validate_monetize
 from ui.webmonetization.origins import origin_of
 from ui.webmonetization.protocols import (
@@ -67,7 +68,7 @@ from ui.webmonetization.register import (
     run_register,
     validate_register,
 )
-from wallet.payments import document_origin
+from wallet.payments import PaymentError, document_origin
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,13 @@ class PageBridge(QObject):
         self._reported_origin: str | None = None
         self._counter = itertools.count(1)
         self._closed = False
+        self._links = PageLinks(
+            self,
+            services.asyncs,
+            services.registry,
+            lambda: services.links,
+            lambda: services.payments,
+        )
         self.channel = QWebChannel(self)
         self.channel.registerObject(BRIDGE_OBJECT_NAME, self)
         page.setWebChannel(self.channel, QWebEngineScript.ScriptWorldId.ApplicationWorld)
@@ -227,13 +235,9 @@ class PageBridge(QObject):
         # HTML's origin rules (blob: and about: documents are their creator's; opaque origins
         # are refused), from the URL and the origin the document itself reports.
         site = document_origin(page_url.toString(), self._reported_origin)
-        if self._payer is None:
-            if payments is None:
-                raise PageError("NoHandlerRegisteredError", "Web Monetization is not enabled")
-            self._payer = payments.document(
-                site, attending=self._tab.is_visible_in_focused_window()
-            )
-        payer = self._payer
+        if self._payer is None and payments is None:
+            raise PageError("NoHandlerRegisteredError", "Web Monetization is not enabled")
+        payer = self._document_payer(site)
         if s.on_monetize is not None:
             s.on_monetize(self._tab)
 
@@ -273,6 +277,61 @@ class PageBridge(QObject):
 
         self._pending.add(call_id)
         s.asyncs.submit(open_connection(), opened)
+
+    def _document_payer(self, site: str) -> DocumentSession:
+        """The current document's payment state in the wallet (made on first use)."""
+        if self._payer is None:
+            payments = self._s.payments
+            assert payments is not None
+            self._payer = payments.document(
+                site, attending=self._tab.is_visible_in_focused_window()
+            )
+        return self._payer
+
+    # ---- <link rel="monetization"> (from bridge.js's link observer; see link_tags.py) -------
+
+    @Slot(str)
+    def linkStart(self, text: str) -> None:
+        msg = _loads(text, MAX_CALL_JSON)
+        if not isinstance(msg, dict) or self._closed or msg.get("doc") != self._doc:
+            return
+        doc, link = self._doc, valid_link_id(msg.get("link"))
+        url, href = msg.get("url"), valid_href(msg.get("href"))
+        page_url = self._page.url()
+        if doc is None or link is None:
+            return
+        if not isinstance(url, str) or origin_of(QUrl(url)) != origin_of(page_url):
+            return
+        if href is None:
+            self.push(doc, {"t": "link", "link": link, "kind": "error"})
+            return
+        if self._s.payments is None:
+            self.push(doc, {"t": "link", "link": link, "kind": "error"})
+            return
+        origin = msg.get("origin")
+        reported = origin if isinstance(origin, str) and len(origin) < 300 else None
+        try:
+            site = document_origin(page_url.toString(), reported)
+        except PaymentError:
+            self.push(doc, {"t": "link", "link": link, "kind": "error"})  # an opaque origin
+            return
+        if self._s.on_monetize is not None:
+            self._s.on_monetize(self._tab)  # the toolbar indicator: this page asks to be paid
+        self._links.start(doc, link, href, self._document_payer(site))
+
+    @Slot(str)
+    def linkStop(self, text: str) -> None:
+        msg = _loads(text, 4096)
+        if not isinstance(msg, dict) or msg.get("doc") != self._doc:
+            return
+        link = valid_link_id(msg.get("link"))
+        if link is not None:
+            self._links.stop(link)
+
+    @property
+    def link_reasons(self) -> dict[str, str]:
+        """Why the current document's links are not being paid, in words (by link id)."""
+        return dict(self._links.reasons)
 
     def _conn(self, args: dict[str, Any]) -> _Connection:
         handle = args.get("conn")
@@ -432,6 +491,7 @@ class PageBridge(QObject):
             self._ended_doc = self._doc
         self._doc = None
         self._pending.clear()
+        self._links.stop_all()
         conns, self._conns = self._conns, {}
         payer, self._payer = self._payer, None
         if payer is not None:

@@ -135,6 +135,20 @@ class PaymentSessions(Protocol):
         account_id: int | None = None,
     ) -> Any: ...
 
+    def pay_link(
+        self,
+        handle: Any,
+        href: str,
+        link: Link,
+        listener: Any,
+        *,
+        provider: str,
+        account_id: int | None = None,
+    ) -> Any:
+        """A ``<link rel="monetization">`` session (``wallet.payments.LinkSession``); wallet
+        loop."""
+        ...
+
 
 class LinkProvider(Protocol):
     """Opens the ILP link to a registered handler (``handler_host.HandlerHost``).

@@ -4,7 +4,9 @@ Two scripts per profile, both at DocumentCreation, both named ``_trickle_…`` s
 found and replaced, both idempotent (they return early when already present):
 
 * ``_trickle_webmonetization`` — MAIN world, **runs on subframes**: the frozen
-  ``window.WebMonetization`` façade (``resources/js/webmonetization.js``).
+  ``window.WebMonetization`` façade (``resources/js/webmonetization.js``), with today's
+  ``MonetizationEvent``, ``onmonetization`` and ``relList.supports("monetization")``
+  (``resources/js/monetization_event.js``, inserted into its closure).
 * ``_trickle_wm_bridge`` — ApplicationWorld (isolated), **main frame only**: ``qwebchannel.js``
   plus ``resources/js/bridge.js``, the only code that can reach the page's QWebChannel.
 
@@ -32,6 +34,8 @@ FACADE_SCRIPT_NAME = "_trickle_webmonetization"
 BRIDGE_SCRIPT_NAME = "_trickle_wm_bridge"
 _NONCE_PLACEHOLDER = '"__TRICKLE_NONCE__"'
 _QWEBCHANNEL_JS = ":/qtwebchannel/qwebchannel.js"
+# webmonetization.js takes monetization_event.js (today's MonetizationEvent) here, in its closure
+_EVENT_MARKER = "/*__TRICKLE_MONETIZATION_EVENT__*/"
 
 
 class ScriptError(RuntimeError):
@@ -66,6 +70,9 @@ class WebMonetizationScripts:
         nonce = secrets.token_urlsafe(32)
         literal = json.dumps(nonce)
         facade = _resource_text("webmonetization.js")
+        if facade.count(_EVENT_MARKER) != 1:
+            raise ScriptError("the MonetizationEvent marker is missing from webmonetization.js")
+        facade = facade.replace(_EVENT_MARKER, _resource_text("monetization_event.js").strip())
         bridge = _resource_text("bridge.js")
         if facade.count(_NONCE_PLACEHOLDER) != 1 or bridge.count(_NONCE_PLACEHOLDER) != 1:
             raise ScriptError("nonce placeholder missing from the bundled scripts")

@@ -1,9 +1,10 @@
 """The payment layer: one place in ``wallet`` decides every packet.
 
-For every way of paying a site (today: draft-4 page connections; next: link-tag sessions and
-Open Payments outgoing payments) it owns admission (site policy, global budget, balance),
-reservation, pacing, the outcome of each packet (:mod:`wallet.payments.outcomes` has the table),
-waking waiting senders, and the assembly of a STREAM connection over the user's ILP path.
+For every way of paying a site (draft-4 page connections, ``<link rel="monetization">``
+sessions (:mod:`wallet.payments.links`); next: Open Payments outgoing payments) it owns
+admission (site policy, global budget, balance), reservation, pacing, the outcome of each
+packet (:mod:`wallet.payments.outcomes` has the table), waking waiting senders, and the
+assembly of a STREAM connection over the user's ILP path.
 ``ui`` reports documents, attention and lifecycle (:class:`Payments`, :class:`DocumentHandle`)
 and shows what this layer says.
 
@@ -32,12 +33,29 @@ from wallet.payments.errors import (
     BudgetExceededError,
     ConnectFailedError,
     DocumentGoneError,
+    GrantDeniedError,
+    IncomingPaymentClosedError,
+    InsecureWalletAddressError,
+    LinkError,
+    NotAWalletAddressError,
     OriginNotAllowedError,
     PaymentError,
     PaymentStateError,
     PaymentTimeoutError,
+    ReceiverUnreachableError,
+    WalletAddressNotFoundError,
+    WalletServerError,
+    WalletTimeoutError,
+    WalletUnreachableError,
 )
 from wallet.payments.layer import Payments, WalletBudget
+from wallet.payments.link_targets import (
+    DeferredResolver,
+    LinkResolver,
+    LinkTarget,
+    OpenPaymentsResolver,
+)
+from wallet.payments.links import LinkListener, LinkPayment, LinkSession
 from wallet.payments.origins import document_origin, origin_of_url
 from wallet.payments.outcomes import HELD_MAX, SETTLEMENT, Settlement
 
@@ -49,19 +67,36 @@ __all__ = [
     "BudgetExceededError",
     "ConnectFailedError",
     "ConnectionListener",
+    "DeferredResolver",
     "DocumentGoneError",
     "DocumentHandle",
     "Draft4Connection",
     "Draft4Stream",
     "Fields",
+    "GrantDeniedError",
+    "IncomingPaymentClosedError",
+    "InsecureWalletAddressError",
+    "LinkError",
+    "LinkListener",
+    "LinkPayment",
+    "LinkResolver",
+    "LinkSession",
+    "LinkTarget",
+    "NotAWalletAddressError",
+    "OpenPaymentsResolver",
     "OriginNotAllowedError",
     "PaymentError",
     "PaymentStateError",
     "PaymentTimeoutError",
     "Payments",
+    "ReceiverUnreachableError",
     "Settlement",
     "StreamListener",
+    "WalletAddressNotFoundError",
     "WalletBudget",
+    "WalletServerError",
+    "WalletTimeoutError",
+    "WalletUnreachableError",
     "document_origin",
     "origin_of_url",
 ]

@@ -27,6 +27,7 @@ from wallet.net.link import Link
 from wallet.net.router import Router
 from wallet.net.stream_api import IlpConnection, IlpStream
 from wallet.net.stream_client import open_connection as open_stream_connection
+from wallet.net.stream_driver import StreamDriver
 from wallet.payments.errors import (
     AmountRangeError,
     BudgetExceededError,
@@ -195,7 +196,7 @@ class Draft4Connection:
         await self._link.close()
 
 
-def _evidence_of(api: IlpConnection) -> Callable[[], Evidence | None]:
+def evidence_of(api: IlpConnection) -> Callable[[], Evidence | None]:
     def evidence() -> Evidence | None:
         core = api.core
         streams = core.streams
@@ -205,6 +206,43 @@ def _evidence_of(api: IlpConnection) -> Callable[[], Evidence | None]:
         return Evidence(reported, core.total_delivered, core.packets_in_flight > 0)
 
     return evidence
+
+
+def start_gated_connection(
+    link: Link,
+    router: Router,
+    gate: PacketGate,
+    *,
+    address: str,
+    asset: Asset,
+    destination_account: str,
+    shared_secret: bytes,
+    template: ConnectionConfig | None = None,
+) -> tuple[IlpConnection, StreamDriver]:
+    """A STREAM client connection from ``address`` (our IL-DCP address, in ``asset``) to the
+    receiver, over ``link``, receiving through ``router``, every money packet through ``gate``
+    (bound, woken and given the receiver's evidence here). Its pump is running; await
+    ``api.connected``, then :func:`learn_destination_asset`."""
+    base = template or ConnectionConfig(shared_secret, asset.code, 0)
+    config = replace(
+        base,
+        shared_secret=shared_secret,
+        asset_code=asset.code,
+        asset_scale=asset.scale,
+        source_account=address,
+        destination_account=destination_account,
+    )
+    api, driver = open_stream_connection(link, config, router=router, budget=gate)
+    gate.bind(asset, api.source_account or "")
+    gate.set_waker(api.wake)
+    gate.set_evidence(evidence_of(api))
+    return api, driver
+
+
+def learn_destination_asset(api: IlpConnection, gate: PacketGate) -> None:
+    """After the handshake: the receiver's asset, so history records what it says arrived."""
+    if api.destination_asset_code and api.destination_asset_scale is not None:
+        gate.set_destination_asset(Asset(api.destination_asset_code, api.destination_asset_scale))
 
 
 async def open_connection(
@@ -223,25 +261,19 @@ async def open_connection(
     """
     try:
         account = await fetch_account_config(link, uplink="the Web Monetization handler")
-        base = template or ConnectionConfig(shared_secret, account.asset_code, 0)
-        config = replace(
-            base,
-            shared_secret=shared_secret,
-            asset_code=account.asset_code,
-            asset_scale=account.asset_scale,
-            source_account=account.client_address,
-            destination_account=destination_account,
-        )
         router = Router(link, own_address=account.client_address)
-        api, _driver = open_stream_connection(link, config, router=router, budget=gate)
-        gate.bind(Asset(account.asset_code, account.asset_scale), api.source_account or "")
-        gate.set_waker(api.wake)
-        gate.set_evidence(_evidence_of(api))
+        api, _driver = start_gated_connection(
+            link,
+            router,
+            gate,
+            address=account.client_address,
+            asset=Asset(account.asset_code, account.asset_scale),
+            destination_account=destination_account,
+            shared_secret=shared_secret,
+            template=template,
+        )
         await api.connected
-        if api.destination_asset_code and api.destination_asset_scale is not None:
-            gate.set_destination_asset(
-                Asset(api.destination_asset_code, api.destination_asset_scale)
-            )
+        learn_destination_asset(api, gate)
     except WalletError as e:
         gate.close()
         await link.close()

@@ -10,10 +10,20 @@ __all__ = [
     "BudgetExceededError",
     "ConnectFailedError",
     "DocumentGoneError",
+    "GrantDeniedError",
+    "IncomingPaymentClosedError",
+    "InsecureWalletAddressError",
+    "LinkError",
+    "NotAWalletAddressError",
     "OriginNotAllowedError",
     "PaymentError",
     "PaymentStateError",
     "PaymentTimeoutError",
+    "ReceiverUnreachableError",
+    "WalletAddressNotFoundError",
+    "WalletServerError",
+    "WalletTimeoutError",
+    "WalletUnreachableError",
 ]
 
 
@@ -58,3 +68,50 @@ class DocumentGoneError(PaymentError):
     """The document navigated away or closed while its payment was being set up."""
 
     js_name = "AbortError"
+
+
+# -- a link element's session (``wallet.payments.links``) -----------------------------------
+# The page gets ``error`` at the link; the message says in words, for the user, why the site
+# is not being paid. Messages name URLs and statuses, never a token, key or shared secret.
+
+
+class LinkError(PaymentError):
+    """A ``<link rel="monetization">`` cannot be paid (base of the errors below)."""
+
+
+class InsecureWalletAddressError(LinkError):
+    """The link's href is not an ``https:`` URL nor a payment pointer."""
+
+
+class WalletAddressNotFoundError(LinkError):
+    """The wallet address answered HTTP 404."""
+
+
+class NotAWalletAddressError(LinkError):
+    """The href answered something that is neither a wallet address nor SPSP (HTML, plain
+    text, broken JSON, JSON of the wrong shape)."""
+
+
+class WalletUnreachableError(LinkError):
+    """The wallet's server could not be reached (refused, reset, DNS, TLS not trusted)."""
+
+
+class WalletTimeoutError(WalletUnreachableError):
+    """The wallet's server did not answer in time."""
+
+
+class GrantDeniedError(LinkError):
+    """The wallet's auth server refused Trickle an incoming-payment grant."""
+
+
+class IncomingPaymentClosedError(LinkError):
+    """The incoming payment expired or was completed, and no new one could be made."""
+
+
+class WalletServerError(LinkError):
+    """The wallet's server refused a request for another reason (its status says which)."""
+
+
+class ReceiverUnreachableError(LinkError):
+    """The STREAM receiver behind the wallet address could not be reached over the user's ILP
+    path (no route, rejected handshake), or it closed the connection."""

@@ -15,6 +15,8 @@ it returns may be used from any thread; :meth:`Payments.monetize` runs on the wa
 from __future__ import annotations
 
 import asyncio
+import weakref
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from wallet.budgets import PACE, Reason
@@ -23,8 +25,10 @@ from wallet.net.link import Link
 from wallet.payments.activity import ActivitySink, SiteActivity
 from wallet.payments.documents import Document, DocumentHandle
 from wallet.payments.draft4 import Draft4Connection, open_connection
-from wallet.payments.errors import DocumentGoneError
+from wallet.payments.errors import DocumentGoneError, PaymentStateError
 from wallet.payments.gate import Budget, PacketGate
+from wallet.payments.link_targets import LinkResolver
+from wallet.payments.links import LinkListener, LinkSession, Rotation
 from wallet.stream import ConnectionConfig
 
 __all__ = ["Payments", "WalletBudget"]
@@ -47,12 +51,17 @@ class Payments:
         *,
         pace: float = PACE.total_seconds(),
         template: ConnectionConfig | None = None,
+        resolver: LinkResolver | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._budget = budget
         self._loop = loop
         self._pace = pace
         self._template = template
+        self._resolver = resolver
+        self._sleep = sleep  # how link sessions wait to renew incoming payments (tests: a clock)
         self._activity = SiteActivity(budget, loop)
+        self._rotations: weakref.WeakKeyDictionary[Document, Rotation] = weakref.WeakKeyDictionary()
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -115,6 +124,47 @@ class Payments:
             raise DocumentGoneError("the page navigated away")
         doc.add_gate(gate)
         return conn
+
+    def pay_link(
+        self,
+        handle: DocumentHandle,
+        href: str,
+        link: Link,
+        listener: LinkListener,
+        *,
+        provider: str,
+        account_id: int | None = None,
+    ) -> LinkSession:
+        """Start paying one ``<link rel="monetization" href>`` of the document through
+        ``link`` (the user's ILP path; closed with the session). Wallet loop. The session
+        tells ``listener`` what happens (:mod:`wallet.payments.links`); ``stop()`` ends it,
+        and so does the document's end.
+
+        Raises:
+            PaymentStateError: this layer was built without a link resolver.
+        """
+        if self._resolver is None:
+            raise PaymentStateError("paying link elements is not set up")
+        doc = handle.document
+        rotation = self._rotations.get(doc)
+        if rotation is None:
+            rotation = self._rotations[doc] = Rotation(self._loop, self._pace)
+        session = LinkSession(
+            doc=doc,
+            href=href,
+            link=link,
+            listener=listener,
+            resolver=self._resolver,
+            rotation=rotation,
+            budget=self._budget,
+            loop=self._loop,
+            provider=provider,
+            account_id=account_id,
+            pace=self._pace,
+            template=self._template,
+            sleep=self._sleep,
+        )
+        return session
 
     def _provider_failing(self, site: str, provider: str) -> None:
         self._budget.events.emit(BudgetReached(site, Reason.PROVIDER_FAILING))

@@ -1,8 +1,12 @@
 """The bundled demo sites: web-monetized pages on 127.0.0.1, each with its own STREAM receiver.
 
-* ``blog`` — an article that streams money continuously while you read it.
+* ``blog`` — an article that streams money continuously while you read it. It is monetized as
+  today's web does it: ``<link rel="monetization" href="<wallet address>">``, a wallet address
+  of the sandbox's Open Payments server (:mod:`wallet.sandbox.op_server`, https on loopback with
+  the sandbox's own CA in :attr:`DemoSites.ca_file`), whose incoming payments' money reaches
+  the blog's receiver.
 * ``echo`` — a page that also sends data over the stream; its receiver answers every message,
-  so data flows both ways.
+  so data flows both ways. It uses Web Monetization draft 4 (``window.WebMonetization``).
 
 Each site is its own origin (its own port), has an account on the sandbox network, serves SPSP
 at ``/.well-known/pay`` and pushes what its receiver got to the page live over Server-Sent
@@ -13,16 +17,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 
 from aiohttp import web
 
+from wallet.net.link import Link
 from wallet.net.spsp import add_spsp_routes
 from wallet.net.stream_api import IlpConnection, IlpStream
 from wallet.net.stream_server import StreamServer
 from wallet.sandbox.network import SandboxNetwork
+from wallet.sandbox.op_ledger import ReceiverBackend, StreamServerBackend
+from wallet.sandbox.op_server import OpenPaymentsSandbox, serve_open_payments
+from wallet.sandbox.tls import sandbox_certificate
 
 __all__ = ["DemoSite", "DemoSites", "start_demo_sites"]
 
@@ -45,6 +56,7 @@ class DemoSite:
     title: str
     server: StreamServer
     url: str = ""
+    wallet_address: str = ""
     received: int = 0
     connections: int = 0
     messages: int = 0
@@ -113,7 +125,11 @@ class DemoSite:
         return response
 
     def app(self) -> web.Application:
-        page = _resource(f"{self.key}.html").replace("{{title}}", self.title)
+        page = (
+            _resource(f"{self.key}.html")
+            .replace("{{title}}", self.title)
+            .replace("{{wallet_address}}", self.wallet_address)
+        )
 
         async def index(_: web.Request) -> web.Response:
             return web.Response(text=page, content_type="text/html")
@@ -138,19 +154,29 @@ class DemoSite:
 
 @dataclass
 class DemoSites:
-    """The running demo sites; ``close()`` stops them."""
+    """The running demo sites and the sandbox's Open Payments server; ``close()`` stops them.
+
+    ``ca_file``: the certificate (its own CA) an Open Payments client must trust to fetch the
+    sandbox's wallet addresses (``https://127.0.0.1:<port>/...``)."""
 
     sites: dict[str, DemoSite]
     _runners: list[web.AppRunner]
+    open_payments: OpenPaymentsSandbox | None = None
+    ca_file: Path | None = None
+    _tls_dir: Path | None = None
 
     def url(self, key: str) -> str:
         return self.sites[key].url
 
     async def close(self) -> None:
+        if self.open_payments is not None:
+            await self.open_payments.close()
         for site in self.sites.values():
             await site.server.aclose()
         for runner in self._runners:
             await runner.cleanup()  # shuts the site down (SSE streams end) and frees the port
+        if self._tls_dir is not None:
+            shutil.rmtree(self._tls_dir, ignore_errors=True)
 
     def ports(self) -> dict[str, int]:
         """Each site's port (to ask for the same ones next time)."""
@@ -159,10 +185,15 @@ class DemoSites:
         }
 
 
+# Demo sites paid through a wallet address of the sandbox's Open Payments server.
+_LINK_TAG_SITES = ("blog",)
+
+
 async def start_demo_sites(
     network: SandboxNetwork, *, host: str = "127.0.0.1", ports: Mapping[str, int] | None = None
 ) -> DemoSites:
-    """Start every demo site on its own loopback port, each with a sandbox account.
+    """Start every demo site on its own loopback port, each with a sandbox account, and the
+    sandbox's Open Payments server with a wallet address for each link-tag site.
 
     ``ports``: the ports the sites had last time. A site's origin is its port, so keeping it
     keeps its settings and history together across restarts; a port now taken by something
@@ -178,15 +209,40 @@ async def start_demo_sites(
             asset_code=network.asset_code,
             asset_scale=network.asset_scale,
         )
-        site = DemoSite(key, title, server)
-        server.on_connection = site.on_connection
+        sites[key] = DemoSite(key, title, server)
+        server.on_connection = sites[key].on_connection
+    tls_dir = Path(tempfile.mkdtemp(prefix="trickle-sandbox-tls-"))
+    server_tls, ca_file = sandbox_certificate(tls_dir)
+
+    def receiver(link: Link, address: str) -> ReceiverBackend:
+        # The Open Payments account's STREAM receiver; what it receives the blog shows live.
+        backend = StreamServerBackend(
+            link,
+            base_address=address,
+            asset_code=network.asset_code,
+            asset_scale=network.asset_scale,
+        )
+        own = backend.server.on_connection
+
+        def on_connection(conn: IlpConnection) -> None:
+            if own is not None:
+                own(conn)
+            for key in _LINK_TAG_SITES:
+                sites[key].on_connection(conn)
+
+        backend.server.on_connection = on_connection
+        return backend
+
+    op = await serve_open_payments(network, ssl_context=server_tls, backend=receiver, host=host)
+    for key in _LINK_TAG_SITES:
+        sites[key].wallet_address = op.add_wallet(key, sites[key].title).id
+    for key, site in sites.items():
         runner = web.AppRunner(site.app(), access_log=None, shutdown_timeout=0.5)
         await runner.setup()
         await _listen(runner, host, (ports or {}).get(key, 0))
         site.url = f"http://{host}:{runner.addresses[0][1]}/"
-        sites[key] = site
         runners.append(runner)
-    return DemoSites(sites, runners)
+    return DemoSites(sites, runners, op, ca_file, tls_dir)
 
 
 async def _listen(runner: web.AppRunner, host: str, port: int) -> None:

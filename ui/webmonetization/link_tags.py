@@ -1,0 +1,176 @@
+"""The ``<link rel="monetization">`` sessions of a page's current document (GUI thread).
+
+The isolated-world bridge (``resources/js/bridge.js``) finds the document's monetization links
+and calls ``linkStart`` / ``linkStop`` on the page bridge with a link id of its own (``l<n>``)
+and the link's resolved https: href. :class:`PageLinks` starts a payment session per link in
+the payment layer (:meth:`wallet.payments.Payments.pay_link`, through the active handler's ILP
+link, for the document's :class:`~wallet.payments.DocumentHandle`) and pushes what happens back
+to that document as ``{t: "link", link, kind, ...}``: ``load`` / ``error`` (fired at the link),
+``monetization`` (a ``MonetizationEvent`` at the link, ``fields`` as the WICG spec names them),
+``stop``. ``reasons`` keeps, per link, the words a user reads when a link is not being paid.
+
+Invariants: a session belongs to the document that started it; a navigation or a closed tab
+stops them all (``stop_all``); at most :data:`MAX_LINKS` per document; hrefs are re-checked
+here (https only, bounded length).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import re
+from collections.abc import Callable
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from ui.asyncbridge import AsyncBridge, Outcome
+from ui.webmonetization.protocols import DocumentSession, HandlerRegistry, LinkProvider
+from wallet.payments import LinkError, LinkPayment, LinkTarget, PaymentError
+
+__all__ = ["MAX_LINKS", "PageLinks", "valid_href"]
+
+MAX_LINKS = 8
+MAX_HREF = 2048
+_LINK_ID = re.compile(r"l[0-9]{1,9}")
+
+
+def valid_href(href: object) -> str | None:
+    """``href`` if it is an https: URL with a host and no credentials, short enough."""
+    if not isinstance(href, str) or len(href) > MAX_HREF:
+        return None
+    try:
+        parts = urlsplit(href)
+    except ValueError:
+        return None
+    if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
+        return None
+    return href
+
+
+def valid_link_id(link: object) -> str | None:
+    return link if isinstance(link, str) and _LINK_ID.fullmatch(link) else None
+
+
+class LinkSink(Protocol):
+    """What the sessions need of the page bridge."""
+
+    def post_to_gui(self, fn: Callable[[], None]) -> None: ...
+
+    def push(self, doc: str, payload: dict[str, Any]) -> None: ...
+
+
+class _Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+class _LinkEvents:
+    """A ``wallet.payments.LinkListener`` (wallet loop) → pushes to the document (GUI)."""
+
+    def __init__(self, owner: PageLinks, doc: str, link: str) -> None:
+        self._owner = owner
+        self._doc = doc
+        self._link = link
+
+    def _push(self, kind: str, **fields: Any) -> None:
+        owner, doc, payload = self._owner, self._doc, {"t": "link", "link": self._link}
+        payload.update(kind=kind, **fields)
+        owner.sink.post_to_gui(lambda: owner.sink.push(doc, payload))
+
+    def _reason(self, words: str | None) -> None:
+        owner, link = self._owner, self._link
+        owner.sink.post_to_gui(lambda: owner.set_reason(link, words))
+
+    def on_load(self, target: LinkTarget) -> None:
+        self._reason(None)
+        self._push("load")
+
+    def on_error(self, error: LinkError) -> None:
+        self._reason(str(error))
+        self._push("error")
+
+    def on_payment(self, payment: LinkPayment) -> None:
+        self._push("monetization", fields=payment.event_fields())
+
+    def on_stop(self, reason: PaymentError | None) -> None:
+        self._reason(None if reason is None else str(reason))
+        self._push("stop")
+
+
+class PageLinks:
+    """The link sessions of one page's current document."""
+
+    def __init__(
+        self,
+        sink: LinkSink,
+        asyncs: AsyncBridge,
+        registry: HandlerRegistry,
+        links: Callable[[], LinkProvider | None],
+        payments: Callable[[], Any],
+    ) -> None:
+        self.sink = sink
+        self._asyncs = asyncs
+        self._registry = registry
+        self._links = links
+        self._payments = payments
+        self._sessions: dict[str, concurrent.futures.Future[_Stoppable | None]] = {}
+        self.reasons: dict[str, str] = {}
+        """Why a link is not being paid, in words (by link id)."""
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def set_reason(self, link: str, words: str | None) -> None:
+        if words is None:
+            self.reasons.pop(link, None)
+        else:
+            self.reasons[link] = words
+
+    def start(self, doc: str, link: str, href: str, payer: DocumentSession) -> None:
+        """Pay ``href`` for link ``link`` of document ``doc`` (already validated)."""
+        self.stop(link)
+        events = _LinkEvents(self, doc, link)
+        if len(self._sessions) >= MAX_LINKS:
+            events.on_error(LinkError(f"at most {MAX_LINKS} monetization links per page"))
+            return
+        payments, provider = self._payments(), self._links()
+        registry = self._registry
+
+        async def start() -> _Stoppable | None:
+            handler = await registry.active_handler()
+            if handler is None or payments is None or provider is None:
+                events.on_error(LinkError("This site is not being paid: no wallet is set up."))
+                return None
+            ilp = await provider.link_for(handler.uri)
+            session: _Stoppable = payments.pay_link(
+                payer,
+                href,
+                ilp,
+                events,
+                provider=handler.uri,
+                # The built-in provider's link names the local account whose balance pays.
+                account_id=getattr(ilp, "account_id", None),
+            )
+            return session
+
+        def started(outcome: Outcome[_Stoppable | None]) -> None:
+            if outcome.error is not None:
+                events.on_error(LinkError(f"This site is not being paid: {outcome.error}"))
+
+        self._sessions[link] = self._asyncs.submit(start(), started)
+
+    def stop(self, link: str) -> None:
+        future = self._sessions.pop(link, None)
+        self.reasons.pop(link, None)
+        if future is None:
+            return
+
+        def stop_when_started(done: concurrent.futures.Future[_Stoppable | None]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                session = done.result()
+                if session is not None:
+                    session.stop()
+
+        future.add_done_callback(stop_when_started)
+
+    def stop_all(self) -> None:
+        for link in list(self._sessions):
+            self.stop(link)

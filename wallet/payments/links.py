@@ -1,0 +1,502 @@
+"""A payment session per ``<link rel="monetization">`` of a document, over the user's ILP path.
+
+WICG Web Monetization: "the user agent [...] SHOULD start a payment session" for each
+monetization link of a document, and for each payment "fire an event named monetization at the
+link element". A :class:`LinkSession`:
+
+1. resolves the link's href (:class:`~wallet.payments.link_targets.LinkResolver`: wallet
+   address → grant → incoming payment → STREAM credentials, or SPSP) and tells its listener
+   ``on_load`` — or ``on_error`` with a named :class:`~wallet.payments.errors.LinkError`;
+2. asks the user's ILP path (the ``Link`` the caller hands over, closed with the session) for
+   our address and asset (IL-DCP), and streams to the credentials through a STREAM client
+   connection whose budget gate is a :class:`~wallet.payments.gate.PacketGate` of the
+   document: admission, caps, reservations, pacing and the outcome table apply as to every
+   payment, nothing is paid while the document is not attended, and its end ends the session;
+3. creates the next incoming payment shortly before the current one expires (a new STREAM
+   connection to its credentials; the old one is closed);
+4. reports each fulfilled packet (``on_payment``) with what the receiver says arrived, in its
+   asset: the page's ``monetization`` event.
+
+A document's links take turns (:class:`Rotation`): one packet per ``pace / n`` seconds across
+its ``n`` links, round robin, each taking what accrued since the previous packet, so the site's
+rate is split evenly among them and never exceeded; nothing is sent before pay has accrued
+(the gate reserves only what accrued), so a page with many links costs nothing on load.
+
+Threads: everything here runs on the wallet loop; :meth:`LinkSession.stop` may be called from
+any thread. Listener callbacks come on the wallet loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from wallet.amounts import decimal_string
+from wallet.budgets import Asset
+from wallet.errors import WalletError
+from wallet.net.ildcp import fetch_account_config
+from wallet.net.link import Link
+from wallet.net.router import Router
+from wallet.net.stream_api import IlpConnection
+from wallet.payments.documents import Document
+from wallet.payments.draft4 import learn_destination_asset, start_gated_connection
+from wallet.payments.errors import (
+    BudgetExceededError,
+    LinkError,
+    PaymentError,
+    ReceiverUnreachableError,
+)
+from wallet.payments.gate import Budget, PacketGate
+from wallet.payments.link_targets import LinkResolver, LinkTarget
+from wallet.stream import ConnectionConfig, Outcome
+
+__all__ = ["LinkListener", "LinkPayment", "LinkSession", "Rotation"]
+
+_T = TypeVar("_T")
+U64_MAX = 2**64 - 1
+# The most a packet asks the wallet for: the stream's send_max is unbounded, but a lease of
+# 2^64 units does not fit SQLite's INTEGER (the wallet bounds what it grants anyway).
+MAX_ASK = 2**53
+CLOSE_TIMEOUT = 5.0
+# An incoming payment is replaced this long before it expires (the receiver's clock may differ).
+RENEWAL_LEAD = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class LinkPayment:
+    """One fulfilled packet of a link's session: what the receiver says arrived, in its asset."""
+
+    href: str
+    incoming_payment: str | None
+    amount: int
+    asset: Asset
+
+    @property
+    def value(self) -> str:
+        """The amount as a decimal string in the asset's major unit (``PaymentCurrencyAmount``)."""
+        return decimal_string(self.amount, self.asset.scale)
+
+    def event_fields(self) -> dict[str, object]:
+        """The ``MonetizationEvent`` fields (WICG: ``amountSent``, ``paymentPointer``,
+        ``incomingPayment``; the deprecated ``amount``, ``assetCode``, ``assetScale`` and
+        ``receipt`` are null)."""
+        return {
+            "amountSent": {"currency": self.asset.code, "value": self.value},
+            "paymentPointer": self.href,
+            "incomingPayment": self.incoming_payment,
+            "amount": None,
+            "assetCode": None,
+            "assetScale": None,
+            "receipt": None,
+        }
+
+
+class LinkListener(Protocol):
+    """What a session tells ``ui`` (wallet loop)."""
+
+    def on_load(self, target: LinkTarget) -> None:
+        """The href was resolved: fire ``load`` at the link."""
+        ...
+
+    def on_error(self, error: LinkError) -> None:
+        """The href cannot be paid: fire ``error`` at the link; ``str(error)`` is for the user."""
+        ...
+
+    def on_payment(self, payment: LinkPayment) -> None:
+        """A packet was fulfilled: dispatch a ``monetization`` event at the link."""
+        ...
+
+    def on_stop(self, reason: PaymentError | None) -> None:
+        """The session ended after loading; ``reason`` is ``None`` when asked to stop (or the
+        document ended), else why (a cap, the receiver went away...)."""
+        ...
+
+
+class _Member(Protocol):
+    def wake(self) -> None: ...
+
+
+class Rotation:
+    """The link sessions of one document take turns to reserve (see the module docstring).
+
+    Owns: the order of the document's live link gates, whose turn it is, and when the next
+    packet may leave. Wallet loop only.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, pace: float) -> None:
+        self._loop = loop
+        self._pace = pace
+        self._members: list[_Member] = []
+        self._turn = 0
+        self._next_at = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+    def join(self, member: _Member) -> None:
+        self._members.append(member)
+
+    def leave(self, member: _Member) -> None:
+        if member not in self._members:
+            return
+        index = self._members.index(member)
+        self._members.remove(member)
+        if index < self._turn:
+            self._turn -= 1
+        if self._members:
+            self._turn %= len(self._members)
+            self._wake_turn()
+        else:
+            self._turn = 0
+            self._cancel_timer()
+
+    def may_reserve(self, member: _Member) -> bool:
+        """Whether ``member`` may reserve now; if it is its turn but too early, it is woken
+        when the time comes. A member whose turn it is not is woken when its turn comes."""
+        if member not in self._members:
+            return True  # not rotating (a lone leg being replaced)
+        if self._members[self._turn] is not member:
+            return False
+        if self._loop.time() < self._next_at:
+            self._wake_turn()
+            return False
+        return True
+
+    def reserved(self, member: _Member, *, limited: bool) -> None:
+        """``member`` reserved a packet; ``limited``: it got less than it asked (accrual)."""
+        if member not in self._members:
+            return
+        self._turn = (self._members.index(member) + 1) % len(self._members)
+        now = self._loop.time()
+        self._next_at = now + self._pace / len(self._members) if limited else now
+        self._wake_turn()
+
+    def _wake_turn(self) -> None:
+        self._cancel_timer()
+        member = self._members[self._turn]
+        delay = self._next_at - self._loop.time()
+        if delay > 0:
+            self._timer = self._loop.call_later(delay, member.wake)
+        else:
+            self._loop.call_soon(member.wake)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+class _LinkGate(PacketGate):
+    """A document's packet gate that also takes its turn in the document's :class:`Rotation`,
+    reports fulfilled packets and tells its session when it closes."""
+
+    def __init__(
+        self,
+        budget: Budget,
+        doc: Document,
+        *,
+        loop: asyncio.AbstractEventLoop,
+        provider: str,
+        account_id: int | None,
+        pace: float,
+        rotation: Rotation,
+        on_fulfilled: Callable[[int], None],
+        on_close: Callable[[], None],
+    ) -> None:
+        super().__init__(
+            budget, doc, loop=loop, provider=provider, account_id=account_id, pace=pace
+        )
+        self._rotation = rotation
+        self._on_fulfilled = on_fulfilled
+        self._on_close = on_close
+
+    def reserve(self, packet_id: int, amount: int) -> int:
+        if self.closed or not self._rotation.may_reserve(self):
+            return 0
+        amount = min(amount, MAX_ASK)
+        got = super().reserve(packet_id, amount)
+        if got:
+            self._rotation.reserved(self, limited=got < amount)
+        return got
+
+    def settle(self, packet_id: int, amount: int, outcome: Outcome, delivered: int = 0) -> None:
+        super().settle(packet_id, amount, outcome, delivered)
+        if outcome is Outcome.FULFILLED and delivered > 0:
+            self._on_fulfilled(delivered)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        super().close()
+        self._rotation.leave(self)
+        self._on_close()
+
+
+@dataclass
+class _Leg:
+    """One STREAM connection of a session (to one incoming payment's credentials)."""
+
+    target: LinkTarget
+    api: IlpConnection
+    gate: _LinkGate
+
+
+class LinkSession:
+    """Pays one link of one document until :meth:`stop`, the document's end, a limit that
+    stops it for good, or a failure (see the module docstring). Started by
+    :meth:`wallet.payments.layer.Payments.pay_link`; owns its link and its connections."""
+
+    def __init__(
+        self,
+        *,
+        doc: Document,
+        href: str,
+        link: Link,
+        listener: LinkListener,
+        resolver: LinkResolver,
+        rotation: Rotation,
+        budget: Budget,
+        loop: asyncio.AbstractEventLoop,
+        provider: str,
+        account_id: int | None,
+        pace: float,
+        template: ConnectionConfig | None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.href = href
+        self._doc = doc
+        self._link = link
+        self._listener = listener
+        self._resolver = resolver
+        self._rotation = rotation
+        self._budget = budget
+        self._loop = loop
+        self._provider = provider
+        self._account_id = account_id
+        self._pace = pace
+        self._template = template
+        self._sleep = sleep
+        self._stopping = loop.create_future()
+        self._leg_closed: asyncio.Event = asyncio.Event()
+        self._leg: _Leg | None = None
+        self._router: Router | None = None
+        self._account: tuple[str, Asset] | None = None
+        self.task: asyncio.Task[None] = loop.create_task(self._run())
+
+    # -- control --
+
+    def stop(self) -> None:
+        """End the session (any thread); takes effect on the wallet loop."""
+        if self._loop.is_closed():
+            return
+        self._loop.call_soon_threadsafe(self._stop)
+
+    def _stop(self) -> None:
+        if not self._stopping.done():
+            self._stopping.set_result(None)
+
+    @property
+    def target(self) -> LinkTarget | None:
+        """Where the money goes now (after ``on_load``)."""
+        return self._leg.target if self._leg else None
+
+    # -- the session --
+
+    async def _run(self) -> None:
+        loaded = False
+        reason: PaymentError | None = None
+        try:
+            target = await self._until_stopped(self._resolver.resolve(self.href))
+            if target is None:
+                return
+            loaded = True
+            self._listener.on_load(target)
+            reason = await self._pay(target)
+        except WalletError as e:
+            error = (
+                e if isinstance(e, LinkError) else LinkError(f"This site is not being paid: {e}")
+            )
+            if loaded:
+                reason = error
+            else:
+                self._listener.on_error(error)
+        finally:
+            await self._close_leg()
+            await self._link.close()
+            if loaded:
+                self._listener.on_stop(reason)
+
+    async def _pay(self, target: LinkTarget) -> PaymentError | None:
+        """Stream to ``target`` and its renewals; the reason it stopped (``None``: asked)."""
+        renewed_after_close = False
+        while True:
+            leg = await self._open_leg(target)
+            if leg is None:
+                return None
+            renew: asyncio.Future[None] = (
+                asyncio.ensure_future(self._sleep(self._seconds_to_renewal(target)))
+                if target.incoming_payment is not None and target.expires_at is not None
+                else self._loop.create_future()  # SPSP, or a payment that never expires
+            )
+            closed = asyncio.ensure_future(self._leg_closed.wait())
+            capped = leg.gate.capped
+            try:
+                await asyncio.wait(
+                    {self._stopping, capped, renew, closed}, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                renew.cancel()
+                closed.cancel()
+            if self._stopping.done() or not self._doc.alive:
+                return None
+            if capped.done():
+                return BudgetExceededError(str(leg.gate.refusal or ""))
+            if not renew.cancelled() and renew.done() and target.incoming_payment is not None:
+                renewed = await self._renew(target)
+                if renewed is None:
+                    return None
+                target = renewed
+                continue
+            # The receiver closed the connection (an incoming payment that expired early,
+            # a receiver that restarted): one new incoming payment, then give up.
+            if target.incoming_payment is None or renewed_after_close:
+                return ReceiverUnreachableError(
+                    "This site is not being paid: its wallet closed the connection."
+                )
+            renewed_after_close = True
+            renewed = await self._renew(target)
+            if renewed is None:
+                return None
+            target = renewed
+
+    async def _renew(self, target: LinkTarget) -> LinkTarget | None:
+        return await self._until_stopped(self._resolver.renew(target))
+
+    def _seconds_to_renewal(self, target: LinkTarget) -> float:
+        assert target.expires_at is not None
+        due = target.expires_at - RENEWAL_LEAD
+        return max(0.0, (due - self._resolver.now()).total_seconds())
+
+    async def _until_stopped(self, work: Awaitable[_T]) -> _T | None:
+        """``work``'s result, or ``None`` if the session is stopped (or its document ends)
+        first."""
+        task = asyncio.ensure_future(work)
+        await asyncio.wait({task, self._stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done() and not self._stopping.done() and self._doc.alive:
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, WalletError):
+            await task
+        return None
+
+    # -- connections --
+
+    async def _our_account(self) -> tuple[Router, str, Asset]:
+        if self._router is None or self._account is None:
+            try:
+                account = await fetch_account_config(self._link, uplink="the payment path")
+            except WalletError as e:
+                raise ReceiverUnreachableError(
+                    f"This site is not being paid: the payment path does not answer ({e})."
+                ) from e
+            self._account = (
+                account.client_address,
+                Asset(account.asset_code, account.asset_scale),
+            )
+            self._router = Router(self._link, own_address=account.client_address)
+        return self._router, *self._account
+
+    async def _open_leg(self, target: LinkTarget) -> _Leg | None:
+        """A STREAM connection to ``target`` gated by a new gate of the document, replacing
+        the current one (``None`` if the session stopped meanwhile)."""
+        router, address, asset = await self._our_account()
+        doc = self._doc
+        gate = _LinkGate(
+            self._budget,
+            doc,
+            loop=self._loop,
+            provider=self._provider,
+            account_id=self._account_id,
+            pace=self._pace,
+            rotation=self._rotation,
+            on_fulfilled=lambda amount: self._fulfilled(leg, amount),
+            on_close=lambda: self._gate_closed(gate),
+        )
+        api, driver = start_gated_connection(
+            self._link,
+            router,
+            gate,
+            address=address,
+            asset=asset,
+            destination_account=target.destination_account,
+            shared_secret=target.shared_secret,
+            template=self._template,
+        )
+        leg = _Leg(target, api, gate)
+        self._rotation.join(gate)
+        # Counted for the site's accrual from now, so pay accrues during the handshake and the
+        # first packet need not wait for it; closed with the document.
+        doc.add_gate(gate)
+        await asyncio.wait({api.connected, self._stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not api.connected.done() or api.connected.exception() is not None or not doc.alive:
+            error = api.connected.exception() if api.connected.done() else None
+            doc.remove_gate(gate)
+            api.destroy()
+            if error is None or not doc.alive:
+                return None  # stopped while connecting
+            raise ReceiverUnreachableError(
+                f"This site is not being paid: its receiver cannot be reached ({error})."
+            )
+        learn_destination_asset(api, gate)
+        previous, self._leg = self._leg, leg
+        self._leg_closed.clear()
+        api.on("close", lambda: self._connection_closed(leg))
+        # its pump ends with the connection, or if it fails: either way this leg pays no more
+        driver.done.add_done_callback(lambda _: self._connection_closed(leg))
+        if previous is not None:
+            await self._close(previous)
+        if gate.closed:
+            return None  # the document ended while the previous leg closed
+        api.create_stream().set_send_max(U64_MAX)
+        return leg
+
+    def _fulfilled(self, leg: _Leg, amount: int) -> None:
+        # The receiver's asset: as its STREAM handshake said, else as its wallet address says
+        # (Rafiki's receiver sends no ConnectionAssetDetails; the incoming payment is in the
+        # wallet address's asset). Unknown (SPSP without asset details): nothing to report.
+        api = leg.api
+        code, scale = api.destination_asset_code, api.destination_asset_scale
+        if code is not None and scale is not None:
+            asset: Asset | None = Asset(code, scale)
+        else:
+            asset = leg.target.wallet_asset
+        if asset is not None:
+            self._listener.on_payment(
+                LinkPayment(self.href, leg.target.incoming_payment, amount, asset)
+            )
+
+    def _gate_closed(self, gate: _LinkGate) -> None:
+        if not self._doc.alive:
+            self._stop()  # the document ended: so does the session
+
+    def _connection_closed(self, leg: _Leg) -> None:
+        if leg is self._leg:
+            self._leg_closed.set()
+
+    async def _close_leg(self) -> None:
+        leg, self._leg = self._leg, None
+        if leg is not None:
+            await self._close(leg)
+
+    async def _close(self, leg: _Leg) -> None:
+        self._doc.remove_gate(leg.gate)  # closes the gate: it reserves nothing more
+        leg.api.close()
+        try:
+            await asyncio.wait_for(asyncio.shield(leg.api.closed), CLOSE_TIMEOUT)
+        except TimeoutError:
+            leg.api.destroy()
