@@ -85,6 +85,8 @@ class UnknownHandlerError(WalletError):
 # from another process (``trickle budget``) change the rate of pay here within this long, while
 # their pauses, blocks and caps are enforced sooner by the ledger (its flush re-reads them).
 POLICY_CACHE_TTL = timedelta(seconds=10)
+# The largest lease the ledger is asked for: SQLite stores INTEGER in 64 signed bits.
+_MAX_LEASE = 2**63 - 1
 
 
 def _utc_now() -> datetime:
@@ -423,16 +425,19 @@ class WalletService:
                 )
                 return self._refused(site, Refusal(Reason.NO_ACCRUAL, accrued, wait))
             minute = rate.affordable(eff.rate_per_hour // 60)
+            ask = min(amount, accrued)
             got = self.ledger.reserve(
                 site=site,
                 provider=provider,
                 asset=asset,
-                amount=min(amount, accrued),
+                amount=ask,
                 now=now,
                 min_amount=need,
                 account_id=account_id,
                 connection=connection,
-                lease_size=max(minute, amount),
+                # what may be asked for (a page's setSendMax(2^64-1)) is no lease size: what has
+                # accrued is, and SQLite's integers end at 2^63-1
+                lease_size=min(max(minute, ask), _MAX_LEASE),
             )
             if isinstance(got, Refusal):
                 return self._refused(site, got)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
 
 from tests.unit.core.conftest import BERLIN, FakeClock
-from wallet.budgets import USD9, Asset, GlobalPolicy, Reason, SitePolicy, SiteState
+from wallet.budgets import USD9, Asset, Defaults, GlobalPolicy, Reason, SitePolicy, SiteState
 from wallet.events import (
     BudgetReached,
     Event,
@@ -247,3 +248,23 @@ def test_history_reads_include_pending_payments_and_survive_a_locked_database(
     other.close()
     # Free again: the read writes the pending payments first and sees them all.
     assert [t.sent for t in svc.site_totals()] == [300]
+
+
+def test_an_ask_of_2_64_minus_1_with_nothing_capping_it_reserves_what_accrued(
+    tmp_path: Path,
+) -> None:
+    """A page's setSendMax(2^64-1) with no caps and no balance to limit it: the lease is what
+    accrued, never the ask (which would overflow SQLite's 64-bit integers)."""
+    wall = datetime(2026, 11, 21, 12, tzinfo=UTC)
+    clock = [wall]
+    svc = WalletService.open(tmp_path, tz=ZoneInfo("UTC"), clock=lambda: clock[0])
+    svc.set_global_policy(
+        GlobalPolicy(defaults=Defaults(rate_per_hour=3_600_000_000, cap_month=None))
+    )
+    svc.set_site_active(SITE, True)
+    clock[0] = wall + timedelta(seconds=2)
+    got = svc.reserve(SITE, "p", USD9, 2**64 - 1, min_amount=1)
+    assert isinstance(got, Reservation)
+    assert got.amount == 2_000_000  # two seconds at 1e6 a second
+    svc.commit(got)
+    svc.close()
