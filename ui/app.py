@@ -138,7 +138,7 @@ def compose(options: LaunchOptions) -> Extensions:
     # --- the wallet UI (issue 8): indicator, popover, wallet window, notifications ---------
     service = WalletService.open(options.profile_dir, tz=local_zone())
     secrets = _secret_store()
-    wallet_ui = WalletUi(service, options.profile_dir, tz=local_zone(), secrets=secrets)
+    wallet_ui = WalletUi(service, tz=local_zone(), secrets=secrets)
     # --- the network, the built-in provider and window.WebMonetization (issues 6, 7) -------
     wiring = wire_provider(
         service,

@@ -27,8 +27,6 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from wallet.runtime import new_event_loop
-
 T = TypeVar("T")
 
 
@@ -44,7 +42,7 @@ class LoopThread:
     """An asyncio event loop running forever in a daemon thread (owned by the app or a test)."""
 
     def __init__(self, name: str = "trickle-asyncio") -> None:
-        self.loop = new_event_loop()
+        self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 

@@ -36,17 +36,11 @@ __all__ = [
     "SANDBOX_NETWORK",
     "GroupCommits",
     "NetworkRuntime",
-    "new_event_loop",
     "start_sandbox",
     "start_uplink",
 ]
 
 log = logging.getLogger(__name__)
-
-
-def new_event_loop() -> asyncio.AbstractEventLoop:
-    """The event loop the wallet's network side runs on: a plain asyncio loop."""
-    return asyncio.new_event_loop()
 
 
 @dataclass

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,7 +44,6 @@ class WalletUi:
     def __init__(
         self,
         service: WalletService,
-        profile_dir: Path,
         *,
         tz: ZoneInfo,
         clock: Callable[[], datetime] = _utc_now,

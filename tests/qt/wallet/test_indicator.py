@@ -37,8 +37,8 @@ OFFSCREEN_POPUP = pytest.mark.allow_qt_messages(
 
 
 @pytest.fixture
-def wallet_ui(wallet: WalletService, profile: Path, clock: FakeClock) -> Iterator[WalletUi]:
-    ui = WalletUi(wallet, profile, tz=TZ, clock=clock)
+def wallet_ui(wallet: WalletService, clock: FakeClock) -> Iterator[WalletUi]:
+    ui = WalletUi(wallet, tz=TZ, clock=clock)
     yield ui
     ui.close()
 
