@@ -47,11 +47,24 @@ def test_first_launch_registers_the_wallet_and_streams_to_the_demo_site(
 
         # A new profile starts with a 5 USD monthly budget, and the welcome page says so — with
         # the wallet's figure, never one from the URL.
-        budget = "document.getElementById('budget').textContent"
+        # Read null-safely: loadFinished can come before the new document's body is readable
+        # by a script (seen once in CI: #budget was null right after the load).
+        budget = (
+            "document.location.search + '|' + "
+            "((document.getElementById('budget') || {}).textContent || '')"
+        )
         expected = "you start with a monthly budget of 5.00 USD for all sites together"
         qtbot.waitUntil(lambda: expected in run_js(qtbot, welcome, budget), timeout=WAIT)
-        load(qtbot, welcome, app.ext.start_urls[1] + "&budget=a+budget+of+1%2C000+USD")
-        assert expected in run_js(qtbot, welcome, budget)
+        forged = "&budget=a+budget+of+1%2C000+USD"
+        load(qtbot, welcome, app.ext.start_urls[1] + forged)
+
+        def forged_page_text() -> str:
+            query, _, text = str(run_js(qtbot, welcome, budget)).partition("|")
+            return text if "1%2C000" in query and text else ""
+
+        qtbot.waitUntil(lambda: bool(forged_page_text()), timeout=WAIT)
+        assert expected in forged_page_text()
+        assert "1,000" not in forged_page_text()
         assert app.service.global_policy().monthly_budget == 5_000_000_000
 
         register_builtin_provider(qtbot, app, welcome)
