@@ -429,20 +429,26 @@ class UserWalletClient:
         status = response.status
         code, description = gnap_error(response.body)
         words = description.lower()
-        message = f"the {what} at {url} was refused: HTTP {status} ({code or description})"
+        detail = ": ".join(part for part in (code, description) if part)
+        message = f"the {what} at {url} was refused: HTTP {status} ({detail})"
         if code == "too_fast":
             return TooFastError(message, url=url, status=status)
-        if code == "request_denied" and "not approved" in words:
+        # Rafiki answers a declined grant "grant interaction not approved" (continued with a
+        # ref) or "grant cannot be continued" (polled); "cannot be polled" is our mistake.
+        declined = code == "user_denied" or (
+            code == "request_denied" and "cannot be polled" not in words
+        )
+        if declined:
             return GrantRejectedError(
-                "the user declined the grant at their wallet", url=url, status=status, code=code
+                f"the user declined the grant at their wallet ({description or code})",
+                url=url,
+                status=status,
+                code=code,
             )
-        if code == "user_denied":
-            return GrantRejectedError(message, url=url, status=status, code=code)
         revoked = (
             code in ("invalid_rotation", "invalid_continuation")
             or (code == "invalid_request" and status == 404)
             or (code == "invalid_client" and "access token" in words)
-            or (code == "request_denied" and "cannot be continued" in words)
         )
         if revoked:
             return GrantRevokedError(message, url=url, status=status, code=code)
