@@ -41,6 +41,7 @@ def _with_query(url: str, params: dict[str, str]) -> str:
 def _page(title: str, body: str, status: int = 200) -> web.Response:
     html = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<link rel='icon' href='data:,'>"
         f"<title>{escape(title)}</title></head><body><h1>{escape(title)}</h1>{body}</body></html>"
     )
     return web.Response(status=status, text=html, content_type="text/html")
