@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from tests.op_support import OpSandbox, answer_consent, op_sandbox
 from wallet.openpayments.client import OpenPaymentsClient
@@ -31,6 +32,8 @@ from wallet.openpayments.errors import (
     InsufficientFundsError,
     InteractionHashError,
     InvalidReceiverError,
+    NotSentError,
+    PaymentOutcomeUnknownError,
     QuoteTooSmallError,
     ServerRefusedError,
     SignatureError,
@@ -397,5 +400,39 @@ def test_an_older_wallet_gets_quote_then_payment_and_no_spent_amounts(tmp_path: 
             # One refused direct attempt, then quotes only.
             direct = [c for c in s.sandbox.openapi.checked if "outgoing-payments -> 400" in c]
             assert len(direct) == 1
+
+    asyncio.run(main())
+
+
+def test_a_lost_answer_is_an_unknown_outcome_never_a_second_payment(tmp_path: Path) -> None:
+    cut: list[str] = []
+
+    @web.middleware
+    async def drop_the_first_answer(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        response = await handler(request)
+        if request.method == "POST" and request.path.endswith("/outgoing-payments") and not cut:
+            cut.append(request.path)  # the wallet made the payment; its answer never arrives
+            assert request.transport is not None
+            request.transport.close()
+        return response
+
+    async def main() -> None:
+        async with user_wallet(tmp_path, middlewares=(drop_the_first_answer,)) as s:
+            grant = await connected(s, monthly(10**9, s.base.now()))
+            receiver = await site_incoming_payment(s)
+            payer = s.sandbox.server.payer
+            assert payer is not None
+            with pytest.raises(PaymentOutcomeUnknownError) as lost:
+                await s.user.pay(s.wallet, grant, receiver, usd(2_000))
+            assert lost.value.payment is None
+            # The payment exists (so it must be charged) and was not sent a second time.
+            assert len(payer.outgoing) == 1
+            # The wallet is down: nothing is sent, and that is known.
+            gone = dataclasses.replace(s.wallet, resource_server="https://127.0.0.1:1/op")
+            with pytest.raises(NotSentError):
+                await s.user.pay(gone, grant, receiver, usd(2_000))
+            assert len(payer.outgoing) == 1
 
     asyncio.run(main())
