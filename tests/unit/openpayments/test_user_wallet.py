@@ -50,6 +50,7 @@ from wallet.openpayments.outgoing_models import (
 )
 from wallet.openpayments.signing import ClientKey
 from wallet.openpayments.user_wallet import UserWalletClient
+from wallet.secrets import Secret
 
 FINISH = "https://trickle.invalid/op-finish"
 USD = ("USD", 9)
@@ -347,6 +348,11 @@ def test_the_grant_limit_holds_per_interval(tmp_path: Path) -> None:
             assert renewed.grant_spent_debit_amount == usd(9_000)
             spent = await s.user.get_grant_spent_amounts(s.wallet, grant)
             assert spent is not None and spent.debit_amount == usd(9_000)
+            # A limit on what arrives instead of what is debited, without an interval.
+            by_receipt = await connected(s, GrantLimits(receive_amount=usd(5_000)))
+            await s.user.pay(s.wallet, by_receipt, fresh, usd(5_000))
+            with pytest.raises(GrantExhaustedError):
+                await s.user.pay(s.wallet, by_receipt, fresh, usd(1))
 
     asyncio.run(main())
 
@@ -436,3 +442,34 @@ def test_a_lost_answer_is_an_unknown_outcome_never_a_second_payment(tmp_path: Pa
             assert len(payer.outgoing) == 1
 
     asyncio.run(main())
+
+
+def test_the_finish_hash_accepts_the_grant_endpoint_with_or_without_its_trailing_slash() -> None:
+    def gnap(endpoint: str, ref: str = "ref-1") -> str:
+        data = f"client-nonce\nas-nonce\n{ref}\n{endpoint}".encode()
+        return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+    pending = PendingGrant(
+        redirect_url="https://wallet.example/interact/1/as-nonce",
+        continue_uri="https://wallet.example/continue/1",
+        continue_token=Secret("continue-token"),
+        wait=5,
+        requested_at=dt.datetime.now(dt.UTC),
+        grant_endpoint="https://wallet.example/tenant",
+        key=ClientKey.generate(),
+        finish_nonce="as-nonce",
+        client_nonce="client-nonce",
+    )
+    for endpoint in ("https://wallet.example/tenant", "https://wallet.example/tenant/"):
+        pending.verify_finish(InteractionFinish("ref-1", gnap(endpoint)))
+    for wrong in (
+        InteractionFinish("ref-2", gnap("https://wallet.example/tenant")),
+        InteractionFinish("ref-1", gnap("https://wallet.example/other")),
+        InteractionFinish("ref-1", gnap("https://wallet.example/tenant").lower()),
+    ):
+        with pytest.raises(InteractionHashError):
+            pending.verify_finish(wrong)
+    assert "continue-token" not in repr(pending) and "client-nonce" not in repr(pending)
+    polled = dataclasses.replace(pending, client_nonce=None, finish_nonce=None)
+    with pytest.raises(InteractionHashError):
+        polled.verify_finish(InteractionFinish("ref-1", gnap("https://wallet.example/tenant")))
