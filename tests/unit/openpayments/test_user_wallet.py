@@ -509,3 +509,37 @@ def test_the_wallets_key_page_takes_a_jwk_or_its_base64_and_refuses_anything_els
             assert (await other.request_grant(s.wallet, monthly(1, s.base.now()))).redirect_url
 
     asyncio.run(main())
+
+
+def test_polling_rides_out_a_wallet_that_stops_answering_for_a_while(tmp_path: Path) -> None:
+    dropped: list[str] = []
+
+    @web.middleware
+    async def unreachable_for_a_while(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if request.method == "GET" and "/outgoing-payments/" in request.path and len(dropped) < 4:
+            dropped.append(request.path)
+            assert request.transport is not None
+            request.transport.close()  # no answer at all
+        return await handler(request)
+
+    async def main() -> None:
+        async with user_wallet(tmp_path, middlewares=(unreachable_for_a_while,)) as s:
+            grant = await connected(s, monthly(10**9, s.base.now()))
+            receiver = await site_incoming_payment(s)
+            payment = await s.user.pay(s.wallet, grant, receiver, usd(3_000))
+            done = await s.user.wait_for_outgoing_payment(
+                payment, grant, timeout=dt.timedelta(seconds=20), interval=0.02
+            )
+            assert done.state is OutgoingPaymentState.COMPLETED and len(dropped) == 4
+            # Still sending when we stop waiting: the outcome is unknown, and says so.
+            sending = dataclasses.replace(done, sent_amount=usd(0))
+            assert sending.state is OutgoingPaymentState.SENDING
+            with pytest.raises(PaymentOutcomeUnknownError) as unknown:
+                await s.user.wait_for_outgoing_payment(
+                    sending, grant, timeout=dt.timedelta(seconds=0)
+                )
+            assert unknown.value.payment is sending
+
+    asyncio.run(main())
