@@ -543,3 +543,26 @@ def test_polling_rides_out_a_wallet_that_stops_answering_for_a_while(tmp_path: P
             assert unknown.value.payment is sending
 
     asyncio.run(main())
+
+
+def test_payments_started_together_all_arrive(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with user_wallet(tmp_path) as s:
+            grant = await connected(s, monthly(10**9, s.base.now()))
+            receiver = await site_incoming_payment(s)
+            amounts = [1_000, 20_000, 300_000, 4_000_000]
+            payments = await asyncio.gather(
+                *(s.user.pay(s.wallet, grant, receiver, usd(a)) for a in amounts)
+            )
+            timeout = dt.timedelta(seconds=20)
+            done = await asyncio.gather(
+                *(
+                    s.user.wait_for_outgoing_payment(p, grant, timeout=timeout, interval=0.02)
+                    for p in payments
+                )
+            )
+            assert sorted(p.sent_amount.value for p in done) == amounts
+            assert await s.base.get_public_received_amount(receiver) == usd(sum(amounts))
+            assert s.sandbox.server.balance("me") == 10**12 - sum(amounts)
+
+    asyncio.run(main())
