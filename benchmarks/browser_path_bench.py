@@ -505,6 +505,7 @@ class UnlimitedBudget:
         min_amount: int | None = None,
         account_id: int | None = None,
         connection: str = "",
+        quantum: int = 1,
     ) -> Reservation:
         return Reservation(next(self._ids), site, provider, asset, amount, connection, 0, "bench")
 

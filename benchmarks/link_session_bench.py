@@ -59,6 +59,9 @@ class FirstPayment:
     def on_stop(self, reason: PaymentError | None) -> None:
         pass
 
+    def on_waiting(self, words: str | None) -> None:
+        pass
+
 
 async def main(runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:

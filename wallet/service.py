@@ -58,7 +58,7 @@ from wallet.events import (
 from wallet.ledger import Ledger, RecoveryReport, Refusal, Reservation, reconcile, recover
 from wallet.ledger_recovery import OrphanedLease, orphaned_leases
 from wallet.reports import HistoryReader
-from wallet.store import open_store, repo
+from wallet.store import open_store, payees, repo
 from wallet.store.engine import database_path, transaction
 from wallet.store.errors import StorageError
 from wallet.store.history import (
@@ -69,6 +69,7 @@ from wallet.store.history import (
     totals_by_site,
 )
 from wallet.store.history import forget_site as forget_site_history
+from wallet.store.payees import PayeeKind, PayeeRecord, PayeeTotal
 from wallet.store.repo import AccountInfo, HandlerInfo
 from wallet.topup import top_up_sandbox
 
@@ -270,6 +271,8 @@ class WalletService:
         with transaction(self._engine) as conn:
             repo.delete_policy(conn, site)
             removed = forget_site_history(conn, site) if history else 0
+            if history:
+                payees.forget_site(conn, site)
         self._policy_changed(site, None)
         return removed
 
@@ -401,8 +404,10 @@ class WalletService:
         min_amount: int | None = None,
         account_id: int | None = None,
         connection: str = "",
+        quantum: int = 1,
     ) -> Reservation | Refusal:
-        """Reserve a packet's source amount before it leaves (see :class:`Ledger`).
+        """Reserve a packet's source amount before it leaves (see :class:`Ledger`); with
+        ``quantum``, what is reserved is a whole multiple of it (a receiver's learnt minimum).
 
         Raises:
             StorageBusy: the database stayed locked past the deadline.
@@ -426,6 +431,8 @@ class WalletService:
                 return self._refused(site, Refusal(Reason.NO_ACCRUAL, accrued, wait))
             minute = rate.affordable(eff.rate_per_hour // 60)
             ask = min(amount, accrued)
+            if quantum > 1 and ask - ask % quantum >= need:
+                ask -= ask % quantum
             got = self.ledger.reserve(
                 site=site,
                 provider=provider,
@@ -438,6 +445,7 @@ class WalletService:
                 # what may be asked for (a page's setSendMax(2^64-1)) is no lease size: what has
                 # accrued is, and SQLite's integers end at 2^63-1
                 lease_size=min(max(minute, ask), _MAX_LEASE),
+                quantum=quantum,
             )
             if isinstance(got, Refusal):
                 return self._refused(site, got)
@@ -519,6 +527,28 @@ class WalletService:
         self.flush_pending()
         with transaction(self._engine, readonly=True) as conn:
             return totals_by_site(conn, start=start, end=end, site=site, provider=provider)
+
+    def record_payee(self, payee: PayeeRecord) -> None:
+        """Remember who a link-tag connection (or tip) pays (see :mod:`wallet.store.payees`)."""
+        with transaction(self._engine) as conn:
+            payees.record(conn, payee, self._clock())
+
+    def latest_payee(self, site: str, kind: PayeeKind | None = None) -> PayeeRecord | None:
+        """Who ``site``'s money went to most recently (``None``: no link-tag payment yet)."""
+        with transaction(self._engine, readonly=True) as conn:
+            return payees.latest_payee(conn, site, kind)
+
+    def payee_totals(
+        self,
+        *,
+        site: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[PayeeTotal]:
+        """Payees, newest first, with what history says each received."""
+        self.flush_pending()
+        with transaction(self._engine, readonly=True) as conn:
+            return payees.payee_totals(conn, site=site, start=start, end=end)
 
     def month_totals(self, when: datetime | None = None) -> list[SiteTotal]:
         """Per-site totals of the local month containing ``when`` (default: now)."""

@@ -23,18 +23,20 @@ from wallet.budgets import PACE, Reason
 from wallet.events import BudgetReached, EventBus
 from wallet.net.link import Link
 from wallet.payments.activity import ActivitySink, SiteActivity
+from wallet.payments.backoff import Backoffs
 from wallet.payments.documents import Document, DocumentHandle
 from wallet.payments.draft4 import Draft4Connection, open_connection
 from wallet.payments.errors import DocumentGoneError, PaymentStateError
 from wallet.payments.gate import Budget, PacketGate
 from wallet.payments.link_targets import LinkResolver
-from wallet.payments.links import LinkListener, LinkSession, Rotation
+from wallet.payments.links import LinkListener, LinkSession, PayeeBook, Rotation
+from wallet.payments.minimums import Minimums
 from wallet.stream import ConnectionConfig
 
 __all__ = ["Payments", "WalletBudget"]
 
 
-class WalletBudget(Budget, ActivitySink, Protocol):
+class WalletBudget(Budget, ActivitySink, PayeeBook, Protocol):
     """What the layer needs of the wallet service (``WalletService`` fits as is)."""
 
     @property
@@ -62,6 +64,13 @@ class Payments:
         self._sleep = sleep  # how link sessions wait to renew incoming payments (tests: a clock)
         self._activity = SiteActivity(budget, loop)
         self._rotations: weakref.WeakKeyDictionary[Document, Rotation] = weakref.WeakKeyDictionary()
+        self.minimums = Minimums()
+        """Each receiver's learnt minimum (wallet loop)."""
+        self.backoffs = Backoffs(loop.time)
+        """When each unreachable receiver is tried again (wallet loop)."""
+        self._sessions: weakref.WeakKeyDictionary[Document, list[LinkSession]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -162,9 +171,26 @@ class Payments:
             account_id=account_id,
             pace=self._pace,
             template=self._template,
+            minimum=self.minimums.of(href),
+            backoffs=self.backoffs,
+            payees=self._budget,
             sleep=self._sleep,
         )
+        sessions = self._sessions.setdefault(doc, [])
+        sessions[:] = [live for live in sessions if not live.task.done()]
+        sessions.append(session)
         return session
+
+    def link_sessions(self, site: str) -> list[LinkSession]:
+        """The live link sessions of ``site``'s attended documents (wallet loop): the page the
+        user is looking at (a tip goes to its links)."""
+        return [
+            session
+            for doc, sessions in list(self._sessions.items())
+            if doc.site == site and doc.alive and doc.attending
+            for session in sessions
+            if not session.task.done()
+        ]
 
     def _provider_failing(self, site: str, provider: str) -> None:
         self._budget.events.emit(BudgetReached(site, Reason.PROVIDER_FAILING))

@@ -62,8 +62,9 @@ __all__ = ["DeferredResolver", "LinkResolver", "LinkTarget", "OpenPaymentsResolv
 class LinkTarget:
     """Where a link's money goes.
 
-    ``incoming_payment``: the incoming payment's URL (``None`` over SPSP); ``wallet_name`` and
-    ``wallet_asset``: the wallet address's ``publicName`` and asset (``None`` over SPSP);
+    ``incoming_payment``: the incoming payment's URL (``None`` over SPSP); ``wallet_address``,
+    ``wallet_name`` and ``wallet_asset``: the wallet address's ``id``, ``publicName`` and asset
+    (``None`` over SPSP);
     ``expires_at``: when the incoming payment stops taking money (``None``: never).
     """
 
@@ -71,6 +72,7 @@ class LinkTarget:
     destination_account: str
     shared_secret: bytes = field(repr=False)
     incoming_payment: str | None = None
+    wallet_address: str | None = None
     wallet_name: str | None = None
     wallet_asset: Asset | None = None
     expires_at: dt.datetime | None = None
@@ -184,6 +186,7 @@ def _link_target(href: str, found: PaymentTarget) -> LinkTarget:
         destination_account=found.destination_account,
         shared_secret=found.shared_secret,
         incoming_payment=payment.id if payment else None,
+        wallet_address=wallet.id if wallet else None,
         wallet_name=wallet.public_name if wallet else None,
         wallet_asset=Asset(wallet.asset_code, wallet.asset_scale) if wallet else None,
         expires_at=payment.expires_at if payment else None,

@@ -15,7 +15,14 @@ link element". A :class:`LinkSession`:
 3. creates the next incoming payment shortly before the current one expires (a new STREAM
    connection to its credentials; the old one is closed);
 4. reports each fulfilled packet (``on_payment``) with what the receiver says arrived, in its
-   asset: the page's ``monetization`` event.
+   asset: the page's ``monetization`` event;
+5. records who each connection pays (wallet address, ``publicName``, asset, incoming payment)
+   for history (:mod:`wallet.store.payees`);
+6. sends only whole multiples of the receiver's learnt minimum (:mod:`~wallet.payments.
+   minimums`), never dust, and nothing before a whole minimum has accrued;
+7. backs a receiver that cannot be reached off, bounded, telling the listener in words
+   (``on_waiting``) when it tries again (:mod:`~wallet.payments.backoff`), instead of failing
+   at once or retrying forever.
 
 A document's links take turns (:class:`Rotation`): one packet per ``pace / n`` seconds across
 its ``n`` links, round robin, each taking what accrued since the previous packet, so the site's
@@ -31,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -42,6 +50,7 @@ from wallet.net.ildcp import fetch_account_config
 from wallet.net.link import Link
 from wallet.net.router import Router
 from wallet.net.stream_api import IlpConnection
+from wallet.payments.backoff import Backoffs, unreachable
 from wallet.payments.documents import Document
 from wallet.payments.draft4 import learn_destination_asset, start_gated_connection
 from wallet.payments.errors import (
@@ -52,9 +61,14 @@ from wallet.payments.errors import (
 )
 from wallet.payments.gate import Budget, PacketGate
 from wallet.payments.link_targets import LinkResolver, LinkTarget
+from wallet.payments.minimums import MinimumSend
+from wallet.store.errors import StorageError
+from wallet.store.payees import PayeeKind, PayeeRecord
 from wallet.stream import ConnectionConfig, Outcome
 
-__all__ = ["LinkListener", "LinkPayment", "LinkSession", "Rotation"]
+__all__ = ["LinkListener", "LinkPayment", "LinkSession", "PayeeBook", "Rotation"]
+
+log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 U64_MAX = 2**64 - 1
@@ -114,6 +128,17 @@ class LinkListener(Protocol):
         """The session ended after loading; ``reason`` is ``None`` when asked to stop (or the
         document ended), else why (a cap, the receiver went away...)."""
         ...
+
+    def on_waiting(self, words: str | None) -> None:
+        """The receiver cannot be reached: ``words`` say whose wallet and when Trickle tries
+        again (for the user, not the page); ``None``: it is being paid again."""
+        ...
+
+
+class PayeeBook(Protocol):
+    """Where a session records who each connection pays (``WalletService`` fits)."""
+
+    def record_payee(self, payee: PayeeRecord) -> None: ...
 
 
 class _Member(Protocol):
@@ -266,6 +291,9 @@ class LinkSession:
         account_id: int | None,
         pace: float,
         template: ConnectionConfig | None,
+        minimum: MinimumSend | None = None,
+        backoffs: Backoffs | None = None,
+        payees: PayeeBook | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.href = href
@@ -281,6 +309,10 @@ class LinkSession:
         self._pace = pace
         self._template = template
         self._sleep = sleep
+        self._minimum = minimum or MinimumSend()
+        self._backoffs = backoffs or Backoffs(loop.time)
+        self._payees = payees
+        self._waiting = False
         self._stopping = loop.create_future()
         self._leg_closed: asyncio.Event = asyncio.Event()
         self._leg: _Leg | None = None
@@ -308,19 +340,44 @@ class LinkSession:
     # -- the session --
 
     async def _run(self) -> None:
-        loaded = False
+        loaded = errored = False
         reason: PaymentError | None = None
         try:
-            target = await self._until_stopped(self._resolver.resolve(self.href))
-            if target is None:
-                return
-            loaded = True
-            self._listener.on_load(target)
-            reason = await self._pay(target)
+            delay = self._backoffs.wait_left(self.href)  # a reload continues the back-off
+            while True:
+                if delay > 0 and not await self._wait(delay):
+                    return
+                try:
+                    target = await self._until_stopped(self._resolver.resolve(self.href))
+                    if target is None:
+                        return
+                    if not loaded:
+                        loaded = True
+                        self._listener.on_load(target)
+                    reason = await self._pay(target)
+                    if reason is None or not unreachable(reason):
+                        return
+                    failure: WalletError = reason
+                except WalletError as e:
+                    if not unreachable(e):
+                        raise
+                    failure = e
+                wait = self._backoffs.failed(self.href)
+                words = self._backoffs.words(self.href, wait)
+                log.info("link receiver unreachable: %s", words)
+                if wait is None:  # not to be tried again by this session
+                    reason = ReceiverUnreachableError(words)
+                    if not loaded and not errored:
+                        self._listener.on_error(reason)
+                    elif not loaded:
+                        self._listener.on_waiting(words)
+                    return
+                if not loaded and not errored:
+                    errored = True  # the page learns at once; the link may still load later
+                    self._listener.on_error(_link_error(failure))
+                delay = wait
         except WalletError as e:
-            error = (
-                e if isinstance(e, LinkError) else LinkError(f"This site is not being paid: {e}")
-            )
+            error = _link_error(e)
             if loaded:
                 reason = error
             else:
@@ -330,6 +387,13 @@ class LinkSession:
             await self._link.close()
             if loaded:
                 self._listener.on_stop(reason)
+
+    async def _wait(self, delay: float) -> bool:
+        """Back off ``delay`` seconds, saying so; ``False`` if the session stopped meanwhile."""
+        self._waiting = True
+        self._listener.on_waiting(self._backoffs.words(self.href, delay))
+        await self._until_stopped(self._sleep(delay))
+        return not self._stopping.done() and self._doc.alive
 
     async def _pay(self, target: LinkTarget) -> PaymentError | None:
         """Stream to ``target`` and its renewals; the reason it stopped (``None``: asked)."""
@@ -363,7 +427,7 @@ class LinkSession:
                 target = renewed
                 continue
             # The receiver closed the connection (an incoming payment that expired early,
-            # a receiver that restarted): one new incoming payment, then give up.
+            # a receiver that restarted): one new incoming payment, then back off.
             if target.incoming_payment is None or renewed_after_close:
                 return ReceiverUnreachableError(
                     "This site is not being paid: its wallet closed the connection."
@@ -453,6 +517,8 @@ class LinkSession:
                 f"This site is not being paid: its receiver cannot be reached ({error})."
             )
         learn_destination_asset(api, gate)
+        gate.minimum = self._minimum
+        self._reached(target, api.source_account or "")
         previous, self._leg = self._leg, leg
         self._leg_closed.clear()
         api.on("close", lambda: self._connection_closed(leg))
@@ -464,6 +530,20 @@ class LinkSession:
             return None  # the document ended while the previous leg closed
         api.create_stream().set_send_max(U64_MAX)
         return leg
+
+    def _reached(self, target: LinkTarget, connection: str) -> None:
+        """A connection to ``target`` is up: the back-off ends, and history learns who this
+        connection pays."""
+        self._backoffs.succeeded(self.href, target.wallet_name)
+        if self._waiting:
+            self._waiting = False
+            self._listener.on_waiting(None)
+        if self._payees is None:
+            return
+        try:
+            self._payees.record_payee(payee_of(target, self._doc.site, connection))
+        except StorageError as e:  # history without a name is better than no payment
+            log.warning("could not record the payee of %s: %s", self._doc.site, e)
 
     def _fulfilled(self, leg: _Leg, amount: int) -> None:
         # The receiver's asset: as its STREAM handshake said, else as its wallet address says
@@ -500,3 +580,25 @@ class LinkSession:
             await asyncio.wait_for(asyncio.shield(leg.api.closed), CLOSE_TIMEOUT)
         except TimeoutError:
             leg.api.destroy()
+
+
+def _link_error(error: WalletError) -> LinkError:
+    if isinstance(error, LinkError):
+        return error
+    return LinkError(f"This site is not being paid: {error}")
+
+
+def payee_of(
+    target: LinkTarget, site: str, connection: str, kind: PayeeKind = PayeeKind.STREAM
+) -> PayeeRecord:
+    """Who a connection to ``target`` pays, for history."""
+    return PayeeRecord(
+        site=site,
+        connection=connection,
+        href=target.href,
+        kind=kind,
+        wallet_address=target.wallet_address,
+        public_name=target.wallet_name,
+        asset=target.wallet_asset,
+        incoming_payment=target.incoming_payment,
+    )

@@ -1,0 +1,118 @@
+"""The smallest amount a receiver takes, learnt from what happens to packets — never guessed.
+
+Why: a receiver (or the path to it) may swallow small packets. Rafiki's ILP payments hold one
+unit back "to make up for potential flooring loss, meaning that if we send 1 unit, we will
+still get 0 as the expected delivery amount ... we always need to send at least 2 units"
+(interledger/rafiki#3480); a failed Open Payments quote says ``details.minSendAmount``
+(rafiki#3411). The Web Monetization extension hard-coded a minimum per link and its users paid
+it for every link on every page load (web-monetization-extension#976, #1071, #1126). Trickle
+starts from the smallest unit there is and raises the minimum only on evidence:
+
+* a packet that was **fulfilled but delivered nothing** (the receiver's own STREAM reply says 0
+  arrived): the money was dust; the minimum doubles past it;
+* **two rejects in a row** (F05/T04-style: a connector or the receiver would not take a packet
+  that small) with no fulfilled packet between them: the minimum doubles past the amount;
+* a quote's ``minSendAmount``: taken as is (:meth:`MinimumSend.quoted`).
+
+The minimum never rises above the smallest amount known to have delivered something, so a
+reject for another reason (congestion, a hiccup) costs at most larger, rarer packets. Packets
+are then sent in whole multiples of the minimum (:meth:`MinimumSend.packet`), and nothing is
+sent before a whole minimum has accrued.
+
+Owns: one receiver's learnt minimum (:class:`MinimumSend`), and the table of them by receiver
+(:class:`Minimums`), kept for the life of the payment layer so a reload or a second tab pays
+the dust at most once. Wallet loop only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["MinimumSend", "Minimums", "min_send_from_quote_error"]
+
+# Rejects in a row (no fulfilled packet between them) that mean "too small".
+REJECTS_MEAN_TOO_SMALL = 2
+# How many receivers' minimums are kept (least recently used beyond this are forgotten).
+MAX_RECEIVERS = 1024
+
+
+class MinimumSend:
+    """What one receiver takes (source units of the payer's asset)."""
+
+    def __init__(self) -> None:
+        self._minimum = 1
+        self._smallest_good: int | None = None
+        self._rejects = 0
+
+    @property
+    def minimum(self) -> int:
+        """The least a packet to this receiver may carry."""
+        return self._minimum
+
+    @property
+    def known_good(self) -> int | None:
+        """The smallest amount known to have delivered something (``None``: none yet)."""
+        return self._smallest_good
+
+    def packet(self, amount: int) -> int:
+        """``amount`` rounded down to a whole multiple of the minimum (0: not enough yet)."""
+        return amount - amount % self._minimum if amount >= self._minimum else 0
+
+    def fulfilled(self, amount: int, delivered: int) -> None:
+        """A packet of ``amount`` was fulfilled; the receiver says ``delivered`` arrived."""
+        self._rejects = 0
+        if delivered > 0:
+            if self._smallest_good is None or amount < self._smallest_good:
+                self._smallest_good = amount
+            return
+        self._too_small(amount)
+
+    def rejected(self, amount: int) -> None:
+        """A packet of ``amount`` was rejected (by the receiver or the path)."""
+        self._rejects += 1
+        if self._rejects >= REJECTS_MEAN_TOO_SMALL:
+            self._rejects = 0
+            self._too_small(amount)
+
+    def quoted(self, min_send_amount: int) -> None:
+        """A quote failed and named the least it can send (rafiki#3411)."""
+        if min_send_amount > self._minimum:
+            self._minimum = min_send_amount
+            if self._smallest_good is not None and self._smallest_good < min_send_amount:
+                self._smallest_good = None
+
+    def _too_small(self, amount: int) -> None:
+        if amount < self._minimum:
+            return  # an older packet, already learnt from
+        raised = max(2 * amount, amount + 1)
+        if self._smallest_good is not None:
+            raised = min(raised, self._smallest_good)
+        self._minimum = max(self._minimum, raised)
+
+
+class Minimums:
+    """The learnt minimum of each receiver, by its wallet address (or payment pointer)."""
+
+    def __init__(self, capacity: int = MAX_RECEIVERS) -> None:
+        self._by_receiver: dict[str, MinimumSend] = {}
+        self._capacity = capacity
+
+    def of(self, receiver: str) -> MinimumSend:
+        learnt = self._by_receiver.pop(receiver, None) or MinimumSend()
+        self._by_receiver[receiver] = learnt  # most recently used last
+        while len(self._by_receiver) > self._capacity:
+            del self._by_receiver[next(iter(self._by_receiver))]
+        return learnt
+
+
+def min_send_from_quote_error(body: Mapping[str, object]) -> int | None:
+    """``details.minSendAmount.value`` of a failed quote's error body (rafiki#3411), if any:
+    ``{"error": {..., "details": {"minSendAmount": {"value": "2", ...}}}}`` (older Rafiki
+    puts ``details`` beside ``error``)."""
+    for holder in (body.get("error"), body):
+        details = holder.get("details") if isinstance(holder, Mapping) else None
+        amount = details.get("minSendAmount") if isinstance(details, Mapping) else None
+        value = amount.get("value") if isinstance(amount, Mapping) else None
+        if isinstance(value, str) and value.isdigit() and int(value) > 0:
+            return int(value)
+    return None
