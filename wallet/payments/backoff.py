@@ -68,6 +68,11 @@ class Backoffs:
         entry = self._receivers.get(href)
         return entry is not None and entry.failures >= MAX_ATTEMPTS
 
+    def named(self, href: str, name: str | None) -> None:
+        """The wallet address answered with its ``publicName``: the words use it."""
+        if name:
+            self._entry(href).name = name
+
     def succeeded(self, href: str, name: str | None) -> None:
         entry = self._entry(href)
         entry.failures, entry.due = 0, 0.0

@@ -351,6 +351,7 @@ class LinkSession:
                     target = await self._until_stopped(self._resolver.resolve(self.href))
                     if target is None:
                         return
+                    self._backoffs.named(self.href, target.wallet_name)
                     if not loaded:
                         loaded = True
                         self._listener.on_load(target)

@@ -1,0 +1,107 @@
+"""Who a link pays, and a receiver that cannot be reached: against the sandbox's Open Payments
+server (TLS, OpenAPI-checked) and a real wallet service on a SQLite file.
+
+* history rows (and the payee table behind them) name the wallet address, its ``publicName``
+  and asset, and the incoming payment;
+* a receiver the user's ILP path has no route to (F02) is backed off — 30 s, 1, 2, 4, 8
+  minutes — the listener is told in words each time, and after six failures the session stops
+  trying; a new document for the same receiver continues the back-off instead of starting over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from tests.unit.payments.test_links import SITE, Seen, run, world
+from wallet.budgets import Asset
+from wallet.payments import ReceiverUnreachableError
+from wallet.payments.backoff import LONGEST_WAIT
+from wallet.reports import HistoryFilter
+from wallet.sandbox.network import SandboxNetwork
+from wallet.store.payees import PayeeKind
+
+
+def test_history_rows_carry_the_wallet_address_its_name_asset_and_incoming_payment(
+    tmp_path: Path,
+) -> None:
+    async def main() -> None:
+        async with world(tmp_path) as w:
+            href = w.sandbox.wallet("alice")
+            paying = w.pay(SITE, href, Seen())
+            await paying.seen.until(lambda: len(paying.seen.payments) >= 3)
+            paying.session.stop()
+            await paying.stopped()
+            (target,) = paying.seen.loads
+            w.service.flush()
+            rows = w.service.history_reader().page(0, 50, flt=HistoryFilter(site=SITE))
+            assert rows and all(row.payee is not None for row in rows)
+            payee = rows[0].payee
+            assert payee is not None
+            assert payee.kind is PayeeKind.STREAM
+            assert payee.public_name == "Alice's sandbox wallet"
+            assert payee.wallet_address == href and payee.href == href
+            assert payee.asset == Asset("USD", 9)
+            assert payee.incoming_payment == target.incoming_payment
+            assert payee.describe() == f"Alice's sandbox wallet ({href.removeprefix('https://')})"
+            latest = w.service.latest_payee(SITE)
+            assert latest is not None and latest.incoming_payment == target.incoming_payment
+            (total,) = w.service.payee_totals(site=SITE)
+            assert total.delivered == paying.seen.sent == w.history()[1]
+            assert total.source_asset == Asset("USD", 9)
+
+    run(main)
+
+
+def test_an_unreachable_receiver_is_backed_off_reported_in_words_and_given_up(
+    tmp_path: Path,
+) -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # the injected clock: no real waiting
+        waits.append(seconds)
+        await asyncio.sleep(0)
+
+    async def main() -> None:
+        async with world(tmp_path, sleep=sleep) as w:
+            href = w.sandbox.wallet("alice")
+            nowhere = SandboxNetwork().account("lost")  # a path with no route to the receiver
+            handle = w.payments.document(SITE, attending=True)
+            seen = Seen()
+            session = w.payments.pay_link(handle, href, nowhere, seen, provider="trickle:builtin")
+            await asyncio.wait_for(asyncio.shield(session.task), 20)
+            assert waits == [30.0, 60.0, 120.0, 240.0, 480.0]
+            who = f"Alice's sandbox wallet's wallet ({href.removeprefix('https://')})"
+            assert seen.waiting == [
+                f"{who} cannot be reached; trying again in 30 seconds.",
+                f"{who} cannot be reached; trying again in 1 minute.",
+                f"{who} cannot be reached; trying again in 2 minutes.",
+                f"{who} cannot be reached; trying again in 4 minutes.",
+                f"{who} cannot be reached; trying again in 8 minutes.",
+            ]
+            # The wallet address resolved, so the link loaded once; the session then stopped
+            # trying, and says so; nothing was paid.
+            assert len(seen.loads) == 1 and seen.errors == [] and seen.payments == []
+            (reason,) = seen.stops
+            assert isinstance(reason, ReceiverUnreachableError)
+            assert str(reason) == (
+                f"{who} cannot be reached; Trickle stopped trying after 6 attempts "
+                "(reload the page to try again later)."
+            )
+            assert w.history() == (0, 0, 0)
+            # A reload does not start over: it waits out the longest back-off first.
+            waits.clear()
+            again = Seen()
+            reload = w.payments.pay_link(
+                w.payments.document(SITE, attending=True),
+                href,
+                SandboxNetwork().account("lost"),
+                again,
+                provider="trickle:builtin",
+            )
+            await asyncio.wait_for(asyncio.shield(reload.task), 20)
+            assert len(waits) == 1 and LONGEST_WAIT - 5 < waits[0] <= LONGEST_WAIT
+            assert again.waiting[0] == f"{who} cannot be reached; trying again in 30 minutes."
+            assert isinstance(again.stops[0], ReceiverUnreachableError)
+
+    run(main)
