@@ -9,7 +9,7 @@ from wallet.payments.errors import (
     WalletTimeoutError,
     WalletUnreachableError,
 )
-from wallet.payments.minimums import MinimumSend, Minimums, min_send_from_quote_error
+from wallet.payments.minimums import Minimums, MinimumSend, min_send_from_quote_error
 
 
 def test_the_minimum_starts_at_one_unit_and_is_never_guessed() -> None:
@@ -84,8 +84,7 @@ def test_backoff_doubles_is_bounded_and_gives_up_in_words() -> None:
     backoffs.succeeded(href, "Alice's blog")
     assert backoffs.wait_left(href) == 0.0 and not backoffs.given_up(href)
     assert backoffs.words(href, 120.0) == (
-        "Alice's blog's wallet (wallet.example/alice) cannot be reached; "
-        "trying again in 2 minutes."
+        "Alice's blog's wallet (wallet.example/alice) cannot be reached; trying again in 2 minutes."
     )
 
 
