@@ -392,6 +392,55 @@ class WalletService:
             rate = Rate.between(asset, glob.budget_asset, self._rate)
             return decide(remaining(eff, glob, used), want, rate, accrued=st.accrual.available)
 
+    def tip_room(self, site: str, asset: Asset, want: int) -> Decision:
+        """How much of a one-time tip of ``want`` source units fits ``site``'s caps and the global
+        budget now (viewing time plays no part in a tip), and if not all of it, which limit."""
+        now = self._clock()
+        with self._lock:
+            _, eff, glob = self._accrue(site, now)
+            day, month = period_keys(now, self._tz)
+            with transaction(self._engine, readonly=True) as conn:
+                used = repo.usage(conn, site, day, month)
+            rate = Rate.between(asset, glob.budget_asset, self._rate)
+            return decide(remaining(eff, glob, used), want, rate)
+
+    def reserve_tip(
+        self,
+        site: str,
+        provider: str,
+        asset: Asset,
+        amount: int,
+        *,
+        min_amount: int | None = None,
+        account_id: int | None = None,
+        connection: str = "",
+        quantum: int = 1,
+    ) -> Reservation | Refusal:
+        """Reserve a packet of a tip: as :meth:`reserve` — the site's state, its caps, the global
+        budget and the balance all apply — but not bounded by accrued viewing time."""
+        now = self._clock()
+        with self._lock:
+            _, eff, glob = self._accrue(site, now)
+            pre = remaining(eff, glob, Usage())
+            if pre.reason is not None:
+                return self._refused(site, Refusal(pre.reason, 0))
+            got = self.ledger.reserve(
+                site=site,
+                provider=provider,
+                asset=asset,
+                amount=amount,
+                now=now,
+                min_amount=min_amount,
+                account_id=account_id,
+                connection=connection,
+                lease_size=min(amount, _MAX_LEASE),
+                quantum=quantum,
+            )
+            if isinstance(got, Refusal):
+                return self._refused(site, got)
+        self._ledger_changed()
+        return got
+
     # --- the ledger ----------------------------------------------------------------------------
 
     def reserve(

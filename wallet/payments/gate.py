@@ -198,16 +198,7 @@ class PacketGate:
         amount -= amount % step
         if amount <= 0:
             return 0  # the path's packets are smaller than this receiver takes
-        got = self._budget.reserve(
-            self._payer.site,
-            self._provider,
-            self._asset,
-            amount,
-            min_amount=step,
-            account_id=self._account_id,
-            connection=self._connection,
-            quantum=step,
-        )
+        got = self._ask(self._asset, amount, step)
         if isinstance(got, Refusal):
             self._refused(got)
             return 0
@@ -216,6 +207,19 @@ class PacketGate:
         if got.amount < amount:  # limited by what has accrued: pace the next packet
             self._paced_until = self._loop.time() + self._pace
         return got.amount
+
+    def _ask(self, asset: Asset, amount: int, step: int) -> Reservation | Refusal:
+        """The wallet's answer for one packet (whole multiples of ``step``)."""
+        return self._budget.reserve(
+            self._payer.site,
+            self._provider,
+            asset,
+            amount,
+            min_amount=step,
+            account_id=self._account_id,
+            connection=self._connection,
+            quantum=step,
+        )
 
     def settle(self, packet_id: int, amount: int, outcome: Outcome, delivered: int = 0) -> None:
         res = self._open.pop(packet_id, None)

@@ -19,7 +19,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from wallet.budgets import PACE, Reason
+from wallet.budgets import PACE, Asset, Reason
 from wallet.events import BudgetReached, EventBus
 from wallet.net.link import Link
 from wallet.payments.activity import ActivitySink, SiteActivity
@@ -27,16 +27,18 @@ from wallet.payments.backoff import Backoffs
 from wallet.payments.documents import Document, DocumentHandle
 from wallet.payments.draft4 import Draft4Connection, open_connection
 from wallet.payments.errors import DocumentGoneError, PaymentStateError
-from wallet.payments.gate import Budget, PacketGate
+from wallet.payments.gate import PacketGate
 from wallet.payments.link_targets import LinkResolver
-from wallet.payments.links import LinkListener, LinkSession, PayeeBook, Rotation
+from wallet.payments.links import LinkListener, LinkSession, PayeeBook
 from wallet.payments.minimums import Minimums
+from wallet.payments.rotation import Rotation
+from wallet.payments.tips import TIP_TIMEOUT, TipBudget, TipResult, send_tip
 from wallet.stream import ConnectionConfig
 
 __all__ = ["Payments", "WalletBudget"]
 
 
-class WalletBudget(Budget, ActivitySink, PayeeBook, Protocol):
+class WalletBudget(TipBudget, ActivitySink, PayeeBook, Protocol):
     """What the layer needs of the wallet service (``WalletService`` fits as is)."""
 
     @property
@@ -191,6 +193,19 @@ class Payments:
             for session in sessions
             if not session.task.done()
         ]
+
+    async def tip(
+        self, site: str, amount: int, asset: Asset, *, timeout: float = TIP_TIMEOUT
+    ) -> TipResult:
+        """Send a one-time ``amount`` of ``asset`` to the monetization links of the page of
+        ``site`` the user is looking at, split evenly (:mod:`wallet.payments.tips`). Wallet
+        loop.
+
+        Raises:
+            TipError: no one to tip, the tip does not fit the budgets, or another asset.
+        """
+        sessions = [s for s in self.link_sessions(site) if s.target is not None]
+        return await send_tip(self._budget, sessions, amount, asset, site=site, timeout=timeout)
 
     def _provider_failing(self, site: str, provider: str) -> None:
         self._budget.events.emit(BudgetReached(site, Reason.PROVIDER_FAILING))

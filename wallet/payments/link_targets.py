@@ -54,8 +54,16 @@ from wallet.payments.errors import (
     WalletTimeoutError,
     WalletUnreachableError,
 )
+from wallet.store.payees import PayeeKind, PayeeRecord
 
-__all__ = ["DeferredResolver", "LinkResolver", "LinkTarget", "OpenPaymentsResolver", "link_error"]
+__all__ = [
+    "DeferredResolver",
+    "LinkResolver",
+    "LinkTarget",
+    "OpenPaymentsResolver",
+    "link_error",
+    "payee_of",
+]
 
 
 @dataclass(frozen=True)
@@ -220,4 +228,20 @@ def link_error(error: OpenPaymentsError, href: str) -> LinkError:
     status = f" (HTTP {error.status})" if error.status else ""
     return WalletServerError(
         f"This site is not being paid: its wallet refused the payment{status}. ({error})"
+    )
+
+
+def payee_of(
+    target: LinkTarget, site: str, connection: str, kind: PayeeKind = PayeeKind.STREAM
+) -> PayeeRecord:
+    """Who a connection to ``target`` pays, for history."""
+    return PayeeRecord(
+        site=site,
+        connection=connection,
+        href=target.href,
+        kind=kind,
+        wallet_address=target.wallet_address,
+        public_name=target.wallet_name,
+        asset=target.wallet_asset,
+        incoming_payment=target.incoming_payment,
     )

@@ -60,13 +60,14 @@ from wallet.payments.errors import (
     ReceiverUnreachableError,
 )
 from wallet.payments.gate import Budget, PacketGate
-from wallet.payments.link_targets import LinkResolver, LinkTarget
+from wallet.payments.link_targets import LinkResolver, LinkTarget, payee_of
 from wallet.payments.minimums import MinimumSend
+from wallet.payments.rotation import Rotation
 from wallet.store.errors import StorageError
-from wallet.store.payees import PayeeKind, PayeeRecord
+from wallet.store.payees import PayeeRecord
 from wallet.stream import ConnectionConfig, Outcome
 
-__all__ = ["LinkListener", "LinkPayment", "LinkSession", "PayeeBook", "Rotation"]
+__all__ = ["LinkListener", "LinkPayment", "LinkSession", "PayeeBook", "TipPath"]
 
 log = logging.getLogger(__name__)
 
@@ -141,81 +142,6 @@ class PayeeBook(Protocol):
     def record_payee(self, payee: PayeeRecord) -> None: ...
 
 
-class _Member(Protocol):
-    def wake(self) -> None: ...
-
-
-class Rotation:
-    """The link sessions of one document take turns to reserve (see the module docstring).
-
-    Owns: the order of the document's live link gates, whose turn it is, and when the next
-    packet may leave. Wallet loop only.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, pace: float) -> None:
-        self._loop = loop
-        self._pace = pace
-        self._members: list[_Member] = []
-        self._turn = 0
-        self._next_at = 0.0
-        self._timer: asyncio.TimerHandle | None = None
-
-    def __len__(self) -> int:
-        return len(self._members)
-
-    def join(self, member: _Member) -> None:
-        self._members.append(member)
-
-    def leave(self, member: _Member) -> None:
-        if member not in self._members:
-            return
-        index = self._members.index(member)
-        self._members.remove(member)
-        if index < self._turn:
-            self._turn -= 1
-        if self._members:
-            self._turn %= len(self._members)
-            self._wake_turn()
-        else:
-            self._turn = 0
-            self._cancel_timer()
-
-    def may_reserve(self, member: _Member) -> bool:
-        """Whether ``member`` may reserve now; if it is its turn but too early, it is woken
-        when the time comes. A member whose turn it is not is woken when its turn comes."""
-        if member not in self._members:
-            return True  # not rotating (a lone leg being replaced)
-        if self._members[self._turn] is not member:
-            return False
-        if self._loop.time() < self._next_at:
-            self._wake_turn()
-            return False
-        return True
-
-    def reserved(self, member: _Member, *, limited: bool) -> None:
-        """``member`` reserved a packet; ``limited``: it got less than it asked (accrual)."""
-        if member not in self._members:
-            return
-        self._turn = (self._members.index(member) + 1) % len(self._members)
-        now = self._loop.time()
-        self._next_at = now + self._pace / len(self._members) if limited else now
-        self._wake_turn()
-
-    def _wake_turn(self) -> None:
-        self._cancel_timer()
-        member = self._members[self._turn]
-        delay = self._next_at - self._loop.time()
-        if delay > 0:
-            self._timer = self._loop.call_later(delay, member.wake)
-        else:
-            self._loop.call_soon(member.wake)
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-
 class _LinkGate(PacketGate):
     """A document's packet gate that also takes its turn in the document's :class:`Rotation`,
     reports fulfilled packets and tells its session when it closes."""
@@ -260,6 +186,24 @@ class _LinkGate(PacketGate):
         super().close()
         self._rotation.leave(self)
         self._on_close()
+
+
+@dataclass(frozen=True)
+class TipPath:
+    """See :meth:`LinkSession.tip_path` (used by :mod:`wallet.payments.tips`)."""
+
+    href: str
+    doc: Document
+    link: Link
+    router: Router
+    address: str
+    asset: Asset
+    resolver: LinkResolver
+    provider: str
+    account_id: int | None
+    template: ConnectionConfig | None
+    minimum: MinimumSend
+    payees: PayeeBook | None
 
 
 @dataclass
@@ -336,6 +280,30 @@ class LinkSession:
     def target(self) -> LinkTarget | None:
         """Where the money goes now (after ``on_load``)."""
         return self._leg.target if self._leg else None
+
+    @property
+    def minimum(self) -> MinimumSend:
+        """The receiver's learnt minimum (shared with every session to it)."""
+        return self._minimum
+
+    async def tip_path(self) -> TipPath:
+        """What a one-time payment to this link's receiver goes through: the session's ILP
+        path (our address and asset on it) and its resolver, for a connection of its own."""
+        router, address, asset = await self._our_account()
+        return TipPath(
+            href=self.href,
+            doc=self._doc,
+            link=self._link,
+            router=router,
+            address=address,
+            asset=asset,
+            resolver=self._resolver,
+            provider=self._provider,
+            account_id=self._account_id,
+            template=self._template,
+            minimum=self._minimum,
+            payees=self._payees,
+        )
 
     # -- the session --
 
@@ -587,19 +555,3 @@ def _link_error(error: WalletError) -> LinkError:
     if isinstance(error, LinkError):
         return error
     return LinkError(f"This site is not being paid: {error}")
-
-
-def payee_of(
-    target: LinkTarget, site: str, connection: str, kind: PayeeKind = PayeeKind.STREAM
-) -> PayeeRecord:
-    """Who a connection to ``target`` pays, for history."""
-    return PayeeRecord(
-        site=site,
-        connection=connection,
-        href=target.href,
-        kind=kind,
-        wallet_address=target.wallet_address,
-        public_name=target.wallet_name,
-        asset=target.wallet_asset,
-        incoming_payment=target.incoming_payment,
-    )
