@@ -66,6 +66,7 @@ class SortKey(enum.StrEnum):
     DELIVERED = "delivered"
     PACKETS = "packets"
     UNRESOLVED = "unresolved"
+    PAYEE = "payee"
 
 
 _SORT_COLUMNS = {
@@ -76,6 +77,7 @@ _SORT_COLUMNS = {
     SortKey.DELIVERED: _T.c.delivered,
     SortKey.PACKETS: _T.c.packets,
     SortKey.UNRESOLVED: _T.c.unresolved,
+    SortKey.PAYEE: _P.c.public_name,
 }
 
 
