@@ -95,6 +95,7 @@ class TipDialog(QDialog):
         self.pending: concurrent.futures.Future[TipResult] | None = None
         self.setObjectName("tip_dialog")
         self.setWindowTitle("Send a tip")
+        self.setMinimumWidth(460)
         asset = ctx.service.global_policy().budget_asset
         self._asset = asset
 
@@ -139,6 +140,10 @@ class TipDialog(QDialog):
         self.message.setText(text)
         self.message.setStyleSheet("color: #c0392b;" if error else "color: #1e7e34;")
         self.message.show()
+        self.adjustSize()
+
+    def _money(self, amount: int) -> str:
+        return self._ctx.money(amount, self._asset, max_digits=None)
 
     def submit(self) -> None:
         """Check, confirm, send (the Send button and Enter)."""
@@ -154,7 +159,7 @@ class TipDialog(QDialog):
             return
         room = self._ctx.service.tip_room(self._site, self._asset, amount)
         if room.amount < amount:
-            self._say(room_words(room, amount), error=True)
+            self._say(room_words(room, amount, self._money), error=True)
             return
         money = self._ctx.money(amount, self._asset, max_digits=None)
         question = (

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -199,12 +199,17 @@ def split_tip(amount: int, minimums: Sequence[int]) -> list[int]:
             return shares
 
 
-def room_words(decision: Decision, asked: int) -> str:
-    """Why a tip of ``asked`` does not fit, for the user."""
+def room_words(
+    decision: Decision, asked: int, money: Callable[[int], str] = lambda n: f"{n} units"
+) -> str:
+    """Why a tip of ``asked`` does not fit, for the user (``money`` writes an amount)."""
     limit = LIMIT_WORDS.get(decision.binding or decision.reason or Reason.BALANCE, "a limit")
     if decision.amount <= 0:
         return f"The tip does not fit: {limit} leaves nothing to send."
-    return f"The tip does not fit: {limit} leaves room for {decision.amount} of {asked} units."
+    return (
+        f"The tip does not fit: {limit} leaves room for {money(decision.amount)}, "
+        f"not {money(asked)}."
+    )
 
 
 async def send_tip(
