@@ -1,6 +1,7 @@
-"""A link tag's time to first money: from ``Payments.pay_link`` to the first fulfilled packet.
+"""A link tag's time to first money, and the CPU of link-tag tabs streaming beside draft-4 tabs.
 
-    .venv/bin/python benchmarks/link_session_bench.py [--runs 20]
+    .venv/bin/python benchmarks/link_session_bench.py [first] [--runs 20]
+    .venv/bin/python benchmarks/link_session_bench.py cpu [--seconds 60] [--rounds 3] [--tabs 10]
 
 Trickle: a ``<link rel="monetization">`` session of the payment layer against the sandbox's
 Open Payments server on loopback (TLS) — wallet address, directed-identity grant, incoming
@@ -9,6 +10,17 @@ packet through the document's budget gate (a real wallet service and SQLite file
 ``--runs`` sessions. The yardstick, in the same run against the same server: the same requests
 and STREAM set-up done by a bare script (``open_payment_target``, then Trickle's STREAM client
 ``connect`` with no gate, then one packet). Targets (issue 18): ratio ≤ 1.3 and ≤ 300 ms.
+
+``cpu``: ``--tabs`` documents of ``--tabs`` sites, all attended, streaming at the default rate
+and pace (each site its own budget), for ``--seconds`` in total per kind; CPU time of this
+process (the payment layer, the wallet service and SQLite, the sandbox's connector and STREAM
+receivers — the same for both kinds) per second of wall time, as % of one core. Trickle: each
+document pays one ``<link rel="monetization">`` session (wallet address → incoming payment →
+STREAM, the link rotation, payee records, the learnt minimum). The yardstick, in the same run
+and against the same receiver: each document pays one draft-4 connection (``Payments.monetize``
+to a fresh incoming payment's credentials, a stream with an unbounded ``sendMax``), as a
+draft-4 page does. The two kinds alternate in ``--rounds`` slices so host load drifts hit both.
+Target (issue 18): link tags ≤ 1.5× draft 4.
 """
 
 from __future__ import annotations
@@ -28,7 +40,13 @@ from wallet.net.stream_client import connect
 from wallet.openpayments.client import OpenPaymentsClient
 from wallet.openpayments.receiver import open_payment_target
 from wallet.openpayments.transport import HttpTransport
-from wallet.payments import PAGE_CONNECTION_TEMPLATE, OpenPaymentsResolver, Payments
+from wallet.payments import (
+    PAGE_CONNECTION_TEMPLATE,
+    DocumentHandle,
+    Draft4Connection,
+    OpenPaymentsResolver,
+    Payments,
+)
 from wallet.payments.errors import LinkError, PaymentError
 from wallet.payments.link_targets import LinkTarget
 from wallet.payments.links import LinkPayment
@@ -130,7 +148,110 @@ async def main(runs: int) -> None:
     print(f"  ratio                : {ours / bare:7.2f}   (target <= 1.3)")
 
 
+class Quiet(FirstPayment):
+    """A page that is told nothing worth keeping."""
+
+
+async def _tabs(
+    kind: str,
+    n: int,
+    seconds: float,
+    slice_no: int,
+    payments: Payments,
+    network: SandboxNetwork,
+    url: str,
+    client: OpenPaymentsClient,
+    transport: HttpTransport,
+) -> tuple[float, float]:
+    """``n`` attended tabs of ``kind`` streaming ``seconds``: (CPU seconds, wall seconds)."""
+    handles: list[DocumentHandle] = []
+    conns: list[Draft4Connection] = []
+    sessions = []
+    for i in range(n):
+        handle = payments.document(f"https://tab{i}.example", attending=True)
+        handles.append(handle)
+        link = network.account(f"{kind}{slice_no}x{i}")
+        if kind == "link":
+            sessions.append(payments.pay_link(handle, url, link, Quiet(), provider="bench"))
+        else:
+            target = await open_payment_target(client, url, transport=transport)
+            conn = await payments.monetize(
+                handle, target.destination_account, target.shared_secret, link, provider="bench"
+            )
+            await conn.create_stream().set_send_max(2**63 - 1)
+            conns.append(conn)
+    await asyncio.sleep(3)  # settle: every tab connected and paying
+    c0, t0 = time.process_time(), time.perf_counter()
+    await asyncio.sleep(seconds)
+    used, wall = time.process_time() - c0, time.perf_counter() - t0
+    for handle in handles:
+        handle.end()
+    for conn in conns:
+        await conn.close()
+    for session in sessions:
+        await session.task
+    return used, wall
+
+
+async def cpu(seconds: float, rounds: int, tabs: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        tls, ca_file = sandbox_certificate(Path(tmp))
+        network = SandboxNetwork()
+        server = await serve_open_payments(network, ssl_context=tls)
+        url = server.add_wallet("bench", "Bench").id
+        service = WalletService.open(Path(tmp) / "wallet", tz=ZoneInfo("UTC"))
+        service.set_global_policy(
+            GlobalPolicy(
+                Asset("USD", 9), defaults=Defaults(rate_per_hour=3_600 * 10**9, cap_month=None)
+            )
+        )
+        resolver = OpenPaymentsResolver(extra_ca_file=ca_file)
+        payments = Payments(
+            service,
+            asyncio.get_running_loop(),
+            template=PAGE_CONNECTION_TEMPLATE,
+            resolver=resolver,
+        )
+        transport = HttpTransport(extra_ca_file=ca_file)
+        client = OpenPaymentsClient(transport)
+        spent = {"link": [0.0, 0.0], "draft4": [0.0, 0.0]}
+        paid = {"link": 0, "draft4": 0}
+        try:
+            for r in range(rounds):
+                for kind in ("draft4", "link") if r % 2 == 0 else ("link", "draft4"):
+                    service.flush()
+                    before = sum(t.sent + t.unresolved for t in service.site_totals())
+                    used, wall = await _tabs(
+                        kind, tabs, seconds / rounds, r, payments, network, url, client, transport
+                    )
+                    service.flush()
+                    after = sum(t.sent + t.unresolved for t in service.site_totals())
+                    spent[kind][0] += used
+                    spent[kind][1] += wall
+                    paid[kind] += after - before
+        finally:
+            await transport.close()
+            await resolver.close()
+            service.close()
+            await server.close()
+    share = {kind: used / wall * 100 for kind, (used, wall) in spent.items()}
+    print(f"CPU of {tabs} tabs streaming, {seconds:.0f} s each kind ({rounds} slices):")
+    print(f"  link-tag tabs : {share['link']:6.2f} % of one core; paid {paid['link']} units")
+    print(f"  draft-4 tabs  : {share['draft4']:6.2f} % of one core; paid {paid['draft4']} units")
+    print(f"  ratio         : {share['link'] / max(share['draft4'], 1e-9):6.2f}   (target <= 1.5)")
+    if not paid["link"] or not paid["draft4"]:
+        raise SystemExit("a kind paid nothing: the measurement is not valid")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", nargs="?", choices=["first", "cpu"], default="first")
     parser.add_argument("--runs", type=int, default=20)
-    asyncio.run(main(parser.parse_args().runs))
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tabs", type=int, default=10)
+    args = parser.parse_args()
+    if args.what == "cpu":
+        asyncio.run(cpu(args.seconds, args.rounds, args.tabs))
+    else:
+        asyncio.run(main(args.runs))
