@@ -183,13 +183,13 @@ class Payments:
         sessions.append(session)
         return session
 
-    def link_sessions(self, site: str) -> list[LinkSession]:
+    def link_sessions(self, site: str, *, attended_only: bool = True) -> list[LinkSession]:
         """The live link sessions of ``site``'s attended documents (wallet loop): the page the
-        user is looking at (a tip goes to its links)."""
+        user is looking at; with ``attended_only=False``, of all its live documents."""
         return [
             session
             for doc, sessions in list(self._sessions.items())
-            if doc.site == site and doc.alive and doc.attending
+            if doc.site == site and doc.alive and (doc.attending or not attended_only)
             for session in sessions
             if not session.task.done()
         ]
@@ -204,7 +204,11 @@ class Payments:
         Raises:
             TipError: no one to tip, the tip does not fit the budgets, or another asset.
         """
-        sessions = [s for s in self.link_sessions(site) if s.target is not None]
+        # The page the user looks at; while the tip dialog has the focus the browser window may
+        # not, so any live page of the site then. One share per receiver, however many tabs.
+        sessions = self.link_sessions(site) or self.link_sessions(site, attended_only=False)
+        by_href = {s.href: s for s in reversed(sessions) if s.target is not None}
+        sessions = [s for s in sessions if by_href.get(s.href) is s]
         return await send_tip(self._budget, sessions, amount, asset, site=site, timeout=timeout)
 
     def _provider_failing(self, site: str, provider: str) -> None:

@@ -12,7 +12,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import concurrent.futures
+from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from wallet.payments import PAGE_CONNECTION_TEMPLATE, OpenPaymentsResolver, Paym
 from wallet.payments.errors import LinkError, PaymentError
 from wallet.payments.link_targets import LinkTarget
 from wallet.payments.links import LinkPayment
+from wallet.payments.tips import TipResult
 from wallet.reports import HistoryFilter
 from wallet.store.engine import transaction
 from wallet.store.history import HistoryDelta, hour_of, record
@@ -153,14 +155,19 @@ class PaymentLayer:
 
 
 @pytest.fixture
-def layer(ctx: WalletContext, tmp_path: Path) -> AsyncIterator[PaymentLayer]:
+def layer(ctx: WalletContext, tmp_path: Path) -> Iterator[PaymentLayer]:
     ctx.service.set_site_policy(SitePolicy(TIPPED, rate_per_hour=3_600, cap_total=20_000_000))
     started = PaymentLayer(ctx, tmp_path)
     ctx.tips = lambda site, amount, asset: started.asyncs.submit(
         started.payments.tip(site, amount, asset)
     )
-    yield started  # type: ignore[misc]
+    yield started
     started.close()
+
+
+def sending(dialog: TipDialog) -> concurrent.futures.Future[TipResult] | None:
+    """The tip the dialog is sending (a call, so that type narrowing starts afresh)."""
+    return dialog.pending
 
 
 def confirm_with(button: str, seen: list[str]) -> None:
@@ -205,8 +212,9 @@ def test_a_tip_is_checked_confirmed_and_sent_to_the_pages_link(
 
     confirm_with("Send", seen)
     dialog.submit()
-    assert dialog.pending is not None
-    result = dialog.pending.result(30)
+    pending = sending(dialog)
+    assert pending is not None
+    result = pending.result(30)
     qtbot.waitUntil(lambda: dialog.message.text().startswith("Tip sent."), timeout=10_000)
     (share,) = result.shares
     assert share.sent == share.delivered == 10_000_000 and share.error is None

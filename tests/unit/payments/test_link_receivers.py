@@ -14,7 +14,7 @@ import asyncio
 from pathlib import Path
 
 from tests.unit.payments.test_links import SITE, Seen, run, world
-from wallet.budgets import Asset
+from wallet.budgets import Asset, SitePolicy
 from wallet.payments import ReceiverUnreachableError
 from wallet.payments.backoff import LONGEST_WAIT
 from wallet.reports import HistoryFilter
@@ -103,5 +103,36 @@ def test_an_unreachable_receiver_is_backed_off_reported_in_words_and_given_up(
             assert len(waits) == 1 and LONGEST_WAIT - 5 < waits[0] <= LONGEST_WAIT
             assert again.waiting[0] == f"{who} cannot be reached; trying again in 30 minutes."
             assert isinstance(again.stops[0], ReceiverUnreachableError)
+
+    run(main)
+
+
+def test_nothing_is_paid_on_page_load_before_pay_has_accrued(tmp_path: Path) -> None:
+    """Three links on a page, connected, at a rate that accrues one unit in 100 s: nothing is
+    paid, not one minimum per link (web-monetization-extension#976)."""
+
+    async def main() -> None:
+        async with world(tmp_path, policy=SitePolicy(SITE, rate_per_hour=36)) as w:
+            handle = w.payments.document(SITE, attending=True)
+            pages = [Seen() for _ in range(3)]
+            sessions = [
+                w.payments.pay_link(
+                    handle,
+                    w.sandbox.wallet(name),
+                    w.sandbox.network.account(f"p{i}"),
+                    seen,
+                    provider="trickle:builtin",
+                )
+                for i, (name, seen) in enumerate(zip(("alice", "bob", "alice"), pages, strict=True))
+            ]
+            async with asyncio.timeout(20):
+                while any(s.target is None for s in sessions):
+                    await asyncio.sleep(0.02)
+            await asyncio.sleep(0.5)  # 25 pace periods of 0.02 s, every link connected
+            assert all(seen.payments == [] for seen in pages)
+            assert w.history() == (0, 0, 0)
+            handle.end()
+            for session in sessions:
+                await asyncio.wait_for(asyncio.shield(session.task), 10)
 
     run(main)

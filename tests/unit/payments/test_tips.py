@@ -147,3 +147,31 @@ def test_a_link_that_is_not_paid_gets_no_tip(tmp_path: Path) -> None:
             handle.end()
 
     run(main)
+
+
+def test_a_tip_reaches_the_page_while_the_dialog_has_the_focus_once_per_receiver(
+    tmp_path: Path,
+) -> None:
+    async def main() -> None:
+        async with world(tmp_path, policy=SitePolicy(SITE, rate_per_hour=SLOW)) as w:
+            href = w.sandbox.wallet("alice")
+            tabs = [w.payments.document(SITE, attending=False) for _ in range(2)]
+            sessions = [
+                w.payments.pay_link(
+                    tab,
+                    href,
+                    w.sandbox.network.account(f"p{i}"),
+                    Seen(),
+                    provider="trickle:builtin",
+                )
+                for i, tab in enumerate(tabs)
+            ]
+            await connected(*sessions)
+            # The window lost the focus to the tip dialog: no document is attended now.
+            result = await w.payments.tip(SITE, 200_000, USD)
+            (share,) = result.shares  # two tabs of the same receiver: one share
+            assert share.sent == 200_000
+            for tab in tabs:
+                tab.end()
+
+    run(main)
