@@ -30,6 +30,9 @@ import asyncio
 import statistics
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -81,7 +84,20 @@ class FirstPayment:
         pass
 
 
-async def main(runs: int) -> None:
+@dataclass
+class Bench:
+    """The sandbox (connector, Open Payments server on TLS), a wallet and its payment layer."""
+
+    network: SandboxNetwork
+    url: str
+    service: WalletService
+    payments: Payments
+    transport: HttpTransport
+    client: OpenPaymentsClient
+
+
+@asynccontextmanager
+async def bench_world() -> AsyncIterator[Bench]:
     with tempfile.TemporaryDirectory() as tmp:
         tls, ca_file = sandbox_certificate(Path(tmp))
         network = SandboxNetwork()
@@ -101,46 +117,51 @@ async def main(runs: int) -> None:
             resolver=resolver,
         )
         transport = HttpTransport(extra_ca_file=ca_file)
-        client = OpenPaymentsClient(transport)
-        trickle: list[float] = []
-        floor: list[float] = []
         try:
-            for i in range(runs):
-                handle = payments.document(SITE, attending=True)
-                seen = FirstPayment()
-                started = time.perf_counter()
-                session = payments.pay_link(
-                    handle, url, network.account(f"t{i}"), seen, provider="bench"
-                )
-                await asyncio.wait_for(seen.paid, 10)
-                trickle.append(time.perf_counter() - started)
-                handle.end()
-                await session.task
-
-                started = time.perf_counter()
-                target = await open_payment_target(client, url, transport=transport)
-                link = network.account(f"b{i}")
-                account = await fetch_account_config(link)
-                conn = await connect(
-                    link,
-                    ConnectionConfig(
-                        target.shared_secret,
-                        account.asset_code,
-                        account.asset_scale,
-                        source_account=account.client_address,
-                        destination_account=target.destination_account,
-                    ),
-                    router=Router(link, own_address=account.client_address),
-                )
-                await conn.create_stream().send_total(1000)
-                floor.append(time.perf_counter() - started)
-                conn.close()
-                await conn.closed
+            yield Bench(network, url, service, payments, transport, OpenPaymentsClient(transport))
         finally:
             await transport.close()
             await resolver.close()
             service.close()
             await server.close()
+
+
+async def main(runs: int) -> None:
+    async with bench_world() as b:
+        network, url, payments = b.network, b.url, b.payments
+        trickle: list[float] = []
+        floor: list[float] = []
+        for i in range(runs):
+            handle = payments.document(SITE, attending=True)
+            seen = FirstPayment()
+            started = time.perf_counter()
+            session = payments.pay_link(
+                handle, url, network.account(f"t{i}"), seen, provider="bench"
+            )
+            await asyncio.wait_for(seen.paid, 10)
+            trickle.append(time.perf_counter() - started)
+            handle.end()
+            await session.task
+
+            started = time.perf_counter()
+            target = await open_payment_target(b.client, url, transport=b.transport)
+            link = network.account(f"b{i}")
+            account = await fetch_account_config(link)
+            conn = await connect(
+                link,
+                ConnectionConfig(
+                    target.shared_secret,
+                    account.asset_code,
+                    account.asset_scale,
+                    source_account=account.client_address,
+                    destination_account=target.destination_account,
+                ),
+                router=Router(link, own_address=account.client_address),
+            )
+            await conn.create_stream().send_total(1000)
+            floor.append(time.perf_counter() - started)
+            conn.close()
+            await conn.closed
     ours, bare = statistics.median(trickle) * 1000, statistics.median(floor) * 1000
     print(f"link seen -> first fulfilled packet, median of {runs}:")
     print(f"  Trickle link session : {ours:7.1f} ms   (target <= 300 ms)")
@@ -152,18 +173,9 @@ class Quiet(FirstPayment):
     """A page that is told nothing worth keeping."""
 
 
-async def _tabs(
-    kind: str,
-    n: int,
-    seconds: float,
-    slice_no: int,
-    payments: Payments,
-    network: SandboxNetwork,
-    url: str,
-    client: OpenPaymentsClient,
-    transport: HttpTransport,
-) -> tuple[float, float]:
+async def _tabs(kind: str, n: int, seconds: float, slice_no: int, b: Bench) -> tuple[float, float]:
     """``n`` attended tabs of ``kind`` streaming ``seconds``: (CPU seconds, wall seconds)."""
+    payments, network, url = b.payments, b.network, b.url
     handles: list[DocumentHandle] = []
     conns: list[Draft4Connection] = []
     sessions = []
@@ -174,7 +186,7 @@ async def _tabs(
         if kind == "link":
             sessions.append(payments.pay_link(handle, url, link, Quiet(), provider="bench"))
         else:
-            target = await open_payment_target(client, url, transport=transport)
+            target = await open_payment_target(b.client, url, transport=b.transport)
             conn = await payments.monetize(
                 handle, target.destination_account, target.shared_secret, link, provider="bench"
             )
@@ -194,46 +206,19 @@ async def _tabs(
 
 
 async def cpu(seconds: float, rounds: int, tabs: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        tls, ca_file = sandbox_certificate(Path(tmp))
-        network = SandboxNetwork()
-        server = await serve_open_payments(network, ssl_context=tls)
-        url = server.add_wallet("bench", "Bench").id
-        service = WalletService.open(Path(tmp) / "wallet", tz=ZoneInfo("UTC"))
-        service.set_global_policy(
-            GlobalPolicy(
-                Asset("USD", 9), defaults=Defaults(rate_per_hour=3_600 * 10**9, cap_month=None)
-            )
-        )
-        resolver = OpenPaymentsResolver(extra_ca_file=ca_file)
-        payments = Payments(
-            service,
-            asyncio.get_running_loop(),
-            template=PAGE_CONNECTION_TEMPLATE,
-            resolver=resolver,
-        )
-        transport = HttpTransport(extra_ca_file=ca_file)
-        client = OpenPaymentsClient(transport)
-        spent = {"link": [0.0, 0.0], "draft4": [0.0, 0.0]}
-        paid = {"link": 0, "draft4": 0}
-        try:
-            for r in range(rounds):
-                for kind in ("draft4", "link") if r % 2 == 0 else ("link", "draft4"):
-                    service.flush()
-                    before = sum(t.sent + t.unresolved for t in service.site_totals())
-                    used, wall = await _tabs(
-                        kind, tabs, seconds / rounds, r, payments, network, url, client, transport
-                    )
-                    service.flush()
-                    after = sum(t.sent + t.unresolved for t in service.site_totals())
-                    spent[kind][0] += used
-                    spent[kind][1] += wall
-                    paid[kind] += after - before
-        finally:
-            await transport.close()
-            await resolver.close()
-            service.close()
-            await server.close()
+    spent = {"link": [0.0, 0.0], "draft4": [0.0, 0.0]}
+    paid = {"link": 0, "draft4": 0}
+    async with bench_world() as b:
+        for r in range(rounds):
+            for kind in ("draft4", "link") if r % 2 == 0 else ("link", "draft4"):
+                b.service.flush()
+                before = sum(t.sent + t.unresolved for t in b.service.site_totals())
+                used, wall = await _tabs(kind, tabs, seconds / rounds, r, b)
+                b.service.flush()
+                after = sum(t.sent + t.unresolved for t in b.service.site_totals())
+                spent[kind][0] += used
+                spent[kind][1] += wall
+                paid[kind] += after - before
     share = {kind: used / wall * 100 for kind, (used, wall) in spent.items()}
     print(f"CPU of {tabs} tabs streaming, {seconds:.0f} s each kind ({rounds} slices):")
     print(f"  link-tag tabs : {share['link']:6.2f} % of one core; paid {paid['link']} units")

@@ -381,8 +381,9 @@ class WalletService:
         st.accrual = st.accrual.accrue(eff.rate_per_hour, st.activity.take(now), backlog)
         return st, eff, glob
 
-    def allowance(self, site: str, asset: Asset, want: int) -> Decision:
-        """How much of ``want`` (source units) may be sent to ``site`` now, and if 0, why."""
+    def allowance(self, site: str, asset: Asset, want: int, *, accrued: bool = True) -> Decision:
+        """How much of ``want`` (source units) may be sent to ``site`` now, and if 0, why;
+        ``accrued=False``: whatever viewing time has accrued (a tip)."""
         now = self._clock()
         with self._lock:
             st, eff, glob = self._accrue(site, now)
@@ -390,19 +391,13 @@ class WalletService:
             with transaction(self._engine, readonly=True) as conn:
                 used = repo.usage(conn, site, day, month)
             rate = Rate.between(asset, glob.budget_asset, self._rate)
-            return decide(remaining(eff, glob, used), want, rate, accrued=st.accrual.available)
+            available = st.accrual.available if accrued else None
+            return decide(remaining(eff, glob, used), want, rate, accrued=available)
 
     def tip_room(self, site: str, asset: Asset, want: int) -> Decision:
         """How much of a one-time tip of ``want`` source units fits ``site``'s caps and the global
         budget now (viewing time plays no part in a tip), and if not all of it, which limit."""
-        now = self._clock()
-        with self._lock:
-            _, eff, glob = self._accrue(site, now)
-            day, month = period_keys(now, self._tz)
-            with transaction(self._engine, readonly=True) as conn:
-                used = repo.usage(conn, site, day, month)
-            rate = Rate.between(asset, glob.budget_asset, self._rate)
-            return decide(remaining(eff, glob, used), want, rate)
+        return self.allowance(site, asset, want, accrued=False)
 
     def reserve_tip(
         self,
@@ -418,28 +413,17 @@ class WalletService:
     ) -> Reservation | Refusal:
         """Reserve a packet of a tip: as :meth:`reserve` — the site's state, its caps, the global
         budget and the balance all apply — but not bounded by accrued viewing time."""
-        now = self._clock()
-        with self._lock:
-            _, eff, glob = self._accrue(site, now)
-            pre = remaining(eff, glob, Usage())
-            if pre.reason is not None:
-                return self._refused(site, Refusal(pre.reason, 0))
-            got = self.ledger.reserve(
-                site=site,
-                provider=provider,
-                asset=asset,
-                amount=amount,
-                now=now,
-                min_amount=min_amount,
-                account_id=account_id,
-                connection=connection,
-                lease_size=min(amount, _MAX_LEASE),
-                quantum=quantum,
-            )
-            if isinstance(got, Refusal):
-                return self._refused(site, got)
-        self._ledger_changed()
-        return got
+        return self.reserve(
+            site,
+            provider,
+            asset,
+            amount,
+            min_amount=min_amount,
+            account_id=account_id,
+            connection=connection,
+            quantum=quantum,
+            accrued=False,
+        )
 
     # --- the ledger ----------------------------------------------------------------------------
 
@@ -454,9 +438,11 @@ class WalletService:
         account_id: int | None = None,
         connection: str = "",
         quantum: int = 1,
+        accrued: bool = True,
     ) -> Reservation | Refusal:
         """Reserve a packet's source amount before it leaves (see :class:`Ledger`); with
-        ``quantum``, what is reserved is a whole multiple of it (a receiver's learnt minimum).
+        ``quantum``, what is reserved is a whole multiple of it (a receiver's learnt minimum);
+        ``accrued=False``: not bounded by (nor taken from) accrued viewing time (a tip).
 
         Raises:
             StorageBusy: the database stayed locked past the deadline.
@@ -470,16 +456,16 @@ class WalletService:
                 return self._refused(site, Refusal(pre.reason, 0))
             rate = Rate.between(asset, glob.budget_asset, self._rate)
             need = amount if min_amount is None else max(1, min(min_amount, amount))
-            accrued = rate.affordable(st.accrual.available)
-            if accrued < need:
+            affordable = rate.affordable(st.accrual.available) if accrued else amount
+            if affordable < need:
                 wait = (
                     st.accrual.time_to(rate.charge(need), eff.rate_per_hour, glob.max_backlog)
                     if st.activity.active
                     else None
                 )
-                return self._refused(site, Refusal(Reason.NO_ACCRUAL, accrued, wait))
+                return self._refused(site, Refusal(Reason.NO_ACCRUAL, affordable, wait))
             minute = rate.affordable(eff.rate_per_hour // 60)
-            ask = min(amount, accrued)
+            ask = min(amount, affordable)
             if quantum > 1 and ask - ask % quantum >= need:
                 ask -= ask % quantum
             got = self.ledger.reserve(
@@ -498,7 +484,8 @@ class WalletService:
             )
             if isinstance(got, Refusal):
                 return self._refused(site, got)
-            st.accrual = st.accrual.spend(rate.charge(got.amount))
+            if accrued:
+                st.accrual = st.accrual.spend(rate.charge(got.amount))
             st.last_reason = None
         self._ledger_changed()
         return got

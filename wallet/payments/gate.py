@@ -116,6 +116,7 @@ class PacketGate:
         has_activity: bool = True,
     ) -> None:
         self._budget = budget
+        self._reserve_packet = budget.reserve  # a tip's gate reserves without accrual
         self._payer = payer
         self._loop = loop
         self._provider = provider
@@ -210,7 +211,7 @@ class PacketGate:
 
     def _ask(self, asset: Asset, amount: int, step: int) -> Reservation | Refusal:
         """The wallet's answer for one packet (whole multiples of ``step``)."""
-        return self._budget.reserve(
+        return self._reserve_packet(
             self._payer.site,
             self._provider,
             asset,

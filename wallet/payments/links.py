@@ -257,6 +257,7 @@ class LinkSession:
         self._backoffs = backoffs or Backoffs(loop.time)
         self._payees = payees
         self._waiting = False
+        self._writes: set[asyncio.Future[None]] = set()
         self._stopping = loop.create_future()
         self._leg_closed: asyncio.Event = asyncio.Event()
         self._leg: _Leg | None = None
@@ -354,6 +355,8 @@ class LinkSession:
         finally:
             await self._close_leg()
             await self._link.close()
+            if self._writes:  # history knows who was paid before the session says it ended
+                await asyncio.wait(self._writes, timeout=CLOSE_TIMEOUT)
             if loaded:
                 self._listener.on_stop(reason)
 
@@ -507,12 +510,8 @@ class LinkSession:
         if self._waiting:
             self._waiting = False
             self._listener.on_waiting(None)
-        if self._payees is None:
-            return
-        try:
-            self._payees.record_payee(payee_of(target, self._doc.site, connection))
-        except StorageError as e:  # history without a name is better than no payment
-            log.warning("could not record the payee of %s: %s", self._doc.site, e)
+        payee = payee_of(target, self._doc.site, connection)
+        self._writes.add(record_in_background(self._payees, payee))
 
     def _fulfilled(self, leg: _Leg, amount: int) -> None:
         # The receiver's asset: as its STREAM handshake said, else as its wallet address says
@@ -555,3 +554,18 @@ def _link_error(error: WalletError) -> LinkError:
     if isinstance(error, LinkError):
         return error
     return LinkError(f"This site is not being paid: {error}")
+
+
+def record_in_background(payees: PayeeBook | None, payee: PayeeRecord) -> asyncio.Future[None]:
+    """Write ``payee`` on a worker thread (a SQLite write never holds up the first packet);
+    a failure is logged: history without a name is better than no payment."""
+
+    def write() -> None:
+        if payees is None:
+            return
+        try:
+            payees.record_payee(payee)
+        except StorageError as e:
+            log.warning("could not record the payee of %s: %s", payee.site, e)
+
+    return asyncio.ensure_future(asyncio.to_thread(write))

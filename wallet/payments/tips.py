@@ -22,7 +22,6 @@ Wallet loop only.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -34,8 +33,7 @@ from wallet.payments.draft4 import learn_destination_asset, start_gated_connecti
 from wallet.payments.errors import PaymentError
 from wallet.payments.gate import Budget, PacketGate
 from wallet.payments.link_targets import payee_of
-from wallet.payments.links import LinkSession, TipPath
-from wallet.store.errors import StorageError
+from wallet.payments.links import LinkSession, TipPath, record_in_background
 from wallet.store.payees import PayeeKind, PayeeRecord
 
 __all__ = [
@@ -161,19 +159,7 @@ class TipGate(PacketGate):
             pace=0.0,
             has_activity=False,
         )
-        self._tip_budget = budget
-
-    def _ask(self, asset: Asset, amount: int, step: int) -> Reservation | Refusal:
-        return self._tip_budget.reserve_tip(
-            self._payer.site,
-            self._provider,
-            asset,
-            amount,
-            min_amount=step,
-            account_id=self._account_id,
-            connection=self._connection,
-            quantum=step,
-        )
+        self._reserve_packet = budget.reserve_tip
 
 
 def split_tip(amount: int, minimums: Sequence[int]) -> list[int]:
@@ -276,11 +262,12 @@ async def _pay_share(budget: TipBudget, path: TipPath, amount: int, timeout: flo
     )
     payee = payee_of(target, path.doc.site, api.source_account or "", PayeeKind.TIP)
     error: str | None = None
+    recorded: asyncio.Future[None] | None = None
     try:
         async with asyncio.timeout(timeout):
             await api.connected
             learn_destination_asset(api, gate)
-            _record(path, payee)
+            recorded = record_in_background(path.payees, payee)
             stream = api.create_stream()
             sending = asyncio.ensure_future(stream.send_total(amount))
             await asyncio.wait({sending, gate.capped}, return_when=asyncio.FIRST_COMPLETED)
@@ -300,11 +287,6 @@ async def _pay_share(budget: TipBudget, path: TipPath, amount: int, timeout: flo
             await asyncio.wait_for(asyncio.shield(api.closed), CLOSE_TIMEOUT)
         except TimeoutError:
             api.destroy()
+    if recorded is not None:
+        await asyncio.wait({recorded}, timeout=CLOSE_TIMEOUT)
     return TipShare(payee, amount, api.total_sent, api.total_delivered, error)
-
-
-def _record(path: TipPath, payee: PayeeRecord) -> None:
-    if path.payees is None:
-        return
-    with contextlib.suppress(StorageError):  # the tip still goes; history shows no name
-        path.payees.record_payee(payee)
