@@ -12,6 +12,7 @@ import pytest
 
 from tests.unit.payments.test_links import SITE, Seen, World, run, world
 from wallet.budgets import Asset, SitePolicy
+from wallet.payments import DocumentHandle
 from wallet.payments.links import LinkSession
 from wallet.payments.tips import NoOneToTipError, TipDoesNotFitError, split_tip
 from wallet.sandbox.op_ledger import StreamServerBackend
@@ -25,6 +26,17 @@ async def connected(*sessions: LinkSession) -> None:
     async with asyncio.timeout(20):
         while any(s.target is None for s in sessions):
             await asyncio.sleep(0.02)
+
+
+def pay(w: World, handle: DocumentHandle, wallet: str, account: str) -> LinkSession:
+    """A link session of ``handle``'s document paying the sandbox wallet ``wallet``."""
+    return w.payments.pay_link(
+        handle,
+        w.sandbox.wallet(wallet),
+        w.sandbox.network.account(account),
+        Seen(),
+        provider="trickle:builtin",
+    )
 
 
 def received_by(w: World, incoming_payment: str | None) -> int:
@@ -47,20 +59,8 @@ def test_a_tip_is_split_across_the_links_and_recorded_as_a_tip(tmp_path: Path) -
     async def main() -> None:
         async with world(tmp_path, policy=SitePolicy(SITE, rate_per_hour=SLOW)) as w:
             handle = w.payments.document(SITE, attending=True)
-            alice = w.payments.pay_link(
-                handle,
-                w.sandbox.wallet("alice"),
-                w.sandbox.network.account("p1"),
-                Seen(),
-                provider="trickle:builtin",
-            )
-            bob = w.payments.pay_link(
-                handle,
-                w.sandbox.wallet("bob"),
-                w.sandbox.network.account("p2"),
-                Seen(),
-                provider="trickle:builtin",
-            )
+            alice = pay(w, handle, "alice", "p1")
+            bob = pay(w, handle, "bob", "p2")
             await connected(alice, bob)
             result = await w.payments.tip(SITE, 1_000_000, USD)
             assert [share.amount for share in result.shares] == [500_000, 500_000]
@@ -91,13 +91,7 @@ def test_a_tip_is_bounded_by_the_sites_cap_and_says_so(tmp_path: Path) -> None:
         policy = SitePolicy(SITE, rate_per_hour=SLOW, cap_total=cap)
         async with world(tmp_path, policy=policy) as w:
             handle = w.payments.document(SITE, attending=True)
-            session = w.payments.pay_link(
-                handle,
-                w.sandbox.wallet("alice"),
-                w.sandbox.network.account("p1"),
-                Seen(),
-                provider="trickle:builtin",
-            )
+            session = pay(w, handle, "alice", "p1")
             await connected(session)
             with pytest.raises(TipDoesNotFitError) as refused:
                 await w.payments.tip(SITE, 2_000_000, USD)
@@ -124,20 +118,8 @@ def test_a_link_that_is_not_paid_gets_no_tip(tmp_path: Path) -> None:
             handle = w.payments.document(SITE, attending=True)
             with pytest.raises(NoOneToTipError):
                 await w.payments.tip(SITE, 1_000, USD)
-            alice = w.payments.pay_link(
-                handle,
-                w.sandbox.wallet("alice"),
-                w.sandbox.network.account("p1"),
-                Seen(),
-                provider="trickle:builtin",
-            )
-            bob = w.payments.pay_link(
-                handle,
-                w.sandbox.wallet("bob"),
-                w.sandbox.network.account("p2"),
-                Seen(),
-                provider="trickle:builtin",
-            )
+            alice = pay(w, handle, "alice", "p1")
+            bob = pay(w, handle, "bob", "p2")
             await connected(alice, bob)
             bob.stop()  # the page disabled bob's link: its session ends
             await asyncio.wait_for(asyncio.shield(bob.task), 10)
