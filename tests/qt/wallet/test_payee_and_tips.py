@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
 
 from tests.op_support import op_sandbox
 from tests.qt.wallet.seed import BLOG, USD
+from tests.qt.wallet.test_amount_fields import answer_next_question
 from ui.asyncbridge import AsyncBridge, LoopThread
 from ui.wallet.context import WalletContext
 from ui.wallet.history_model import PAYEE_COLUMN
@@ -170,21 +169,6 @@ def sending(dialog: TipDialog) -> concurrent.futures.Future[TipResult] | None:
     return dialog.pending
 
 
-def confirm_with(button: str, seen: list[str]) -> None:
-    def click() -> None:
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            QTimer.singleShot(20, click)
-            return
-        seen.append(box.text())
-        for b in box.buttons():
-            if b.text().replace("&", "") == button:
-                b.click()
-                return
-
-    QTimer.singleShot(0, click)
-
-
 @pytest.mark.allow_qt_messages(OFFSCREEN_DIALOG)
 def test_a_tip_is_checked_confirmed_and_sent_to_the_pages_link(
     qtbot: Any, ctx: WalletContext, layer: PaymentLayer, artifacts: Path
@@ -206,11 +190,11 @@ def test_a_tip_is_checked_confirmed_and_sent_to_the_pages_link(
 
     seen: list[str] = []
     dialog.amount.setText("0.01")
-    confirm_with("Cancel", seen)
+    answer_next_question(qtbot, "Cancel", seen)
     dialog.submit()
     assert dialog.pending is None and "Send 0.01 USD to https://tips.example" in seen[0]
 
-    confirm_with("Send", seen)
+    answer_next_question(qtbot, "Send", seen)
     dialog.submit()
     pending = sending(dialog)
     assert pending is not None
