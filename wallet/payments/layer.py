@@ -178,10 +178,17 @@ class Payments:
             payees=self._budget,
             sleep=self._sleep,
         )
-        sessions = self._sessions.setdefault(doc, [])
-        sessions[:] = [live for live in sessions if not live.task.done()]
-        sessions.append(session)
+        self._sessions.setdefault(doc, []).append(session)
+        # (a session refers to its document: an entry left behind would keep both alive)
+        session.task.add_done_callback(lambda _: self._session_ended(doc, session))
         return session
+
+    def _session_ended(self, doc: Document, session: LinkSession) -> None:
+        sessions = self._sessions.get(doc)
+        if sessions is not None and session in sessions:
+            sessions.remove(session)
+            if not sessions:
+                del self._sessions[doc]
 
     def link_sessions(self, site: str, *, attended_only: bool = True) -> list[LinkSession]:
         """The live link sessions of ``site``'s attended documents (wallet loop): the page the

@@ -136,3 +136,17 @@ def test_nothing_is_paid_on_page_load_before_pay_has_accrued(tmp_path: Path) -> 
                 await asyncio.wait_for(asyncio.shield(session.task), 10)
 
     run(main)
+
+
+def test_a_pages_sessions_are_forgotten_when_they_end(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with world(tmp_path) as w:
+            paying = w.pay(SITE, w.sandbox.wallet("alice"), Seen())
+            await paying.seen.until(lambda: len(paying.seen.payments) >= 1)
+            assert w.payments.link_sessions(SITE) == [paying.session]
+            paying.handle.end()
+            await paying.stopped()
+            assert w.payments.link_sessions(SITE, attended_only=False) == []
+            assert len(w.payments._sessions) == 0  # nothing keeps the document alive
+
+    run(main)
