@@ -20,7 +20,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from wallet.budgets import Asset
-from wallet.store.history import hour_of
+from wallet.store.history import _filters as hour_filters
 from wallet.store.models import history_table as _H
 from wallet.store.models import payee_table as _P
 from wallet.store.repo import from_ms, to_ms
@@ -139,12 +139,7 @@ def payee_totals(
         .order_by(_P.c.created_at.desc(), _P.c.id.desc())
         .limit(limit)
     )
-    if site is not None:
-        joined = joined.where(_P.c.site == site)
-    if start is not None:
-        joined = joined.where(_H.c.hour >= hour_of(start))
-    if end is not None:
-        joined = joined.where(_H.c.hour < hour_of(end))
+    joined = joined.where(*hour_filters(start, end, site, None))
     out: list[PayeeTotal] = []
     for r in conn.execute(joined):
         if not (r.sent or r.delivered):
