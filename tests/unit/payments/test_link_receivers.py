@@ -11,6 +11,8 @@ server (TLS, OpenAPI-checked) and a real wallet service on a SQLite file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 from pathlib import Path
 
 from tests.unit.payments.test_links import SITE, Seen, run, world
@@ -148,5 +150,75 @@ def test_a_pages_sessions_are_forgotten_when_they_end(tmp_path: Path) -> None:
             await paying.stopped()
             assert w.payments.link_sessions(SITE, attended_only=False) == []
             assert len(w.payments._sessions) == 0  # nothing keeps the document alive
+
+    run(main)
+
+
+class Front:
+    """A TCP front on a port of its own before the sandbox's https origin: down until
+    :meth:`up` (connections refused: the wallet's server cannot be reached), then forwarding."""
+
+    def __init__(self, origin: str) -> None:
+        host_port = origin.removeprefix("https://")
+        self.host, port = host_port.split(":")
+        self.target_port = int(port)
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()  # free again: nothing listens there until up()
+        self.server: asyncio.Server | None = None
+
+    async def up(self) -> None:
+        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+            writer.close()
+
+        async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            up_reader, up_writer = await asyncio.open_connection(self.host, self.target_port)
+            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+        self.server = await asyncio.start_server(forward, "127.0.0.1", self.port)
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+
+
+def test_a_wallet_server_that_comes_back_is_paid_and_the_words_go(tmp_path: Path) -> None:
+    async def main() -> None:
+        fronts: list[Front] = []
+        waits: list[float] = []
+
+        async def sleep(seconds: float) -> None:  # the injected clock
+            waits.append(seconds)
+            if len(waits) == 1:
+                await fronts[0].up()  # the back-off: the server comes back meanwhile
+            else:
+                await asyncio.Event().wait()  # the incoming payment's renewal: not in this test
+
+        # (the OpenAPI check finds operations by the server's own port, not the front's)
+        async with world(tmp_path, sleep=sleep, check_openapi=False) as w:
+            front = Front(w.sandbox.server.origin)
+            fronts.append(front)
+            href = f"https://127.0.0.1:{front.port}/alice"  # the sandbox's alice, via the front
+            try:
+                paying = w.pay(SITE, href, Seen())
+                seen = paying.seen
+                await seen.until(lambda: len(seen.payments) >= 2)
+                assert waits[0] == 30.0
+                assert len(seen.errors) == 1  # the page got `error` when it could not load...
+                assert len(seen.loads) == 1  # ...and `load` once the wallet answered
+                assert seen.waiting == [
+                    f"The wallet at 127.0.0.1:{front.port}/alice cannot be reached; "
+                    "trying again in 30 seconds.",
+                    None,  # paid again: the words are gone
+                ]
+                paying.session.stop()
+                await paying.stopped()
+            finally:
+                await front.close()
 
     run(main)
