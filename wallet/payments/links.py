@@ -543,6 +543,7 @@ class LinkSession:
 
     async def _close(self, leg: _Leg) -> None:
         self._doc.remove_gate(leg.gate)  # closes the gate: it reserves nothing more
+        stop_sending(leg.api)
         leg.api.close()
         try:
             await asyncio.wait_for(asyncio.shield(leg.api.closed), CLOSE_TIMEOUT)
@@ -569,3 +570,11 @@ def record_in_background(payees: PayeeBook | None, payee: PayeeRecord) -> asynci
             log.warning("could not record the payee of %s: %s", payee.site, e)
 
     return asyncio.ensure_future(asyncio.to_thread(write))
+
+
+def stop_sending(api: IlpConnection) -> None:
+    """Want no more money on ``api``'s streams than is sent or in flight, so that a graceful
+    close does not wait (until its timeout) to send money a closed gate will never reserve."""
+    for stream in list(api.streams.values()):
+        with contextlib.suppress(WalletError):  # closed already
+            stream.set_send_max(stream.total_sent + stream.in_flight)

@@ -33,7 +33,7 @@ from wallet.payments.draft4 import learn_destination_asset, start_gated_connecti
 from wallet.payments.errors import PaymentError
 from wallet.payments.gate import Budget, PacketGate
 from wallet.payments.link_targets import payee_of
-from wallet.payments.links import LinkSession, TipPath, record_in_background
+from wallet.payments.links import LinkSession, TipPath, record_in_background, stop_sending
 from wallet.store.payees import PayeeKind, PayeeRecord
 
 __all__ = [
@@ -282,6 +282,7 @@ async def _pay_share(budget: TipBudget, path: TipPath, amount: int, timeout: flo
         error = str(e)
     finally:
         gate.close()
+        stop_sending(api)
         api.close()
         try:
             await asyncio.wait_for(asyncio.shield(api.closed), CLOSE_TIMEOUT)
