@@ -213,6 +213,7 @@ class _Leg:
     target: LinkTarget
     api: IlpConnection
     gate: _LinkGate
+    recorded: bool = False  # who it pays is in history (written after its first packet)
 
 
 class LinkSession:
@@ -490,7 +491,7 @@ class LinkSession:
             )
         learn_destination_asset(api, gate)
         gate.minimum = self._minimum
-        self._reached(target, api.source_account or "")
+        self._reached(target)
         previous, self._leg = self._leg, leg
         self._leg_closed.clear()
         api.on("close", lambda: self._connection_closed(leg))
@@ -503,15 +504,23 @@ class LinkSession:
         api.create_stream().set_send_max(U64_MAX)
         return leg
 
-    def _reached(self, target: LinkTarget, connection: str) -> None:
-        """A connection to ``target`` is up: the back-off ends, and history learns who this
-        connection pays."""
+    def _reached(self, target: LinkTarget) -> None:
+        """A connection to ``target`` is up: the back-off ends."""
         self._backoffs.succeeded(self.href, target.wallet_name)
         if self._waiting:
             self._waiting = False
             self._listener.on_waiting(None)
-        payee = payee_of(target, self._doc.site, connection)
-        self._writes.add(record_in_background(self._payees, payee))
+
+    def _record(self, leg: _Leg) -> None:
+        """History learns who ``leg`` pays: after its first packet (nothing delays that one),
+        or when it closes."""
+        if leg.recorded:
+            return
+        leg.recorded = True
+        payee = payee_of(leg.target, self._doc.site, leg.api.source_account or "")
+        writing = record_in_background(self._payees, payee)
+        self._writes.add(writing)
+        writing.add_done_callback(self._writes.discard)
 
     def _fulfilled(self, leg: _Leg, amount: int) -> None:
         # The receiver's asset: as its STREAM handshake said, else as its wallet address says
@@ -527,6 +536,7 @@ class LinkSession:
             self._listener.on_payment(
                 LinkPayment(self.href, leg.target.incoming_payment, amount, asset)
             )
+        self._record(leg)
 
     def _gate_closed(self, gate: _LinkGate) -> None:
         if not self._doc.alive:
@@ -545,6 +555,7 @@ class LinkSession:
         self._doc.remove_gate(leg.gate)  # closes the gate: it reserves nothing more
         stop_sending(leg.api)
         leg.api.close()
+        self._record(leg)
         try:
             await asyncio.wait_for(asyncio.shield(leg.api.closed), CLOSE_TIMEOUT)
         except TimeoutError:
