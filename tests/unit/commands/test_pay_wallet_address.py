@@ -23,8 +23,9 @@ AMOUNT = 5_000_000
 REPO = Path(__file__).resolve().parents[3]
 
 
-async def _pay(tmp: Path, *extra: str) -> tuple[int, str, int, str]:
-    async with op_sandbox(tmp) as sandbox:
+async def _pay(tmp: Path, *extra: str, wallet: str = "bob") -> tuple[int, str, int, str]:
+    # (/nobody is no Open Payments endpoint the OpenAPI check could look up)
+    async with op_sandbox(tmp, check_openapi=wallet != "nobody") as sandbox:
         link = sandbox.network.account("cli")
         server = IlpHttpServer(Secret("cli-token"), link.send)
         await server.start()
@@ -33,7 +34,7 @@ async def _pay(tmp: Path, *extra: str) -> tuple[int, str, int, str]:
             "TRICKLE_EXTRA_CA_FILE": str(sandbox.ca_file),
             "TRICKLE_UPLINK_TOKEN": "cli-token",
         }
-        argv = ["pay", sandbox.wallet("bob"), "--amount", str(AMOUNT), "--uplink", server.url]
+        argv = ["pay", sandbox.wallet(wallet), "--amount", str(AMOUNT), "--uplink", server.url]
         try:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -50,8 +51,9 @@ async def _pay(tmp: Path, *extra: str) -> tuple[int, str, int, str]:
         finally:
             await server.close()
         assert b"Traceback" not in err, err.decode()
-        (payment,) = sandbox.server.ledger.payments.values()
-        return proc.returncode or 0, out.decode(), payment.received, payment.id
+        payments = list(sandbox.server.ledger.payments.values())
+        received = sum(p.received for p in payments)
+        return proc.returncode or 0, out.decode(), received, payments[0].id if payments else ""
 
 
 def test_trickle_pay_pays_a_wallet_address_and_prints_received_amount(tmp_path: Path) -> None:
@@ -70,3 +72,15 @@ def test_trickle_pay_prints_the_incoming_payment_for_people(tmp_path: Path) -> N
     assert code == 0
     assert f"  incoming payment       {incoming}\n" in out
     assert f"  received (its receivedAmount) {AMOUNT} USD (scale 9)\n" in out
+
+
+def test_a_wallet_address_that_does_not_exist_is_named_and_nothing_is_sent(
+    tmp_path: Path,
+) -> None:
+    code, out, received, incoming = asyncio.run(_pay(tmp_path, "--json", wallet="nobody"))
+    assert code == 4  # the receiver could not be found
+    doc = json.loads(out)
+    assert doc["status"] == "failed" and doc["amountSent"] == "0"
+    assert doc["cause"].startswith("the wallet address cannot be paid: ")
+    assert "404" in doc["cause"]
+    assert received == 0 and incoming == ""
