@@ -198,10 +198,7 @@ async def _tabs(kind: str, n: int, seconds: float, slice_no: int, b: Bench) -> t
     used, wall = time.process_time() - c0, time.perf_counter() - t0
     for handle in handles:
         handle.end()
-    for conn in conns:
-        await conn.close()
-    for session in sessions:
-        await session.task
+    await asyncio.gather(*(conn.close() for conn in conns), *(s.task for s in sessions))
     return used, wall
 
 
