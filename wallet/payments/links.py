@@ -333,6 +333,9 @@ class LinkSession:
                     if not unreachable(e):
                         raise
                     failure = e
+                # No leg while backing off: a dead connection's gate must not keep the site
+                # counted as paying (pay would accrue for a receiver nobody can reach).
+                await self._close_leg()
                 wait = self._backoffs.failed(self.href)
                 words = self._backoffs.words(self.href, wait)
                 log.info("link receiver unreachable: %s", words)
