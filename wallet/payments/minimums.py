@@ -15,7 +15,11 @@ starts from the smallest unit there is and raises the minimum only on evidence:
 * a quote's ``minSendAmount``: taken as is (:meth:`MinimumSend.quoted`).
 
 The minimum never rises above the smallest amount known to have delivered something, so a
-reject for another reason (congestion, a hiccup) costs at most larger, rarer packets. Packets
+reject for another reason (congestion, a hiccup) costs at most larger, rarer packets. A
+receiver whose Fulfills never say what arrived (no STREAM reply: Trickle then counts 0) would
+look like dust at every size: after :data:`MAX_DUST_RAISES` raises in a row without a single
+packet known to deliver, the learner concludes that, goes back to one unit and stops learning
+from "nothing arrived". Packets
 are then sent in whole multiples of the minimum (:meth:`MinimumSend.packet`), and nothing is
 sent before a whole minimum has accrued.
 
@@ -32,6 +36,9 @@ __all__ = ["MinimumSend", "Minimums", "min_send_from_quote_error"]
 
 # Rejects in a row (no fulfilled packet between them) that mean "too small".
 REJECTS_MEAN_TOO_SMALL = 2
+# Dust raises in a row, with no packet known to deliver, after which "0 arrived" is taken to
+# mean "the receiver does not say" (2**8 = 256 times the first minimum).
+MAX_DUST_RAISES = 8
 # How many receivers' minimums are kept (least recently used beyond this are forgotten).
 MAX_RECEIVERS = 1024
 
@@ -43,6 +50,8 @@ class MinimumSend:
         self._minimum = 1
         self._smallest_good: int | None = None
         self._rejects = 0
+        self._dust_raises = 0
+        self._silent = False  # its Fulfills do not say what arrived: 0 teaches nothing
 
     @property
     def minimum(self) -> int:
@@ -62,8 +71,15 @@ class MinimumSend:
         """A packet of ``amount`` was fulfilled; the receiver says ``delivered`` arrived."""
         self._rejects = 0
         if delivered > 0:
+            self._dust_raises = 0
             if self._smallest_good is None or amount < self._smallest_good:
                 self._smallest_good = amount
+            return
+        if self._silent or amount < self._minimum:
+            return
+        self._dust_raises += 1
+        if self._dust_raises > MAX_DUST_RAISES and self._smallest_good is None:
+            self._silent, self._minimum = True, 1
             return
         self._too_small(amount)
 

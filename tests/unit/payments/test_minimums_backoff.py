@@ -9,7 +9,12 @@ from wallet.payments.errors import (
     WalletTimeoutError,
     WalletUnreachableError,
 )
-from wallet.payments.minimums import Minimums, MinimumSend, min_send_from_quote_error
+from wallet.payments.minimums import (
+    MAX_DUST_RAISES,
+    Minimums,
+    MinimumSend,
+    min_send_from_quote_error,
+)
 
 
 def test_the_minimum_starts_at_one_unit_and_is_never_guessed() -> None:
@@ -27,6 +32,17 @@ def test_dust_raises_the_minimum_and_packets_are_whole_multiples_of_it() -> None
     assert learnt.known_good == 2
     learnt.fulfilled(1, delivered=0)  # an old packet in flight: nothing new learnt
     assert learnt.minimum == 2
+
+
+def test_a_receiver_that_never_says_what_arrived_is_not_learnt_from_forever() -> None:
+    learnt = MinimumSend()
+    for _ in range(MAX_DUST_RAISES):
+        learnt.fulfilled(learnt.minimum, delivered=0)
+    assert learnt.minimum == 2**MAX_DUST_RAISES
+    learnt.fulfilled(learnt.minimum, delivered=0)  # still nothing: it does not say
+    assert learnt.minimum == 1
+    learnt.fulfilled(1, delivered=0)
+    assert learnt.minimum == 1  # and 0 teaches nothing more
 
 
 def test_two_rejects_in_a_row_mean_too_small_but_a_fulfil_between_resets() -> None:
