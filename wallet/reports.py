@@ -339,6 +339,8 @@ __all__ = [
     "HistoryFilter",
     "HistoryReader",
     "HistoryRow",
+    "PayeeKind",
+    "PayeeRecord",
     "SeriesPoint",
     "SiteSpend",
     "SiteTotal",

@@ -15,8 +15,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 
 from ui.plain_text import ADDRESS_CHARS, page_text, tooltip_text
 from ui.wallet.context import WalletContext
-from wallet.reports import HistoryFilter, HistoryRow, SortKey
-from wallet.store.payees import PayeeKind, PayeeRecord
+from wallet.reports import HistoryFilter, HistoryRow, PayeeKind, PayeeRecord, SortKey
 
 PAGE = 256
 CACHE_PAGES = 32

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from ui.plain_text import ADDRESS_CHARS, page_text
 from ui.wallet.context import WalletContext
-from wallet.store.errors import StorageError
-from wallet.store.payees import PayeeRecord
+from wallet.errors import WalletError
+from wallet.reports import PayeeRecord
 
 __all__ = ["PayeeLabel", "paid_to_text"]
 
@@ -42,7 +42,7 @@ class PayeeLabel(QLabel):
     def show_site(self, site: str) -> None:
         try:
             self.payee = self._ctx.service.latest_payee(site)
-        except StorageError:
+        except WalletError:  # (a storage error) the popover shows the rest
             self.payee = None
         if self.payee is None:
             self.clear()
