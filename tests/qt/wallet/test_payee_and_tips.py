@@ -177,9 +177,10 @@ def test_a_tip_is_checked_confirmed_and_sent_to_the_pages_link(
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
-    assert dialog.payee.text() == "Paid to Alice's sandbox wallet (" + (
+    alice = "Paid to Alice's sandbox wallet (" + (
         layer.sandbox.wallet("alice").removeprefix("https://") + ")"
     )
+    assert not dialog.payee.isVisible()  # (the page's stream has paid nothing yet)
 
     dialog.amount.setText("0.03")  # more than the 0.02 cap: refused before any question
     dialog.submit()
@@ -205,6 +206,7 @@ def test_a_tip_is_checked_confirmed_and_sent_to_the_pages_link(
     assert share.payee.incoming_payment is not None
     assert layer.received(share.payee.incoming_payment) == 10_000_000
     assert "Alice's sandbox wallet" in dialog.message.text() and "0.01 USD" in dialog.message.text()
+    assert dialog.payee.text() == alice  # who the tip went to
     assert dialog.grab().save(str(artifacts / "tip-dialog-sent.png"))
     ctx.service.flush()
     rows = ctx.history.page(0, 50, flt=HistoryFilter(site=TIPPED))
