@@ -12,7 +12,8 @@ starts from the smallest unit there is and raises the minimum only on evidence:
   arrived): the money was dust; the minimum doubles past it;
 * **two rejects in a row** (F05/T04-style: a connector or the receiver would not take a packet
   that small) with no fulfilled packet between them: the minimum doubles past the amount;
-* a quote's ``minSendAmount``: taken as is (:meth:`MinimumSend.quoted`).
+* a failed quote's ``minSendAmount``: taken as is (:meth:`MinimumSend.quoted`; link sessions
+  stream without quotes, a payment through the user's own wallet quotes first).
 
 The minimum never rises above the smallest amount known to have delivered something, so a
 reject for another reason (congestion, a hiccup) costs at most larger, rarer packets. A
@@ -30,9 +31,7 @@ the dust at most once. Wallet loop only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-__all__ = ["MinimumSend", "Minimums", "min_send_from_quote_error"]
+__all__ = ["MinimumSend", "Minimums"]
 
 # Rejects in a row (no fulfilled packet between them) that mean "too small".
 REJECTS_MEAN_TOO_SMALL = 2
@@ -91,7 +90,8 @@ class MinimumSend:
             self._too_small(amount)
 
     def quoted(self, min_send_amount: int) -> None:
-        """A quote failed and named the least it can send (rafiki#3411)."""
+        """A quote failed and named the least it can send (rafiki#3411: the ``value`` of
+        :class:`wallet.openpayments.errors.QuoteTooSmallError`'s ``min_send_amount``)."""
         if min_send_amount > self._minimum:
             self._minimum = min_send_amount
             if self._smallest_good is not None and self._smallest_good < min_send_amount:
@@ -119,16 +119,3 @@ class Minimums:
         while len(self._by_receiver) > self._capacity:
             del self._by_receiver[next(iter(self._by_receiver))]
         return learnt
-
-
-def min_send_from_quote_error(body: Mapping[str, object]) -> int | None:
-    """``details.minSendAmount.value`` of a failed quote's error body (rafiki#3411), if any:
-    ``{"error": {..., "details": {"minSendAmount": {"value": "2", ...}}}}`` (older Rafiki
-    puts ``details`` beside ``error``)."""
-    for holder in (body.get("error"), body):
-        details = holder.get("details") if isinstance(holder, Mapping) else None
-        amount = details.get("minSendAmount") if isinstance(details, Mapping) else None
-        value = amount.get("value") if isinstance(amount, Mapping) else None
-        if isinstance(value, str) and value.isdigit() and int(value) > 0:
-            return int(value)
-    return None

@@ -13,7 +13,6 @@ from wallet.payments.minimums import (
     MAX_DUST_RAISES,
     Minimums,
     MinimumSend,
-    min_send_from_quote_error,
 )
 
 
@@ -62,14 +61,10 @@ def test_two_rejects_in_a_row_mean_too_small_but_a_fulfil_between_resets() -> No
 def test_a_quotes_min_send_amount_is_taken_as_is() -> None:
     learnt = MinimumSend()
     learnt.fulfilled(3, delivered=3)
-    body = {"error": {"code": "invalid_request", "details": {"minSendAmount": {"value": "5"}}}}
-    value = min_send_from_quote_error(body)
-    assert value == 5
-    learnt.quoted(value)
+    learnt.quoted(5)
     assert learnt.minimum == 5 and learnt.known_good is None
-    assert min_send_from_quote_error({"details": {"minSendAmount": {"value": "2"}}}) == 2
-    assert min_send_from_quote_error({"error": {"description": "non-positive"}}) is None
-    assert min_send_from_quote_error({"details": {"minSendAmount": {"value": "-1"}}}) is None
+    learnt.quoted(2)  # never lowered by a quote
+    assert learnt.minimum == 5
 
 
 def test_minimums_are_kept_per_receiver_and_bounded() -> None:
