@@ -26,6 +26,7 @@ import resources
 from ui.asyncbridge import AsyncBridge, LoopThread, Outcome
 from ui.browser.hooks import PageHook, ProfileInstaller, TabContext
 from ui.browser.scheme import InternalPage, PageDirectory, Reply
+from ui.wallet.context import TipSender
 from ui.wallet.network import LinkState, NetworkMode, NetworkStatus
 from ui.wallet.welcome import WelcomePage
 from ui.webmonetization.component import ServiceHandlerRegistry, WebMonetization
@@ -80,6 +81,7 @@ class ProviderWiring:
     internal_pages: dict[str, InternalPage] = field(default_factory=dict)
     web_monetization: WebMonetization | None = None
     runtime: concurrent.futures.Future[NetworkRuntime] | None = None
+    tips: TipSender | None = None
 
 
 def choose_uplink(
@@ -157,12 +159,14 @@ def wire_provider(
 
     link_resolver = DeferredResolver(open_payments_client)
 
+    payments = Payments(
+        service, loop.loop, template=PAGE_CONNECTION_TEMPLATE, resolver=link_resolver
+    )
+    wiring.tips = lambda site, amount, asset: asyncs.submit(payments.tip(site, amount, asset))
     wm = WebMonetization(
         asyncs,
         registry=ServiceHandlerRegistry(service),
-        payments=Payments(
-            service, loop.loop, template=PAGE_CONNECTION_TEMPLATE, resolver=link_resolver
-        ),
+        payments=payments,
         native_links={BUILTIN_HANDLER_URI: builtin_link},
     )
     wm.services.on_monetize = on_monetize

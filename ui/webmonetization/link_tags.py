@@ -94,6 +94,9 @@ class _LinkEvents:
         self._reason(None if reason is None else str(reason))
         self._push("stop")
 
+    def on_waiting(self, words: str | None) -> None:
+        self._reason(words)  # the receiver is backed off: why, and when it is tried again
+
 
 class PageLinks:
     """The link sessions of one page's current document."""

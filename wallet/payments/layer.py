@@ -19,22 +19,26 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from wallet.budgets import PACE, Reason
+from wallet.budgets import PACE, Asset, Reason
 from wallet.events import BudgetReached, EventBus
 from wallet.net.link import Link
 from wallet.payments.activity import ActivitySink, SiteActivity
+from wallet.payments.backoff import Backoffs
 from wallet.payments.documents import Document, DocumentHandle
 from wallet.payments.draft4 import Draft4Connection, open_connection
 from wallet.payments.errors import DocumentGoneError, PaymentStateError
-from wallet.payments.gate import Budget, PacketGate
+from wallet.payments.gate import PacketGate
 from wallet.payments.link_targets import LinkResolver
-from wallet.payments.links import LinkListener, LinkSession, Rotation
+from wallet.payments.links import LinkListener, LinkSession, PayeeBook
+from wallet.payments.minimums import Minimums
+from wallet.payments.rotation import Rotation
+from wallet.payments.tips import TIP_TIMEOUT, TipBudget, TipResult, send_tip
 from wallet.stream import ConnectionConfig
 
 __all__ = ["Payments", "WalletBudget"]
 
 
-class WalletBudget(Budget, ActivitySink, Protocol):
+class WalletBudget(TipBudget, ActivitySink, PayeeBook, Protocol):
     """What the layer needs of the wallet service (``WalletService`` fits as is)."""
 
     @property
@@ -62,6 +66,13 @@ class Payments:
         self._sleep = sleep  # how link sessions wait to renew incoming payments (tests: a clock)
         self._activity = SiteActivity(budget, loop)
         self._rotations: weakref.WeakKeyDictionary[Document, Rotation] = weakref.WeakKeyDictionary()
+        self.minimums = Minimums()
+        """Each receiver's learnt minimum (wallet loop)."""
+        self.backoffs = Backoffs(loop.time)
+        """When each unreachable receiver is tried again (wallet loop)."""
+        self._sessions: weakref.WeakKeyDictionary[Document, list[LinkSession]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -162,9 +173,50 @@ class Payments:
             account_id=account_id,
             pace=self._pace,
             template=self._template,
+            minimum=self.minimums.of(href),
+            backoffs=self.backoffs,
+            payees=self._budget,
             sleep=self._sleep,
         )
+        self._sessions.setdefault(doc, []).append(session)
+        # (a session refers to its document: an entry left behind would keep both alive)
+        session.task.add_done_callback(lambda _: self._session_ended(doc, session))
         return session
+
+    def _session_ended(self, doc: Document, session: LinkSession) -> None:
+        sessions = self._sessions.get(doc)
+        if sessions is not None and session in sessions:
+            sessions.remove(session)
+            if not sessions:
+                del self._sessions[doc]
+
+    def link_sessions(self, site: str, *, attended_only: bool = True) -> list[LinkSession]:
+        """The live link sessions of ``site``'s attended documents (wallet loop): the page the
+        user is looking at; with ``attended_only=False``, of all its live documents."""
+        return [
+            session
+            for doc, sessions in list(self._sessions.items())
+            if doc.site == site and doc.alive and (doc.attending or not attended_only)
+            for session in sessions
+            if not session.task.done()
+        ]
+
+    async def tip(
+        self, site: str, amount: int, asset: Asset, *, timeout: float = TIP_TIMEOUT
+    ) -> TipResult:
+        """Send a one-time ``amount`` of ``asset`` to the monetization links of the page of
+        ``site`` the user is looking at, split evenly (:mod:`wallet.payments.tips`). Wallet
+        loop.
+
+        Raises:
+            TipError: no one to tip, the tip does not fit the budgets, or another asset.
+        """
+        # The page the user looks at; while the tip dialog has the focus the browser window may
+        # not, so any live page of the site then. One share per receiver, however many tabs.
+        sessions = self.link_sessions(site) or self.link_sessions(site, attended_only=False)
+        by_href = {s.href: s for s in reversed(sessions) if s.target is not None}
+        sessions = [s for s in sessions if by_href.get(s.href) is s]
+        return await send_tip(self._budget, sessions, amount, asset, site=site, timeout=timeout)
 
     def _provider_failing(self, site: str, provider: str) -> None:
         self._budget.events.emit(BudgetReached(site, Reason.PROVIDER_FAILING))
