@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWebEngineCore import QWebEngineProfile, QWebEngineProfileBuilder, QWebEngineSettings
 
 from ui.browser.hooks import ProfileInstaller
-from ui.browser.scheme import SCHEME, InternalPage, TrickleSchemeHandler
+from ui.browser.scheme import SCHEME, Route, TrickleSchemeHandler
 
 STORAGE_NAME = "trickle"
 
@@ -29,7 +29,7 @@ class ProfileInUseError(RuntimeError):
 
 def create_profile(
     profile_dir: Path,
-    routes: Mapping[str, InternalPage],
+    routes: Mapping[str, Route],
     installers: Sequence[ProfileInstaller] = (),
     parent: QObject | None = None,
 ) -> QWebEngineProfile:
