@@ -22,7 +22,7 @@ import asyncio
 import concurrent.futures
 import threading
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from PySide6.QtCore import QUrl
 
@@ -77,6 +77,10 @@ class DeferredRegistry:
         return await (await self._registry.wait()).active_handler()
 
 
+class _Documents(Protocol):
+    def document(self, site: str, *, attending: bool) -> Any: ...
+
+
 class PendingDocument:
     """A document's payment state asked for before the wallet was ready (GUI thread calls
     ``set_attending`` / ``end``; the wallet loop ``bind``s it)."""
@@ -88,7 +92,7 @@ class PendingDocument:
         self._real: DocumentSession | None = None
         self._lock = threading.Lock()
 
-    def bind(self, payments: PaymentSessions) -> Any:
+    def bind(self, payments: _Documents) -> Any:
         """The payment layer's handle for this document, made on first use, with what
         happened meanwhile (attendance now; ended if it ended)."""
         with self._lock:
