@@ -64,7 +64,7 @@ def test_monetize_waits_for_the_wallet_and_keeps_the_documents_attendance(
     env: Env, make_tab: Callable[[], Tab], sites: Callable[[], Site]
 ) -> None:
     fake = FakePayments()
-    env.services.payments = fake
+    env.services.payments = fake  # type: ignore[assignment]
     env.registry.handlers.append(RegisteredHandler("https://p.example", "P", "trickle://x"))
 
     class Links:
