@@ -42,9 +42,10 @@ from PySide6.QtWidgets import QApplication
 import resources
 from ui.browser import single_instance, urls
 from ui.browser.browsing import Browsing
+from ui.browser.clear_data import site_data_cleared_on_start
 from ui.browser.downloads import Downloads, default_download_dir
 from ui.browser.hooks import PageHook, ProfileInstaller
-from ui.browser.profile import ProfileInUseError, create_profile
+from ui.browser.profile import ProfileInUseError, create_profile, storage_dir
 from ui.browser.sandbox_bar import show_sandbox_warning
 from ui.browser.scheme import START_URL, Route, page_directories, register_scheme
 from ui.browser.single_instance import InstanceServer
@@ -291,6 +292,8 @@ def _browse(
     """Profile, windows, event loop; then the teardown in the order QtWebEngine needs."""
     downloads = Downloads(default_download_dir())
     browsing = Browsing(BrowsingStore.open(options.profile_dir), downloads)  # issue 21
+    if site_data_cleared_on_start(browsing.store, storage_dir(options.profile_dir)):
+        log.info("site data cleared, as asked")
     try:
         profile = create_profile(
             options.profile_dir,

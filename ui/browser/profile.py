@@ -27,6 +27,11 @@ class ProfileInUseError(RuntimeError):
     """Another profile in this process (or another Trickle) already uses this directory."""
 
 
+def storage_dir(profile_dir: Path) -> Path:
+    """Where QtWebEngine keeps cookies and site data for this Trickle profile."""
+    return profile_dir / "webengine" / "storage"
+
+
 def create_profile(
     profile_dir: Path,
     routes: Mapping[str, Route],
@@ -34,7 +39,7 @@ def create_profile(
     parent: QObject | None = None,
 ) -> QWebEngineProfile:
     """Build the disk-backed profile, serve ``trickle:`` from ``routes``, run the installers."""
-    storage = profile_dir / "webengine" / "storage"
+    storage = storage_dir(profile_dir)
     cache = profile_dir / "webengine" / "cache"
     storage.mkdir(parents=True, exist_ok=True)
     cache.mkdir(parents=True, exist_ok=True)
