@@ -29,6 +29,7 @@ from ui.browser import search, session
 from ui.browser.clear_data import BrowsingData
 from ui.browser.completion import AddressCompletion
 from ui.browser.downloads import Downloads, dialog_start_dir
+from ui.browser.fullscreen import FullScreenRequests
 from ui.browser.history import HistoryRecorder, history_key
 from ui.browser.hooks import PageHook, ProfileInstaller
 from ui.browser.library_sections import BOOKMARKS, DOWNLOADS, HISTORY
@@ -84,6 +85,7 @@ class Browsing(QObject):
         self.prompts = PromptQueue(store, self)
         self.permissions = SitePermissions(store, self.prompts)
         self.data = BrowsingData(store, downloads)
+        self.full_screen = FullScreenRequests(store, self.prompts)
         self.windows: Windows | None = None
         self.session: SessionKeeper | None = None
         self._library: LibraryWindow | None = None
@@ -94,7 +96,7 @@ class Browsing(QObject):
 
     @property
     def page_hooks(self) -> Sequence[PageHook]:
-        return (self.history, self.permissions)
+        return (self.history, self.permissions, self.full_screen)
 
     @property
     def installers(self) -> Sequence[ProfileInstaller]:

@@ -59,7 +59,8 @@ def create_profile(
     # window.open without a user gesture is blocked (Chromium's popup blocker); with one, it
     # opens a tab. Hostile pages must not flood the user with tabs.
     settings.setAttribute(QWebEngineSettings.WebAttribute.JavascriptCanOpenWindows, False)
-    settings.setAttribute(QWebEngineSettings.WebAttribute.FullScreenSupportEnabled, False)
+    # Full screen is a site permission (ui/browser/fullscreen.py): asked, remembered per site.
+    settings.setAttribute(QWebEngineSettings.WebAttribute.FullScreenSupportEnabled, True)
     settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, False)
     settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, False)
 
