@@ -4,6 +4,9 @@
     .venv/bin/python benchmarks/app_bench.py cpu [--seconds 60]     # target <= 3 % of one core
     .venv/bin/python benchmarks/app_bench.py handoff [--runs 5]     # target < 2 s
 
+``handoff``: a second ``trickle --profile SAME URL`` while the first runs (started, its wallet
+too), from ``exec`` to its exit.
+
 ``startup``: from ``exec`` of ``trickle --profile NEW URL`` to the page's first animation frame
 (the page reports it to this script's HTTP server), median of runs; each run a fresh profile.
 The floor, measured in the same run (runs interleaved): a minimal QtWebEngine program — one
@@ -206,6 +209,12 @@ def handoff(runs: int) -> None:
             while "/first" not in hits:
                 if time.monotonic() > deadline or first.poll() is not None:
                     raise SystemExit("the first instance did not start")
+                time.sleep(0.05)
+            # A hand-off is to an instance that has started: its wallet too, which starts
+            # after the first paint (a tree that logs no "wallet ready" is given 10 s).
+            log = Path(profile) / "logs" / "trickle.log"
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and "wallet ready" not in log.read_text():
                 time.sleep(0.05)
             for n in range(runs):
                 start = time.perf_counter()

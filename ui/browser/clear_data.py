@@ -19,13 +19,15 @@ What QtWebEngine 6.11 lets a browser clear, and so what "from when" can mean for
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import shutil
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QTimer, QUrl
 from PySide6.QtNetwork import QNetworkCookie
 from PySide6.QtWebEngineCore import QWebEngineProfile
 
@@ -107,6 +109,7 @@ class BrowsingData:
         self._downloads = downloads
         self._profile: QWebEngineProfile | None = None
         self._cookies: dict[CookieKey, QNetworkCookie] = {}
+        self._unsaved: list[CookieKey] = []  # seen, written in one transaction a turn later
 
     def install(self, profile: QWebEngineProfile) -> None:
         self._profile = profile
@@ -118,13 +121,22 @@ class BrowsingData:
     def _added(self, cookie: QNetworkCookie) -> None:
         key = _key(cookie)
         self._cookies[key] = QNetworkCookie(cookie)
-        self._store.cookie_seen(key)
+        if not self._unsaved:
+            QTimer.singleShot(0, self._save_seen)
+        self._unsaved.append(key)
+
+    def _save_seen(self) -> None:
+        keys, self._unsaved = self._unsaved, []
+        if keys:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # closed: seen again next start
+                self._store.cookies_seen(keys)
 
     def cookie_count(self) -> int:
         return len(self._cookies)
 
     def clear(self, kinds: Sequence[Kind], range_index: int) -> Cleared:
         """Clear ``kinds`` over ``RANGES[range_index]``."""
+        self._save_seen()
         _label, seconds = RANGES[range_index]
         since = None if seconds is None else self._store.now() - seconds
         profile = self._profile

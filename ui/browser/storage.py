@@ -271,11 +271,14 @@ class BrowsingStore:
 
     # --- cookies: when each was first seen (QtWebEngine's cookie store has no dates) -------
 
-    def cookie_seen(self, key: CookieKey) -> None:
-        """``key`` exists now; its first sighting is kept (a refreshed cookie stays old)."""
-        self._db.execute(
-            "INSERT OR IGNORE INTO cookies_seen VALUES (?, ?, ?, ?)", (*key, self._clock())
-        )
+    def cookies_seen(self, keys: Sequence[CookieKey]) -> None:
+        """``keys`` exist now; a cookie's first sighting is kept (a refreshed one stays old)."""
+        now = self._clock()
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO cookies_seen VALUES (?, ?, ?, ?)",
+                [(*key, now) for key in keys],
+            )
 
     def cookies_seen_since(self, since: float) -> set[CookieKey]:
         rows = self._db.execute(
