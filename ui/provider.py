@@ -301,11 +301,7 @@ class WalletStartup:
             network.update(mode=NetworkMode.SANDBOX, state=LinkState.CONNECTING)
 
             def sandbox_started(outcome: Outcome[NetworkRuntime]) -> None:
-                if outcome.error is None:
-                    network.update(state=LinkState.CONNECTED)
-                else:
-                    log.error("the sandbox did not start: %s", outcome.error)
-                    network.update(state=LinkState.DOWN, detail=str(outcome.error))
+                _show_link(network, outcome, "the sandbox did not start", logging.ERROR)
                 self._finish()
 
             started = self._asyncs.submit(
@@ -330,15 +326,9 @@ class WalletStartup:
                 mode=NetworkMode.UPLINK, state=LinkState.CONNECTING, endpoint=settings.url
             )
 
-            def connected(outcome: Outcome[NetworkRuntime]) -> None:
-                if outcome.error is None:
-                    network.update(state=LinkState.CONNECTED)
-                else:
-                    log.warning("uplink: %s", outcome.error)
-                    network.update(state=LinkState.DOWN, detail=str(outcome.error))
-
             uplinked = self._asyncs.submit(
-                start_uplink(service, settings, opened.secrets), connected
+                start_uplink(service, settings, opened.secrets),
+                lambda outcome: _show_link(network, outcome, "uplink", logging.WARNING),
             )
             _chain(uplinked, self.runtime)
         self._finish()
@@ -429,6 +419,17 @@ class WalletStartup:
             wallet.ui.close()
         if self._opened is not None:
             self._opened.service.close()  # composed or not (the app quit while it started)
+
+
+def _show_link(network: Any, outcome: Outcome[Any], what: str, level: int) -> None:
+    """The network's state in the wallet UI once it started, or why it did not."""
+    from ui.wallet.network import LinkState
+
+    if outcome.error is None:
+        network.update(state=LinkState.CONNECTED)
+    else:
+        log.log(level, "%s: %s", what, outcome.error)
+        network.update(state=LinkState.DOWN, detail=str(outcome.error))
 
 
 def _chain(source: concurrent.futures.Future[Any], target: concurrent.futures.Future[Any]) -> None:

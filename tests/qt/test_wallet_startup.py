@@ -75,6 +75,7 @@ def test_the_window_works_before_the_wallet_and_the_wallet_takes_over_when_ready
             browsing.parts(second).menu.actions()
         )
     finally:
+        browsing.save_session()  # and its pending save timer stops
         windows.delete_all()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         shiboken6.delete(profile)

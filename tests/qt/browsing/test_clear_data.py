@@ -70,18 +70,22 @@ def _cookies(qtbot: Any, app: BrowsingApp, tab: Any, url: QUrl) -> str:
     return str(run_js(qtbot, tab, "document.cookie"))
 
 
+def _setter(site: Site, name: str) -> QUrl:
+    """A page whose response sets the cookie ``name=1``."""
+    cookie = ("Set-Cookie", f"{name}=1; Max-Age=99")
+    return site.add(f"/{name}", "<title>c</title>", headers=(cookie,))
+
+
 def test_cookies_set_by_a_server_are_gone_after_clearing(
     qtbot: Any, browsing_app: BrowsingApp, http_site: Site
 ) -> None:
     app = browsing_app
-    setter = http_site.add(
-        "/set", "<title>set</title>", headers=(("Set-Cookie", "seen=yes; Max-Age=3600"),)
-    )
+    setter = _setter(http_site, "seen")
     reader = http_site.add("/read", "<title>read</title>")
     tab = app.window().new_tab()
     assert load(qtbot, tab, setter)
     qtbot.waitUntil(lambda: app.browsing.data.cookie_count() == 1, timeout=WAIT)
-    assert _cookies(qtbot, app, tab, reader) == "seen=yes"
+    assert _cookies(qtbot, app, tab, reader) == "seen=1"
     done = app.browsing.data.clear([Kind.COOKIES], ALL_TIME)
     assert done.cookies == 1 and done.site_data_on_restart
     qtbot.waitUntil(lambda: app.browsing.data.cookie_count() == 0, timeout=WAIT)
@@ -92,12 +96,7 @@ def test_a_time_range_clears_only_the_cookies_first_seen_in_it(
     qtbot: Any, browsing_app: BrowsingApp, http_site: Site
 ) -> None:
     app = browsing_app
-    old = http_site.add(
-        "/old", "<title>o</title>", headers=(("Set-Cookie", "old=1; Max-Age=9999"),)
-    )
-    new = http_site.add(
-        "/new", "<title>n</title>", headers=(("Set-Cookie", "new=1; Max-Age=9999"),)
-    )
+    old, new = _setter(http_site, "old"), _setter(http_site, "new")
     tab = app.window().new_tab()
     app.clock.now = T0 - 7200  # two hours ago
     assert load(qtbot, tab, old)
