@@ -54,11 +54,17 @@ class Ready(Generic[T]):
     async def wait(self) -> T:
         return await asyncio.wrap_future(self.future)
 
+    def ok(self) -> bool:
+        """Done, with a value."""
+        return self.future.done() and self.future.exception() is None
+
     def set(self, value: T) -> None:
-        self.future.set_result(value)
+        if not self.future.done():  # the first outcome stands
+            self.future.set_result(value)
 
     def fail(self, error: BaseException) -> None:
-        self.future.set_exception(error)
+        if not self.future.done():
+            self.future.set_exception(error)
 
 
 class DeferredRegistry:
@@ -128,9 +134,9 @@ class DeferredPayments:
         self._payments = payments
 
     def document(self, site: str, *, attending: bool) -> Any:
-        if self._payments.done():
+        if self._payments.ok():
             return self._payments.value().document(site, attending=attending)
-        return PendingDocument(site, attending)
+        return PendingDocument(site, attending)  # a failed start: monetize() says why
 
     async def monetize(
         self,

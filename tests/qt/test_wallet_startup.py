@@ -96,3 +96,37 @@ def test_quitting_while_the_wallet_starts_closes_it_cleanly(tmp_path: Path) -> N
         step()
     assert not wiring.startup.ready.done()
     assert (options.profile_dir / "trickle.sqlite3").is_file()
+
+
+def test_a_wallet_that_cannot_start_leaves_the_browser_working_and_says_so(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    options = LaunchOptions(profile_dir=tmp_path / "profile", urls=("x",), sandbox=True)
+    options.profile_dir.mkdir()
+    (options.profile_dir / "trickle.sqlite3").write_bytes(b"not a database " * 100)
+    ext = compose(options)
+    wiring = ext.parts["provider"]
+    assert isinstance(wiring, ProviderWiring)
+    profile = create_profile(
+        options.profile_dir, internal_routes(ext.internal_pages), ext.profile_installers
+    )
+    windows = Windows(profile, ext.page_hooks, ext.window_hooks)
+    try:
+        window: Any = windows.new_window([START_URL])
+        wiring.startup.start()
+        qtbot.waitUntil(wiring.startup.ready.done, timeout=WAIT)
+        assert wiring.startup.ready.future.exception() is not None
+        label = window.indicator_slot.findChild(QLabel, "wallet_starting")
+        assert label.text() == "Wallet unavailable"
+        assert "did not start" in label.toolTip()
+        welcome = window.new_tab(QUrl("trickle://wallet/"))  # no wallet: no welcome page
+        failed: list[bool] = []
+        welcome.loadFinished.connect(failed.append)
+        qtbot.waitUntil(lambda: failed == [False], timeout=WAIT)
+    finally:
+        windows.delete_all()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        shiboken6.delete(profile)
+        QCoreApplication.processEvents()
+        for step in ext.on_shutdown:
+            step()
