@@ -33,7 +33,6 @@ from ui.webmonetization.protocols import (
     PaymentSessions,
     RegisteredHandler,
 )
-from wallet.net.link import Link
 
 T = TypeVar("T")
 
@@ -143,7 +142,7 @@ class DeferredPayments:
         handle: Any,
         destination_account: str,
         shared_secret: bytes,
-        link: Link,
+        link: Any,  # a wallet.net.link.Link
         *,
         provider: str,
         account_id: int | None = None,
@@ -162,7 +161,7 @@ class DeferredPayments:
         self,
         handle: Any,
         href: str,
-        link: Link,
+        link: Any,  # a wallet.net.link.Link
         listener: Any,
         *,
         provider: str,
