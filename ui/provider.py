@@ -232,7 +232,11 @@ class WalletStartup:
         try:
             from ui.wallet.component import WalletUi  # noqa: F401 — imported here, used below
             from ui.wallet.welcome import WelcomePage  # noqa: F401
-            from wallet.payments import Payments  # noqa: F401
+            from wallet.payments import (  # noqa: F401 — the payment layer, Open Payments client
+                PAGE_CONNECTION_TEMPLATE,
+                DeferredResolver,
+                Payments,
+            )
             from wallet.provider import BUILTIN_HANDLER_URI as WALLET_HANDLER
             from wallet.reports import local_zone
             from wallet.runtime import start_sandbox  # noqa: F401

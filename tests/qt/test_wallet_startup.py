@@ -24,6 +24,8 @@ from ui.browser.windows import Windows
 from ui.provider import STARTING_TEXT, ProviderWiring
 from ui.wallet.window import WalletWindow
 
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
 
 @pytest.mark.allow_qt_messages(r"This plugin does not support propagateSizeHints\(\)")
 def test_the_window_works_before_the_wallet_and_the_wallet_takes_over_when_ready(
@@ -48,6 +50,8 @@ def test_the_window_works_before_the_wallet_and_the_wallet_takes_over_when_ready
         qtbot.waitExposed(window)
         label = window.indicator_slot.findChild(QLabel, "wallet_starting")
         assert label is not None and label.text() == STARTING_TEXT and label.isVisible()
+        ARTIFACTS.mkdir(exist_ok=True)
+        assert window.grab().save(str(ARTIFACTS / "wallet-starting.png"))
         placeholder = window.wallet_action
         menu = browsing.parts(window).menu
         assert placeholder in menu.actions()
