@@ -10,7 +10,8 @@ it, in order. Nothing is paid before the wallet is ready, and nothing a page ask
   :class:`PendingDocument` (attendance and the document's end are kept), bound to the payment
   layer's own document handle when the wallet is ready; ``monetize`` awaits the wallet.
 * :class:`WhenReady` — an internal page (``trickle://wallet/``) answered once the wallet is
-  ready (the scheme handler keeps the request open meanwhile).
+  ready (the scheme handler keeps the request open meanwhile); a request that has to wait
+  says so (``wanted``: the app then starts the wallet without waiting for a first paint).
 
 Invariant: every method of the real parts is called only after ``ready`` holds the wallet; a
 failed start (``ready`` holds an exception) makes each waiting call raise it.
@@ -183,9 +184,16 @@ class DeferredPayments:
 class WhenReady(Generic[T]):
     """An internal page served by ``page_of(value)`` once ``ready`` holds the value."""
 
-    def __init__(self, ready: Ready[T], page_of: Callable[[T], InternalPage | None]) -> None:
+    def __init__(
+        self,
+        ready: Ready[T],
+        page_of: Callable[[T], InternalPage | None],
+        *,
+        wanted: Callable[[], object] = lambda: None,
+    ) -> None:
         self._ready = ready
         self._page_of = page_of
+        self._wanted = wanted  # told when a request has to wait
 
     def _respond(self, url: QUrl) -> Reply | None:
         try:
@@ -197,4 +205,5 @@ class WhenReady(Generic[T]):
     def respond(self, url: QUrl) -> Reply | Pending | None:
         if self._ready.done():
             return self._respond(url)
+        self._wanted()
         return Pending(self._ready.future, lambda: self._respond(url))

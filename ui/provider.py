@@ -220,10 +220,10 @@ class WalletStartup:
     def start(self, open_tabs: OpenTabs | None = None) -> None:
         """Start the wallet (once): its imports and database on a thread, the rest on the GUI
         thread. ``open_tabs`` opens the first launch's pages."""
+        if open_tabs is not None:
+            self._open_tabs = open_tabs  # used when ready, whoever started it
         if self._thread is not None:
             return
-        if open_tabs is not None:
-            self._open_tabs = open_tabs
         self._thread = threading.Thread(target=self._open, name="trickle-wallet-start")
         self._thread.start()
 
@@ -501,9 +501,10 @@ def wire_provider(
         installers=[wm],
         hooks=[wm],
         shutdown=[stop],
+        # A page waiting for the wallet cannot paint before it: it starts the wallet at once.
         internal_pages={
-            "demo": WhenReady(startup.ready, lambda _w: demo),
-            "wallet": WhenReady(startup.ready, lambda w: w.welcome),
+            "demo": WhenReady(startup.ready, lambda _w: demo, wanted=startup.start),
+            "wallet": WhenReady(startup.ready, lambda w: w.welcome, wanted=startup.start),
         },
         web_monetization=wm,
     )
