@@ -63,9 +63,14 @@ class WalletUi:
         )
         self.notifier = Notifier(self.events, self.network)
         self.indicator_state = IndicatorState(
-            site_state=lambda site: service.site_policy(site).state,
-            has_provider=lambda: service.active_handler() is not None,
+            service,
+            tz=tz,
+            clock=clock,
+            network=lambda: self.network.mode.value,
+            style=self.ctx.style,
         )
+        self.ctx.statuses = self.indicator_state
+        self.network.changed.connect(self.indicator_state.refresh)
         self.indicator_state.follow(self.events)
         self._windows: dict[int, WalletWindow] = {}
 
@@ -91,6 +96,10 @@ class WalletUi:
         indicator.popover.history_requested.connect(
             lambda site: self.open_wallet(window).show_history_for(site)
         )
+        indicator.popover.settings_requested.connect(lambda: self.open_wallet(window).show_budget())
+        indicator.popover.account_requested.connect(
+            lambda: self.open_wallet(window).show_page("account")
+        )
         banner = NotificationBanner(self.notifier, window.centralWidget())
         layout = window.centralWidget().layout()
         if isinstance(layout, QBoxLayout):
@@ -100,14 +109,12 @@ class WalletUi:
         if isinstance(attention, Attention):
             AttentionRules(attention, self.ctx.service, self.events)
 
-            def attending(now: bool) -> None:
-                idle = attention.is_idle()
-                indicator.set_attending(
-                    now, "you have been idle" if idle else "this window is not in front"
-                )
+            def attending(_now: bool = False) -> None:
+                self.indicator_state.set_window_attention(idle=attention.is_idle())
 
             window.attending_changed.connect(attending)
-            attending(window.is_attending())
+            attention.changed.connect(attending)
+            attending()
         window.wallet_action = action
         window.wallet_indicator = indicator
         window.wallet_banner = banner
