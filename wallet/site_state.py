@@ -342,29 +342,22 @@ def describe(
         return fixed
     amount = format_amount(status.limit or 0, asset, style=style)
     again = (
-        f" Paid again from {when_text(status.until, now, tz)}." if status.until is not None else ""
+        f"paid again from {when_text(status.until, now, tz)}"
+        if status.until is not None
+        else "not paid again until you raise it"
     )
-    if status.cause is Cause.DAY_CAP:
+    if status.cause is Cause.GLOBAL_BUDGET:
         return StatusWords(
-            "Day cap reached", f"This site reached its cap of {amount} a day.{again}", Fix.RAISE_CAP
+            "Budget reached",
+            f"Your monthly budget of {amount} for all sites is used up. Sites are {again}.",
+            Fix.RAISE_BUDGET,
         )
-    if status.cause is Cause.MONTH_CAP:
-        return StatusWords(
-            "Month cap reached",
-            f"This site reached its cap of {amount} a month.{again}",
-            Fix.RAISE_CAP,
-        )
-    if status.cause is Cause.TOTAL_CAP:
-        return StatusWords(
-            "Total cap reached",
-            f"This site reached its cap of {amount} in total; it is not paid again until you "
-            "raise it.",
-            Fix.RAISE_CAP,
-        )
+    label, per = {
+        Cause.DAY_CAP: ("Day cap reached", "a day"),
+        Cause.MONTH_CAP: ("Month cap reached", "a month"),
+    }.get(status.cause, ("Total cap reached", "in total"))
     return StatusWords(
-        "Budget reached",
-        f"Your monthly budget of {amount} for all sites is used up.{again}",
-        Fix.RAISE_BUDGET,
+        label, f"This site reached its cap of {amount} {per}; it is {again}.", Fix.RAISE_CAP
     )
 
 
