@@ -19,9 +19,12 @@ Rules, in order (the first that holds is the cause):
    A limit counts as reached when the ledger's counters reach it or the wallet's last refusal
    says so — unless money is still flowing (a lease granted before the limit pays out its last
    part): then the site is streaming, and says "reached" once the ledger refuses.
-5. A site in no tab is "not open"; one that is open but not attended is not paid because its
+5. A page whose payments a refusal stopped is "stopped" once the cause lifts: the payment layer
+   ends a document's sessions at any refusal but "not now" (a limit, a block, payments off;
+   ``wallet.payments.gate``), so only a reload (a new document) pays it again — the fix says so.
+6. A site in no tab is "not open"; one that is open but not attended is not paid because its
    window is not in front, its tab is hidden, or the user is idle.
-6. Otherwise it is streaming (money went out within :data:`STREAMING_WINDOW`) or accruing (pay
+7. Otherwise it is streaming (money went out within :data:`STREAMING_WINDOW`) or accruing (pay
    for the reading time is adding up towards the next packet).
 
 Invariants: amounts are ``int`` budget units; "until when" is a local midnight computed from
@@ -74,6 +77,7 @@ class Cause(enum.StrEnum):
     MONTH_CAP = "month_cap"
     DAY_CAP = "day_cap"
     BALANCE = "balance"
+    STOPPED = "stopped"
     WINDOW_NOT_FRONT = "window_not_front"
     TAB_HIDDEN = "tab_hidden"
     IDLE = "idle"
@@ -97,6 +101,7 @@ class Fix(enum.StrEnum):
     RAISE_CAP = "Raise the cap"
     RAISE_BUDGET = "Raise the budget"
     ADD_MONEY = "Add money"
+    RELOAD = "Reload"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +137,7 @@ class PageFacts:
         monetized: one of its pages asks to be paid.
         inattention: why none of them is attended to (``None``: one is).
         provider_failing: the provider proved a payment for one of them that does not verify.
+        stopped: a limit ended the payments of all its monetized pages (until reloaded).
         last_paid: when money last went out to the site.
     """
 
@@ -139,6 +145,7 @@ class PageFacts:
     monetized: bool = False
     inattention: Inattention | None = None
     provider_failing: bool = False
+    stopped: bool = False
     last_paid: datetime | None = None
 
 
@@ -197,6 +204,8 @@ def site_status(wallet: WalletFacts, page: PageFacts, *, now: datetime, tz: Zone
         return SiteStatus(Cause.BALANCE)
     if not page.open:
         return SiteStatus(Cause.NOT_OPEN)
+    if page.stopped:
+        return SiteStatus(Cause.STOPPED)
     if page.inattention is not None:
         return SiteStatus(Cause(page.inattention.value))
     if streaming_until is not None:
@@ -317,6 +326,11 @@ _FIXED: dict[Cause, StatusWords] = {
     ),
     Cause.BALANCE: StatusWords(
         "Balance empty", "Your account has no money left to pay with.", Fix.ADD_MONEY
+    ),
+    Cause.STOPPED: StatusWords(
+        "Stopped",
+        "Payments to this page stopped; reload the page to pay it again.",
+        Fix.RELOAD,
     ),
     Cause.WINDOW_NOT_FRONT: StatusWords(
         "Not in front", "Not paying now: this window is not in front."

@@ -22,7 +22,7 @@ from ui.browser.attention import Attention
 from ui.wallet.attention_rules import AttentionRules
 from ui.wallet.banner import NotificationBanner, Notifier
 from ui.wallet.context import WalletContext
-from ui.wallet.indicator import MonetizationIndicator, follow_window
+from ui.wallet.indicator import MonetizationIndicator, follow_window, reload_site
 from ui.wallet.indicator_state import IndicatorState
 from ui.wallet.network import NetworkMode, NetworkStatus
 from ui.wallet.qtevents import QtWalletEvents
@@ -100,6 +100,7 @@ class WalletUi:
         indicator.popover.account_requested.connect(
             lambda: self.open_wallet(window).show_page("account")
         )
+        indicator.popover.reload_requested.connect(lambda site: reload_site(window, site))
         banner = NotificationBanner(self.notifier, window.centralWidget())
         layout = window.centralWidget().layout()
         if isinstance(layout, QBoxLayout):

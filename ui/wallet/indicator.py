@@ -33,6 +33,7 @@ COLOURS = {
     Cause.NOT_MONETIZED: GREY,
     Cause.NOT_OPEN: GREY,
     Cause.PAUSED: GREY,
+    Cause.STOPPED: GREY,
     Cause.WINDOW_NOT_FRONT: GREY,
     Cause.TAB_HIDDEN: GREY,
     Cause.IDLE: GREY,
@@ -124,6 +125,13 @@ class MonetizationIndicator(QToolButton):
         self.popover.move(below)
         self.popover.show()
         self.popover.rate.setFocus()
+
+
+def reload_site(window: Any, site: str) -> None:
+    """Reload every tab of ``window`` that shows ``site`` (new documents pay afresh)."""
+    for tab in window.tabs():
+        if site_of(tab.url()) == site:
+            tab.reload()
 
 
 def follow_window(window: Any, state: IndicatorState) -> None:

@@ -34,6 +34,7 @@ from ui.wallet.qtevents import QtWalletEvents
 from wallet.amounts import NumberStyle
 from wallet.budgets import Asset, Reason
 from wallet.events import BudgetReached, PaymentCommitted
+from wallet.payments.gate import NOT_NOW
 from wallet.service import WalletService
 from wallet.site_state import (
     Inattention,
@@ -54,6 +55,7 @@ class TabState:
     monetized: bool = False
     visible: bool = False  # paid for now: the current tab of an attended window
     provider_failing: bool = False
+    stopped: bool = False  # a limit ended its document's payments (a new one starts afresh)
     sent: int = 0  # this visit, in ``asset``
     asset: Asset | None = None
 
@@ -110,15 +112,17 @@ class IndicatorState(QObject):
     def page_facts(self, site: str) -> PageFacts:
         """The browser's facts of ``site``: all the tabs that show it, together."""
         tabs = [(k, s) for k, s in self._tabs.items() if s.site == site]
+        monetized = [s for _, s in tabs if s.monetized]
         inattention: Inattention | None = None
         if tabs and not any(s.visible for _, s in tabs):
             current = any(k is self._current for k, _ in tabs)
             inattention = self._window_inattention if current else Inattention.TAB_HIDDEN
         return PageFacts(
             open=bool(tabs),
-            monetized=any(s.monetized for _, s in tabs),
+            monetized=bool(monetized),
             inattention=inattention,
             provider_failing=any(s.provider_failing for _, s in tabs),
+            stopped=bool(monetized) and all(s.stopped for s in monetized),
             last_paid=self._last_paid.get(site),
         )
 
@@ -179,8 +183,9 @@ class IndicatorState(QObject):
     # --- the page bridge's side ----------------------------------------------------------------
 
     def set_monetized(self, key: Hashable, monetized: bool) -> None:
-        """The page called ``monetize()`` or has a monetization link (or no longer does)."""
-        self._put(key, replace(self.state(key), monetized=monetized))
+        """The page called ``monetize()`` or started paying a monetization link (a new
+        payment session: nothing stops it yet), or no longer asks to be paid."""
+        self._put(key, replace(self.state(key), monetized=monetized, stopped=False))
 
     def add_sent(self, key: Hashable, amount: int, asset: Asset) -> None:
         """``amount`` of ``asset`` went to this tab's site in this visit."""
@@ -209,15 +214,17 @@ class IndicatorState(QObject):
             return
         # Money accrues only for the visible tab: the current one if it shows the site.
         key = self._current if self._current in keys else keys[0]
-        for k in keys:  # money flows: the provider works for this site again
-            if self._tabs[k].provider_failing:
-                self._tabs[k] = replace(self._tabs[k], provider_failing=False)
+        for k in keys:  # money flows: the provider works and nothing stops the site
+            self._tabs[k] = replace(self._tabs[k], provider_failing=False, stopped=False)
         self.add_sent(key, ev.amount, ev.asset)
 
     def _on_refusal(self, ev: BudgetReached) -> None:
-        if ev.reason is Reason.PROVIDER_FAILING:
-            for k in self._keys_for(ev.site):
+        for k in self._keys_for(ev.site):
+            if ev.reason is Reason.PROVIDER_FAILING:
                 self._tabs[k] = replace(self._tabs[k], provider_failing=True)
+            elif ev.reason not in NOT_NOW and self._tabs[k].monetized:
+                # Any refusal but "not now" ends a document's payment sessions for good.
+                self._tabs[k] = replace(self._tabs[k], stopped=True)
         self._recompute([ev.site])
 
     # --- computing -----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ Signals:
     history_requested(str): show the history of this site.
     settings_requested(): show the wallet's Settings at the monthly budget.
     account_requested(): show the wallet's Account page (to add money).
+    reload_requested(str): reload the pages of this site (their payments stopped at a limit).
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class SitePopover(QFrame):
     history_requested = Signal(str)
     settings_requested = Signal()
     account_requested = Signal()
+    reload_requested = Signal(str)
 
     def __init__(
         self, ctx: WalletContext, state: IndicatorState | None = None, parent: QWidget | None = None
@@ -331,6 +333,8 @@ class SitePopover(QFrame):
             self.hide()
             self.account_requested.emit()
             return
+        elif fix is Fix.RELOAD:
+            self.reload_requested.emit(self._site)
         self.update_live()
 
     def _use_builtin_provider(self) -> None:

@@ -213,6 +213,16 @@ def test_not_paying_because_not_attended(why: Inattention, label: str) -> None:
     assert status(capped, replace(page, last_paid=None)).cause is Cause.DAY_CAP
 
 
+def test_a_page_stopped_by_a_limit_says_to_reload_once_the_limit_lifts() -> None:
+    stopped = replace(OPEN, stopped=True)
+    capped = facts(SitePolicy("s", cap_day=CENT), usage=Usage(site_day=CENT))
+    assert status(capped, stopped).cause is Cause.DAY_CAP  # the limit still holds
+    s = status(facts(), stopped)
+    assert s.cause is Cause.STOPPED
+    assert (words(s).label, words(s).fix) == ("Stopped", Fix.RELOAD)
+    assert status(facts(), replace(stopped, inattention=Inattention.IDLE)).cause is Cause.STOPPED
+
+
 def test_a_site_in_no_tab() -> None:
     assert status(facts(), PageFacts()).cause is Cause.NOT_OPEN
     assert words(SiteStatus(Cause.NOT_OPEN)).label == "Not open"

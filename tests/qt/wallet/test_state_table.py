@@ -1,0 +1,290 @@
+"""The state table (issue 20, item 3): every cause of a site's state, reached by real payments
+or the real app condition in the app as ``ui/app.py`` composes it (sandbox, demo blog paid
+through its link tag, real database), shows the same words in the toolbar indicator, the site
+popover, the Sites table and the demo page's own status line.
+
+The provider failing (a provider proving a payment that does not verify) needs a lying
+handler: ``tests/qt/webmonetization/test_state_provider_failing.py``.
+
+Screenshots (tests/artifacts/): the popover streaming, with no provider (its fix button), at a
+day cap (until when) and at the global budget; the Sites table.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QWidget
+
+from tests.qt.conftest import run_js
+from tests.qt.flows import WAIT, App, load, running_app
+from tests.qt.servers import Site
+from ui.app import LaunchOptions
+from ui.wallet.component import WalletUi
+from ui.wallet.indicator import MonetizationIndicator
+from ui.wallet.indicator_state import IndicatorState
+from ui.wallet.popover import SitePopover
+from ui.wallet.window import WalletWindow
+from wallet.budgets import SitePolicy, SiteState
+from wallet.provider import BUILTIN_HANDLER_URI
+from wallet.runtime import SANDBOX_NETWORK
+from wallet.site_state import Cause, Fix, StatusWords
+
+pytestmark = pytest.mark.allow_qt_messages(
+    # The popover is a Qt.Popup and the wallet a top-level window: offscreen, they cannot be
+    # raised, grab the keyboard or pass size hints on, and say so (X11/Wayland do not).
+    r"This plugin does not support raise\(\)",
+    r"This plugin does not support grabbing the keyboard",
+    r"This plugin does not support propagateSizeHints\(\)",
+)
+
+FAST = 3_600_000_000  # 3.60 USD an hour: 1,000,000 units (0.001 USD) a second
+STEP = 3_000_000  # what a limit leaves: about three seconds of pay at FAST
+
+
+def _plain(tooltip: str) -> str:
+    return html.unescape(tooltip.removeprefix("<qt>").removesuffix("</qt>"))
+
+
+class Views:
+    """The four places that show a site's state, read as a person reads them."""
+
+    def __init__(self, qtbot: Any, app: App, artifacts: Path) -> None:
+        self.qtbot = qtbot
+        self.app = app
+        self.artifacts = artifacts
+        wallet_ui = app.ext.parts["wallet_ui"]
+        assert isinstance(wallet_ui, WalletUi)
+        self.ui = wallet_ui
+        self.states: IndicatorState = wallet_ui.indicator_state
+        self.indicator: MonetizationIndicator = app.window.wallet_indicator  # type: ignore[attr-defined]
+        self.popover: SitePopover = self.indicator.popover
+        self.wallet: WalletWindow = wallet_ui.open_wallet(app.window)
+        self.wallet.show_page("sites")
+        app.window.activateWindow()
+        qtbot.waitUntil(app.window.is_attending, timeout=WAIT)
+
+    def words(self, site: str) -> StatusWords:
+        return self.states.words(self.states.status(site))
+
+    def wait_for(self, site: str, cause: Cause) -> StatusWords:
+        try:
+            self.qtbot.waitUntil(lambda: self.states.status(site).cause is cause, timeout=WAIT)
+        except Exception:
+            facts = self.app.service.site_facts([site])[site]
+            raise AssertionError(
+                f"{site} is {self.states.status(site)}, not {cause}: {facts}, "
+                f"{self.states.page_facts(site)}"
+            ) from None
+        return self.words(site)
+
+    def check(
+        self, site: str, cause: Cause, *, indicator: bool = True, page: Any = None
+    ) -> StatusWords:
+        """``site`` reaches ``cause``; every view says its words (label, explanation, fix)."""
+        w = self.wait_for(site, cause)
+        if indicator:
+            self.qtbot.waitUntil(
+                lambda: self.indicator.text().split(" · ")[0] == w.label, timeout=WAIT
+            )
+            assert w.sentence() in _plain(self.indicator.toolTip())
+            assert w.sentence() in self.indicator.accessibleDescription()
+        self.popover.show_site(site)
+        assert (self.popover.status.text(), self.popover.explanation.text()) == (
+            w.label,
+            w.explanation,
+        )
+        if w.fix is None:
+            assert self.popover.fix.isHidden()
+        else:
+            assert not self.popover.fix.isHidden() and self.popover.fix.text() == w.fix.value
+        sites = self.wallet.sites
+        sites.refresh()
+        row = next(r for r in range(sites.table.rowCount()) if sites.sites()[r] == site)
+        item = sites.table.item(row, 1)
+        assert item is not None
+        assert (item.text(), _plain(item.toolTip())) == (w.label, w.explanation)
+        if page is not None:  # the demo page's status line, live from its server
+            status = "document.getElementById('status').textContent"
+            self.qtbot.waitUntil(
+                lambda: run_js(self.qtbot, page, status) == w.sentence(), timeout=WAIT
+            )
+        return w
+
+    def resume(self, site: str, page: Any) -> None:
+        """After a refusal lifted: "Stopped" (its sessions ended), and its fix reloads the
+        page, which streams again; or streaming already, if packets in flight kept a session
+        waiting instead (a race the user cannot see either)."""
+        self.qtbot.waitUntil(
+            lambda: self.states.status(site).cause in (Cause.STOPPED, Cause.STREAMING),
+            timeout=WAIT,
+        )
+        if self.states.status(site).cause is Cause.STOPPED:
+            w = self.check(site, Cause.STOPPED, page=page)
+            assert w.fix is Fix.RELOAD
+            self.popover.show_site(site)
+            self.popover.fix.click()
+        self.check(site, Cause.STREAMING, page=page)
+
+    def shoot_popover(self, site: str, name: str) -> None:
+        self.app.window.activateWindow()
+        self.indicator.open_popover()
+        self.qtbot.waitUntil(self.popover.isVisible)
+        assert self.popover.site == site
+        self.popover.adjustSize()
+        assert self.popover.grab().save(str(self.artifacts / name))
+        self.popover.hide()
+        self.app.window.activateWindow()
+        self.qtbot.waitUntil(self.app.window.is_attending, timeout=WAIT)
+
+
+def test_every_cause_shows_the_same_words_everywhere(
+    qtbot: Any, tmp_path: Path, http_site: Site, artifacts: Path
+) -> None:
+    # The blog alone (a URL given: no welcome page), with no provider chosen yet.
+    options = LaunchOptions(
+        profile_dir=tmp_path / "profile", sandbox=True, urls=("trickle://demo/blog",)
+    )
+    with running_app(qtbot, options) as app:
+        assert app.wiring.runtime is not None
+        demo = app.wiring.runtime.result().demo
+        assert demo is not None
+        blog_url = demo.url("blog")
+        blog = blog_url.rstrip("/")
+        svc = app.service
+        v = Views(qtbot, app, artifacts)
+        (blog_tab,) = app.window.tabs()
+        qtbot.waitUntil(lambda: v.states.state(blog_tab.context).site == blog, timeout=WAIT)
+        assert svc.active_handler() is None
+
+        # --- no provider: the fix chooses Trickle Wallet ----------------------------------
+        w = v.check(blog, Cause.NO_PROVIDER, page=blog_tab)
+        assert w.fix is Fix.USE_TRICKLE_WALLET
+        v.shoot_popover(blog, "state-popover-no-provider.png")
+        v.popover.show_site(blog)
+        v.popover.fix.click()
+        active = svc.active_handler()
+        assert active is not None and active.handler_uri == BUILTIN_HANDLER_URI
+        load(qtbot, blog_tab, blog_url)  # the page asks again, now that there is a provider
+
+        # --- streaming ------------------------------------------------------------------------
+        v.check(blog, Cause.STREAMING, page=blog_tab)
+        v.shoot_popover(blog, "state-popover-streaming.png")
+
+        # --- accruing: a rate so low that no packet's worth accrues -------------------------
+        svc.set_site_policy(SitePolicy(blog, rate_per_hour=1))
+        v.check(blog, Cause.ACCRUING, page=blog_tab)
+
+        # --- paused and blocked, and their fixes (the popover's own buttons) ------------------
+        svc.set_site_policy(SitePolicy(blog, rate_per_hour=FAST))
+        v.check(blog, Cause.STREAMING)
+        v.popover.show_site(blog)
+        v.popover.pause.click()
+        assert v.check(blog, Cause.PAUSED, page=blog_tab).fix is Fix.RESUME
+        v.popover.fix.click()
+        assert svc.site_policy(blog).state is SiteState.ENABLED
+        v.popover.block.click()
+        assert v.check(blog, Cause.BLOCKED, page=blog_tab).fix is Fix.UNBLOCK
+        v.popover.fix.click()
+        v.resume(blog, blog_tab)
+
+        # --- each cap, reached by paying up to it -------------------------------------------
+        def used() -> Any:
+            """What was spent: the ledger's counters once its leases gave back what they hold
+            unused (a lease counts in full until then)."""
+            svc.ledger.settle(datetime.now(UTC))
+            return svc.site_facts([blog])[blog].usage
+
+        svc.set_site_policy(SitePolicy(blog, rate_per_hour=FAST, cap_day=used().site_day + STEP))
+        w = v.check(blog, Cause.DAY_CAP, page=blog_tab)
+        assert "paid again from tomorrow (" in w.explanation and w.fix is Fix.RAISE_CAP
+        v.shoot_popover(blog, "state-popover-day-cap.png")
+        v.popover.show_site(blog)
+        v.popover.fix.click()  # "Raise the cap": the day cap's field, ready to type in
+        assert v.popover.cap_day.hasFocus() or v.popover.focusWidget() is v.popover.cap_day
+        # A higher limit lets the site be paid again, from a new document (a reload).
+        svc.set_site_policy(
+            SitePolicy(blog, rate_per_hour=FAST, cap_month=used().site_month + STEP)
+        )
+        v.resume(blog, blog_tab)
+        w = v.check(blog, Cause.MONTH_CAP, page=blog_tab)
+        assert "paid again from " in w.explanation
+        svc.set_site_policy(
+            SitePolicy(blog, rate_per_hour=FAST, cap_total=used().site_total + STEP)
+        )
+        v.resume(blog, blog_tab)
+        w = v.check(blog, Cause.TOTAL_CAP, page=blog_tab)
+        assert "until you raise it" in w.explanation
+
+        # --- the global budget ----------------------------------------------------------------
+        svc.set_site_policy(SitePolicy(blog, rate_per_hour=FAST))
+        v.resume(blog, blog_tab)
+        glob = svc.global_policy()
+        svc.set_global_policy(replace(glob, monthly_budget=used().global_month + STEP))
+        w = v.check(blog, Cause.GLOBAL_BUDGET, page=blog_tab)
+        assert w.fix is Fix.RAISE_BUDGET and "Sites are paid again from " in w.explanation
+        v.shoot_popover(blog, "state-popover-budget.png")
+        v.popover.show_site(blog)
+        assert v.popover.budget_left.text().startswith("0.00 USD of ")
+        v.popover.fix.click()  # "Raise the budget": the wallet's Settings, at the budget
+        assert v.wallet.current_page() is v.wallet.settings
+        v.wallet.show_page("sites")
+        svc.set_global_policy(replace(glob, monthly_budget=None))
+        v.resume(blog, blog_tab)
+
+        # --- the balance runs out ------------------------------------------------------------
+        used()  # the lease gives back what it took from the balance and did not pay
+        account = svc.account(SANDBOX_NETWORK)
+        assert account is not None
+        svc.set_account(SANDBOX_NETWORK, account.address, account.asset, STEP)
+        w = v.check(blog, Cause.BALANCE, page=blog_tab)
+        v.popover.show_site(blog)
+        assert v.popover.balance.text() == "0.00 USD"
+        svc.top_up_sandbox(10**10)
+        v.resume(blog, blog_tab)
+
+        # --- payments switched off, and on again by the fix -----------------------------------
+        svc.set_global_policy(replace(svc.global_policy(), enabled=False))
+        assert v.check(blog, Cause.PAYMENTS_OFF, page=blog_tab).fix is Fix.TURN_ON
+        v.popover.show_site(blog)
+        v.popover.fix.click()
+        assert svc.global_policy().enabled
+        v.resume(blog, blog_tab)
+
+        # --- the window not in front, then the user idle --------------------------------------
+        other = QWidget()
+        other.setWindowTitle("another application")
+        other.show()
+        other.activateWindow()
+        qtbot.waitUntil(lambda: not app.window.is_attending(), timeout=WAIT)
+        v.check(blog, Cause.WINDOW_NOT_FRONT, page=blog_tab)
+        other.close()
+        app.window.activateWindow()
+        qtbot.waitUntil(app.window.is_attending, timeout=WAIT)
+        v.check(blog, Cause.STREAMING)
+        app.window.attention.configure(focused_only=True, idle_after=0.2)
+        v.check(blog, Cause.IDLE, page=blog_tab)
+        app.window.attention.configure(focused_only=True, idle_after=None)
+        v.check(blog, Cause.STREAMING)
+
+        # --- another tab in front: the blog's tab is hidden; that tab is not monetized ------
+        plain = app.window.new_tab()
+        load(qtbot, plain, http_site.add("/plain", "<!doctype html><title>Plain</title><p>hi"))
+        other_site = f"http://127.0.0.1:{http_site.port}"
+        qtbot.waitUntil(lambda: v.states.current_key() is plain.context)
+        # The indicator shows the tab in front, so a hidden tab's state is in the others.
+        v.check(blog, Cause.TAB_HIDDEN, indicator=False)
+        v.check(other_site, Cause.NOT_MONETIZED)
+
+        # --- the blog closed: not open ------------------------------------------------------
+        app.window.tab_strip.close_tab(blog_tab)
+        v.check(blog, Cause.NOT_OPEN, indicator=False)
+        v.wallet.resize(1100, 600)
+        v.wallet.show_page("sites")
+        assert v.wallet.grab().save(str(artifacts / "state-sites-table.png"))
+        v.wallet.close()
