@@ -288,3 +288,43 @@ def test_every_cause_shows_the_same_words_everywhere(
         v.wallet.show_page("sites")
         assert v.wallet.grab().save(str(artifacts / "state-sites-table.png"))
         v.wallet.close()
+
+
+def test_the_sites_table_over_months_of_history(
+    qtbot: Any, window: WalletWindow, wallet: Any, clock: Any, artifacts: Path
+) -> None:
+    """The wallet window alone (no browser: every site "not open" unless the wallet knows
+    more), over a profile with four months of payments: paused, blocked, a day cap reached
+    today by real reservations (with until when), the others not open."""
+    from tests.qt.wallet.seed import BLOG, NEWS, PODCAST, USD, VIDEO, WALLET_ORIGIN
+    from wallet.ledger import Refusal, Reservation
+
+    wallet.set_site_active(PODCAST, True)
+    for _ in range(3_000):
+        clock.advance(seconds=2)
+        got = wallet.reserve(PODCAST, WALLET_ORIGIN, USD, 150_000_000, min_amount=1)
+        if isinstance(got, Refusal):
+            break
+        assert isinstance(got, Reservation)
+        wallet.commit(got, delivered=got.amount)
+    wallet.set_site_active(PODCAST, False)
+    window.show_page("sites")
+    page = window.sites
+    page.refresh()
+    shown = {
+        site: (page.table.item(r, 1).text(), _plain(page.table.item(r, 1).toolTip()))  # type: ignore[union-attr]
+        for r, site in enumerate(page.sites())
+    }
+    assert shown[BLOG] == ("Paused", "You paused payments to this site.")
+    assert shown[VIDEO][0] == "Blocked"
+    assert shown[PODCAST] == (
+        "Day cap reached",
+        "This site reached its cap of 0.50 USD a day; it is paid again from tomorrow (Sun 22 Nov).",
+    )
+    assert shown[NEWS] == ("Not open", "Paid only while you read it in a tab in front of you.")
+    # The same words as the popover, for the same site.
+    popover = SitePopover(window.ctx)
+    popover.show_site(PODCAST)
+    assert (popover.status.text(), popover.explanation.text()) == shown[PODCAST]
+    assert popover.fix.text() == "Raise the cap"
+    assert window.grab().save(str(artifacts / "state-sites-table-history.png"))
