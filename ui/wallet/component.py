@@ -26,6 +26,7 @@ from ui.wallet.indicator import MonetizationIndicator, follow_window, reload_sit
 from ui.wallet.indicator_state import IndicatorState
 from ui.wallet.network import NetworkMode, NetworkStatus
 from ui.wallet.qtevents import QtWalletEvents
+from ui.wallet.welcome import BUDGET_ACTION
 from ui.wallet.window import WalletWindow
 from wallet.secrets import SecretStore
 from wallet.service import WalletService
@@ -89,6 +90,10 @@ class WalletUi:
         button.setDefaultAction(action)
         button.setAccessibleName("Open the wallet")
         slot_layout.addWidget(button)
+        budget = QAction("Change the monthly budget", window)
+        budget.triggered.connect(lambda: self.open_wallet(window).show_budget())
+        window.addAction(budget)
+        setattr(window, BUDGET_ACTION, budget)  # the welcome page's "Change" link triggers it
         popover = QAction("This site's payments", window)
         popover.setShortcuts([QKeySequence(k) for k in POPOVER_KEYS])
         popover.triggered.connect(indicator.open_popover)
