@@ -328,3 +328,42 @@ def test_the_sites_table_over_months_of_history(
     assert (popover.status.text(), popover.explanation.text()) == shown[PODCAST]
     assert popover.fix.text() == "Raise the cap"
     assert window.grab().save(str(artifacts / "state-sites-table-history.png"))
+
+
+@pytest.mark.allow_qt_messages(
+    r"This plugin does not support raise\(\)",
+    r"This plugin does not support grabbing the keyboard",
+    r"This plugin does not support propagateSizeHints\(\)",
+)
+def test_the_open_popover_follows_payments_and_state_live_but_not_the_field_being_edited(
+    qtbot: Any, ctx: Any, wallet: Any, clock: Any
+) -> None:
+    from tests.qt.wallet.seed import NEWS, USD, WALLET_ORIGIN
+    from wallet.ledger import Reservation
+
+    popover = SitePopover(ctx)
+    qtbot.addWidget(popover)
+    popover.show_site(NEWS)
+    popover.show()
+    qtbot.waitUntil(popover.isVisible)
+    today, balance, left = (
+        popover.today.text(),
+        popover.balance.text(),
+        popover.budget_left.text(),
+    )
+    popover.rate.setText("1.5")  # the user is typing a new rate: live updates leave it alone
+    wallet.set_site_active(NEWS, True)
+    clock.advance(seconds=30)
+    got = wallet.reserve(NEWS, WALLET_ORIGIN, USD, 5_000_000)
+    assert isinstance(got, Reservation)
+    wallet.commit(got, delivered=got.amount)
+    qtbot.waitUntil(lambda: popover.today.text() != today, timeout=WAIT)
+    assert popover.budget_left.text() != left  # what is left of the budget went down
+    assert popover.balance.text() == balance  # the example wallet's account is not ours
+    assert popover.rate.text() == "1.5"
+    # Paused elsewhere (the Sites page, the CLI): the open popover says so, with its fix.
+    wallet.set_site_policy(SitePolicy(NEWS, SiteState.PAUSED))
+    qtbot.waitUntil(lambda: popover.status.text() == "Paused", timeout=WAIT)
+    assert popover.fix.text() == "Resume" and not popover.fix.isHidden()
+    assert popover.rate.text() == "1.5"
+    popover.hide()
