@@ -48,7 +48,7 @@ from ui.wallet.context import (
     WalletContext,
 )
 from ui.wallet.fields import AmountField, with_unit
-from ui.wallet.guard import confirm_site_policy, read_fields
+from ui.wallet.guard import confirm_site_policy, read_fields, show_policy
 from ui.wallet.indicator_state import IndicatorState
 from ui.wallet.payee import PayeeLabel
 from ui.wallet.tip_dialog import open_tip_dialog
@@ -223,25 +223,8 @@ class SitePopover(QFrame):
 
     def refresh(self) -> None:
         """Fill the fields from the policy, and the live part."""
-        glob = self._ctx.service.global_policy()
-        policy = self._ctx.service.site_policy(self._site)
-        d = glob.defaults
-        for field, value, default in zip(
-            self._fields(),
-            (policy.rate_per_hour, policy.cap_day, policy.cap_month, policy.cap_total),
-            (d.rate_per_hour, d.cap_day, d.cap_month, d.cap_total),
-            strict=True,
-        ):
-            field.set_asset(glob.budget_asset)
-            field.set_empty_text(
-                "default: "
-                + (
-                    self._ctx.money(default, glob.budget_asset)
-                    if default is not None
-                    else "no limit"
-                )
-            )
-            field.set_value(value)
+        svc = self._ctx.service
+        show_policy(self._fields(), self._ctx, svc.site_policy(self._site), svc.global_policy())
         self.error.hide()
         self.update_live()
 

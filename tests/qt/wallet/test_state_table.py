@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QWidget
 from tests.qt.conftest import run_js
 from tests.qt.flows import WAIT, App, load, running_app
 from tests.qt.servers import Site
+from tests.qt.wallet.seed import BLOG, NEWS, PODCAST, USD, VIDEO, WALLET_ORIGIN
 from ui.app import LaunchOptions
 from ui.wallet.component import WalletUi
 from ui.wallet.indicator import MonetizationIndicator
@@ -31,6 +32,7 @@ from ui.wallet.indicator_state import IndicatorState
 from ui.wallet.popover import SitePopover
 from ui.wallet.window import WalletWindow
 from wallet.budgets import SitePolicy, SiteState
+from wallet.ledger import Refusal, Reservation
 from wallet.provider import BUILTIN_HANDLER_URI
 from wallet.runtime import SANDBOX_NETWORK
 from wallet.site_state import Cause, Fix, StatusWords
@@ -274,7 +276,8 @@ def test_every_cause_shows_the_same_words_everywhere(
 
         # --- another tab in front: the blog's tab is hidden; that tab is not monetized ------
         plain = app.window.new_tab()
-        load(qtbot, plain, http_site.add("/plain", "<!doctype html><title>Plain</title><p>hi"))
+        plain_url = http_site.add("/plain", "<!doctype html><title>Plain</title><p>hi")
+        load(qtbot, plain, plain_url.toString())
         other_site = f"http://127.0.0.1:{http_site.port}"
         qtbot.waitUntil(lambda: v.states.current_key() is plain.context)
         # The indicator shows the tab in front, so a hidden tab's state is in the others.
@@ -296,9 +299,6 @@ def test_the_sites_table_over_months_of_history(
     """The wallet window alone (no browser: every site "not open" unless the wallet knows
     more), over a profile with four months of payments: paused, blocked, a day cap reached
     today by real reservations (with until when), the others not open."""
-    from tests.qt.wallet.seed import BLOG, NEWS, PODCAST, USD, VIDEO, WALLET_ORIGIN
-    from wallet.ledger import Refusal, Reservation
-
     wallet.set_site_active(PODCAST, True)
     for _ in range(3_000):
         clock.advance(seconds=2)
@@ -338,9 +338,6 @@ def test_the_sites_table_over_months_of_history(
 def test_the_open_popover_follows_payments_and_state_live_but_not_the_field_being_edited(
     qtbot: Any, ctx: Any, wallet: Any, clock: Any
 ) -> None:
-    from tests.qt.wallet.seed import NEWS, USD, WALLET_ORIGIN
-    from wallet.ledger import Reservation
-
     popover = SitePopover(ctx)
     qtbot.addWidget(popover)
     popover.show_site(NEWS)

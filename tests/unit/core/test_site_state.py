@@ -62,9 +62,10 @@ def words(s: SiteStatus, now: datetime = NOW) -> StatusWords:
 
 
 def test_streaming_while_money_went_out_recently_then_accruing() -> None:
-    paid = replace(OPEN, last_paid=NOW - timedelta(seconds=2))
+    last_paid = NOW - timedelta(seconds=2)
+    paid = replace(OPEN, last_paid=last_paid)
     s = status(facts(), paid)
-    assert s == SiteStatus(Cause.STREAMING, next_change=paid.last_paid + STREAMING_WINDOW)  # type: ignore[operator]
+    assert s == SiteStatus(Cause.STREAMING, next_change=last_paid + STREAMING_WINDOW)
     assert words(s) == StatusWords("Streaming", "Paying this site while you read it.")
     later = NOW + STREAMING_WINDOW
     assert status(facts(), paid, later).cause is Cause.ACCRUING

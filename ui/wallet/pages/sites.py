@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from ui.plain_text import ADDRESS_CHARS, page_text, tooltip_text
 from ui.wallet.context import WalletContext
 from ui.wallet.fields import AmountField, with_unit
-from ui.wallet.guard import confirm_site_policy, read_fields
+from ui.wallet.guard import confirm_site_policy, read_fields, show_policy
 from ui.wallet.pages.base import Page, cell, heading, table, value_label
 from wallet.amounts import AmountError
 from wallet.budgets import SitePolicy, SiteState, effective
@@ -220,23 +220,7 @@ class SitesPage(Page):
         p = svc.site_policy(site)
         self.site.setText(page_text(site, ADDRESS_CHARS))
         self.state.setCurrentIndex(self.state.findData(p.state))
-        d = glob.defaults
-        for f, v, default in (
-            (self.rate, p.rate_per_hour, d.rate_per_hour),
-            (self.cap_day, p.cap_day, d.cap_day),
-            (self.cap_month, p.cap_month, d.cap_month),
-            (self.cap_total, p.cap_total, d.cap_total),
-        ):
-            f.set_asset(glob.budget_asset)
-            f.set_empty_text(
-                "default: "
-                + (
-                    self.ctx.money(default, glob.budget_asset)
-                    if default is not None
-                    else "no limit"
-                )
-            )
-            f.set_value(v)
+        show_policy((self.rate, self.cap_day, self.cap_month, self.cap_total), self.ctx, p, glob)
 
     def save_selected(self) -> None:
         site = self.selected_site()
