@@ -77,7 +77,9 @@ class WalletUi:
 
     def attach(self, window: Any) -> MonetizationIndicator:
         """Add the indicator, the Wallet action and the banner to a ``BrowserWindow``."""
-        indicator = MonetizationIndicator(self.ctx, self.indicator_state, window.indicator_slot)
+        indicator = MonetizationIndicator(
+            self.ctx, self.indicator_state, window.indicator_slot, window=window
+        )
         slot_layout = window.indicator_slot.layout()
         slot_layout.addWidget(indicator)
         action = QAction("Wallet", window)
@@ -116,7 +118,7 @@ class WalletUi:
             AttentionRules(attention, self.ctx.service, self.events)
 
             def attending(_now: bool = False) -> None:
-                self.indicator_state.set_window_attention(idle=attention.is_idle())
+                self.indicator_state.set_window_attention(idle=attention.is_idle(), window=window)
 
             window.attending_changed.connect(attending)
             attention.changed.connect(attending)

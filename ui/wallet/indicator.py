@@ -58,11 +58,17 @@ class MonetizationIndicator(QToolButton):
     """Shows the current tab's state; opens the site popover."""
 
     def __init__(
-        self, ctx: WalletContext, state: IndicatorState, parent: QWidget | None = None
+        self,
+        ctx: WalletContext,
+        state: IndicatorState,
+        parent: QWidget | None = None,
+        *,
+        window: object = None,
     ) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self._state = state
+        self._window = window  # whose selected tab it shows (None: the one selected last)
         self.setObjectName("monetization_indicator")
         self.setAccessibleName("Monetization indicator")
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -79,11 +85,11 @@ class MonetizationIndicator(QToolButton):
         self._render()
 
     def _on_changed(self, key: object) -> None:
-        if key is self._state.current_key() or key is None:
+        if key is self._state.current_key(self._window) or key is None:
             self._render()
 
     def _render(self) -> None:
-        tab = self._state.current()
+        tab = self._state.current(self._window)
         status = (
             self._state.status(tab.site)
             if tab.site is not None
@@ -115,7 +121,7 @@ class MonetizationIndicator(QToolButton):
 
     def open_popover(self) -> None:
         """Open the popover for the current tab's site (nothing for non-web pages)."""
-        site = self._state.current().site
+        site = self._state.current(self._window).site
         if site is None:
             self.setToolTip("Trickle pays web sites; this page is not one.")
             return
@@ -161,12 +167,13 @@ def follow_window(window: Any, state: IndicatorState) -> None:
 
     def on_current(tab: Any) -> None:
         if tab is None:
-            state.set_current(None)
+            state.set_current(None, window)
             return
         watch(tab)
-        state.set_current(tab.context)
+        state.set_current(tab.context, window)
 
     window.current_tab_changed.connect(on_current)
+    window.destroyed.connect(lambda *_: state.forget_window(window))
     for tab in window.tabs():
         watch(tab)
     on_current(window.current_tab())

@@ -87,8 +87,11 @@ class IndicatorState(QObject):
         self._network = network
         self._style = style or NumberStyle()
         self._tabs: dict[Hashable, TabState] = {}
-        self._current: Hashable | None = None
-        self._window_inattention = Inattention.WINDOW_NOT_FRONT
+        # Each window's selected tab, and why that window is not attended to when it is not
+        # (``None`` stands for the one window of callers that name none).
+        self._current_of: dict[object, Hashable] = {}
+        self._inattention_of: dict[object, Inattention] = {}
+        self._current: Hashable | None = None  # the tab selected last, in any window
         self._last_paid: dict[str, datetime] = {}
         self._statuses: dict[str, SiteStatus] = {}
         self._timer = QTimer(self)
@@ -100,11 +103,12 @@ class IndicatorState(QObject):
     def state(self, key: Hashable | None) -> TabState:
         return self._tabs.get(key, TabState()) if key is not None else TabState()
 
-    def current_key(self) -> Hashable | None:
-        return self._current
+    def current_key(self, window: object = None) -> Hashable | None:
+        """``window``'s selected tab (no window: the one selected last, in any window)."""
+        return self._current if window is None else self._current_of.get(window)
 
-    def current(self) -> TabState:
-        return self.state(self._current)
+    def current(self, window: object = None) -> TabState:
+        return self.state(self.current_key(window))
 
     def open_sites(self) -> list[str]:
         return sorted({s.site for s in self._tabs.values() if s.site is not None})
@@ -115,8 +119,10 @@ class IndicatorState(QObject):
         monetized = [s for _, s in tabs if s.monetized]
         inattention: Inattention | None = None
         if tabs and not any(s.visible for _, s in tabs):
-            current = any(k is self._current for k, _ in tabs)
-            inattention = self._window_inattention if current else Inattention.TAB_HIDDEN
+            inattention = Inattention.TAB_HIDDEN
+            for window, key in self._current_of.items():
+                if any(k is key for k, _ in tabs):  # selected in a window not attended to
+                    inattention = self._inattention_of.get(window, Inattention.WINDOW_NOT_FRONT)
         return PageFacts(
             open=bool(tabs),
             monetized=bool(monetized),
@@ -148,11 +154,21 @@ class IndicatorState(QObject):
 
     # --- the browser's side --------------------------------------------------------------------
 
-    def set_current(self, key: Hashable | None) -> None:
-        if key is not self._current:
-            old, self._current = self._current, key
+    def set_current(self, key: Hashable | None, window: object = None) -> None:
+        """``key`` is now ``window``'s selected tab (``None``: it has none)."""
+        old = self._current_of.pop(window, None)
+        if key is not None:
+            self._current_of[window] = key
+        self._current = key
+        if key is not old:
             self._recompute([s for s in (self.state(old).site, self.state(key).site) if s])
+            self.changed.emit(old)
             self.changed.emit(key)
+
+    def forget_window(self, window: object) -> None:
+        """``window`` closed."""
+        self._current_of.pop(window, None)
+        self._inattention_of.pop(window, None)
 
     def begin_visit(self, key: Hashable, site: str | None) -> None:
         """The tab now shows ``site`` (``None``: not a web page); a new visit starts at 0."""
@@ -166,6 +182,8 @@ class IndicatorState(QObject):
         old = self._tabs.pop(key, None)
         if key is self._current:
             self._current = None
+        for window in [w for w, k in self._current_of.items() if k is key]:
+            del self._current_of[window]
         self._recompute([old.site] if old is not None and old.site else [])
         self.changed.emit(key)
 
@@ -173,11 +191,11 @@ class IndicatorState(QObject):
         """Whether the tab is paid for now (``TabContext.visibility_changed``)."""
         self._put(key, replace(self.state(key), visible=visible))
 
-    def set_window_attention(self, *, idle: bool) -> None:
-        """Why the window's current tab is not paid for when it is not: idle or not in front."""
+    def set_window_attention(self, *, idle: bool, window: object = None) -> None:
+        """Why ``window``'s selected tab is not paid for when it is not: idle or not in front."""
         why = Inattention.IDLE if idle else Inattention.WINDOW_NOT_FRONT
-        if why is not self._window_inattention:
-            self._window_inattention = why
+        old, self._inattention_of[window] = self._inattention_of.get(window), why
+        if why is not old:
             self.refresh()
 
     # --- the page bridge's side ----------------------------------------------------------------
@@ -212,8 +230,9 @@ class IndicatorState(QObject):
         keys = self._keys_for(ev.site)
         if not keys:
             return
-        # Money accrues only for the visible tab: the current one if it shows the site.
-        key = self._current if self._current in keys else keys[0]
+        # Money accrues only for a visible tab: the first that is, else the one selected last.
+        visible = [k for k in keys if self._tabs[k].visible]
+        key = visible[0] if visible else self._current if self._current in keys else keys[0]
         for k in keys:  # money flows: the provider works and nothing stops the site
             self._tabs[k] = replace(self._tabs[k], provider_failing=False, stopped=False)
         self.add_sent(key, ev.amount, ev.asset)
@@ -238,10 +257,12 @@ class IndicatorState(QObject):
         if old == state:
             return
         self._tabs[key] = state
-        self._recompute([s for s in (state.site, *also) if s])
-        self.changed.emit(key)
+        if key not in self._recompute([s for s in (state.site, *also) if s]):
+            self.changed.emit(key)
 
-    def _recompute(self, sites: list[str], *, everything: bool = False) -> None:
+    def _recompute(self, sites: list[str], *, everything: bool = False) -> set[Hashable]:
+        """Recompute ``sites``' statuses (those open); returns the tab keys told of a change."""
+        told: set[Hashable] = set()
         open_now = set(self.open_sites())
         for gone in [s for s in self._statuses if s not in open_now]:
             del self._statuses[gone]
@@ -253,11 +274,13 @@ class IndicatorState(QObject):
             self._service.statuses.publish(site, Shown(status.cause, self.words(status)))
             if status != old:
                 for key in self._keys_for(site):
+                    told.add(key)
                     self.changed.emit(key)
                 self.site_changed.emit(site)
         if everything:
             self.site_changed.emit("")
         self._arm_timer()
+        return told
 
     def _arm_timer(self) -> None:
         due = [s.next_change for s in self._statuses.values() if s.next_change is not None]
