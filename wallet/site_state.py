@@ -56,8 +56,9 @@ from wallet.budgets import (
 )
 
 # A site is "streaming" while its last payment is at most this old. Packets go out every PACE
-# while the rate of pay limits a connection, so three missed packets in a row end it.
-STREAMING_WINDOW = 3 * PACE
+# while the rate of pay limits a connection; five missed in a row (a busy machine, a slow
+# path) end it — every stop with a cause of its own (paused, a cap, attention) shows at once.
+STREAMING_WINDOW = 5 * PACE
 
 
 class Cause(enum.StrEnum):

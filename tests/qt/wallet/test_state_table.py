@@ -90,27 +90,38 @@ class Views:
     ) -> StatusWords:
         """``site`` reaches ``cause``; every view says its words (label, explanation, fix)."""
         w = self.wait_for(site, cause)
-        if indicator:
-            self.qtbot.waitUntil(
-                lambda: self.indicator.text().split(" · ")[0] == w.label, timeout=WAIT
+
+        def indicator_says() -> bool:
+            return (
+                self.indicator.text().split(" · ")[0] == w.label
+                and w.sentence() in _plain(self.indicator.toolTip())
+                and w.sentence() in self.indicator.accessibleDescription()
             )
-            assert w.sentence() in _plain(self.indicator.toolTip())
-            assert w.sentence() in self.indicator.accessibleDescription()
-        self.popover.show_site(site)
-        assert (self.popover.status.text(), self.popover.explanation.text()) == (
-            w.label,
-            w.explanation,
-        )
-        if w.fix is None:
-            assert self.popover.fix.isHidden()
-        else:
-            assert not self.popover.fix.isHidden() and self.popover.fix.text() == w.fix.value
-        sites = self.wallet.sites
-        sites.refresh()
-        row = next(r for r in range(sites.table.rowCount()) if sites.sites()[r] == site)
-        item = sites.table.item(row, 1)
-        assert item is not None
-        assert (item.text(), _plain(item.toolTip())) == (w.label, w.explanation)
+
+        def popover_says() -> bool:
+            self.popover.show_site(site)
+            fix = None if self.popover.fix.isHidden() else self.popover.fix.text()
+            return (self.popover.status.text(), self.popover.explanation.text(), fix) == (
+                w.label,
+                w.explanation,
+                w.fix.value if w.fix is not None else None,
+            )
+
+        def table_says() -> bool:
+            sites = self.wallet.sites
+            sites.refresh()
+            row = sites.sites().index(site)
+            item = sites.table.item(row, 1)
+            return item is not None and (item.text(), _plain(item.toolTip())) == (
+                w.label,
+                w.explanation,
+            )
+
+        # Each view is read until it says it (a view may be a moment behind the model).
+        if indicator:
+            self.qtbot.waitUntil(indicator_says, timeout=WAIT)
+        self.qtbot.waitUntil(popover_says, timeout=WAIT)
+        self.qtbot.waitUntil(table_says, timeout=WAIT)
         if page is not None:  # the demo page's status line, live from its server
             status = "document.getElementById('status').textContent"
             self.qtbot.waitUntil(
