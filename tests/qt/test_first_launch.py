@@ -90,6 +90,7 @@ def test_first_launch_registers_the_wallet_and_streams_to_the_demo_site(
         assert indicator.status(blog).cause is Cause.STREAMING
         assert indicator.state(blog_tab.context).sent > 0
         ARTIFACTS.mkdir(exist_ok=True)
+        qtbot.wait(500)  # the page's last frame painted
         assert app.window.grab().save(str(ARTIFACTS / "first-launch-demo.png"))
 
         # Leave the page: its connection closes, every packet settles; then the books agree.

@@ -55,7 +55,7 @@ class TabState:
     monetized: bool = False
     visible: bool = False  # paid for now: the current tab of an attended window
     provider_failing: bool = False
-    stopped: bool = False  # a limit ended its document's payments (a new one starts afresh)
+    stopped: bool = False  # a refusal ended its document's payments (a new one starts afresh)
     sent: int = 0  # this visit, in ``asset``
     asset: Asset | None = None
 
@@ -266,6 +266,8 @@ class IndicatorState(QObject):
         open_now = set(self.open_sites())
         for gone in [s for s in self._statuses if s not in open_now]:
             del self._statuses[gone]
+        for gone in [s for s in self._last_paid if s not in open_now]:
+            del self._last_paid[gone]
         wanted = [s for s in dict.fromkeys(sites) if s in open_now]
         fresh = self.statuses(wanted) if wanted else {}
         for site, status in fresh.items():

@@ -79,7 +79,7 @@ def test_a_refusal_stops_the_page_until_a_new_session_and_payments_show_streamin
     assert shown is not None and shown.words.label == "Streaming"  # for the demo sites
     # A cap reached: its words; lifted: the page's sessions ended, so "Stopped" (reload).
     wallet.set_site_policy(SitePolicy(COMICS, cap_day=1))
-    clock.advance(seconds=10)
+    clock.advance(seconds=60)  # longer than a payment counts as streaming
     refused = wallet.reserve(COMICS, WALLET_ORIGIN, USD, 100_000)
     assert not isinstance(refused, Reservation) and refused.reason is Reason.DAY_CAP
     qtbot.waitUntil(lambda: states.status(COMICS).cause is Cause.DAY_CAP)

@@ -217,6 +217,8 @@ def test_every_cause_shows_the_same_words_everywhere(
         w = v.check(blog, Cause.DAY_CAP, page=blog_tab)
         assert "paid again from tomorrow (" in w.explanation and w.fix is Fix.RAISE_CAP
         v.shoot_popover(blog, "state-popover-day-cap.png")
+        qtbot.wait(500)  # the page's last frame painted
+        assert app.window.grab().save(str(artifacts / "state-demo-day-cap.png"))
         v.popover.show_site(blog)
         v.popover.fix.click()  # "Raise the cap": the day cap's field, ready to type in
         assert v.popover.cap_day.hasFocus() or v.popover.focusWidget() is v.popover.cap_day
