@@ -17,6 +17,7 @@ from tests.qt.flows import WAIT, click_element, load, running_app
 from ui.app import LaunchOptions
 from ui.wallet.window import WalletWindow
 
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 BUDGET = "((document.getElementById('budget') || {}).textContent || '')"
 
 
@@ -64,6 +65,8 @@ def test_the_welcome_page_changes_the_budget_through_the_wallets_own_field(
         w = wallet_window()
         assert w is not None and w.current_page() is w.settings
         assert w.settings.monthly.selectedText() == w.settings.monthly.text() == "5.00"
+        ARTIFACTS.mkdir(exist_ok=True)
+        assert w.grab().save(str(ARTIFACTS / "welcome-budget-settings.png"))
         # ... and the welcome page is back, with its demo links.
         qtbot.waitUntil(lambda: welcome.url().toString() == start, timeout=WAIT)
         qtbot.waitUntil(lambda: run_js(qtbot, welcome, "!!document.getElementById('demo-blog')"))
@@ -78,3 +81,6 @@ def test_the_welcome_page_changes_the_budget_through_the_wallets_own_field(
         w.close()
         load(qtbot, welcome, start)
         qtbot.waitUntil(lambda: "7.50 USD" in str(run_js(qtbot, welcome, BUDGET)), timeout=WAIT)
+        app.window.tab_strip.setCurrentWidget(welcome)
+        qtbot.wait(500)  # the page's last frame painted
+        assert app.window.grab().save(str(ARTIFACTS / "welcome-budget.png"))
