@@ -79,7 +79,7 @@ class MonetizationIndicator(QToolButton):
             " QToolButton#monetization_indicator:focus { background: palette(midlight); }"
         )
         self._colour = GREY
-        self.popover = SitePopover(ctx, state, self)
+        self.popover = SitePopover(ctx, self, state=state)
         self.clicked.connect(self.open_popover)
         state.changed.connect(self._on_changed)
         self._render()

@@ -85,7 +85,11 @@ class SitePopover(QFrame):
     reload_requested = Signal(str)
 
     def __init__(
-        self, ctx: WalletContext, state: IndicatorState | None = None, parent: QWidget | None = None
+        self,
+        ctx: WalletContext,
+        parent: QWidget | None = None,
+        *,
+        state: IndicatorState | None = None,
     ) -> None:
         super().__init__(parent, Qt.WindowType.Popup)
         self._ctx = ctx
