@@ -38,7 +38,7 @@ def test_the_welcome_page_changes_the_budget_through_the_wallets_own_field(
 ) -> None:
     with running_app(qtbot, LaunchOptions(profile_dir=tmp_path / "profile", sandbox=True)) as app:
         welcome = app.window.tabs()[-1]
-        start = app.ext.start_urls[-1]
+        start = app.startup.start_urls[-1]
         assert "?" in start  # the demo links travel in the query
         qtbot.waitUntil(lambda: "5.00 USD" in str(run_js(qtbot, welcome, BUDGET)), timeout=WAIT)
 

@@ -60,7 +60,8 @@ class Views:
         self.qtbot = qtbot
         self.app = app
         self.artifacts = artifacts
-        wallet_ui = app.ext.parts["wallet_ui"]
+        assert app.startup.wallet is not None
+        wallet_ui = app.startup.wallet.ui
         assert isinstance(wallet_ui, WalletUi)
         self.ui = wallet_ui
         self.states: IndicatorState = wallet_ui.indicator_state
