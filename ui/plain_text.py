@@ -15,6 +15,7 @@ import unicodedata
 
 NAME_CHARS = 64  # a provider's or a page's name
 ADDRESS_CHARS = 120  # an origin or a URI in a table
+TITLE_CHARS = 200  # a page's title in the window title and the tab's tooltip
 TOOLTIP_CHARS = 2_000
 
 
@@ -34,4 +35,25 @@ def tooltip_text(text: str) -> str:
     return f"<qt>{html.escape(page_text(text, TOOLTIP_CHARS))}</qt>"
 
 
-__all__ = ["ADDRESS_CHARS", "NAME_CHARS", "TOOLTIP_CHARS", "page_text", "tooltip_text"]
+def visible_url(url: str) -> str:
+    """``url`` as shown (and edited) in the address bar or a link preview: every control,
+    format (bidi, zero-width) or separator character other than a plain space percent-encoded,
+    as browsers show them — so what is shown is what loads, and nothing in it is hidden or
+    reordered."""
+    return "".join(
+        "".join(f"%{b:02X}" for b in ch.encode("utf-8"))
+        if unicodedata.category(ch)[0] in "CZ" and ch != " "
+        else ch
+        for ch in url
+    )
+
+
+__all__ = [
+    "ADDRESS_CHARS",
+    "NAME_CHARS",
+    "TITLE_CHARS",
+    "TOOLTIP_CHARS",
+    "page_text",
+    "tooltip_text",
+    "visible_url",
+]

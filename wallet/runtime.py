@@ -73,6 +73,7 @@ async def start_sandbox(service: WalletService) -> NetworkRuntime:
         {k: v for k, v in saved.items() if isinstance(v, int)} if isinstance(saved, dict) else {}
     )
     demo = await start_demo_sites(network, ports=ports)
+    demo.follow_statuses(service.statuses, asyncio.get_running_loop())
     if demo.ports() != ports:  # the demo sites' origins stay the same across restarts
         service.set_setting(DEMO_PORTS_SETTING, demo.ports())
     link = network.account("you")

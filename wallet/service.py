@@ -57,7 +57,9 @@ from wallet.events import (
 )
 from wallet.ledger import Ledger, RecoveryReport, Refusal, Reservation, reconcile, recover
 from wallet.ledger_recovery import OrphanedLease, orphaned_leases
+from wallet.provider import BUILTIN_HANDLER_URI
 from wallet.reports import HistoryReader
+from wallet.site_state import REFUSALS_SHOWN, StatusBoard, WalletFacts
 from wallet.store import open_store, payees, repo
 from wallet.store.engine import database_path, transaction
 from wallet.store.errors import StorageError
@@ -86,6 +88,9 @@ class UnknownHandlerError(WalletError):
 # from another process (``trickle budget``) change the rate of pay here within this long, while
 # their pauses, blocks and caps are enforced sooner by the ledger (its flush re-reads them).
 POLICY_CACHE_TTL = timedelta(seconds=10)
+# The network whose account balance the ledger checks (the sandbox's, ``wallet.runtime``; an
+# uplink's money is held at the connector).
+LOCAL_BALANCE_NETWORK = "sandbox"
 # The largest lease the ledger is asked for: SQLite stores INTEGER in 64 signed bits.
 _MAX_LEASE = 2**63 - 1
 
@@ -99,6 +104,9 @@ class _SiteState:
     activity: ActivityClock = field(default_factory=ActivityClock)
     accrual: Accrual = field(default_factory=Accrual)
     last_reason: Reason | None = None
+    # The last refusal people are told about (a limit or the balance) and when: kept until a
+    # payment, a policy change or a top-up supersedes it (``last_reason`` paces accrual).
+    refusal: tuple[Reason, datetime] | None = None
 
 
 class WalletService:
@@ -132,6 +140,8 @@ class WalletService:
         # Pages refused "not now" wait for this instead of asking again and again.
         self.site_listeners: list[Callable[[str | None], None]] = []
         self._reader: HistoryReader | None = None
+        # The words the UI last showed for each site, for the demo sites (wallet.site_state).
+        self.statuses = StatusBoard()
 
     @classmethod
     def open(
@@ -280,6 +290,7 @@ class WalletService:
         with self._lock:
             self._cache.pop(site, None)
             self.ledger.forget_refusals(site)
+            self._site(site).refusal = None
             # The user's edit holds exactly, also for leases already granted: a lowered cap
             # or rate (or a pause, a block) would otherwise let up to a minute of pay run on.
             # Settling returns their unused part, so the next reservation meets the new policy.
@@ -297,6 +308,7 @@ class WalletService:
         with self._lock:
             self._cache.clear()
             self.ledger.forget_refusals()
+            self._forget_refusals()
             self.ledger.settle(self._clock())  # every site's next reservation meets it
         self.events.emit(SettingsChanged(policy))
         self._site_changed(None)
@@ -330,6 +342,7 @@ class WalletService:
         info = top_up_sandbox(self._engine, amount, self._clock())
         with self._lock:
             self.ledger.forget_refusals()
+            self._forget_refusals()
         self.events.emit(AccountChanged(info))
         self._site_changed(None)  # sites stopped for the balance may pay again
         return info
@@ -359,6 +372,38 @@ class WalletService:
 
     def _site(self, site: str) -> _SiteState:
         return self._sites.setdefault(site, _SiteState())
+
+    def _forget_refusals(self) -> None:
+        for st in self._sites.values():
+            st.refusal = None
+
+    def site_facts(self, sites: list[str], *, network: str | None = None) -> dict[str, WalletFacts]:
+        """What the wallet knows of each of ``sites`` now (for :func:`wallet.site_state.
+        site_status`), read in one transaction. ``network``: the account the built-in provider
+        pays from; its balance counts only there (an uplink's money is at the connector)."""
+        now = self._clock()
+        day, month = period_keys(now, self._tz)
+        with transaction(self._engine, readonly=True) as conn:
+            glob = repo.load_global_policy(conn)
+            active = repo.active_handler(conn)
+            account = repo.get_account(conn, network) if network else None
+            rows = {
+                site: (
+                    effective(repo.get_policy(conn, site), glob.defaults),
+                    repo.usage(conn, site, day, month),
+                )
+                for site in sites
+            }
+        builtin = active is not None and active.handler_uri == BUILTIN_HANDLER_URI
+        checked = builtin and network == LOCAL_BALANCE_NETWORK
+        balance = account.balance if account is not None and checked else None
+        with self._lock:
+            refusals = {s: st.refusal for s, st in self._sites.items() if st.refusal is not None}
+        out: dict[str, WalletFacts] = {}
+        for site, (eff, usage) in rows.items():
+            reason, at = refusals.get(site, (None, None))
+            out[site] = WalletFacts(eff, glob, usage, active is not None, balance, reason, at)
+        return out
 
     def _policy(self, site: str, now: datetime) -> tuple[Effective, GlobalPolicy]:
         hit = self._cache.get(site)
@@ -487,6 +532,7 @@ class WalletService:
             if accrued:
                 st.accrual = st.accrual.spend(rate.charge(got.amount))
             st.last_reason = None
+            st.refusal = None
         self._ledger_changed()
         return got
 
@@ -496,6 +542,8 @@ class WalletService:
 
     def _refused(self, site: str, refusal: Refusal) -> Refusal:
         st = self._site(site)
+        if refusal.reason in REFUSALS_SHOWN:
+            st.refusal = (refusal.reason, self._clock())
         if st.last_reason is not refusal.reason:
             st.last_reason = refusal.reason
             if refusal.reason is not Reason.NO_ACCRUAL:

@@ -2,6 +2,10 @@
 // Events from /events). A page with <link rel="monetization"> (the blog) is paid by the
 // browser on its own and hears of each payment as a `monetization` event; the echo page pays
 // itself through window.WebMonetization (draft 4), which also carries data.
+// The status line says what Trickle tells the user about this site (its toolbar's words, on
+// the same event stream: "Streaming", "Paused", "Day cap reached", ...); the line below it
+// counts what this page has sent. Only when Trickle says nothing (another browser) does the
+// status line fall back to what the page itself saw.
 'use strict'
 ;(function () {
   const $ = (id) => document.getElementById(id)
@@ -21,9 +25,24 @@
     status.className = kind || ''
   }
 
+  // What Trickle says about this site ({cause, label, explanation}), once it has said it.
+  let trickle = null
   function setStatus (text, kind) {
-    delete pending.status // newer news than a payment still waiting to be drawn
+    if (trickle !== null) return // the browser's own words win over what the page guesses
     showStatus(text, kind)
+  }
+  function showTrickle (status) {
+    trickle = status
+    if (status === null) return
+    const flowing = status.cause === 'streaming' || status.cause === 'accruing'
+    showStatus(`${status.label} — ${status.explanation}`, flowing ? 'ok' : 'warn')
+    document.body.dataset.status = status.label
+  }
+  function showSent (amount, scale, currency) {
+    later('sent', () => {
+      $('sent').textContent = `You have sent ${formatAmount(amount, scale)} ${currency} to ` +
+        'this site.'
+    })
   }
 
   // Each payment brings two updates (what we sent, from the page's connection, and what the
@@ -55,6 +74,7 @@
           $('asset').textContent = totals.assetCode
           document.body.dataset.received = totals.received
         })
+        if (totals.status) showTrickle(totals.status)
       }
     } else if (document.visibilityState !== 'visible' && events !== null) {
       events.close()
@@ -90,9 +110,7 @@
     let sent = 0n
     stream.addEventListener('outgoing_money', (event) => {
       sent += BigInt(event.amount)
-      later('status', () => showStatus(`Streaming: you have sent ` +
-        `${formatAmount(sent, connection.sourceAssetScale)} ${connection.sourceAssetCode} ` +
-        'to this site.', 'ok'))
+      showSent(sent, connection.sourceAssetScale, connection.sourceAssetCode)
     })
     stream.addEventListener('data', (event) => chat(new TextDecoder().decode(event.data), 'in'))
     stream.addEventListener('error', (event) => setStatus(`Paused: ${event.error.message}`, 'warn'))
@@ -127,8 +145,7 @@
       scale = Math.max(scale, frac.length)
       currency = event.amountSent.currency
       sent += BigInt(whole + frac.padEnd(scale, '0'))
-      later('status', () => showStatus(`Streaming: you have sent ${formatAmount(sent, scale)} ` +
-        `${currency} to this site.`, 'ok'))
+      showSent(sent, scale, currency)
     })
   }
 

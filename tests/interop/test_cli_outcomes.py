@@ -455,8 +455,9 @@ def test_timeout(net: Net) -> None:
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["--amount", str(2**64)], "--amount must be an integer from 1 to 18446744073709551615"),
-        (["--amount", "0"], "--amount must be an integer"),
+        (["--amount", str(2**64)], "--amount: too large: at most 18,446,744,073,709,551,615"),
+        (["--amount", "0"], "--amount: must be at least 1"),
+        (["--amount", "1,5"], "--amount: '1,5' is not an amount"),
         (["--amount", "5", "--slippage", "x"], "--slippage must be a number"),
         (["--amount", "5", "--receipt-nonce", "AAAA"], "--receipt-nonce must be 16 bytes"),
     ],

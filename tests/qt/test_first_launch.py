@@ -15,11 +15,11 @@ import pytest
 from tests.qt.conftest import run_js
 from tests.qt.flows import WAIT, load, register_builtin_provider, running_app
 from ui.app import LaunchOptions
-from ui.wallet.indicator_state import Status
 from wallet.provider import BUILTIN_HANDLER_URI
 from wallet.reports import local_zone
 from wallet.runtime import SANDBOX_NETWORK, SANDBOX_START_BALANCE
 from wallet.service import WalletService
+from wallet.site_state import Cause
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -43,9 +43,8 @@ def test_first_launch_registers_the_wallet_and_streams_to_the_demo_site(
         assert app.startup.wallet is not None
         indicator = app.startup.wallet.ui.indicator_state
         # The blog asked to be paid before there was a provider: the toolbar says so.
-        qtbot.waitUntil(
-            lambda: indicator.state(blog_tab.context).status is Status.NO_PROVIDER, timeout=WAIT
-        )
+        blog = demo.url("blog").rstrip("/")
+        qtbot.waitUntil(lambda: indicator.status(blog).cause is Cause.NO_PROVIDER, timeout=WAIT)
 
         # A new profile starts with a 5 USD monthly budget, and the welcome page says so — with
         # the wallet's figure, never one from the URL.
@@ -81,11 +80,17 @@ def test_first_launch_registers_the_wallet_and_streams_to_the_demo_site(
             return int(run_js(qtbot, blog_tab, "document.body.dataset.received || '0'"))
 
         qtbot.waitUntil(lambda: received() > 0, timeout=WAIT)
+        sent = "document.getElementById('sent').textContent"
+        qtbot.waitUntil(lambda: "You have sent" in run_js(qtbot, blog_tab, sent), timeout=WAIT)
+        # The page's status line says what the toolbar says, in its words.
         status = "document.getElementById('status').textContent"
-        qtbot.waitUntil(lambda: "you have sent" in run_js(qtbot, blog_tab, status), timeout=WAIT)
-        state = indicator.state(blog_tab.context)
-        assert state.status is Status.STREAMING and state.sent > 0
+        qtbot.waitUntil(
+            lambda: run_js(qtbot, blog_tab, status).startswith("Streaming — "), timeout=WAIT
+        )
+        assert indicator.status(blog).cause is Cause.STREAMING
+        assert indicator.state(blog_tab.context).sent > 0
         ARTIFACTS.mkdir(exist_ok=True)
+        qtbot.wait(500)  # the page's last frame painted
         assert app.window.grab().save(str(ARTIFACTS / "first-launch-demo.png"))
 
         # Leave the page: its connection closes, every packet settles; then the books agree.

@@ -82,7 +82,8 @@ def test_title_favicon_and_progress(qtbot: Any, browser: BrowserWindow, http_sit
     qtbot.waitUntil(lambda: True in icons, timeout=WAIT)
     index = browser.tab_strip.indexOf(tab)
     assert browser.tab_strip.tabText(index) == "A page && its title"  # && shows as one &
-    assert browser.tab_strip.tabToolTip(index) == "A page & its title"
+    # A tooltip that looks like HTML would be rendered: the page's title is escaped in one.
+    assert browser.tab_strip.tabToolTip(index) == "<qt>A page &amp; its title</qt>"
     assert not browser.tab_strip.tabIcon(index).isNull()
     assert browser.windowTitle() == "A page & its title — Trickle"
     assert progress and progress[-1] == 100

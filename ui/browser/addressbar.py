@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLineEdit, QWidget
 from ui.browser import urls
 from ui.browser.scheme import SCHEME, query_value
 from ui.browser.search import SearchEngine
+from ui.plain_text import visible_url
 
 
 class AddressBar(QLineEdit):
@@ -77,5 +78,5 @@ def _display(url: QUrl) -> str:
     if url.scheme() == SCHEME and url.host() == "error":
         failed = query_value(url, "url") or query_value(url, "q")
         if failed:
-            return failed
-    return url.toDisplayString()  # never shows a password
+            return visible_url(failed)
+    return visible_url(url.toDisplayString())  # never a password; nothing hidden or reordered

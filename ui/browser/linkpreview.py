@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
+from ui.plain_text import visible_url
+
 MAX_CHARS = 200
 
 
@@ -28,6 +30,7 @@ class LinkPreview(QLabel):
         if not url:
             self.hide()
             return
+        url = visible_url(url)  # a link's address as it loads: nothing hidden or reordered
         self.setText(url if len(url) <= MAX_CHARS else url[: MAX_CHARS - 1] + "…")
         self._place()
         self.show()

@@ -29,6 +29,7 @@ from PySide6.QtWebEngineCore import QWebEnginePage, QWebEnginePermission, QWebEn
 
 from ui.browser.hooks import TabContext
 from ui.browser.storage import BrowsingStore
+from ui.plain_text import ADDRESS_CHARS, page_text
 
 _Type = QWebEnginePermission.PermissionType
 # What each permission lets a site do, in the words of the prompt ("... wants to ...").
@@ -167,5 +168,5 @@ class SitePermissions:
         if remembered is not None:
             permission.grant() if remembered else permission.deny()
             return
-        host = permission.origin().host() or origin
+        host = page_text(permission.origin().host() or origin, ADDRESS_CHARS)
         self.queue.ask(Question(page, permission, origin, feature, f"{host} wants to {wants}."))

@@ -18,6 +18,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QStyle, QTabWidget, QToolButton, QWidget
 
 from ui.browser.webview import BrowserTab
+from ui.plain_text import tooltip_text
 
 
 class TabStrip(QTabWidget):
@@ -124,7 +125,7 @@ class TabStrip(QTabWidget):
         if index < 0:
             return
         self.setTabText(index, tab.short_title().replace("&", "&&"))  # no mnemonics
-        self.setTabToolTip(index, tab.display_title())
+        self.setTabToolTip(index, tooltip_text(tab.display_title()))  # never rendered as HTML
         # While loading, the tab shows the reload symbol in place of the site's icon.
         loading = self.style().standardIcon(QStyle.StandardPixmap.SP_BrowserReload)
         self.setTabIcon(index, loading if tab.is_loading() else tab.tab_icon())

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QWidget
 
 from ui.browser.hooks import TabContext
 from ui.browser.page import BrowserPage
+from ui.plain_text import TITLE_CHARS, page_text, visible_url
 
 MAX_TAB_TITLE = 32
 # Chromium's zoom steps, as other browsers offer them.
@@ -71,14 +72,16 @@ class BrowserTab(QWebEngineView):
         return self._progress
 
     def display_title(self) -> str:
-        """Full title for the window and tooltips: the page title, else its address."""
+        """Title for the window, the tab and its tooltip: the page's title, else its address —
+        as plain, visible text of at most ``TITLE_CHARS`` (the page chose it: no bidi override,
+        no invisible characters)."""
         title = self.title().strip()
         url = self.url()
         if title and title not in (url.toString(), url.toDisplayString()):
-            return title
+            return page_text(title, TITLE_CHARS) or visible_url(url.toDisplayString())
         if self._loading and url.isEmpty():
             return "Loading…"
-        return url.toDisplayString() or "New tab"
+        return page_text(visible_url(url.toDisplayString()), TITLE_CHARS) or "New tab"
 
     def short_title(self) -> str:
         title = self.display_title()

@@ -22,10 +22,11 @@ from ui.browser.attention import Attention
 from ui.wallet.attention_rules import AttentionRules
 from ui.wallet.banner import NotificationBanner, Notifier
 from ui.wallet.context import WalletContext
-from ui.wallet.indicator import MonetizationIndicator, follow_window
+from ui.wallet.indicator import MonetizationIndicator, follow_window, reload_site
 from ui.wallet.indicator_state import IndicatorState
 from ui.wallet.network import NetworkMode, NetworkStatus
 from ui.wallet.qtevents import QtWalletEvents
+from ui.wallet.welcome import BUDGET_ACTION
 from ui.wallet.window import WalletWindow
 from wallet.secrets import SecretStore
 from wallet.service import WalletService
@@ -63,15 +64,22 @@ class WalletUi:
         )
         self.notifier = Notifier(self.events, self.network)
         self.indicator_state = IndicatorState(
-            site_state=lambda site: service.site_policy(site).state,
-            has_provider=lambda: service.active_handler() is not None,
+            service,
+            tz=tz,
+            clock=clock,
+            network=lambda: self.network.mode.value,
+            style=self.ctx.style,
         )
+        self.ctx.statuses = self.indicator_state
+        self.network.changed.connect(self.indicator_state.refresh)
         self.indicator_state.follow(self.events)
         self._windows: dict[int, WalletWindow] = {}
 
     def attach(self, window: Any) -> MonetizationIndicator:
         """Add the indicator, the Wallet action and the banner to a ``BrowserWindow``."""
-        indicator = MonetizationIndicator(self.ctx, self.indicator_state, window.indicator_slot)
+        indicator = MonetizationIndicator(
+            self.ctx, self.indicator_state, window.indicator_slot, window=window
+        )
         slot_layout = window.indicator_slot.layout()
         slot_layout.addWidget(indicator)
         action = QAction("Wallet", window)
@@ -84,6 +92,10 @@ class WalletUi:
         button.setDefaultAction(action)
         button.setAccessibleName("Open the wallet")
         slot_layout.addWidget(button)
+        budget = QAction("Change the monthly budget", window)
+        budget.triggered.connect(lambda: self.open_wallet(window).show_budget())
+        window.addAction(budget)
+        setattr(window, BUDGET_ACTION, budget)  # the welcome page's "Change" link triggers it
         popover = QAction("This site's payments", window)
         popover.setShortcuts([QKeySequence(k) for k in POPOVER_KEYS])
         popover.triggered.connect(indicator.open_popover)
@@ -91,6 +103,11 @@ class WalletUi:
         indicator.popover.history_requested.connect(
             lambda site: self.open_wallet(window).show_history_for(site)
         )
+        indicator.popover.settings_requested.connect(lambda: self.open_wallet(window).show_budget())
+        indicator.popover.account_requested.connect(
+            lambda: self.open_wallet(window).show_page("account")
+        )
+        indicator.popover.reload_requested.connect(lambda site: reload_site(window, site))
         banner = NotificationBanner(self.notifier, window.centralWidget())
         layout = window.centralWidget().layout()
         if isinstance(layout, QBoxLayout):
@@ -100,14 +117,12 @@ class WalletUi:
         if isinstance(attention, Attention):
             AttentionRules(attention, self.ctx.service, self.events)
 
-            def attending(now: bool) -> None:
-                idle = attention.is_idle()
-                indicator.set_attending(
-                    now, "you have been idle" if idle else "this window is not in front"
-                )
+            def attending(_now: bool = False) -> None:
+                self.indicator_state.set_window_attention(idle=attention.is_idle(), window=window)
 
             window.attending_changed.connect(attending)
-            attending(window.is_attending())
+            attention.changed.connect(attending)
+            attending()
         window.wallet_action = action
         window.wallet_indicator = indicator
         window.wallet_banner = banner

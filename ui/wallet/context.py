@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QLocale
 
+from ui.wallet.indicator_state import IndicatorState
 from ui.wallet.network import NetworkStatus
 from ui.wallet.qtevents import QtWalletEvents
 from wallet.amounts import NumberStyle, format_amount
@@ -68,6 +69,8 @@ class WalletContext:
         clock: now (aware); injected in tests.
         style: how numbers are written in the user's locale.
         tips: sends a tip to the page of a site (``None``: no payment layer, no tips).
+        statuses: every site's state (:mod:`wallet.site_state`) with the browser's facts;
+            ``WalletUi`` sets it (a wallet window alone shows sites as not open).
     """
 
     service: WalletService
@@ -79,6 +82,19 @@ class WalletContext:
     clock: Callable[[], datetime]
     style: NumberStyle = field(default_factory=number_style)
     tips: TipSender | None = None
+    statuses: IndicatorState | None = None
+
+    def site_states(self) -> IndicatorState:
+        """Every site's state: the app's (with its tabs), or one without tabs made on first use."""
+        if self.statuses is None:
+            self.statuses = IndicatorState(
+                self.service,
+                tz=self.tz,
+                clock=self.clock,
+                network=lambda: self.network.mode.value,
+                style=self.style,
+            )
+        return self.statuses
 
     def money(self, amount: int, asset: Asset, *, max_digits: int | None = 6) -> str:
         """``amount`` of ``asset`` in the user's locale."""

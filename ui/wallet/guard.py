@@ -40,6 +40,25 @@ def read_fields(fields: Sequence[AmountField]) -> list[int | None]:
     return values
 
 
+def show_policy(
+    fields: Sequence[AmountField], ctx: WalletContext, policy: SitePolicy, glob: GlobalPolicy
+) -> None:
+    """Show ``policy``'s own rate and caps in ``fields`` (rate, day, month, total): empty
+    where the site follows the default, which the empty field then names."""
+    d = glob.defaults
+    asset = glob.budget_asset
+    for field, value, default in zip(
+        fields,
+        (policy.rate_per_hour, policy.cap_day, policy.cap_month, policy.cap_total),
+        (d.rate_per_hour, d.cap_day, d.cap_month, d.cap_total),
+        strict=True,
+    ):
+        field.set_asset(asset)
+        shown = ctx.money(default, asset) if default is not None else "no limit"
+        field.set_empty_text(f"default: {shown}")
+        field.set_value(value)
+
+
 def confirm_site_policy(
     parent: QWidget, ctx: WalletContext, policy: SitePolicy, before: SitePolicy
 ) -> bool:

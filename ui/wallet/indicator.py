@@ -1,13 +1,11 @@
-"""The toolbar indicator: the current tab's monetization state, live (issue 8, item 1).
+"""The toolbar indicator: the current tab's site state, live (issue 8, item 1; issue 20, item 3).
 
-A tool button showing a coloured dot and a few words — "Not monetized", "No provider",
-"0.0042 USD" while streaming (this visit), "Paused", "Blocked", "Budget reached", and "Not
-paying" while a streaming tab's window is not attended to (not in front, or the user is idle:
-money accrues only for what the user is looking at, so the page's connection stays open but
-nothing is paid — the dot must not stay green then). Activating
-it (click, Space/Enter, or the window's shortcut) opens the :class:`SitePopover` for the
-current site. :func:`follow_window` keeps the state's current tab and visits in step with a
-browser window.
+A tool button showing a coloured dot and the state's label from :mod:`wallet.site_state` —
+"Streaming", "Paused", "Day cap reached", "No provider", "Not in front", ... — followed by what
+went out this visit while money flows ("Streaming · 0.0042 USD"). Its tooltip and accessible
+description carry the explanation. Activating it (click, Space/Enter, or the window's shortcut)
+opens the :class:`SitePopover` for the current site. :func:`follow_window` keeps the state's
+current tab, visits and visibility in step with a browser window.
 """
 
 from __future__ import annotations
@@ -20,17 +18,30 @@ from PySide6.QtWidgets import QToolButton, QWidget
 
 from ui.plain_text import ADDRESS_CHARS, page_text, tooltip_text
 from ui.wallet.context import WalletContext
-from ui.wallet.indicator_state import IndicatorState, Status, TabState
+from ui.wallet.indicator_state import IndicatorState
 from ui.wallet.popover import SitePopover
+from wallet.site_state import Cause, SiteStatus
 
-_LOOK = {
-    Status.NOT_MONETIZED: ("#9aa0a6", "Not monetized"),
-    Status.NO_PROVIDER: ("#e67e22", "No provider"),
-    Status.STREAMING: ("#27ae60", "Streaming"),
-    Status.PAUSED: ("#7f8c8d", "Paused"),
-    Status.BLOCKED: ("#c0392b", "Blocked"),
-    Status.BUDGET_REACHED: ("#d35400", "Budget reached"),
+GREEN, GREY, ORANGE, RED = "#27ae60", "#9aa0a6", "#e67e22", "#c0392b"
+# The dot: green while money flows or is about to, red where the user stopped it or it
+# cannot work, orange where a limit or a missing piece holds it, grey when nothing is asked.
+COLOURS = {
+    Cause.STREAMING: GREEN,
+    Cause.ACCRUING: GREEN,
+    Cause.BLOCKED: RED,
+    Cause.PROVIDER_FAILING: RED,
+    Cause.NOT_MONETIZED: GREY,
+    Cause.NOT_OPEN: GREY,
+    Cause.PAUSED: GREY,
+    Cause.STOPPED: GREY,
+    Cause.WINDOW_NOT_FRONT: GREY,
+    Cause.TAB_HIDDEN: GREY,
+    Cause.IDLE: GREY,
 }
+
+
+def colour_of(cause: Cause) -> str:
+    return COLOURS.get(cause, ORANGE)
 
 
 def site_of(url: QUrl) -> str | None:
@@ -43,23 +54,21 @@ def site_of(url: QUrl) -> str | None:
     return f"{origin}:{port}" if port not in (-1, default) else origin
 
 
-def describe(state: TabState, money: str) -> str:
-    """The indicator's words for ``state``."""
-    colour_words = _LOOK[state.status][1]
-    if state.status is Status.STREAMING:
-        return f"{money} this visit" if state.asset is not None else colour_words
-    return colour_words
-
-
 class MonetizationIndicator(QToolButton):
     """Shows the current tab's state; opens the site popover."""
 
     def __init__(
-        self, ctx: WalletContext, state: IndicatorState, parent: QWidget | None = None
+        self,
+        ctx: WalletContext,
+        state: IndicatorState,
+        parent: QWidget | None = None,
+        *,
+        window: object = None,
     ) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self._state = state
+        self._window = window  # whose selected tab it shows (None: the one selected last)
         self.setObjectName("monetization_indicator")
         self.setAccessibleName("Monetization indicator")
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -69,41 +78,34 @@ class MonetizationIndicator(QToolButton):
             " QToolButton#monetization_indicator:hover,"
             " QToolButton#monetization_indicator:focus { background: palette(midlight); }"
         )
-        self._colour = _LOOK[Status.NOT_MONETIZED][0]
-        self._not_paying_because: str | None = None
-        self.popover = SitePopover(ctx, self)
+        self._colour = GREY
+        self.popover = SitePopover(ctx, self, state=state)
         self.clicked.connect(self.open_popover)
         state.changed.connect(self._on_changed)
         self._render()
 
-    def set_attending(self, attending: bool, why_not: str = "") -> None:
-        """Whether the window is attended to (see ``ui.browser.attention``); if not, why."""
-        because = None if attending else why_not or "this window is not in front"
-        if because != self._not_paying_because:
-            self._not_paying_because = because
-            self._render()
-
     def _on_changed(self, key: object) -> None:
-        if key is self._state.current_key() or key is None:
+        if key is self._state.current_key(self._window) or key is None:
             self._render()
 
     def _render(self) -> None:
-        st = self._state.current()
-        colour, _ = _LOOK[st.status]
-        money = self._ctx.money(st.sent, st.asset, max_digits=4) if st.asset else ""
-        words = describe(st, money)
-        text = money if st.status is Status.STREAMING and st.asset else words
-        if st.status is Status.STREAMING and self._not_paying_because is not None:
-            colour = _LOOK[Status.PAUSED][0]
-            text = "Not paying"
-            words = f"Not paying now: {self._not_paying_because}"
-        self.setText(text)
-        self._colour = colour
-        site = page_text(st.site, ADDRESS_CHARS) if st.site else "this page"
-        self.setToolTip(
-            tooltip_text(f"{words} — {site}. Click for this site's payments and limits.")
+        tab = self._state.current(self._window)
+        status = (
+            self._state.status(tab.site)
+            if tab.site is not None
+            else SiteStatus(Cause.NOT_MONETIZED)
         )
-        self.setAccessibleDescription(f"{words} ({site})")
+        words = self._state.words(status)
+        text = words.label
+        if status.cause in (Cause.STREAMING, Cause.ACCRUING) and tab.asset and tab.sent:
+            text = f"{text} · {self._ctx.money(tab.sent, tab.asset, max_digits=4)}"
+        self.setText(text)
+        self._colour = colour_of(status.cause)
+        site = page_text(tab.site, ADDRESS_CHARS) if tab.site else "this page"
+        self.setToolTip(
+            tooltip_text(f"{words.sentence()} ({site}). Click for this site's payments and limits.")
+        )
+        self.setAccessibleDescription(f"{words.sentence()} ({site})")
         self.setEnabled(True)
         self.update()
 
@@ -119,7 +121,7 @@ class MonetizationIndicator(QToolButton):
 
     def open_popover(self) -> None:
         """Open the popover for the current tab's site (nothing for non-web pages)."""
-        site = self._state.current().site
+        site = self._state.current(self._window).site
         if site is None:
             self.setToolTip("Trickle pays web sites; this page is not one.")
             return
@@ -131,8 +133,16 @@ class MonetizationIndicator(QToolButton):
         self.popover.rate.setFocus()
 
 
+def reload_site(window: Any, site: str) -> None:
+    """Reload every tab of ``window`` that shows ``site`` (new documents pay afresh)."""
+    for tab in window.tabs():
+        if site_of(tab.url()) == site:
+            tab.reload()
+
+
 def follow_window(window: Any, state: IndicatorState) -> None:
-    """Keep ``state`` in step with a ``BrowserWindow``: the current tab and its visits.
+    """Keep ``state`` in step with a ``BrowserWindow``: the current tab, its visits and whether
+    each tab is paid for now (``TabContext.visibility_changed``).
 
     Tabs are keyed by their ``TabContext`` (what the page bridge also holds).
     """
@@ -145,6 +155,7 @@ def follow_window(window: Any, state: IndicatorState) -> None:
             return
         watched.add(key)
         tab.urlChanged.connect(lambda url: state.begin_visit(key, site_of(url)))
+        key.visibility_changed.connect(lambda visible: state.set_visible(key, visible))
 
         def closing() -> None:
             watched.discard(key)
@@ -152,15 +163,17 @@ def follow_window(window: Any, state: IndicatorState) -> None:
 
         key.closing.connect(closing)
         state.begin_visit(key, site_of(tab.url()))
+        state.set_visible(key, key.is_visible_in_focused_window())
 
     def on_current(tab: Any) -> None:
         if tab is None:
-            state.set_current(None)
+            state.set_current(None, window)
             return
         watch(tab)
-        state.set_current(tab.context)
+        state.set_current(tab.context, window)
 
     window.current_tab_changed.connect(on_current)
+    window.destroyed.connect(lambda *_: state.forget_window(window))
     for tab in window.tabs():
         watch(tab)
     on_current(window.current_tab())

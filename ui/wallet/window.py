@@ -124,6 +124,13 @@ class WalletWindow(QMainWindow):
         page.focusNextChild()
         return page
 
+    def show_budget(self) -> None:
+        """Settings, with the monthly budget selected for typing."""
+        self.show_page("settings")
+        self.settings.monthly.setFocus()
+        self.settings.monthly.selectAll()
+        self.bring_to_front()
+
     def show_history_for(self, site: str) -> None:
         self.show_page("history")
         self.history.show_site(site)

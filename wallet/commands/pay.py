@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
+from wallet.amounts import AmountError, parse_amount
 from wallet.commands.common import (
     add_output_arguments,
     add_uplink_arguments,
@@ -91,7 +92,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="payment pointer, Open Payments wallet address URL, or SPSP URL",
     )
     parser.add_argument(
-        "--amount", required=True, help="in the uplink's units (an integer, 1 to 2^64-1)"
+        "--amount",
+        required=True,
+        help="in the uplink's smallest units: a whole number from 1 to 2^64-1, digits grouped "
+        "with commas or not (5,000,000)",
     )
     parser.add_argument("--destination", help="the receiver's ILP address (instead of SPSP)")
     parser.add_argument("--shared-secret", help="base64 STREAM shared secret (with --destination)")
@@ -165,15 +169,33 @@ def _fraction(text: str, name: str) -> Fraction:
     return value
 
 
+def cli_amount(text: str) -> int:
+    """``--amount``: whole units (the scale is known only once connected), read by the one
+    amount parser of the wallet (:func:`wallet.amounts.parse_amount`): its clear errors and
+    its "did you mean" for a decimal comma.
+
+    Raises:
+        AmountError: not a whole number from 1 to 2^64-1.
+    """
+    try:
+        value = parse_amount(text, 0, maximum=U64_MAX)
+    except AmountError as e:
+        raise AmountError(
+            f"--amount: {e} (a whole number of the uplink's smallest units, 1 to 2^64-1)",
+            suggestion=e.suggestion,
+        ) from None
+    if value == 0:
+        raise AmountError("--amount: must be at least 1")
+    return value
+
+
 def check_arguments(args: argparse.Namespace) -> Plan:
     """Every argument checked, before anything connects.
 
     Raises:
         WalletError: the first bad argument, in words.
     """
-    text = str(args.amount).strip()
-    if not text.isdigit() or not 0 < int(text) <= U64_MAX:
-        raise WalletError(f"--amount must be an integer from 1 to {U64_MAX} (2^64-1), not {text!r}")
+    amount = cli_amount(str(args.amount))
     slippage = _fraction(args.slippage, "--slippage")
     if not 0 <= slippage < 1:
         raise WalletError("--slippage must be at least 0 and below 1")
@@ -204,7 +226,7 @@ def check_arguments(args: argparse.Namespace) -> Plan:
         raise WalletError("receipts are asked for over SPSP: give a RECEIVER, not --destination")
     uplink_settings(args)  # a bad --uplink URL fails here, not after connecting
     return Plan(
-        amount=int(text),
+        amount=amount,
         receiver=receiver,
         destination=destination,
         shared_secret=secret,

@@ -10,7 +10,10 @@
 
 Each site is its own origin (its own port), has an account on the sandbox network, serves SPSP
 at ``/.well-known/pay`` and pushes what its receiver got to the page live over Server-Sent
-Events (``/events``), so the page shows money arriving as it arrives.
+Events (``/events``), so the page shows money arriving as it arrives. With
+:meth:`DemoSites.follow_statuses` the same stream carries what Trickle tells the user about the
+site (its state's label and explanation, :mod:`wallet.site_state`): the page's status line says
+what the toolbar says — "Paused", "Day cap reached", ... — never "Streaming" while nothing flows.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import asyncio
 import json
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -34,6 +37,7 @@ from wallet.sandbox.network import SandboxNetwork
 from wallet.sandbox.op_ledger import ReceiverBackend, StreamServerBackend
 from wallet.sandbox.op_server import OpenPaymentsSandbox, serve_open_payments
 from wallet.sandbox.tls import sandbox_certificate
+from wallet.site_state import Shown, StatusBoard
 
 __all__ = ["DemoSite", "DemoSites", "start_demo_sites"]
 
@@ -60,16 +64,37 @@ class DemoSite:
     received: int = 0
     connections: int = 0
     messages: int = 0
+    status: Shown | None = None  # what Trickle tells the user about this site
     _listeners: set[asyncio.Queue[str]] = field(default_factory=set)
 
+    @property
+    def origin(self) -> str:
+        return self.url.rstrip("/")
+
     def snapshot(self) -> dict[str, object]:
+        status = self.status
         return {
             "received": str(self.received),
             "assetCode": self.server.asset_code,
             "assetScale": self.server.asset_scale,
             "connections": self.connections,
             "messages": self.messages,
+            "status": (
+                {
+                    "cause": status.cause.value,
+                    "label": status.words.label,
+                    "explanation": status.words.explanation,
+                }
+                if status is not None
+                else None
+            ),
         }
+
+    def set_status(self, status: Shown | None) -> None:
+        """Trickle's words for this site changed (on the site's loop)."""
+        if status != self.status:
+            self.status = status
+            self._publish()
 
     def _publish(self) -> None:
         message = json.dumps(self.snapshot())
@@ -167,11 +192,27 @@ class DemoSites:
     user_wallet: str | None = None
     """A funded wallet address of the sandbox (play money) that the user can connect as
     their own Open Payments wallet; its key page: ``open_payments.keys_page("you")``."""
+    _unfollow: Callable[[], None] | None = None
 
     def url(self, key: str) -> str:
         return self.sites[key].url
 
+    def follow_statuses(self, board: StatusBoard, loop: asyncio.AbstractEventLoop) -> None:
+        """Show each site's words from ``board`` on its page (``loop``: the sites' loop)."""
+        by_origin = {site.origin: site for site in self.sites.values()}
+
+        def changed(origin: str) -> None:  # the publisher's thread
+            site = by_origin.get(origin)
+            if site is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(site.set_status, board.get(origin))
+
+        self._unfollow = board.subscribe(changed)
+        for origin, site in by_origin.items():
+            site.set_status(board.get(origin))
+
     async def close(self) -> None:
+        if self._unfollow is not None:
+            self._unfollow()
         if self.open_payments is not None:
             await self.open_payments.close()
         for site in self.sites.values():

@@ -4,6 +4,9 @@
 ;(function () {
   const button = document.getElementById('use-builtin')
   const result = document.getElementById('result')
+  // "Change the monthly budget" opens the wallet's Settings at the budget field and comes
+  // back here with the same demo links (the link carries no amount).
+  document.getElementById('change-budget').setAttribute('href', 'budget' + location.search)
   for (const id of ['demo-blog', 'demo-echo']) {
     const link = document.getElementById(id)
     if (!link.getAttribute('href')) link.parentElement.hidden = true

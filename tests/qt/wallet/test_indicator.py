@@ -17,22 +17,25 @@ from tests.qt.servers import Site
 from tests.qt.wallet.seed import TZ, USD, WALLET_ORIGIN, FakeClock
 from ui.browser.window import BrowserWindow
 from ui.wallet.component import WalletUi
-from ui.wallet.indicator_state import IndicatorState, Status
+from ui.wallet.indicator_state import IndicatorState
 from ui.wallet.network import LinkState, NetworkMode
 from wallet.budgets import Reason, SitePolicy, SiteState
 from wallet.ledger import Refusal, Reservation
 from wallet.service import WalletService
+from wallet.site_state import Cause
 
 ARTICLE = """<!doctype html><html><head><meta charset="utf-8"><title>A monetized blog</title>
 <style>body{font:17px/1.6 sans-serif;max-width:40rem;margin:3rem auto}</style></head>
 <body><h1>Writing on the open web</h1><p>Trickle pays this page while you read it.</p>
 </body></html>"""
 
-# The popover is a Qt.Popup: it grabs the keyboard and is raised when shown, which the
-# offscreen platform cannot do and says so (under X11/Wayland there is no such message).
+# The popover is a Qt.Popup: it grabs the keyboard and is raised when shown, and its size
+# follows its live content, which the offscreen platform cannot do and says so (under
+# X11/Wayland there is no such message).
 OFFSCREEN_POPUP = pytest.mark.allow_qt_messages(
     r"This plugin does not support raise\(\)",
     r"This plugin does not support grabbing the keyboard",
+    r"This plugin does not support propagateSizeHints\(\)",
 )
 
 
@@ -89,19 +92,21 @@ def test_indicator_follows_the_current_tab_and_its_payments(
     assert load(qtbot, tab, http_site.add("/article", ARTICLE))
     site = f"http://127.0.0.1:{http_site.port}"
     qtbot.waitUntil(lambda: state.current().site == site)
-    assert state.current().status is Status.NOT_MONETIZED
+    assert state.status(site).cause is Cause.NOT_MONETIZED
     assert indicator.text() == "Not monetized"
     assert indicator.accessibleName() == "Monetization indicator"
 
     # The page bridge says the page is monetized; then money flows for this site.
     state.set_monetized(tab.context, True)
-    assert state.current().status is Status.STREAMING
+    assert state.status(site).cause is Cause.ACCRUING
     results = pay(wallet, clock, site, 5)
     assert all(isinstance(r, Reservation) for r in results)
     sent = sum(r.amount for r in results)
     qtbot.waitUntil(lambda: state.current().sent == sent)
-    assert indicator.text() == wallet_ui.ctx.money(sent, USD, max_digits=4)
-    assert "this visit" in indicator.accessibleDescription()
+    streaming = "Streaming · " + wallet_ui.ctx.money(sent, USD, max_digits=4)
+    assert state.status(site).cause is Cause.STREAMING
+    assert indicator.text() == streaming
+    assert "Paying this site while you read it" in indicator.accessibleDescription()
     qtbot.waitUntil(lambda: has_dark_pixels(tab.grab().toImage()), timeout=10_000)
     assert window.grab().save(str(artifacts / "wallet-indicator.png"))
 
@@ -109,15 +114,15 @@ def test_indicator_follows_the_current_tab_and_its_payments(
     # connection stays open, so the status is still "streaming"); in front again: the amount.
     window.activateWindow()
     qtbot.waitUntil(window.is_attending)
-    assert indicator.text() == wallet_ui.ctx.money(sent, USD, max_digits=4)
+    assert indicator.text() == streaming
     second = make_browser()
     qtbot.waitUntil(lambda: not window.is_attending())
-    assert indicator.text() == "Not paying"
+    qtbot.waitUntil(lambda: indicator.text() == "Not in front")
     assert "this window is not in front" in indicator.toolTip()
     second.close()
     window.activateWindow()
     qtbot.waitUntil(window.is_attending)
-    assert indicator.text() == wallet_ui.ctx.money(sent, USD, max_digits=4)
+    qtbot.waitUntil(lambda: indicator.text() == streaming)
 
     # Another tab: the indicator shows that tab; back again: the visit's amount is kept.
     other = window.new_tab()
@@ -140,7 +145,7 @@ def test_indicator_follows_the_current_tab_and_its_payments(
     clock.advance(seconds=2)
     refused = wallet.reserve(site, WALLET_ORIGIN, USD, 150_000)
     assert isinstance(refused, Refusal) and refused.reason is Reason.PAUSED
-    qtbot.waitUntil(lambda: state.current().status is Status.PAUSED)
+    qtbot.waitUntil(lambda: state.status(site).cause is Cause.PAUSED)
     assert indicator.text() == "Paused"
     popover.hide()
 
@@ -176,8 +181,8 @@ def test_wallet_action_and_notifications_in_the_browser_window(
     assert banner.label.text() == (
         f"{site} reached its cap for today; it is not paid until tomorrow."
     )
-    qtbot.waitUntil(lambda: wallet_ui.indicator_state.current().status is Status.BUDGET_REACHED)
-    assert window.wallet_indicator.text() == "Budget reached"  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: wallet_ui.indicator_state.status(site).cause is Cause.DAY_CAP)
+    assert window.wallet_indicator.text() == "Day cap reached"  # type: ignore[attr-defined]
     wallet_ui.network.update(
         mode=NetworkMode.UPLINK,
         state=LinkState.DOWN,

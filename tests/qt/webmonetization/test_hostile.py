@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,9 +26,16 @@ from tests.qt.webmonetization.paying_handler import (
     spent,
     wallet_policy,
 )
+from ui.wallet.context import WalletContext
+from ui.wallet.indicator import MonetizationIndicator
+from ui.wallet.network import NetworkStatus
+from ui.wallet.pages.sites import SitesPage
+from ui.wallet.qtevents import QtWalletEvents
+from wallet.amounts import NumberStyle
 from wallet.budgets import Reason, SitePolicy, SiteState
 from wallet.events import BudgetReached
 from wallet.payments import PAGE_CONNECTION_TEMPLATE
+from wallet.site_state import Cause
 from wallet.stream import ConnectionConfig
 
 CAP = 300
@@ -269,3 +278,55 @@ def test_a_data_document_is_refused(honest: Any, make_tab: Any, qtbot: Any) -> N
     tab.load("data:text/html;base64," + base64.b64encode(html.encode()).decode())
     assert tab.wait_report("data", timeout=20000) == "NotAllowedError"
     assert received_total(honest) == 0
+
+
+@pytest.mark.parametrize("hostile", [("mode=preimage", SHORT)], ids=["preimage"], indirect=True)
+def test_a_lying_provider_reads_provider_failing_in_every_wallet_view(
+    hostile: Any, make_tab: Any, sites: Any, qtbot: Any
+) -> None:
+    """The state table's "provider failing" row (tests/qt/wallet/test_state_table.py has the
+    others): a provider that proves a payment with a wrong preimage reads "Provider failing"
+    in the indicator, the popover and the Sites table — the same words."""
+    env = hostile
+    service = env.service
+    handler = env.registry.handlers[0]
+    service.register_handler(handler.origin, handler.name, handler.uri)  # the wallet's provider
+    events = QtWalletEvents(service.events)
+    ctx = WalletContext(
+        service=service,
+        history=service.history_reader(),
+        events=events,
+        network=NetworkStatus(),
+        secrets=None,
+        tz=ZoneInfo("UTC"),
+        clock=lambda: datetime.now(UTC),
+        style=NumberStyle(),
+    )
+    states = ctx.site_states()
+    states.follow(events)
+    env.services.on_monetize = lambda tab: states.set_monetized(tab, True)
+    indicator = MonetizationIndicator(ctx, states)
+    sites_page = SitesPage(ctx)
+    site = sites()
+    site.pages["/"] = paying_page(env, connections=3)
+    tab = make_tab()
+    states.begin_visit(tab.tab, site.origin)
+    states.set_visible(tab.tab, True)
+    states.set_current(tab.tab)
+    tab.load(site.url("/"))
+    tab.wait_report("done", timeout=120000)
+    qtbot.waitUntil(lambda: states.status(site.origin).cause is Cause.PROVIDER_FAILING)
+    words = states.words(states.status(site.origin))
+    assert words.label == "Provider failing" and words.fix is None
+    assert indicator.text() == words.label
+    assert words.sentence() in indicator.accessibleDescription()
+    indicator.popover.show_site(site.origin)
+    assert indicator.popover.status.text() == words.label
+    assert indicator.popover.explanation.text() == words.explanation
+    assert indicator.popover.fix.isHidden()
+    sites_page.refresh()
+    row = sites_page.sites().index(site.origin)
+    assert sites_page.table.item(row, 1).text() == words.label  # type: ignore[union-attr]
+    indicator.deleteLater()
+    sites_page.deleteLater()
+    events.close()

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ui.cli import main
+from wallet.amounts import AmountError
 from wallet.commands import pay
 from wallet.commands.path_watch import PathRecorder, RejectSeen, without_advice
 from wallet.commands.pay_outcome import Asset, Exit, PayOutcome, close_code_name
@@ -50,9 +51,13 @@ def test_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
-        (["$w.example/a", "--amount", str(U64_MAX + 1)], "--amount must be an integer from 1 to"),
-        (["$w.example/a", "--amount", "-3"], "--amount must be an integer"),
-        (["$w.example/a", "--amount", "1.5"], "--amount must be an integer"),
+        (["$w.example/a", "--amount", str(U64_MAX + 1)], "--amount: too large: at most 18,446,"),
+        (["$w.example/a", "--amount", "-3"], "--amount: an amount cannot be negative"),
+        (["$w.example/a", "--amount", "1.5"], "--amount: whole units only"),
+        (["$w.example/a", "--amount", "0"], "--amount: must be at least 1"),
+        (["$w.example/a", "--amount", "5,00,000"], "--amount: '5,00,000' is not an amount"),
+        (["$w.example/a", "--amount", "12abc"], "--amount: '12abc' is not an amount"),
+        (["$w.example/a", "--amount", ""], "--amount: enter an amount"),
         (["$w.example/a", "--amount", "9", "--slippage", "1"], "--slippage must be at least 0"),
         (["$w.example/a", "--amount", "9", "--min-rate", "-1"], "--min-rate must not be negative"),
         (["$w.example/a", "--amount", "9", "--timeout", "0"], "--timeout must be a positive"),
@@ -85,11 +90,27 @@ def test_good_arguments() -> None:
     assert plan.receipt_nonce == b"\x05" * 16 and plan.receipt_secret == bytes(32)
 
 
+@pytest.mark.parametrize(
+    ("text", "units"), [("5000000", 5_000_000), ("5,000,000", 5_000_000), (" 42 ", 42)]
+)
+def test_amounts_go_through_the_wallets_parser(text: str, units: int) -> None:
+    assert pay.check_arguments(parse("$w.example/a", "--amount", text)).amount == units
+    assert pay.cli_amount(text) == units
+
+
+def test_a_decimal_comma_amount_is_refused_with_its_reading() -> None:
+    # In whole units "1,5" has no reading: it is neither 15 nor 1.5 (named, never guessed).
+    with pytest.raises(AmountError) as error:
+        pay.cli_amount("1,5")
+    assert "'1,5' is not an amount" in str(error.value)
+    assert "1 to 2^64-1" in str(error.value)
+
+
 def test_usage_error_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["pay", "$w.example/a", "--amount", "0", "--uplink", "btp+ws://127.0.0.1:1/"])
     assert code == 2
     assert Exit.USAGE.value == 2
-    assert capsys.readouterr().err.startswith("trickle: --amount must be an integer")
+    assert capsys.readouterr().err.startswith("trickle: --amount: must be at least 1")
 
 
 def test_close_code_names() -> None:

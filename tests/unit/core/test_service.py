@@ -23,6 +23,7 @@ from wallet.events import (
     SettingsChanged,
 )
 from wallet.ledger import Ledger, Refusal, Reservation
+from wallet.provider import BUILTIN_HANDLER_URI
 from wallet.service import UnknownHandlerError, WalletService
 from wallet.store.history import Granularity
 
@@ -268,3 +269,43 @@ def test_an_ask_of_2_64_minus_1_with_nothing_capping_it_reserves_what_accrued(
     assert got.amount == 2_000_000  # two seconds at 1e6 a second
     svc.commit(got)
     svc.close()
+
+
+def test_site_facts_keep_the_refusal_people_are_told_of_until_something_lifts_it(
+    svc: WalletService, clock: FakeClock
+) -> None:
+    svc.set_site_policy(SitePolicy(SITE, rate_per_hour=3_600_000, cap_day=1_500))
+    svc.set_site_active(SITE, True)
+    refused_at = None
+    for _ in range(3):
+        clock.advance(seconds=1)
+        r = svc.reserve(SITE, "p", USD9, 1_000, min_amount=1_000)
+        if isinstance(r, Reservation):
+            svc.commit(r, delivered=r.amount)
+        else:
+            refused_at = clock()  # the last refusal, when
+    facts = svc.site_facts([SITE, "https://other.example"])
+    mine = facts[SITE]
+    assert (mine.refusal, mine.refused_at) == (Reason.DAY_CAP, refused_at)
+    assert mine.usage.site_day == 1_500 and mine.policy.cap_day == 1_500
+    assert not mine.has_provider and mine.balance is None
+    assert facts["https://other.example"].refusal is None
+    # Raising the cap supersedes the refusal (and so does any successful reservation).
+    svc.set_site_policy(SitePolicy(SITE, rate_per_hour=3_600_000, cap_day=10_000))
+    assert svc.site_facts([SITE])[SITE].refusal is None
+
+
+def test_site_facts_count_the_balance_of_the_builtin_provider_on_the_sandbox_only(
+    svc: WalletService,
+) -> None:
+    svc.set_account("sandbox", "test.sandbox.you", USD9, 0)
+    svc.register_handler("https://h.example", "H", "https://h.example/pay")
+    assert svc.site_facts([SITE], network="sandbox")[SITE].balance is None
+    svc.register_handler("trickle://wallet", "Trickle Wallet", BUILTIN_HANDLER_URI)
+    builtin = next(h for h in svc.list_handlers() if h.handler_uri == BUILTIN_HANDLER_URI)
+    svc.activate_handler(builtin.id)
+    assert svc.site_facts([SITE], network="sandbox")[SITE].balance == 0
+    assert svc.site_facts([SITE], network=None)[SITE].balance is None
+    svc.top_up_sandbox(5)
+    facts = svc.site_facts([SITE], network="sandbox")[SITE]
+    assert (facts.balance, facts.has_provider) == (5, True)

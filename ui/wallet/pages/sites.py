@@ -1,8 +1,13 @@
-"""Sites & budgets: every site with its policy and spend; edit one, reset it; the defaults."""
+"""Sites & budgets: every site with its state, policy and spend; edit one, reset it; the defaults.
+
+The State column is the site's state in the words of :mod:`wallet.site_state` (its label; the
+explanation in the tooltip), the same as the toolbar indicator and the popover say. The list
+holds every site with a policy or payments, and every site open in a tab.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -18,10 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.plain_text import ADDRESS_CHARS, page_text
+from ui.plain_text import ADDRESS_CHARS, page_text, tooltip_text
 from ui.wallet.context import WalletContext
 from ui.wallet.fields import AmountField, with_unit
-from ui.wallet.guard import confirm_site_policy, read_fields
+from ui.wallet.guard import confirm_site_policy, read_fields, show_policy
 from ui.wallet.pages.base import Page, cell, heading, table, value_label
 from wallet.amounts import AmountError
 from wallet.budgets import SitePolicy, SiteState, effective
@@ -37,8 +42,9 @@ HEADERS = [
     "This month",
     "In total",
 ]
+# The policy the user chooses (the State column shows what happens, :mod:`wallet.site_state`).
 _STATES = [
-    ("Paid", SiteState.ENABLED),
+    ("Allowed", SiteState.ENABLED),
     ("Paused", SiteState.PAUSED),
     ("Blocked", SiteState.BLOCKED),
 ]
@@ -109,6 +115,12 @@ class SitesPage(Page):
         layout.addWidget(self.editor)
         ctx.events.policy_changed.connect(lambda _ev: self.refresh())
         ctx.events.settings_changed.connect(lambda _ev: self.refresh())
+        self._states = ctx.site_states()
+        self._later = QTimer(self)
+        self._later.setSingleShot(True)
+        self._later.setInterval(500)
+        self._later.timeout.connect(self.refresh)
+        self._states.site_changed.connect(self._on_state)
 
     # --- showing -------------------------------------------------------------------------------
 
@@ -134,19 +146,23 @@ class SitesPage(Page):
         )
         policies = {p.site: p for p in svc.list_site_policies()}
         spend = spend_by_site(svc, ctx.clock(), ctx.tz)
+        sites = sorted(set(policies) | set(spend) | set(self._states.open_sites()))
+        statuses = self._states.statuses(sites)
         selected = self.selected_site()
         self.table.setSortingEnabled(False)
         self.table.setRowCount(0)
-        for site in sorted(set(policies) | set(spend)):
+        for site in sites:
             p = policies.get(site)
             eff = effective(p, d)
             month, total = spend.get(site, ({}, {}))
             r = self.table.rowCount()
             self.table.insertRow(r)
-            state_text = {s: t for t, s in _STATES}[eff.state]
+            words = self._states.words(statuses[site])
+            state = cell(words.label)
+            state.setToolTip(tooltip_text(words.explanation))
             values = [
                 cell(page_text(site, ADDRESS_CHARS), key=site),
-                cell(state_text),
+                state,
                 self._own(p, "rate_per_hour", amt(eff.rate_per_hour)),
                 self._own(p, "cap_day", amt(eff.cap_day)),
                 self._own(p, "cap_month", amt(eff.cap_month)),
@@ -159,6 +175,10 @@ class SitesPage(Page):
         self.table.setSortingEnabled(True)
         if selected is not None:
             self.select(selected)
+
+    def _on_state(self, _site: str) -> None:
+        if self.isVisible() and not self._later.isActive():
+            self._later.start()
 
     @staticmethod
     def _own(p: SitePolicy | None, attr: str, text: str) -> QTableWidgetItem:
@@ -200,23 +220,7 @@ class SitesPage(Page):
         p = svc.site_policy(site)
         self.site.setText(page_text(site, ADDRESS_CHARS))
         self.state.setCurrentIndex(self.state.findData(p.state))
-        d = glob.defaults
-        for f, v, default in (
-            (self.rate, p.rate_per_hour, d.rate_per_hour),
-            (self.cap_day, p.cap_day, d.cap_day),
-            (self.cap_month, p.cap_month, d.cap_month),
-            (self.cap_total, p.cap_total, d.cap_total),
-        ):
-            f.set_asset(glob.budget_asset)
-            f.set_empty_text(
-                "default: "
-                + (
-                    self.ctx.money(default, glob.budget_asset)
-                    if default is not None
-                    else "no limit"
-                )
-            )
-            f.set_value(v)
+        show_policy((self.rate, self.cap_day, self.cap_month, self.cap_total), self.ctx, p, glob)
 
     def save_selected(self) -> None:
         site = self.selected_site()
