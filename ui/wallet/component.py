@@ -82,6 +82,7 @@ class WalletUi:
         )
         slot_layout = window.indicator_slot.layout()
         slot_layout.addWidget(indicator)
+        indicator.show()  # now, not on the layout's queued show: the window may already be up
         action = QAction("Wallet", window)
         action.setShortcuts([QKeySequence(k) for k in WALLET_KEYS])
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -92,6 +93,7 @@ class WalletUi:
         button.setDefaultAction(action)
         button.setAccessibleName("Open the wallet")
         slot_layout.addWidget(button)
+        button.show()
         budget = QAction("Change the monthly budget", window)
         budget.triggered.connect(lambda: self.open_wallet(window).show_budget())
         window.addAction(budget)
