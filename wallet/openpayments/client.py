@@ -76,7 +76,7 @@ class OpenPaymentsClient:
         """GET a wallet address (``Accept: application/json``, unsigned)."""
         require_https(url, "wallet address")
         response = await self._transport.request("GET", url, {"accept": JSON}, None)
-        return WalletAddress.parse(self._json(response, url, "wallet address"))
+        return WalletAddress.parse(self.read_json(response, url, "wallet address"))
 
     # -- grants ---------------------------------------------------------------------------
 
@@ -104,8 +104,8 @@ class OpenPaymentsClient:
         }
         url = wallet.auth_server
         try:
-            response = await self._signed(key, "POST", url, body=body)
-            doc = self._json(response, url, "grant request")
+            response = await self.signed(key, "POST", url, body=body)
+            doc = self.read_json(response, url, "grant request")
         except ServerRefusedError as e:
             raise GrantRefusedError(
                 f"the auth server refused the grant: {e}", url=url, status=e.status, code=e.code
@@ -118,10 +118,10 @@ class OpenPaymentsClient:
 
     async def cancel_grant(self, grant: Grant) -> None:
         """``DELETE <continue uri>`` with the continue token (204)."""
-        response = await self._signed(
+        response = await self.signed(
             grant.key, "DELETE", grant.continue_uri, token=grant.continue_token
         )
-        self._expect_ok(response, grant.continue_uri, "grant cancel")
+        self.expect_ok(response, grant.continue_uri, "grant cancel")
 
     # -- incoming payments ----------------------------------------------------------------
 
@@ -143,21 +143,21 @@ class OpenPaymentsClient:
         if metadata is not None:
             body["metadata"] = dict(metadata)
         url = wallet.resource_server.rstrip("/") + "/incoming-payments"
-        response = await self._signed(grant.key, "POST", url, body=body, token=grant.access_token)
-        return IncomingPayment.parse(self._json(response, url, "incoming payment"))
+        response = await self.signed(grant.key, "POST", url, body=body, token=grant.access_token)
+        return IncomingPayment.parse(self.read_json(response, url, "incoming payment"))
 
     async def get_incoming_payment(self, url: str, grant: Grant) -> IncomingPayment:
         """Signed ``GET <incoming payment id>``: the full object, with fresh ``methods``."""
         require_https(url, "incoming payment")
-        response = await self._signed(grant.key, "GET", url, token=grant.access_token)
-        return IncomingPayment.parse(self._json(response, url, "incoming payment"))
+        response = await self.signed(grant.key, "GET", url, token=grant.access_token)
+        return IncomingPayment.parse(self.read_json(response, url, "incoming payment"))
 
     async def get_public_received_amount(self, url: str) -> Amount | None:
         """Unsigned ``GET <incoming payment id>``: what anyone may read without a grant,
         ``{"receivedAmount", "authServer"}`` (``receivedAmount`` is optional in the spec)."""
         require_https(url, "incoming payment")
         response = await self._transport.request("GET", url, {"accept": JSON}, None)
-        doc = self._json(response, url, "incoming payment")
+        doc = self.read_json(response, url, "incoming payment")
         if not isinstance(doc, Mapping):
             raise InvalidResponseError(f"the incoming payment at {url} is not a JSON object")
         received = doc.get("receivedAmount")
@@ -167,12 +167,12 @@ class OpenPaymentsClient:
         """``POST <incoming payment id>/complete``: it takes no more money."""
         require_https(url, "incoming payment")
         target = url.rstrip("/") + "/complete"
-        response = await self._signed(grant.key, "POST", target, token=grant.access_token)
-        return IncomingPayment.parse(self._json(response, target, "incoming payment"))
+        response = await self.signed(grant.key, "POST", target, token=grant.access_token)
+        return IncomingPayment.parse(self.read_json(response, target, "incoming payment"))
 
     # -- plumbing -------------------------------------------------------------------------
 
-    async def _signed(
+    async def signed(
         self,
         key: ClientKey,
         method: str,
@@ -194,13 +194,13 @@ class OpenPaymentsClient:
         )
         return await self._transport.request(method, url, headers, raw)
 
-    def _expect_ok(self, response: HttpResponse, url: str, what: str) -> None:
+    def expect_ok(self, response: HttpResponse, url: str, what: str) -> None:
         if 200 <= response.status < 300:
             return
-        raise self._refusal(response, url, what)
+        raise self.refusal(response, url, what)
 
-    def _json(self, response: HttpResponse, url: str, what: str) -> object:
-        self._expect_ok(response, url, what)
+    def read_json(self, response: HttpResponse, url: str, what: str) -> object:
+        self.expect_ok(response, url, what)
         if response.content_type not in _JSON_TYPES:
             shown = response.content_type or "no content type"
             raise NotJsonError(
@@ -214,11 +214,11 @@ class OpenPaymentsClient:
             ) from e
 
     @staticmethod
-    def _refusal(response: HttpResponse, url: str, what: str) -> Exception:
+    def refusal(response: HttpResponse, url: str, what: str) -> Exception:
         status = response.status
         if status == 404:
             return NotFoundError(f"no {what} at {url} (HTTP 404)", url=url, status=status)
-        code, description = _gnap_error(response.body)
+        code, description = gnap_error(response.body)
         detail = f" ({code or description})" if code or description else ""
         message = f"the {what} at {url} was refused: HTTP {status}{detail}"
         if code == "invalid_client" or (status == 401 and "signature" in description.lower()):
@@ -226,14 +226,11 @@ class OpenPaymentsClient:
         return ServerRefusedError(message, url=url, status=status, code=code)
 
 
-def _gnap_error(body: bytes) -> tuple[str, str]:
+def gnap_error(body: bytes) -> tuple[str, str]:
     """``(code, description)`` from a GNAP/Rafiki error body; words from the server are kept
     short and printable (they end up in messages)."""
-    try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return "", ""
-    if not isinstance(doc, Mapping):
+    doc = _error_doc(body)
+    if doc is None:
         return "", ""
     error = doc.get("error")
     if isinstance(error, Mapping):
@@ -241,6 +238,22 @@ def _gnap_error(body: bytes) -> tuple[str, str]:
     else:
         code, description = error, doc.get("message")
     return _short(code), _short(description)
+
+
+def error_details(body: bytes) -> Mapping[str, Any]:
+    """``error.details`` of a Rafiki error body (``{}`` when there is none)."""
+    doc = _error_doc(body)
+    error = doc.get("error") if doc is not None else None
+    details = error.get("details") if isinstance(error, Mapping) else None
+    return details if isinstance(details, Mapping) else {}
+
+
+def _error_doc(body: bytes) -> Mapping[str, Any] | None:
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return doc if isinstance(doc, Mapping) else None
 
 
 def _short(value: object) -> str:

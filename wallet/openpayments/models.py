@@ -34,15 +34,15 @@ __all__ = [
 ]
 
 
-def _field(doc: Mapping[str, Any], name: str, kind: type, where: str) -> Any:
+def require_field(doc: Mapping[str, Any], name: str, kind: type, where: str) -> Any:
     value = doc.get(name)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise InvalidResponseError(f"{where}: {name!r} is missing or not a {kind.__name__}")
     return value
 
 
-def _https(doc: Mapping[str, Any], name: str, where: str) -> str:
-    value = _field(doc, name, str, where)
+def https_field(doc: Mapping[str, Any], name: str, where: str) -> str:
+    value = require_field(doc, name, str, where)
     try:
         return require_https(value, f"{where} {name}")
     except ValueError as e:
@@ -95,13 +95,13 @@ class Amount:
     def parse(cls, doc: object, what: str) -> Amount:
         if not isinstance(doc, Mapping):
             raise InvalidResponseError(f"{what} is not an amount object")
-        raw = _field(doc, "value", str, what)
+        raw = require_field(doc, "value", str, what)
         if not raw.isdigit():
             raise InvalidResponseError(f"{what}.value is not a non-negative integer string")
-        scale = _field(doc, "assetScale", int, what)
+        scale = require_field(doc, "assetScale", int, what)
         if not 0 <= scale <= 255:
             raise InvalidResponseError(f"{what}.assetScale is out of range")
-        return cls(int(raw), _field(doc, "assetCode", str, what), scale)
+        return cls(int(raw), require_field(doc, "assetCode", str, what), scale)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -129,16 +129,16 @@ class WalletAddress:
         if not isinstance(doc, Mapping):
             raise InvalidResponseError(f"the {where} is not a JSON object")
         name = doc.get("publicName")
-        scale = _field(doc, "assetScale", int, where)
+        scale = require_field(doc, "assetScale", int, where)
         if not 0 <= scale <= 255:
             raise InvalidResponseError(f"{where}: assetScale is out of range")
         return cls(
-            id=_https(doc, "id", where),
+            id=https_field(doc, "id", where),
             public_name=name if isinstance(name, str) else None,
-            asset_code=_field(doc, "assetCode", str, where),
+            asset_code=require_field(doc, "assetCode", str, where),
             asset_scale=scale,
-            auth_server=_https(doc, "authServer", where),
-            resource_server=_https(doc, "resourceServer", where),
+            auth_server=https_field(doc, "authServer", where),
+            resource_server=https_field(doc, "resourceServer", where),
         )
 
 
@@ -152,29 +152,66 @@ class Grant:
     continue_uri: str
     continue_token: Secret = field(repr=False)
     key: ClientKey
+    issued_at: dt.datetime | None = None
+    """When the token was received (the client's clock): with ``expires_in``, when it ends."""
+    access: tuple[Mapping[str, Any], ...] = ()
+    """The access items the token carries, as the auth server listed them."""
+
+    @property
+    def expires_at(self) -> dt.datetime | None:
+        """When the access token stops working, if the server said and we know when we got it."""
+        if self.expires_in is None or self.issued_at is None:
+            return None
+        return self.issued_at + dt.timedelta(seconds=self.expires_in)
+
+    def expired(self, now: dt.datetime, margin: dt.timedelta = dt.timedelta(seconds=5)) -> bool:
+        """The token ends within ``margin`` of ``now`` (rotate it before use)."""
+        ends = self.expires_at
+        return ends is not None and now >= ends - margin
 
     @classmethod
-    def parse(cls, doc: object, key: ClientKey) -> Grant:
+    def parse(
+        cls,
+        doc: object,
+        key: ClientKey,
+        *,
+        issued_at: dt.datetime | None = None,
+        continuation: tuple[str, Secret] | None = None,
+    ) -> Grant:
+        """A grant answer. ``continuation`` = ``(uri, token)`` for answers without ``continue``
+        (token rotation answers carry only ``access_token``)."""
         where = "grant"
         if not isinstance(doc, Mapping):
             raise InvalidResponseError("the grant is not a JSON object")
         token = doc.get("access_token")
+        if not isinstance(token, Mapping):
+            raise InvalidResponseError("the grant has no access_token")
         cont = doc.get("continue")
-        if not isinstance(token, Mapping) or not isinstance(cont, Mapping):
-            raise InvalidResponseError("the grant has no access_token or continue")
-        cont_token = cont.get("access_token")
-        if not isinstance(cont_token, Mapping):
-            raise InvalidResponseError("the grant's continue has no access_token")
+        if continuation is not None and cont is None:
+            continue_uri, continue_token = continuation
+        else:
+            if not isinstance(cont, Mapping):
+                raise InvalidResponseError("the grant has no continue")
+            cont_token = cont.get("access_token")
+            if not isinstance(cont_token, Mapping):
+                raise InvalidResponseError("the grant's continue has no access_token")
+            continue_uri = https_field(cont, "uri", where)
+            continue_token = Secret(require_field(cont_token, "value", str, where))
         expires = token.get("expires_in")
+        access = token.get("access")
         return cls(
-            access_token=Secret(_field(token, "value", str, where)),
-            manage_url=_https(token, "manage", where),
+            access_token=Secret(require_field(token, "value", str, where)),
+            manage_url=https_field(token, "manage", where),
             expires_in=expires
             if isinstance(expires, int) and not isinstance(expires, bool)
             else None,
-            continue_uri=_https(cont, "uri", where),
-            continue_token=Secret(_field(cont_token, "value", str, where)),
+            continue_uri=continue_uri,
+            continue_token=continue_token,
             key=key,
+            issued_at=issued_at,
+            access=tuple(a for a in access if isinstance(a, Mapping))
+            if isinstance(access, list)
+            else (),
         )
 
 
@@ -210,8 +247,8 @@ class IncomingPayment:
         expires = doc.get("expiresAt")
         metadata = doc.get("metadata")
         return cls(
-            id=_https(doc, "id", where),
-            wallet_address=_https(doc, "walletAddress", where),
+            id=https_field(doc, "id", where),
+            wallet_address=https_field(doc, "walletAddress", where),
             completed=completed,
             received_amount=Amount.parse(doc.get("receivedAmount"), f"{where} receivedAmount"),
             incoming_amount=None if incoming is None else Amount.parse(incoming, "incomingAmount"),
@@ -251,7 +288,7 @@ def _ilp_method(methods: object) -> IlpCredentials | None:
         raise InvalidResponseError("incoming payment: 'methods' is not a list")
     for method in methods:
         if isinstance(method, Mapping) and method.get("type") == "ilp":
-            address = _field(method, "ilpAddress", str, "ilp method")
+            address = require_field(method, "ilpAddress", str, "ilp method")
             if not is_valid_address(address):
                 raise InvalidResponseError("ilp method: ilpAddress is not an ILP address")
             return IlpCredentials(address, decode_shared_secret(method.get("sharedSecret")))
