@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QLocale
 
+from ui.wallet.funding import FundingPort
 from ui.wallet.network import NetworkStatus
 from ui.wallet.qtevents import QtWalletEvents
 from wallet.amounts import NumberStyle, format_amount
@@ -62,6 +63,8 @@ class WalletContext:
         tz: the user's time zone.
         clock: now (aware); injected in tests.
         style: how numbers are written in the user's locale.
+        funding: the funding sources (the connected Open Payments wallet), when the network
+            side is wired (``ui.provider``).
     """
 
     service: WalletService
@@ -72,6 +75,7 @@ class WalletContext:
     tz: ZoneInfo
     clock: Callable[[], datetime]
     style: NumberStyle = field(default_factory=number_style)
+    funding: FundingPort | None = None
 
     def money(self, amount: int, asset: Asset, *, max_digits: int | None = 6) -> str:
         """``amount`` of ``asset`` in the user's locale."""

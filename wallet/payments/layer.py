@@ -29,9 +29,10 @@ from wallet.payments.errors import DocumentGoneError, PaymentStateError
 from wallet.payments.gate import Budget, PacketGate
 from wallet.payments.link_targets import LinkResolver
 from wallet.payments.links import LinkListener, LinkSession, Rotation
+from wallet.payments.op_sessions import OpLinkSession, PayingWallet
 from wallet.stream import ConnectionConfig
 
-__all__ = ["Payments", "WalletBudget"]
+__all__ = ["LinkFunding", "Payments", "WalletBudget"]
 
 
 class WalletBudget(Budget, ActivitySink, Protocol):
@@ -39,6 +40,14 @@ class WalletBudget(Budget, ActivitySink, Protocol):
 
     @property
     def events(self) -> EventBus: ...
+
+
+class LinkFunding(Protocol):
+    """Who pays link tags (``wallet.funding.Funding`` fits)."""
+
+    def paying_wallet(self) -> PayingWallet | None:
+        """The user's connected wallet when it is the funding source, else ``None``."""
+        ...
 
 
 class Payments:
@@ -53,8 +62,10 @@ class Payments:
         template: ConnectionConfig | None = None,
         resolver: LinkResolver | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        funding: LinkFunding | None = None,
     ) -> None:
         self._budget = budget
+        self._funding = funding  # who pays link tags: the user's own wallet, if connected
         self._loop = loop
         self._pace = pace
         self._template = template
@@ -125,23 +136,31 @@ class Payments:
         doc.add_gate(gate)
         return conn
 
+    def pays_links_itself(self) -> bool:
+        """Whether link tags are paid from the user's connected Open Payments wallet (then
+        :meth:`pay_link` needs no ILP link). Wallet loop."""
+        return self._funding is not None and self._funding.paying_wallet() is not None
+
     def pay_link(
         self,
         handle: DocumentHandle,
         href: str,
-        link: Link,
+        link: Link | None,
         listener: LinkListener,
         *,
         provider: str,
         account_id: int | None = None,
-    ) -> LinkSession:
+    ) -> LinkSession | OpLinkSession:
         """Start paying one ``<link rel="monetization" href>`` of the document through
-        ``link`` (the user's ILP path; closed with the session). Wallet loop. The session
-        tells ``listener`` what happens (:mod:`wallet.payments.links`); ``stop()`` ends it,
-        and so does the document's end.
+        ``link`` (the user's ILP path; closed with the session) — or, when the user's own
+        Open Payments wallet is the funding source, by outgoing payments from it
+        (:mod:`wallet.payments.op_sessions`; ``link`` is then unused and closed). Wallet loop.
+        The session tells ``listener`` what happens (:mod:`wallet.payments.links`); ``stop()``
+        ends it, and so does the document's end.
 
         Raises:
-            PaymentStateError: this layer was built without a link resolver.
+            PaymentStateError: this layer was built without a link resolver, or no ILP link
+                was given while the local account pays.
         """
         if self._resolver is None:
             raise PaymentStateError("paying link elements is not set up")
@@ -149,6 +168,23 @@ class Payments:
         rotation = self._rotations.get(doc)
         if rotation is None:
             rotation = self._rotations[doc] = Rotation(self._loop, self._pace)
+        wallet = self._funding.paying_wallet() if self._funding is not None else None
+        if wallet is not None:
+            return OpLinkSession(
+                doc=doc,
+                href=href,
+                listener=listener,
+                resolver=self._resolver,
+                wallet=wallet,
+                rotation=rotation,
+                budget=self._budget,
+                loop=self._loop,
+                pace=self._pace,
+                link=link,
+                sleep=self._sleep,
+            )
+        if link is None:
+            raise PaymentStateError("no payment path for this link")
         session = LinkSession(
             doc=doc,
             href=href,

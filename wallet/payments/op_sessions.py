@@ -49,7 +49,7 @@ import contextlib
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from wallet.budgets import Asset
 from wallet.errors import WalletError
@@ -104,6 +104,7 @@ class WalletPayment:
     sent: int  # ``sentAmount``: what left the wallet so far (its asset)
     receive: int  # ``receiveAmount``: what the receiver gets (its asset)
     receive_asset: Asset
+    failure: FundingError | None = None  # why it failed, where the wallet says
 
 
 class PayingWallet(Protocol):
@@ -149,7 +150,7 @@ class PayingWallet(Protocol):
         """What happened to the last payment (``None``: it went through)."""
         ...
 
-    def wait_for_change(self) -> Awaitable[None]:
+    def wait_for_change(self) -> Awaitable[object]:
         """Resolves when the wallet's state changes (reconnected, problem cleared)."""
         ...
 
@@ -370,12 +371,12 @@ class OpLinkSession:
                 if isinstance(problem, InvalidReceiverError):
                     if renewed:
                         return IncomingPaymentClosedError(str(problem))
-                    target = await self._until_stopped(self._resolver.renew(target))
-                    if target is None or target.incoming_payment is None:
+                    new = await self._until_stopped(self._resolver.renew(target))
+                    if new is None or new.incoming_payment is None:
                         return None
                     renewed = True
-                    receiver = target.incoming_payment
-                    self._target = target
+                    target, receiver = new, new.incoming_payment
+                    self._target = new
                     continue
                 if isinstance(problem, WalletStuckError):
                     await self._until_stopped(self._sleep(self._retry_after))
@@ -396,9 +397,8 @@ class OpLinkSession:
         woken = asyncio.ensure_future(self._woken.wait())
         changed = asyncio.ensure_future(self._wallet.wait_for_change())
         try:
-            await asyncio.wait(
-                {self._stopping, gate.capped, woken, changed}, return_when=asyncio.FIRST_COMPLETED
-            )
+            waits: set[asyncio.Future[Any]] = {self._stopping, gate.capped, woken, changed}
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         finally:
             woken.cancel()
             changed.cancel()
@@ -436,7 +436,9 @@ class OpLinkSession:
         if payment.state is PaymentState.FAILED and payment.sent == 0:
             budget.release(res)
             wallet.settle(res.amount, spent=0)
-            return FundingError("Your wallet could not send a payment to this site.")
+            return payment.failure or FundingError(
+                "Your wallet could not send a payment to this site."
+            )
         budget.expire(res)  # failed part way, or still pending: charged, never refunded
         wallet.settle(res.amount, spent=res.amount)
         if payment.state is PaymentState.FAILED:
@@ -456,7 +458,8 @@ class OpLinkSession:
         """``work``'s result, or ``None`` if the session is stopped (or its document ends)
         first."""
         task = asyncio.ensure_future(work)
-        await asyncio.wait({task, self._stopping}, return_when=asyncio.FIRST_COMPLETED)
+        waits: set[asyncio.Future[Any]] = {task, self._stopping}
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         if task.done() and not self._stopping.done() and self._doc.alive:
             return task.result()
         task.cancel()
