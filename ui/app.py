@@ -149,6 +149,7 @@ def compose(options: LaunchOptions) -> Extensions:
         first_urls_allowed=not options.urls,
         on_monetize=lambda tab: wallet_ui.indicator_state.set_monetized(tab, True),
     )
+    wallet_ui.ctx.funding = wiring.funding  # the Account page's Open Payments wallet
     installers += wiring.installers
     hooks += wiring.hooks
     pages.update(wiring.internal_pages)

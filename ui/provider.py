@@ -26,10 +26,12 @@ import resources
 from ui.asyncbridge import AsyncBridge, LoopThread, Outcome
 from ui.browser.hooks import PageHook, ProfileInstaller, TabContext
 from ui.browser.scheme import InternalPage, PageDirectory, Reply
+from ui.wallet.funding import FundingPort
 from ui.wallet.network import LinkState, NetworkMode, NetworkStatus
 from ui.wallet.welcome import WelcomePage
 from ui.webmonetization.component import ServiceHandlerRegistry, WebMonetization
 from wallet.errors import WalletError
+from wallet.funding import Funding
 from wallet.net.config import UplinkSettings
 from wallet.net.link import Link
 from wallet.payments import (
@@ -80,6 +82,14 @@ class ProviderWiring:
     internal_pages: dict[str, InternalPage] = field(default_factory=dict)
     web_monetization: WebMonetization | None = None
     runtime: concurrent.futures.Future[NetworkRuntime] | None = None
+    funding: FundingPort | None = None
+
+
+def _sandbox_ca(runtime: concurrent.futures.Future[NetworkRuntime]) -> Path | None:
+    """The sandbox's CA (its wallets are https on loopback), if it is already up."""
+    if runtime.done() and runtime.exception() is None:
+        return runtime.result().extra_ca_file
+    return None
 
 
 def choose_uplink(
@@ -156,13 +166,22 @@ def wire_provider(
         return OpenPaymentsResolver(extra_ca_file=extra)
 
     link_resolver = DeferredResolver(open_payments_client)
+    # The user's own Open Payments wallet, when connected and chosen, pays link tags.
+    funding = Funding(service, secrets, extra_ca_file=_sandbox_ca(runtime))
+    payments = Payments(
+        service,
+        loop.loop,
+        template=PAGE_CONNECTION_TEMPLATE,
+        resolver=link_resolver,
+        funding=funding,
+    )
+    asyncs.submit(funding.load())
+    wiring.funding = FundingPort(funding, asyncs, draft4_sites=payments.draft4_sites)
 
     wm = WebMonetization(
         asyncs,
         registry=ServiceHandlerRegistry(service),
-        payments=Payments(
-            service, loop.loop, template=PAGE_CONNECTION_TEMPLATE, resolver=link_resolver
-        ),
+        payments=payments,
         native_links={BUILTIN_HANDLER_URI: builtin_link},
     )
     wm.services.on_monetize = on_monetize
@@ -185,6 +204,10 @@ def wire_provider(
         wiring.start_urls.append(WELCOME_URL + ("?" + urlencode(query) if query else ""))
 
     def stop() -> None:
+        try:
+            asyncs.submit(funding.close()).result(timeout=5)
+        except (WalletError, OSError, concurrent.futures.TimeoutError) as e:
+            log.warning("funding shutdown: %s", e)
         try:
             asyncs.submit(link_resolver.close()).result(timeout=5)
         except (WalletError, OSError, concurrent.futures.TimeoutError) as e:

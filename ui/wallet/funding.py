@@ -15,7 +15,7 @@ Signals:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Container, Coroutine
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -41,10 +41,13 @@ class FundingPort(QObject):
         asyncs: AsyncBridge,
         *,
         open_url: Callable[[str], None] | None = None,
+        draft4_sites: Container[str] = (),
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.funding = funding
+        self.draft4_sites = draft4_sites
+        """Sites whose pages use draft 4 (paid from the local account whatever the source)."""
         self._asyncs = asyncs
         self.open_url = open_url
         """How a consent page is opened in a Trickle tab (set by the composition root)."""
@@ -145,9 +148,9 @@ class FundingNote(QWidget):
             port.changed.connect(self.refresh)
         self.refresh()
 
-    def set_draft4(self, draft4: bool) -> None:
-        """Whether the site's page pays through the draft-4 API (STREAM: local account)."""
-        self._draft4 = draft4
+    def show_site(self, site: str) -> None:
+        """The popover shows ``site``: a draft-4 page gets the words about the local account."""
+        self._draft4 = self._port is not None and site in self._port.draft4_sites
         self.refresh()
 
     def refresh(self) -> None:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from ui.plain_text import ADDRESS_CHARS, page_text
 from ui.wallet.context import WalletContext
 from ui.wallet.fields import AmountField, with_unit
+from ui.wallet.funding import FundingNote
 from ui.wallet.guard import confirm_site_policy, read_fields
 from wallet.amounts import AmountError
 from wallet.budgets import SitePolicy, SiteState
@@ -99,6 +100,8 @@ class SitePopover(QFrame):
         layout.setContentsMargins(14, 12, 14, 12)
         layout.addWidget(self.title)
         layout.addWidget(self.status)
+        self.funding = FundingNote(ctx.funding, self)  # paid from the connected wallet?
+        layout.addWidget(self.funding)
         layout.addLayout(spend)
         layout.addLayout(form)
         layout.addWidget(self.error)
@@ -120,6 +123,7 @@ class SitePopover(QFrame):
     def show_site(self, site: str) -> None:
         """Fill in ``site``'s numbers and policy."""
         self._site = site
+        self.funding.show_site(site)
         self.refresh()
 
     def refresh(self) -> None:

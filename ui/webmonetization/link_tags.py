@@ -135,17 +135,23 @@ class PageLinks:
         registry = self._registry
 
         async def start() -> _Stoppable | None:
+            # The user's connected Open Payments wallet pays without an ILP link.
+            own = payments is not None and bool(getattr(payments, "pays_links_itself", bool)())
             handler = await registry.active_handler()
-            if handler is None or payments is None or provider is None:
+            if payments is None or (not own and (handler is None or provider is None)):
                 events.on_error(LinkError("This site is not being paid: no wallet is set up."))
                 return None
-            ilp = await provider.link_for(handler.uri)
+            ilp = (
+                None
+                if own or handler is None or provider is None
+                else (await provider.link_for(handler.uri))
+            )
             session: _Stoppable = payments.pay_link(
                 payer,
                 href,
                 ilp,
                 events,
-                provider=handler.uri,
+                provider=handler.uri if handler is not None else "",
                 # The built-in provider's link names the local account whose balance pays.
                 account_id=getattr(ilp, "account_id", None),
             )

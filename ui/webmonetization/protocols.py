@@ -139,7 +139,7 @@ class PaymentSessions(Protocol):
         self,
         handle: Any,
         href: str,
-        link: Link,
+        link: Link | None,
         listener: Any,
         *,
         provider: str,

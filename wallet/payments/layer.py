@@ -73,6 +73,8 @@ class Payments:
         self._sleep = sleep  # how link sessions wait to renew incoming payments (tests: a clock)
         self._activity = SiteActivity(budget, loop)
         self._rotations: weakref.WeakKeyDictionary[Document, Rotation] = weakref.WeakKeyDictionary()
+        self.draft4_sites: set[str] = set()
+        """Sites whose pages opened draft-4 connections (paid only from an ILP account)."""
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -114,6 +116,7 @@ class Payments:
         if not doc.alive:
             await link.close()
             raise DocumentGoneError("the page navigated away")
+        self.draft4_sites.add(doc.site)
         gate = PacketGate(
             self._budget,
             doc,
