@@ -219,7 +219,8 @@ class OpenPaymentsClient:
         if status == 404:
             return NotFoundError(f"no {what} at {url} (HTTP 404)", url=url, status=status)
         code, description = gnap_error(response.body)
-        detail = f" ({code or description})" if code or description else ""
+        shown = description if code.isdigit() or not code else code  # Rafiki RS: code "403"
+        detail = f" ({shown})" if shown else ""
         message = f"the {what} at {url} was refused: HTTP {status}{detail}"
         if code == "invalid_client" or (status == 401 and "signature" in description.lower()):
             return SignatureError(message, url=url, status=status, code=code)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import enum
 import hmac
 import secrets
 import uuid
@@ -32,10 +33,14 @@ from wallet.net.link import Link
 from wallet.net.stream_api import IlpConnection
 from wallet.net.stream_server import StreamServer
 from wallet.openpayments.models import format_timestamp
+from wallet.openpayments.signing import public_key_from_jwk
 from wallet.secrets import Secret
 
 __all__ = [
     "ACCESS_TOKEN_LIFETIME",
+    "GRANT_WAIT_SECONDS",
+    "GrantState",
+    "Interaction",
     "OpenPaymentsLedger",
     "ReceiverBackend",
     "SandboxGrant",
@@ -46,6 +51,7 @@ __all__ = [
 ]
 
 ACCESS_TOKEN_LIFETIME = dt.timedelta(seconds=600)  # Rafiki's ACCESS_TOKEN_EXPIRY_SECONDS
+GRANT_WAIT_SECONDS = 5  # Rafiki's WAIT_SECONDS
 MAX_INCOMING_PAYMENT_LIFETIME = dt.timedelta(days=30)  # Rafiki's INCOMING_PAYMENT_EXPIRY_MAX_MS
 
 
@@ -103,18 +109,53 @@ class SandboxWallet:
     asset_scale: int
 
 
+class GrantState(enum.Enum):
+    """Rafiki's grant states (RAF auth ``grant/model.ts``), with ``finalized`` split by why."""
+
+    PENDING = "pending"  # waiting for the user at the consent page
+    APPROVED = "approved"  # the user accepted; the client has not continued yet
+    ISSUED = "issued"  # an access token was issued
+    REJECTED = "rejected"  # the user declined
+    REVOKED = "revoked"  # cancelled by the client (DELETE continue)
+
+
+@dataclass
+class Interaction:
+    """The consent step of an interactive grant: ``/auth/interact/<id>/<nonce>``."""
+
+    id: str
+    nonce: str = field(repr=False)  # also the grant answer's interact.finish
+    finish_uri: str | None
+    client_nonce: str | None = field(repr=False)
+    ref: str | None = field(default=None, repr=False)  # interact_ref, once the user decided
+
+
 @dataclass
 class SandboxGrant:
     id: str
     access_token: Secret = field(repr=False)
     continue_token: Secret = field(repr=False)
     kid: str
-    key: Ed25519PublicKey = field(repr=False)
+    key: Ed25519PublicKey | None = field(repr=False)  # a {jwk} client's key
     wallet_id: str
     actions: frozenset[str]
-    expires_at: dt.datetime
+    expires_at: dt.datetime  # of the current access token
     access: list[dict[str, Any]]
-    revoked: bool = False
+    revoked: bool = False  # the whole grant was cancelled
+    client_wallet: str | None = None  # a wallet-address client (its jwks.json keys sign)
+    state: GrantState = GrantState.ISSUED
+    token_id: str = ""  # the current token's management id (/auth/token/<token_id>)
+    token_active: bool = True  # false once revoked (DELETE manage) or rotated away
+    interaction: Interaction | None = None
+    last_continued_at: dt.datetime | None = None
+
+    def access_item(self, kind: str, action: str) -> dict[str, Any] | None:
+        """The access item of type ``kind`` that allows ``action`` (or ``<action>-all``)."""
+        for item in self.access:
+            actions = item.get("actions", ())
+            if item.get("type") == kind and (action in actions or f"{action}-all" in actions):
+                return item
+        return None
 
 
 @dataclass
@@ -187,10 +228,16 @@ class OpenPaymentsLedger:
         backend: ReceiverBackend,
         *,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        access_token_lifetime: dt.timedelta = ACCESS_TOKEN_LIFETIME,
+        grant_wait: int = GRANT_WAIT_SECONDS,
     ) -> None:
         self.backend = backend
         self.clock = clock
+        self.access_token_lifetime = access_token_lifetime
+        self.grant_wait = grant_wait
         self.wallets: dict[str, SandboxWallet] = {}  # by id (URL)
+        self.client_keys: dict[str, dict[str, Ed25519PublicKey]] = {}  # wallet id -> kid -> key
+        self.client_jwks: dict[str, dict[str, dict[str, Any]]] = {}  # the same, as JWKs
         self.grants: dict[str, SandboxGrant] = {}
         self.payments: dict[str, SandboxIncomingPayment] = {}
         self._by_address: dict[str, SandboxIncomingPayment] = {}
@@ -200,10 +247,70 @@ class OpenPaymentsLedger:
     def add_wallet(self, wallet: SandboxWallet) -> None:
         self.wallets[wallet.id] = wallet
 
+    def register_client_key(self, wallet_id: str, jwk: Mapping[str, Any]) -> None:
+        """A public key (JWK) the wallet's owner added at the wallet, for a client that
+        identifies as this wallet (served at ``<wallet>/jwks.json``).
+
+        Raises:
+            InvalidJwkError: not an Ed25519 public JWK with a ``kid``.
+        """
+        kid, key = public_key_from_jwk(jwk)
+        self.client_keys.setdefault(wallet_id, {})[kid] = key
+        self.client_jwks.setdefault(wallet_id, {})[kid] = dict(jwk)
+
+    def keys_for(self, grant: SandboxGrant) -> dict[str, Ed25519PublicKey]:
+        """The keys that may sign for ``grant``: its client wallet's registered keys now, or
+        the JWK it was requested with."""
+        if grant.client_wallet is not None:
+            return dict(self.client_keys.get(grant.client_wallet, {}))
+        return {grant.kid: grant.key} if grant.key is not None else {}
+
     def issue_grant(
-        self, *, kid: str, key: Ed25519PublicKey, wallet_id: str, access: list[dict[str, Any]]
+        self,
+        *,
+        kid: str,
+        key: Ed25519PublicKey | None,
+        wallet_id: str,
+        access: list[dict[str, Any]],
+        client_wallet: str | None = None,
     ) -> SandboxGrant:
-        actions = frozenset(a for item in access for a in item.get("actions", ()))
+        """A grant that needs no interaction, with its access token."""
+        grant = self._new_grant(kid, key, wallet_id, access, client_wallet)
+        self.issue_token(grant)
+        return grant
+
+    def request_interactive_grant(
+        self,
+        *,
+        client_wallet: str,
+        access: list[dict[str, Any]],
+        finish_uri: str | None,
+        client_nonce: str | None,
+    ) -> SandboxGrant:
+        """A pending grant waiting for the user's consent."""
+        wallet_id = next(
+            (str(a["identifier"]) for a in access if a.get("type") == "outgoing-payment"), ""
+        )
+        grant = self._new_grant("", None, wallet_id, access, client_wallet)
+        grant.state = GrantState.PENDING
+        grant.token_active = False
+        grant.interaction = Interaction(
+            id=uuid.uuid4().hex,
+            nonce=secrets.token_urlsafe(16),
+            finish_uri=finish_uri,
+            client_nonce=client_nonce,
+        )
+        return grant
+
+    def _new_grant(
+        self,
+        kid: str,
+        key: Ed25519PublicKey | None,
+        wallet_id: str,
+        access: list[dict[str, Any]],
+        client_wallet: str | None,
+    ) -> SandboxGrant:
+        now = self.clock()
         grant = SandboxGrant(
             id=uuid.uuid4().hex,
             access_token=Secret(secrets.token_urlsafe(24)),
@@ -211,22 +318,58 @@ class OpenPaymentsLedger:
             kid=kid,
             key=key,
             wallet_id=wallet_id,
-            actions=actions,
-            expires_at=self.clock() + ACCESS_TOKEN_LIFETIME,
+            actions=frozenset(a for item in access for a in item.get("actions", ())),
+            expires_at=now,
             access=access,
+            client_wallet=client_wallet,
+            last_continued_at=now,
         )
         self.grants[grant.id] = grant
         return grant
 
+    def issue_token(self, grant: SandboxGrant) -> None:
+        """A new access token (and management id) for ``grant``; the previous one stops."""
+        grant.access_token = Secret(secrets.token_urlsafe(24))
+        grant.token_id = uuid.uuid4().hex
+        grant.token_active = True
+        grant.expires_at = self.clock() + self.access_token_lifetime
+        grant.state = GrantState.ISSUED
+
+    def interaction(self, interaction_id: str, nonce: str) -> SandboxGrant | None:
+        for grant in self.grants.values():
+            found = grant.interaction
+            if found is not None and found.id == interaction_id:
+                same = hmac.compare_digest(found.nonce.encode(), nonce.encode())
+                return grant if same else None
+        return None
+
+    def decide(self, grant: SandboxGrant, accepted: bool) -> Interaction:
+        """The user's answer at the consent page."""
+        assert grant.interaction is not None and grant.state is GrantState.PENDING
+        grant.state = GrantState.APPROVED if accepted else GrantState.REJECTED
+        grant.interaction.ref = str(uuid.uuid4())
+        return grant.interaction
+
     def grant_for_token(self, token: str) -> SandboxGrant | None:
-        """The live grant whose access token is ``token`` (compared in constant time)."""
+        """The grant whose access token is ``token`` while that token works (compared in
+        constant time): issued, not revoked, not rotated away, not expired."""
         found = None
         for grant in self.grants.values():
             if hmac.compare_digest(grant.access_token.reveal().encode(), token.encode()):
                 found = grant
-        if found is None or found.revoked or self.clock() >= found.expires_at:
+        if found is None or found.revoked or not found.token_active:
+            return None
+        if found.state is not GrantState.ISSUED or self.clock() >= found.expires_at:
             return None
         return found
+
+    def grant_for_manage(self, token_id: str) -> SandboxGrant | None:
+        """The grant whose current token is managed at ``/auth/token/<token_id>`` (an expired
+        token may still be rotated; a revoked or rotated one is unknown)."""
+        for grant in self.grants.values():
+            if grant.token_id == token_id and grant.token_active and not grant.revoked:
+                return grant
+        return None
 
     def grant_for_continue(self, grant_id: str, token: str) -> SandboxGrant | None:
         grant = self.grants.get(grant_id)
@@ -235,6 +378,11 @@ class OpenPaymentsLedger:
         if not hmac.compare_digest(grant.continue_token.reveal().encode(), token.encode()):
             return None
         return grant
+
+    def revoke_grant(self, grant: SandboxGrant) -> None:
+        grant.revoked = True
+        grant.token_active = False
+        grant.state = GrantState.REVOKED
 
     # -- incoming payments ----------------------------------------------------------------
 
@@ -266,6 +414,14 @@ class OpenPaymentsLedger:
         self.payments[payment.id] = payment
         self._by_address[address] = payment
         return payment
+
+    async def fresh_credentials(self, payment: SandboxIncomingPayment) -> tuple[str, bytes]:
+        """New STREAM credentials for ``payment`` (as Rafiki hands out on every GET), credited
+        to it like its first ones: each outgoing payment opens its own connection."""
+        tag = payment.id.rsplit("/", 1)[-1]
+        address, secret = await self.backend.credentials(tag)
+        self._by_address[address] = payment
+        return address, secret
 
     def complete(self, payment: SandboxIncomingPayment) -> None:
         payment.completed = True

@@ -1,26 +1,33 @@
 """The sandbox's Open Payments endpoints, laid out as a Rafiki tenant on one https origin.
 
 * wallet addresses: ``GET <origin>/<name>`` (JSON, or SPSP with ``Accept: application/spsp4+json``)
-  and ``GET <origin>/<name>/jwks.json``;
-* auth server ``<origin>/auth/<tenant>``: the grant request (non-interactive ``incoming-payment``
-  grants for directed-identity clients, ``client: {jwk}``); ``DELETE <origin>/auth/continue/<id>``
-  cancels a grant;
+  and ``GET <origin>/<name>/jwks.json`` (the client keys registered at that wallet);
+* auth server ``<origin>/auth/<tenant>`` (:mod:`~wallet.sandbox.op_auth`): grant requests
+  (directed identity, wallet-address clients, interactive outgoing-payment grants), continue,
+  cancel, token rotation and revocation; the consent page at ``<origin>/auth/interact/…``
+  (:mod:`~wallet.sandbox.op_consent`);
 * resource server ``<origin>/op/<tenant>``: ``POST /incoming-payments``,
   ``GET /incoming-payments/<id>`` (full when signed with a token, public when not),
-  ``POST /incoming-payments/<id>/complete``.
+  ``POST /incoming-payments/<id>/complete``; quotes, outgoing payments and
+  ``/outgoing-payment-grant`` (:mod:`~wallet.sandbox.op_outgoing`), which really pay over STREAM
+  from a funded wallet's own sandbox account (:mod:`~wallet.sandbox.op_payer`).
 
 As Rafiki does, the auth and resource server URLs carry the tenant and differ from the wallet
 address's own URL, so a client that builds them from the URL fails here as it would there.
 Every signed request is verified (:func:`wallet.openpayments.signing.verify_request`: RFC 9421
 signature, ``Content-Digest``, covered components, freshness of ``created``); a grant's token
-works only with a signature by that grant's key. Errors are ``{"error": {"code", "description"}}``
-(the OpenAPI ``error-response``). State: :class:`~wallet.sandbox.op_ledger.OpenPaymentsLedger`.
+works only with a signature by that grant's client. Errors are ``{"error": {"code",
+"description"}}`` (the OpenAPI ``error-response``). State: the
+:class:`~wallet.sandbox.op_ledger.OpenPaymentsLedger` and
+:class:`~wallet.sandbox.op_payer.PayerBooks`.
 
 Starting it for the app (https only, so with the sandbox's own certificate)::
 
     server_tls, ca_file = sandbox_certificate(state_dir)          # wallet/sandbox/tls.py
     site = await serve_open_payments(network, ssl_context=server_tls)
     site.add_wallet("blog", "The Slow Web")                       # https://127.0.0.1:<port>/blog
+    site.add_wallet("me", "My wallet", balance=10**12)            # a wallet that can pay
+    site.register_client_key("me", key.public_jwk())              # the user adds Trickle's key
     client = OpenPaymentsClient(HttpTransport(extra_ca_file=ca_file))
 """
 
@@ -32,25 +39,29 @@ import ssl
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from wallet.net.link import Link
 from wallet.net.spsp import SPSP_CONTENT_TYPE
 from wallet.openpayments.errors import InvalidResponseError
 from wallet.openpayments.models import parse_timestamp
-from wallet.openpayments.signing import (
-    InvalidJwkError,
-    RequestSignatureError,
-    SignedRequest,
-    public_key_from_jwk,
-    verify_request,
-)
 from wallet.sandbox.network import SandboxNetwork
+from wallet.sandbox.op_auth import AuthHandlers
+from wallet.sandbox.op_consent import ConsentHandlers
+from wallet.sandbox.op_http import (
+    JSON,
+    MAX_BODY,
+    SiteUrls,
+    errors_middleware,
+    fail,
+    json_response,
+    read_body,
+)
 from wallet.sandbox.op_ledger import (
     ACCESS_TOKEN_LIFETIME,
+    GRANT_WAIT_SECONDS,
     OpenPaymentsLedger,
     ReceiverBackend,
     SandboxGrant,
@@ -59,6 +70,8 @@ from wallet.sandbox.op_ledger import (
     StreamServerBackend,
     base64url,
 )
+from wallet.sandbox.op_outgoing import OutgoingHandlers, authorize
+from wallet.sandbox.op_payer import PayerBooks
 
 __all__ = [
     "BackendFactory",
@@ -66,37 +79,6 @@ __all__ = [
     "serve_open_payments",
     "start_open_payments_sandbox",
 ]
-
-JSON = "application/json"
-MAX_BODY = 64_000
-
-
-class _HttpError(Exception):
-    def __init__(
-        self, status: int, code: str, description: str, headers: Mapping[str, str] | None = None
-    ) -> None:
-        super().__init__(description)
-        self.status, self.code, self.description = status, code, description
-        self.headers = dict(headers or {})
-
-
-def _fail(status: int, code: str, description: str, **headers: str) -> NoReturn:
-    raise _HttpError(status, code, description, headers)
-
-
-def _json_response(doc: object, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=json.dumps(doc).encode(), content_type=JSON)
-
-
-@web.middleware
-async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except _HttpError as e:
-        doc = {"error": {"code": e.code, "description": e.description}}
-        response = _json_response(doc, e.status)
-        response.headers.update(e.headers)
-        return response
 
 
 @dataclass
@@ -107,6 +89,9 @@ class OpenPaymentsSandbox:
     origin: str
     tenant: str
     _runner: web.AppRunner
+    payer: PayerBooks | None = None
+    """The paying side (funded wallets, quotes, outgoing payments); ``None`` when the server
+    was started without a network to pay over."""
 
     @property
     def auth_server(self) -> str:
@@ -120,94 +105,83 @@ class OpenPaymentsSandbox:
         return f"{self.origin}/{name}"
 
     def add_wallet(
-        self, name: str, public_name: str, *, asset_code: str = "USD", asset_scale: int = 9
+        self,
+        name: str,
+        public_name: str,
+        *,
+        asset_code: str = "USD",
+        asset_scale: int = 9,
+        balance: int | None = None,
     ) -> SandboxWallet:
+        """A wallet address ``<origin>/<name>``; with a ``balance`` of play money it can also
+        pay (an account ``<network>.wallet-<name>`` on the sandbox network)."""
         wallet = SandboxWallet(name, self.wallet_url(name), public_name, asset_code, asset_scale)
         self.ledger.add_wallet(wallet)
+        if balance is not None:
+            if self.payer is None:
+                raise ValueError("this sandbox server has no network to pay over")
+            self.payer.fund(wallet, balance)
         return wallet
 
+    def register_client_key(self, name: str, jwk: Mapping[str, Any]) -> None:
+        """What the user does at their wallet: add a client's public key (Trickle's), so that
+        requests signed with it may act as this wallet."""
+        self.ledger.register_client_key(self.wallet_url(name), jwk)
+
+    def balance(self, name: str) -> int:
+        """What is left in a funded wallet."""
+        return self.payer.balances.get(self.wallet_url(name), 0) if self.payer else 0
+
     async def close(self) -> None:
+        if self.payer is not None:
+            await self.payer.aclose()
         await self._runner.cleanup()
 
 
 class _Handlers:
-    """The route handlers; ``site`` is set once the origin is known."""
+    """Wallet addresses and incoming payments; ``site`` is set once the origin is known."""
 
     def __init__(self, ledger: OpenPaymentsLedger, tenant: str) -> None:
         self.ledger = ledger
         self.tenant = tenant
         self.site: OpenPaymentsSandbox | None = None
 
+    def urls(self) -> SiteUrls:
+        assert self.site is not None
+        return self.site
+
     @property
     def _site(self) -> OpenPaymentsSandbox:
         assert self.site is not None
         return self.site
 
-    # -- helpers --------------------------------------------------------------------------
-
-    async def _body(self, request: web.Request) -> tuple[bytes, dict[str, Any]]:
-        if request.content_length is not None and request.content_length > MAX_BODY:
-            _fail(413, "invalid_request", "body too large")
-        raw = await request.read()
-        if not raw:
-            return raw, {}
-        try:
-            doc = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            _fail(400, "invalid_request", "body is not JSON")
-        if not isinstance(doc, dict):
-            _fail(400, "invalid_request", "body is not a JSON object")
-        return raw, doc
-
-    def _verify(self, request: web.Request, raw: bytes, keys: Mapping[str, Any], code: str) -> None:
-        signed = SignedRequest(
-            request.method,
-            str(request.url),
-            {k.lower(): v for k, v in request.headers.items()},
-            raw or None,
-        )
-        try:
-            verify_request(signed, keys, now=self.ledger.clock())
-        except RequestSignatureError as e:
-            _fail(401, code, f"Signature validation error: {e}")
-
     def _wallet(self, request: web.Request) -> SandboxWallet:
         wallet = self.ledger.wallets.get(self._site.wallet_url(request.match_info["name"]))
         if wallet is None:
-            _fail(404, "not_found", "no such wallet address")
+            fail(404, "not_found", "no such wallet address")
         return wallet
 
     def _authorized(self, request: web.Request, raw: bytes, action: str) -> SandboxGrant:
-        header = request.headers.get("Authorization", "")
-        if not header.startswith("GNAP "):
-            _fail(
-                401,
-                "unauthorized",
-                "Missing Authorization",
-                **{"WWW-Authenticate": f"GNAP as_uri={self._site.auth_server}"},
-            )
-        grant = self.ledger.grant_for_token(header[5:].strip())
-        if grant is None:
-            _fail(401, "invalid_token", "Invalid Token")
-        self._verify(request, raw, {grant.kid: grant.key}, "invalid_signature")
-        if action not in grant.actions:
-            _fail(403, "insufficient_grant", "Insufficient Grant")
-        return grant
+        return authorize(
+            self.ledger, self._site, request, raw=raw, kind="incoming-payment", action=action
+        )
 
     def _payment(self, request: web.Request) -> SandboxIncomingPayment:
         url = f"{self._site.resource_server}/incoming-payments/{request.match_info['id']}"
         payment = self.ledger.payments.get(url)
         if payment is None:
-            _fail(404, "not_found", "Incoming Payment Not Found")
+            fail(404, "not_found", "Incoming Payment Not Found")
         return payment
 
     def _own(self, grant: SandboxGrant, payment: SandboxIncomingPayment, any_action: str) -> None:
         owner = self.ledger.grants.get(payment.grant_id)
-        same_client = owner is not None and owner.kid == grant.kid
+        same_client = owner is not None and (owner.client_wallet or owner.kid) == (
+            grant.client_wallet or grant.kid
+        )
         if not same_client and any_action not in grant.actions:
-            _fail(404, "not_found", "Incoming Payment Not Found")
+            fail(404, "not_found", "Incoming Payment Not Found")
         if grant.wallet_id and grant.wallet_id != payment.wallet.id:
-            _fail(403, "insufficient_grant", "Insufficient Grant")
+            fail(403, "insufficient_grant", "Insufficient Grant")
 
     # -- wallet addresses -----------------------------------------------------------------
 
@@ -223,8 +197,8 @@ class _Handlers:
             }
             return web.Response(body=json.dumps(body).encode(), content_type=SPSP_CONTENT_TYPE)
         if accept and JSON not in accept and "*/*" not in accept:
-            _fail(406, "invalid_request", "Must accept application/json")
-        return _json_response(
+            fail(406, "invalid_request", "Must accept application/json")
+        return json_response(
             {
                 "id": wallet.id,
                 "publicName": wallet.public_name,
@@ -236,93 +210,27 @@ class _Handlers:
         )
 
     async def jwks(self, request: web.Request) -> web.Response:
-        self._wallet(request)
-        return _json_response({"keys": []})
+        wallet = self._wallet(request)
+        return json_response({"keys": list(self.ledger.client_jwks.get(wallet.id, {}).values())})
 
-    # -- auth server ----------------------------------------------------------------------
-
-    async def grant_request(self, request: web.Request) -> web.Response:
-        if request.match_info["tenant"] != self.tenant:
-            _fail(404, "not_found", "no such tenant")
-        raw, doc = await self._body(request)
-        client = doc.get("client")
-        if not isinstance(client, dict) or "jwk" not in client:
-            _fail(400, "invalid_client", "the sandbox knows only directed-identity clients ({jwk})")
-        try:
-            kid, key = public_key_from_jwk(client["jwk"])
-        except InvalidJwkError as e:
-            _fail(400, "invalid_client", str(e))
-        self._verify(request, raw, {kid: key}, "invalid_client")
-        if "interact" in doc:
-            _fail(
-                400, "invalid_client", "JWK client identifier cannot be used for interactive grants"
-            )
-        token = doc.get("access_token")
-        access = token.get("access") if isinstance(token, dict) else None
-        if not isinstance(access, list) or not access:
-            _fail(400, "invalid_request", "access_token.access is required")
-        wallet_id = ""
-        for item in access:
-            if not isinstance(item, dict) or item.get("type") != "incoming-payment":
-                _fail(
-                    400,
-                    "invalid_client",
-                    "JWK client identifier cannot be used for interactive grants",
-                )
-            identifier = item.get("identifier")
-            if identifier is not None:
-                if identifier not in self.ledger.wallets:
-                    _fail(400, "invalid_request", "unknown identifier")
-                wallet_id = identifier
-        grant = self.ledger.issue_grant(kid=kid, key=key, wallet_id=wallet_id, access=access)
-        origin = self._site.origin
-        return _json_response(
-            {
-                "access_token": {
-                    "value": grant.access_token.reveal(),
-                    "manage": f"{origin}/auth/token/{grant.id}",
-                    "expires_in": int(ACCESS_TOKEN_LIFETIME.total_seconds()),
-                    "access": access,
-                },
-                "continue": {
-                    "access_token": {"value": grant.continue_token.reveal()},
-                    "uri": f"{origin}/auth/continue/{grant.id}",
-                },
-            }
-        )
-
-    async def cancel_grant(self, request: web.Request) -> web.Response:
-        header = request.headers.get("Authorization", "")
-        grant = (
-            self.ledger.grant_for_continue(request.match_info["id"], header[5:].strip())
-            if header.startswith("GNAP ")
-            else None
-        )
-        if grant is None:
-            _fail(404, "unknown_request", "no such grant")
-        raw = await request.read()
-        self._verify(request, raw, {grant.kid: grant.key}, "invalid_client")
-        grant.revoked = True
-        return web.Response(status=204)
-
-    # -- resource server ------------------------------------------------------------------
+    # -- incoming payments ----------------------------------------------------------------
 
     async def create_incoming_payment(self, request: web.Request) -> web.Response:
-        raw, doc = await self._body(request)
+        raw, doc = await read_body(request)
         grant = self._authorized(request, raw, "create")
         wallet = self.ledger.wallets.get(doc.get("walletAddress", ""))
         if wallet is None:
-            _fail(400, "invalid_request", "unknown walletAddress")
+            fail(400, "invalid_request", "unknown walletAddress")
         if grant.wallet_id and grant.wallet_id != wallet.id:
-            _fail(403, "insufficient_grant", "Insufficient Grant")
+            fail(403, "insufficient_grant", "Insufficient Grant")
         expires_at = None
         if "expiresAt" in doc:
             try:
                 expires_at = parse_timestamp(doc["expiresAt"], "expiresAt")
             except InvalidResponseError:
-                _fail(400, "invalid_request", "expiresAt is not a date-time")
+                fail(400, "invalid_request", "expiresAt is not a date-time")
             if expires_at <= self.ledger.clock():
-                _fail(400, "invalid_request", "expiry date must be in the future")
+                fail(400, "invalid_request", "expiry date must be in the future")
         amount = self._incoming_amount(doc.get("incomingAmount"), wallet)
         metadata = doc.get("metadata")
         payment_id = f"{self._site.resource_server}/incoming-payments/{uuid.uuid4()}"
@@ -334,39 +242,39 @@ class _Handlers:
             incoming_amount=amount,
             metadata=metadata if isinstance(metadata, dict) else None,
         )
-        return _json_response(payment.to_json(self.ledger.clock()), 201)
+        return json_response(payment.to_json(self.ledger.clock()), 201)
 
     @staticmethod
     def _incoming_amount(doc: object, wallet: SandboxWallet) -> int | None:
         if doc is None:
             return None
         if not isinstance(doc, dict) or not str(doc.get("value", "")).isdigit():
-            _fail(400, "invalid_request", "incomingAmount is not an amount")
+            fail(400, "invalid_request", "incomingAmount is not an amount")
         if doc.get("assetCode") != wallet.asset_code or doc.get("assetScale") != wallet.asset_scale:
-            _fail(400, "invalid_request", "invalid asset")
+            fail(400, "invalid_request", "invalid asset")
         value = int(doc["value"])
         if value <= 0:
-            _fail(400, "invalid_request", "invalid amount")
+            fail(400, "invalid_request", "invalid amount")
         return value
 
     async def get_incoming_payment(self, request: web.Request) -> web.Response:
         payment = self._payment(request)
         if "Authorization" not in request.headers and "Signature" not in request.headers:
-            return _json_response(payment.public_json(self._site.auth_server))
+            return json_response(payment.public_json(self._site.auth_server))
         grant = self._authorized(request, b"", "read")
         self._own(grant, payment, "read-all")
-        return _json_response(payment.to_json(self.ledger.clock()))
+        return json_response(payment.to_json(self.ledger.clock()))
 
     async def complete_incoming_payment(self, request: web.Request) -> web.Response:
         payment = self._payment(request)
-        raw, _ = await self._body(request)
+        raw, _ = await read_body(request)
         grant = self._authorized(request, raw, "complete")
         self._own(grant, payment, "complete")
         now = self.ledger.clock()
         if not payment.is_open(now):
-            _fail(400, "invalid_state", "incoming payment is completed or expired")
+            fail(400, "invalid_state", "incoming payment is completed or expired")
         self.ledger.complete(payment)
-        return _json_response(payment.to_json(now, with_methods=False))
+        return json_response(payment.to_json(now, with_methods=False))
 
 
 async def start_open_payments_sandbox(
@@ -377,26 +285,44 @@ async def start_open_payments_sandbox(
     port: int = 0,
     tenant: str = "cf5fd7d3-1eb1-4041-8e43-ba45747e9e5d",
     middlewares: Iterable[Any] = (),
+    payer: Callable[[], PayerBooks] | None = None,
 ) -> OpenPaymentsSandbox:
     """Serve the sandbox's Open Payments endpoints over TLS on ``host:port``.
 
-    ``middlewares`` run outside the server's own (tests put an OpenAPI validator there).
+    ``middlewares`` run outside the server's own (tests put an OpenAPI validator there);
+    ``payer`` makes the paying side (quotes and outgoing payments are served only with it).
     """
     handlers = _Handlers(ledger, tenant)
-    app = web.Application(middlewares=[*middlewares, _errors], client_max_size=MAX_BODY)
-    app.router.add_post("/auth/{tenant}", handlers.grant_request)
-    app.router.add_delete("/auth/continue/{id}", handlers.cancel_grant)
-    rs = f"/op/{tenant}/incoming-payments"
-    app.router.add_post(rs, handlers.create_incoming_payment)
-    app.router.add_get(rs + "/{id}", handlers.get_incoming_payment)
-    app.router.add_post(rs + "/{id}/complete", handlers.complete_incoming_payment)
+    auth = AuthHandlers(ledger, handlers.urls, tenant)
+    consent = ConsentHandlers(ledger, handlers.urls)
+    app = web.Application(middlewares=[*middlewares, errors_middleware], client_max_size=MAX_BODY)
+    app.router.add_post("/auth/continue/{id}", auth.continue_grant)
+    app.router.add_delete("/auth/continue/{id}", auth.cancel_grant)
+    app.router.add_post("/auth/token/{id}", auth.rotate_token)
+    app.router.add_delete("/auth/token/{id}", auth.revoke_token)
+    app.router.add_get("/auth/interact/{id}/{nonce}", consent.start)
+    app.router.add_post("/auth/interact/{id}/{nonce}/finish", consent.finish)
+    app.router.add_post("/auth/{tenant}", auth.grant_request)
+    rs = f"/op/{tenant}"
+    app.router.add_post(rs + "/incoming-payments", handlers.create_incoming_payment)
+    app.router.add_get(rs + "/incoming-payments/{id}", handlers.get_incoming_payment)
+    app.router.add_post(rs + "/incoming-payments/{id}/complete", handlers.complete_incoming_payment)
+    books = payer() if payer is not None else None
+    if books is not None:
+        outgoing = OutgoingHandlers(ledger, books, handlers.urls)
+        app.router.add_post(rs + "/quotes", outgoing.create_quote)
+        app.router.add_get(rs + "/quotes/{id}", outgoing.get_quote)
+        app.router.add_post(rs + "/outgoing-payments", outgoing.create_outgoing_payment)
+        app.router.add_get(rs + "/outgoing-payments", outgoing.list_outgoing_payments)
+        app.router.add_get(rs + "/outgoing-payments/{id}", outgoing.get_outgoing_payment)
+        app.router.add_get(rs + "/outgoing-payment-grant", outgoing.grant_spent_amounts)
     app.router.add_get("/{name}", handlers.wallet_address)
     app.router.add_get("/{name}/jwks.json", handlers.jwks)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
     await runner.setup()
     await web.TCPSite(runner, host, port, ssl_context=ssl_context).start()
     bound = runner.addresses[0][1]
-    site = OpenPaymentsSandbox(ledger, f"https://{host}:{bound}", tenant, runner)
+    site = OpenPaymentsSandbox(ledger, f"https://{host}:{bound}", tenant, runner, books)
     handlers.site = site
     return site
 
@@ -414,10 +340,16 @@ async def serve_open_payments(
     clock: Callable[[], dt.datetime] | None = None,
     host: str = "127.0.0.1",
     middlewares: Iterable[Any] = (),
+    grant_wait_seconds: int = GRANT_WAIT_SECONDS,
+    access_token_lifetime: dt.timedelta = ACCESS_TOKEN_LIFETIME,
+    min_send_amount: int = 1,
 ) -> OpenPaymentsSandbox:
     """The sandbox's Open Payments server with its receiver on the sandbox network: an account
     ``<network>.<account>`` whose Prepares go through the ledger (which credits incoming
-    payments) to ``backend`` (default: Trickle's own STREAM receiver)."""
+    payments) to ``backend`` (default: Trickle's own STREAM receiver). Funded wallets pay over
+    the same network. ``grant_wait_seconds`` is the ``wait`` of interactive grants,
+    ``access_token_lifetime`` the tokens' ``expires_in``, ``min_send_amount`` the smallest
+    debit a quote accepts (below it: ``non-positive receive amount`` with ``minSendAmount``)."""
     link = network.account(account)
     address = f"{network.address}.{account}"
     if backend is None:
@@ -429,8 +361,17 @@ async def serve_open_payments(
         )
     else:
         receiver = backend(link, address)
-    ledger = OpenPaymentsLedger(receiver, **({"clock": clock} if clock else {}))
+    ledger = OpenPaymentsLedger(
+        receiver,
+        access_token_lifetime=access_token_lifetime,
+        grant_wait=grant_wait_seconds,
+        **({"clock": clock} if clock else {}),
+    )
     link.set_incoming_handler(ledger.handle_prepare)  # after the receiver's own router
+
+    def payer() -> PayerBooks:
+        return PayerBooks(network, ledger, clock=ledger.clock, min_send_amount=min_send_amount)
+
     return await start_open_payments_sandbox(
-        ledger, ssl_context=ssl_context, host=host, middlewares=middlewares
+        ledger, ssl_context=ssl_context, host=host, middlewares=middlewares, payer=payer
     )
