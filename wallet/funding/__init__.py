@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from wallet.funding.connected import ConnectedWallet, GrantBudget
 from wallet.funding.finish import FinishListener
-from wallet.funding.interval import IntervalError, RepeatingInterval, monthly_from
 from wallet.funding.manager import ConnectError, Connecting, Funding, FundingStatus
 from wallet.funding.store import FundingSource, FundingStore, GrantSecrets, StoredKey, WalletInfo
 
@@ -26,9 +25,6 @@ __all__ = [
     "FundingStore",
     "GrantBudget",
     "GrantSecrets",
-    "IntervalError",
-    "RepeatingInterval",
     "StoredKey",
     "WalletInfo",
-    "monthly_from",
 ]

