@@ -52,7 +52,10 @@ window.addEventListener("monetization", (e) => {
 
 
 @pytest.fixture
-def world(env: Env, tmp_path: Path) -> Iterator[tuple[FundingWorld, NodeReceiverBackend]]:
+def world(
+    env: Env,  # noqa: F811
+    tmp_path: Path,
+) -> Iterator[tuple[FundingWorld, NodeReceiverBackend]]:
     loop = env.asyncs.loop
     with NodeReceiverBackend.start("test.sandbox.op") as receiver:
 
@@ -98,9 +101,9 @@ def trust_sandbox(tab: Tab, origin: str) -> None:
 
 def test_connect_in_a_tab_then_a_link_tag_is_paid_from_the_wallet_and_every_count_agrees(
     world: tuple[FundingWorld, NodeReceiverBackend],
-    env: Env,
-    make_tab: Callable[[], Tab],
-    sites: Callable[[], Site],
+    env: Env,  # noqa: F811
+    make_tab: Callable[[], Tab],  # noqa: F811
+    sites: Callable[[], Site],  # noqa: F811
     qtbot: Any,
 ) -> None:
     w, receiver = world
