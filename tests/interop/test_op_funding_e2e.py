@@ -122,14 +122,16 @@ def test_connect_in_a_tab_then_a_link_tag_is_paid_from_the_wallet_and_every_coun
     consent_tab.load(consent)
     assert "Trickle user" in consent_tab.js("document.body.innerText")
     outcome = asyncio.run_coroutine_threadsafe(connecting.outcome(), loop)
+    started: list[bool] = []
+    consent_tab.page.loadStarted.connect(lambda: started.append(True))
     for _ in range(20):  # Chromium drops input before its first frame: click again
         click(consent_tab, "#accept")
         try:
-            qtbot.waitUntil(outcome.done, timeout=1500)
+            qtbot.waitUntil(lambda: bool(started), timeout=1500)  # the form went
             break
         except Exception:
             continue
-    assert outcome.done(), consent_tab.js("document.location.href + ' ' + document.body.innerText")
+    qtbot.waitUntil(outcome.done, timeout=WAIT)
     wallet = outcome.result(5)
     qtbot.waitUntil(lambda: "Trickle is connected" in consent_tab.page.title(), timeout=WAIT)
     assert w.funding.source() is FundingSource.OPEN_PAYMENTS

@@ -124,7 +124,9 @@ class FundingBox(QWidget):
         self.message.setAccessibleName("Wallet message")
         self.message.setWordWrap(True)
 
-        form = QFormLayout()
+        self.connect_form = QWidget(self.op_box)
+        form = QFormLayout(self.connect_form)
+        form.setContentsMargins(0, 0, 0, 0)
         form.addRow("&Wallet address", self.address)
         form.addRow("Monthly &budget", _with(self.budget, self.budget.unit, self.connect_button))
         key_row = QHBoxLayout()
@@ -139,7 +141,7 @@ class FundingBox(QWidget):
         box.addWidget(self.connected)
         box.addWidget(self.budget_left)
         box.addLayout(connected_row)
-        box.addLayout(form)
+        box.addWidget(self.connect_form)
         box.addWidget(self.key_words)
         box.addWidget(self.key)
         box.addLayout(key_row)
@@ -176,9 +178,7 @@ class FundingBox(QWidget):
             self.connected.setText(f"Connected: {name} ({info.address}), in {info.asset.code}.")
             self.budget_left.setText(budget_words(status, self.ctx.style))
             self.budget_left.setStyleSheet("color: #c0392b;" if status.problem else "")
-        connecting = self._connecting is not None
-        for w in (self.address, self.budget, self.budget.unit, self.connect_button):
-            w.setVisible(not connected or connecting)
+        self.connect_form.setVisible(not connected or self._connecting is not None)
 
     def _show_key(self, shown: bool) -> None:
         for w in (self.key_words, self.key, self.copy, self.proceed):
@@ -204,10 +204,7 @@ class FundingBox(QWidget):
             self.budget.set_asset(info.asset)
             self.budget.set_value(info.budget)
         self._connecting = None
-        self.address.setVisible(True)
-        self.budget.setVisible(True)
-        self.budget.unit.setVisible(True)
-        self.connect_button.setVisible(True)
+        self.connect_form.setVisible(True)
         self.message.setText("Change the budget if you like, then Connect.")
 
     def start(self) -> None:
