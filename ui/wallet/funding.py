@@ -160,7 +160,7 @@ class FundingNote(QWidget):
             self.hide()
             return
         name = (status.wallet.public_name or status.wallet.address) if status.wallet else ""
-        text = f"Paid from your wallet {name}. {budget_words(status)}"
+        text = f"Paid from your Open Payments wallet ({name}). {budget_words(status)}"
         if self._draft4:
             text = draft4_words()
         self.words.setText(text)

@@ -257,7 +257,7 @@ def test_connect_pay_and_disconnect_from_the_account_page(ui: Ui, artifacts: Pat
     popover.show_site(SITE)
     popover.show()
     ui.qtbot.waitUntil(
-        lambda: "Paid from your wallet" in popover.funding.words.text(), timeout=WAIT
+        lambda: "Paid from your Open Payments wallet" in popover.funding.words.text(), timeout=WAIT
     )
     ui.qtbot.waitUntil(lambda: "of 5.00 USD left" in popover.funding.words.text(), timeout=WAIT)
     ui.qtbot.waitUntil(lambda: "5.00 USD of" not in popover.funding.words.text(), timeout=WAIT)
@@ -290,3 +290,7 @@ def test_a_used_up_budget_is_said_in_words_with_reconnect(ui: Ui, artifacts: Pat
     ui.qtbot.waitUntil(lambda: "used up" in box.budget_left.text(), timeout=WAIT)
     assert ui.world.history()[0] == 1_000_000  # exactly the budget, 0.001 USD
     ui.window.grab().save(str(artifacts / "op-account-used-up.png"))
+    # "Reconnect with a new budget": the form comes back, filled in with the wallet
+    ui.qtbot.mouseClick(box.reconnect, Qt.MouseButton.LeftButton)
+    assert box.connect_form.isVisible()
+    assert box.address.text() == ui.world.wallet("user")
