@@ -179,3 +179,23 @@ def test_the_wallet_server_stopping_mid_session_loses_nothing_and_payment_resume
             assert wallet.problem is None
 
     run(main)
+
+
+def test_payments_are_never_below_the_receivers_minimum_learnt_by_quoting(tmp_path: Path) -> None:
+    minimum = 777_777
+
+    async def main() -> None:
+        policy = SitePolicy(SITE, rate_per_hour=FAST // 1000)  # a pace period accrues < min
+        async with funding_world(tmp_path, policy=policy, min_send_amount=minimum) as w:
+            wallet = await w.connect(budget=10**12)
+            _, session, page = w.pay(w.wallet("alice"))
+            await page.until(lambda: len(page.payments) >= 2)
+            session.stop()
+            await stopped(session)
+            assert all(p.amount >= minimum for p in page.payments), page.payments
+            (target,) = page.loads
+            assert target.incoming_payment is not None
+            assert await wallet.min_send(target.incoming_payment) == minimum  # learnt, kept
+            counts_agree(w, page)
+
+    run(main)
