@@ -55,6 +55,12 @@ class RequestChecker:
         finally:
             proc.stop()
 
+    def register_jwks(self, wallet: str, keys: list[dict[str, Any]]) -> None:
+        """The keys at ``<wallet>/jwks.json``, for requests by that wallet as a client."""
+        with self._lock:
+            self.proc.command(json.dumps({"cmd": "jwks", "wallet": wallet, "keys": keys}))
+            self.proc.wait_for("jwks-stored", where=lambda line: line["wallet"] == wallet)
+
     def check_sync(self, request: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             self._next += 1
@@ -77,6 +83,8 @@ class RequestChecker:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith("/auth/interact/"):
+            return await handler(request)  # the wallet's consent page: a browser, not a client
         body = await request.read()
         headers = {k.lower(): v for k, v in request.headers.items()}
         verdict = await self.check(request.method, str(request.url), headers, body)
@@ -89,6 +97,19 @@ class RequestChecker:
 
     def refused(self) -> list[dict[str, Any]]:
         return [v for v in self.verdicts if not (v["signature"]["ok"] and v["openapi"]["ok"])]
+
+
+class CheckerSlot:
+    """The checker goes in front of the sandbox before its URLs (and so the checker) exist."""
+
+    def __init__(self) -> None:
+        self.checker: RequestChecker | None = None
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if self.checker is None:
+            raise web.HTTPServiceUnavailable(text="checker not started")
+        return await self.checker.middleware(request, handler)
 
 
 class NodeReceiverBackend:

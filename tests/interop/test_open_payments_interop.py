@@ -19,11 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from tests.interop.harness import NodeProcess
-from tests.interop.op_peers import NodeReceiverBackend, RequestChecker
+from tests.interop.op_peers import CheckerSlot, NodeReceiverBackend, RequestChecker
 from tests.op_support import OpSandbox, op_sandbox, pay
 from wallet.net.link import Link
 from wallet.openpayments.models import Amount
@@ -35,19 +33,6 @@ from wallet.openpayments.signing import ClientKey, compact_json, sign_request
 
 pytestmark = pytest.mark.interop
 WALLETS = ["alice", "bob"]
-
-
-class CheckerSlot:
-    """The checker goes in front of the sandbox before its URLs (and so the checker) exist."""
-
-    def __init__(self) -> None:
-        self.checker: RequestChecker | None = None
-
-    @web.middleware
-    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if self.checker is None:
-            raise web.HTTPServiceUnavailable(text="checker not started")
-        return await self.checker.middleware(request, handler)
 
 
 async def _with_checker(tmp: Path, body: Any, **options: Any) -> RequestChecker:

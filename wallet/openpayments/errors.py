@@ -25,6 +25,7 @@ __all__ = [
     "InvalidResponseError",
     "NotFoundError",
     "NotJsonError",
+    "NotSentError",
     "OpenPaymentsError",
     "OutgoingPaymentFailedError",
     "PaymentOutcomeUnknownError",
@@ -56,7 +57,11 @@ class UnreachableError(OpenPaymentsError):
     """The server could not be reached (refused, reset, DNS, closed mid-answer)."""
 
 
-class TlsError(UnreachableError):
+class NotSentError(UnreachableError):
+    """Could not connect: the request was never sent (refused, DNS, no route)."""
+
+
+class TlsError(NotSentError):
     """TLS failed: the certificate is not trusted (system store + the extra CA file) or wrong."""
 
 

@@ -157,10 +157,20 @@ class PendingGrant:
         """
         if self.client_nonce is None or self.finish_nonce is None:
             raise InteractionHashError("this grant asked for no finish redirect")
-        expected = finish_hash(
-            self.client_nonce, self.finish_nonce, finish.interact_ref, self.grant_endpoint
-        )
-        if not hmac.compare_digest(expected.encode(), finish.hash.encode()):
+        # The grant endpoint as we sent to it, or with its trailing "/" toggled (the Web
+        # Monetization extension accepts both: outgoingPaymentGrant.ts verifyInteractionHash).
+        endpoint = self.grant_endpoint
+        toggled = endpoint[:-1] if endpoint.endswith("/") else endpoint + "/"
+        matches = [
+            hmac.compare_digest(
+                finish_hash(
+                    self.client_nonce, self.finish_nonce, finish.interact_ref, url
+                ).encode(),
+                finish.hash.encode(),
+            )
+            for url in (endpoint, toggled)
+        ]
+        if not any(matches):
             raise InteractionHashError(
                 "the finish redirect's hash is wrong: it is not from the user's wallet for this "
                 "grant",

@@ -27,6 +27,7 @@ from wallet.net.http import HttpResponse, HttpSession
 from wallet.net.origin import tls_context as system_tls_context
 from wallet.openpayments.errors import (
     InsecureUrlError,
+    NotSentError,
     OpenPaymentsError,
     RequestTimeoutError,
     TlsError,
@@ -88,7 +89,7 @@ def tls_context(extra_ca_file: str | Path | None = None) -> ssl.SSLContext:
 
 class HttpTransport:
     """HTTPS requests over one :class:`~wallet.net.http.HttpSession` (opened lazily, closed by
-    ``close``)."""
+    ``close``); each POST over a session of its own (see :meth:`request`)."""
 
     def __init__(
         self,
@@ -105,13 +106,34 @@ class HttpTransport:
     async def request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
     ) -> HttpResponse:
+        """One request. A POST goes out on a connection of its own: the HTTP client re-sends a
+        request, once, when a *reused* connection closes before any answer, on the belief that
+        the server did not act on it; a wallet that created an outgoing payment and then lost
+        the connection would be paid twice. On a fresh connection nothing is ever re-sent."""
         require_https(url)
+        if method.upper() == "POST":
+            one_off = self._new_session()
+            try:
+                return await self._send(one_off, method, url, headers, body)
+            finally:
+                await one_off.close()
         if self._session is None:
-            self._session = HttpSession(
-                ssl_context=self._ssl, timeout=self._timeout, max_body=self._max_body
-            )
+            self._session = self._new_session()
+        return await self._send(self._session, method, url, headers, body)
+
+    def _new_session(self) -> HttpSession:
+        return HttpSession(ssl_context=self._ssl, timeout=self._timeout, max_body=self._max_body)
+
+    async def _send(
+        self,
+        session: HttpSession,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+    ) -> HttpResponse:
         try:
-            return await self._session.request(method, url, headers, body or b"")
+            return await session.request(method, url, headers, body or b"")
         except net.RequestTimeoutError as e:
             raise RequestTimeoutError(
                 f"{url} did not answer in {self._timeout:g} s", url=url
@@ -124,6 +146,8 @@ class HttpTransport:
             ) from e
         except net.HttpRequestError as e:
             raise OpenPaymentsError(f"the request to {url} cannot be sent: {e}", url=url) from e
+        except net.ConnectError as e:
+            raise NotSentError(f"cannot connect to {url}: {type(e).__name__}", url=url) from e
         except net.TransportError as e:
             raise UnreachableError(f"cannot reach {url}: {type(e).__name__}", url=url) from e
 

@@ -44,6 +44,8 @@ from wallet.openpayments.errors import (
     InvalidReceiverError,
     InvalidResponseError,
     NotFoundError,
+    NotJsonError,
+    NotSentError,
     OpenPaymentsError,
     OutgoingPaymentFailedError,
     PaymentOutcomeUnknownError,
@@ -284,14 +286,28 @@ class UserWalletClient:
         Raises:
             GrantExhaustedError: past the grant's limit for this interval.
             TokenInactiveError, AccessDeniedError, InvalidReceiverError: see errors.
+            NotSentError: the wallet could not be reached; nothing was sent.
+            PaymentOutcomeUnknownError: the request went out but no usable answer came back:
+                the payment may exist (count it as spent).
         """
         body: dict[str, Any] = {"walletAddress": wallet.id, "quoteId": quote.id}
         if metadata is not None:
             body["metadata"] = dict(metadata)
-        doc = await self._resource(
-            grant, "POST", _under(wallet, "outgoing-payments"), "outgoing payment", body
-        )
+        doc = await self._create_payment(grant, _under(wallet, "outgoing-payments"), body)
         return OutgoingPayment.parse(doc)
+
+    async def _create_payment(self, grant: Grant, url: str, body: Mapping[str, Any]) -> object:
+        """POST an outgoing payment. Once the request may have reached the wallet, a lost
+        answer means the payment may exist: its fate is unknown, never "not paid"."""
+        try:
+            return await self._resource(grant, "POST", url, "outgoing payment", body)
+        except (NotSentError, SignatureError):
+            raise
+        except (UnreachableError, InvalidResponseError, NotJsonError) as e:
+            raise PaymentOutcomeUnknownError(
+                f"the wallet's answer to an outgoing payment was lost ({type(e).__name__})",
+                url=url,
+            ) from e
 
     async def pay(
         self,
@@ -310,7 +326,8 @@ class UserWalletClient:
 
         Raises:
             GrantExhaustedError, QuoteTooSmallError, InvalidReceiverError, TokenInactiveError,
-            AccessDeniedError: see errors.
+            AccessDeniedError, NotSentError, PaymentOutcomeUnknownError: see
+            :meth:`create_outgoing_payment`.
         """
         server = wallet.resource_server
         if self._direct.get(server, True):
@@ -323,7 +340,7 @@ class UserWalletClient:
                 body["metadata"] = dict(metadata)
             url = _under(wallet, "outgoing-payments")
             try:
-                doc = await self._resource(grant, "POST", url, "outgoing payment", body)
+                doc = await self._create_payment(grant, url, body)
             except ServerRefusedError as e:
                 if type(e) is not ServerRefusedError or e.status not in (400, 422):
                     raise
@@ -429,20 +446,26 @@ class UserWalletClient:
         status = response.status
         code, description = gnap_error(response.body)
         words = description.lower()
-        message = f"the {what} at {url} was refused: HTTP {status} ({code or description})"
+        detail = ": ".join(part for part in (code, description) if part)
+        message = f"the {what} at {url} was refused: HTTP {status} ({detail})"
         if code == "too_fast":
             return TooFastError(message, url=url, status=status)
-        if code == "request_denied" and "not approved" in words:
+        # Rafiki answers a declined grant "grant interaction not approved" (continued with a
+        # ref) or "grant cannot be continued" (polled); "cannot be polled" is our mistake.
+        declined = code == "user_denied" or (
+            code == "request_denied" and "cannot be polled" not in words
+        )
+        if declined:
             return GrantRejectedError(
-                "the user declined the grant at their wallet", url=url, status=status, code=code
+                f"the user declined the grant at their wallet ({description or code})",
+                url=url,
+                status=status,
+                code=code,
             )
-        if code == "user_denied":
-            return GrantRejectedError(message, url=url, status=status, code=code)
         revoked = (
             code in ("invalid_rotation", "invalid_continuation")
             or (code == "invalid_request" and status == 404)
             or (code == "invalid_client" and "access token" in words)
-            or (code == "request_denied" and "cannot be continued" in words)
         )
         if revoked:
             return GrantRevokedError(message, url=url, status=status, code=code)

@@ -174,9 +174,19 @@ class AuthHandlers:
             items.append(item)
         return items
 
-    def _verify(self, request: web.Request, raw: bytes, grant: SandboxGrant) -> None:
+    def _verify(
+        self,
+        request: web.Request,
+        raw: bytes,
+        grant: SandboxGrant,
+        description: str = "Signature validation error",
+    ) -> None:
+        """Refuse unless signed by one of the grant's client keys (``invalid_client``)."""
         keys = self.ledger.keys_for(grant)
-        verify_signature(request, raw, keys, now=self.ledger.clock(), code="invalid_client")
+        now = self.ledger.clock()
+        verify_signature(
+            request, raw, keys, now=now, code="invalid_client", description=description
+        )
 
     # -- continuation ---------------------------------------------------------------------
 
@@ -237,14 +247,7 @@ class AuthHandlers:
         grant = self.ledger.grant_for_continue(request.match_info["id"], token or "")
         if token is None or grant is None:
             fail(404, "invalid_request", "unknown grant")
-        raw = await request.read()
-        verify_signature(
-            request,
-            raw,
-            self.ledger.keys_for(grant),
-            now=self.ledger.clock(),
-            code="invalid_client",
-        )
+        self._verify(request, await request.read(), grant)
         self.ledger.revoke_grant(grant)
         return web.Response(status=204)
 
@@ -254,15 +257,7 @@ class AuthHandlers:
         grant = self.ledger.grant_for_manage(request.match_info["id"])
         if grant is None:
             fail(401, "invalid_client", "invalid access token")
-        raw = await request.read()
-        verify_signature(
-            request,
-            raw,
-            self.ledger.keys_for(grant),
-            now=self.ledger.clock(),
-            code="invalid_client",
-            description="invalid signature",
-        )
+        self._verify(request, await request.read(), grant, "invalid signature")
         return grant
 
     async def rotate_token(self, request: web.Request) -> web.Response:

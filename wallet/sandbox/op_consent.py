@@ -41,6 +41,7 @@ def _with_query(url: str, params: dict[str, str]) -> str:
 def _page(title: str, body: str, status: int = 200) -> web.Response:
     html = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<link rel='icon' href='data:,'>"
         f"<title>{escape(title)}</title></head><body><h1>{escape(title)}</h1>{body}</body></html>"
     )
     return web.Response(status=status, text=html, content_type="text/html")
@@ -70,19 +71,20 @@ class ConsentHandlers:
         self.ledger = ledger
         self._urls = urls
 
-    def _grant(self, request: web.Request) -> tuple[SandboxGrant, Interaction] | None:
+    def _pending(self, request: web.Request) -> tuple[SandboxGrant, Interaction] | web.Response:
+        """The grant still waiting at this interaction, or the page that says why not."""
         grant = self.ledger.interaction(request.match_info["id"], request.match_info["nonce"])
         if grant is None or grant.interaction is None:
-            return None
+            return _page("Unknown request", "<p>This grant request is not known.</p>", 404)
+        if grant.state is not GrantState.PENDING:
+            return _page("Already answered", "<p id='outcome'>This request was answered.</p>")
         return grant, grant.interaction
 
     async def start(self, request: web.Request) -> web.Response:
-        found = self._grant(request)
-        if found is None:
-            return _page("Unknown request", "<p>This grant request is not known.</p>", 404)
+        found = self._pending(request)
+        if isinstance(found, web.Response):
+            return found
         grant, interaction = found
-        if grant.state is not GrantState.PENDING:
-            return _page("Already answered", "<p id='outcome'>This request was answered.</p>")
         client = self.ledger.wallets.get(grant.client_wallet or "")
         name = client.public_name if client is not None else "A client"
         action = f"/auth/interact/{interaction.id}/{interaction.nonce}/finish"
@@ -97,12 +99,10 @@ class ConsentHandlers:
         return _page("Allow payments from your sandbox wallet?", body)
 
     async def finish(self, request: web.Request) -> web.Response:
-        found = self._grant(request)
-        if found is None:
-            return _page("Unknown request", "<p>This grant request is not known.</p>", 404)
+        found = self._pending(request)
+        if isinstance(found, web.Response):
+            return found
         grant, interaction = found
-        if grant.state is not GrantState.PENDING:
-            return _page("Already answered", "<p id='outcome'>This request was answered.</p>")
         form = await request.post()
         accepted = form.get("decision") == "accept"
         self.ledger.decide(grant, accepted)

@@ -74,11 +74,19 @@ def authorize(
 
 class OutgoingHandlers:
     def __init__(
-        self, ledger: OpenPaymentsLedger, payer: PayerBooks, urls: Callable[[], SiteUrls]
+        self,
+        ledger: OpenPaymentsLedger,
+        payer: PayerBooks,
+        urls: Callable[[], SiteUrls],
+        *,
+        quote_required: bool = False,
     ) -> None:
         self.ledger = ledger
         self.payer = payer
         self._urls = urls
+        self.quote_required = quote_required
+        """Refuse ``{incomingPayment, debitAmount}`` as Rafiki's OpenAPI validator did before
+        it was allowed."""
 
     def _rs(self) -> str:
         return self._urls().resource_server
@@ -184,6 +192,8 @@ class OutgoingHandlers:
             if quote.wallet.id != wallet.id or quote.used or expired:
                 _refuse(400, "invalid quote")
             return quote
+        if self.quote_required:
+            _refuse(400, "must have required property 'quoteId'")
         if "incomingPayment" in doc and "debitAmount" in doc:
             receiver = self._receiver(doc["incomingPayment"])
             debit = self._value(doc["debitAmount"], wallet)

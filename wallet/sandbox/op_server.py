@@ -286,11 +286,14 @@ async def start_open_payments_sandbox(
     tenant: str = "cf5fd7d3-1eb1-4041-8e43-ba45747e9e5d",
     middlewares: Iterable[Any] = (),
     payer: Callable[[], PayerBooks] | None = None,
+    legacy: bool = False,
 ) -> OpenPaymentsSandbox:
     """Serve the sandbox's Open Payments endpoints over TLS on ``host:port``.
 
     ``middlewares`` run outside the server's own (tests put an OpenAPI validator there);
     ``payer`` makes the paying side (quotes and outgoing payments are served only with it).
+    ``legacy``: behave as a wallet from before Rafiki's outgoing payments straight from an
+    incoming payment and ``GET /outgoing-payment-grant`` (official client 6.9 / Rafiki 3375).
     """
     handlers = _Handlers(ledger, tenant)
     auth = AuthHandlers(ledger, handlers.urls, tenant)
@@ -309,13 +312,14 @@ async def start_open_payments_sandbox(
     app.router.add_post(rs + "/incoming-payments/{id}/complete", handlers.complete_incoming_payment)
     books = payer() if payer is not None else None
     if books is not None:
-        outgoing = OutgoingHandlers(ledger, books, handlers.urls)
+        outgoing = OutgoingHandlers(ledger, books, handlers.urls, quote_required=legacy)
         app.router.add_post(rs + "/quotes", outgoing.create_quote)
         app.router.add_get(rs + "/quotes/{id}", outgoing.get_quote)
         app.router.add_post(rs + "/outgoing-payments", outgoing.create_outgoing_payment)
         app.router.add_get(rs + "/outgoing-payments", outgoing.list_outgoing_payments)
         app.router.add_get(rs + "/outgoing-payments/{id}", outgoing.get_outgoing_payment)
-        app.router.add_get(rs + "/outgoing-payment-grant", outgoing.grant_spent_amounts)
+        if not legacy:
+            app.router.add_get(rs + "/outgoing-payment-grant", outgoing.grant_spent_amounts)
     app.router.add_get("/{name}", handlers.wallet_address)
     app.router.add_get("/{name}/jwks.json", handlers.jwks)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
@@ -343,13 +347,15 @@ async def serve_open_payments(
     grant_wait_seconds: int = GRANT_WAIT_SECONDS,
     access_token_lifetime: dt.timedelta = ACCESS_TOKEN_LIFETIME,
     min_send_amount: int = 1,
+    legacy: bool = False,
 ) -> OpenPaymentsSandbox:
     """The sandbox's Open Payments server with its receiver on the sandbox network: an account
     ``<network>.<account>`` whose Prepares go through the ledger (which credits incoming
     payments) to ``backend`` (default: Trickle's own STREAM receiver). Funded wallets pay over
     the same network. ``grant_wait_seconds`` is the ``wait`` of interactive grants,
     ``access_token_lifetime`` the tokens' ``expires_in``, ``min_send_amount`` the smallest
-    debit a quote accepts (below it: ``non-positive receive amount`` with ``minSendAmount``)."""
+    debit a quote accepts (below it: ``non-positive receive amount`` with ``minSendAmount``);
+    ``legacy``: see :func:`start_open_payments_sandbox`."""
     link = network.account(account)
     address = f"{network.address}.{account}"
     if backend is None:
@@ -373,5 +379,10 @@ async def serve_open_payments(
         return PayerBooks(network, ledger, clock=ledger.clock, min_send_amount=min_send_amount)
 
     return await start_open_payments_sandbox(
-        ledger, ssl_context=ssl_context, host=host, middlewares=middlewares, payer=payer
+        ledger,
+        ssl_context=ssl_context,
+        host=host,
+        middlewares=middlewares,
+        payer=payer,
+        legacy=legacy,
     )

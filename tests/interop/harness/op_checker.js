@@ -11,7 +11,9 @@
 //           "resource": [resourceServer]}: which OpenAPI file covers which URLs.
 // stdin, one JSON object a line: {"id", "method", "url", "headers": {lower-case: value},
 //   "body": "<text>" | null} -> stdout {"event": "verdict", "id", "operation",
-//   "signature": {"ok", "error"?}, "openapi": {"ok", "error"?}}.
+//   "signature": {"ok", "error"?}, "openapi": {"ok", "error"?}};
+//   or {"cmd": "jwks", "wallet": URL, "keys": [JWK]} -> {"event": "jwks-stored"}: the keys a
+//   wallet-address client's requests are verified with (its jwks.json).
 // Keys: a grant request is verified with the JWK in its own body (`client.jwk`), and that JWK is
 // remembered by `kid` for later requests (as Rafiki's auth server and resource server do for
 // directed identity). http-signature-utils 2.0.3 does not look at `created`; a request whose
@@ -37,6 +39,10 @@ async function main () {
   const apis = {}
   for (const [name, file] of Object.entries(SPEC_FILES)) apis[name] = await createOpenAPI(path.join(args.specs, file))
   const keys = new Map() // kid -> public JWK
+  // Wallet-address clients: the keys at <wallet>/jwks.json, as Rafiki fetches them; the test
+  // hands them over ({"cmd": "jwks", "wallet", "keys"}) because the checker runs inside the
+  // server it would fetch them from.
+  const walletKeys = new Map() // wallet URL -> [JWK]
   // One validator per operation, made once as Rafiki makes them at start-up:
   // createRequestValidator appends the path's parameters to the operation's on every call.
   const validators = new Map()
@@ -79,6 +85,14 @@ async function main () {
     let jwk = keys.get(keyid[1])
     const bodyJwk = parsedBody && parsedBody.client && parsedBody.client.jwk
     if (bodyJwk) jwk = bodyJwk
+    const client = parsedBody && parsedBody.client
+    const clientWallet = typeof client === 'string' ? client : (client && client.walletAddress)
+    let walletJwk = null
+    if (clientWallet) {
+      walletJwk = (walletKeys.get(clientWallet) || []).find(k => k.kid === keyid[1]) || null
+      if (!walletJwk) return { ok: false, error: `keyid ${keyid[1]} is not in ${clientWallet}/jwks.json` }
+      jwk = walletJwk
+    }
     if (!jwk) return { ok: false, error: `unknown keyid ${keyid[1]}` }
     if (jwk.kid !== keyid[1]) return { ok: false, error: 'keyid is not the JWK kid' }
     // What Rafiki's middleware hands the library (contextToRequestLike): the body re-serialized.
@@ -88,6 +102,7 @@ async function main () {
     try { valid = await validateSignature(jwk, like) } catch (e) { return { ok: false, error: 'validateSignature threw: ' + e.message } }
     if (!valid) return { ok: false, error: 'signature does not verify' }
     if (bodyJwk) keys.set(bodyJwk.kid, bodyJwk)
+    if (walletJwk) keys.set(walletJwk.kid, walletJwk)
     return { ok: true }
   }
 
@@ -110,6 +125,10 @@ async function main () {
   watchStdin(null, async line => {
     let request
     try { request = JSON.parse(line) } catch (e) { return emit({ event: 'error-line', message: 'not JSON' }) }
+    if (request.cmd === 'jwks') {
+      walletKeys.set(request.wallet, request.keys)
+      return emit({ event: 'jwks-stored', wallet: request.wallet })
+    }
     let parsedBody
     if (request.body) {
       try { parsedBody = JSON.parse(request.body) } catch (e) { parsedBody = undefined }

@@ -1,0 +1,134 @@
+"""The sandbox wallet's consent page in a real QtWebEngine page: it shows in plain words what
+Trickle asks for, Accept sends the browser to the finish URI with a hash Trickle verifies, and
+the grant then continues; Decline comes back as ``result=grant_rejected``.
+
+The page here trusts the sandbox's test certificate itself (``certificateError`` accepted);
+whether Trickle's own tabs trust the sandbox's CA is the app's business, not this page's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine, Iterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import shiboken6
+from PySide6.QtCore import QUrl
+from PySide6.QtWebEngineCore import QWebEngineCertificateError, QWebEnginePage, QWebEngineProfile
+
+from tests.op_support import op_sandbox
+from wallet.openpayments.errors import GrantRejectedError
+from wallet.openpayments.models import Amount, Grant, WalletAddress
+from wallet.openpayments.outgoing_models import GrantLimits, InteractionFinish, PendingGrant
+from wallet.openpayments.signing import ClientKey
+from wallet.openpayments.user_wallet import UserWalletClient
+
+FINISH = "https://trickle.invalid/op-finish"
+WAIT = 20_000
+T = TypeVar("T")
+
+
+class ConsentPage(QWebEnginePage):
+    """Catches the navigation to the finish URI instead of following it."""
+
+    def __init__(self, profile: QWebEngineProfile) -> None:
+        super().__init__(profile)
+        self.finished: str | None = None
+        self.certificateError.connect(self._trust_the_sandbox)
+
+    @staticmethod
+    def _trust_the_sandbox(error: QWebEngineCertificateError) -> None:
+        error.acceptCertificate()
+
+    def acceptNavigationRequest(
+        self, url: QUrl | str, type: QWebEnginePage.NavigationType, isMainFrame: bool
+    ) -> bool:
+        text = url.toString() if isinstance(url, QUrl) else url
+        if text.startswith(FINISH):
+            self.finished = text
+            return False
+        return True
+
+
+class World:
+    """The sandbox and Trickle's client on an asyncio loop in a thread (Qt owns this one)."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.stack = AsyncExitStack()
+        self.sandbox = self.run(
+            self.stack.enter_async_context(
+                op_sandbox(
+                    tmp, wallets=("blog",), user_wallets={"me": 10**12}, grant_wait_seconds=0
+                )
+            )
+        )
+        base, _ = self.run(self.stack.enter_async_context(self.sandbox.client()))
+        key = ClientKey.generate()
+        self.sandbox.server.register_client_key("me", key.public_jwk())
+        self.user = UserWalletClient(base, key)
+        self.wallet: WalletAddress = self.run(base.get_wallet_address(self.sandbox.wallet("me")))
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
+
+    def request(self) -> PendingGrant:
+        limits = GrantLimits(debit_amount=Amount(2_500_000_000, "USD", 9), interval=None)
+        return self.run(self.user.request_grant(self.wallet, limits, finish_uri=FINISH))
+
+    def close(self) -> None:
+        self.run(self.stack.aclose())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    w = World(tmp_path)
+    yield w
+    w.close()
+
+
+def _answer(qtbot: Any, pending: PendingGrant, button: str) -> tuple[str, str]:
+    """Open the consent page, read what it says, press ``button``; returns (words, finish)."""
+    profile = QWebEngineProfile()
+    page = ConsentPage(profile)
+    try:
+        loaded: list[bool] = []
+        page.loadFinished.connect(loaded.append)
+        page.load(QUrl(pending.redirect_url))
+        qtbot.waitUntil(lambda: bool(loaded), timeout=WAIT)
+        assert loaded[-1] is True
+        said: list[Any] = []
+        page.runJavaScript("document.getElementById('access').innerText", 0, said.append)
+        qtbot.waitUntil(lambda: bool(said), timeout=WAIT)
+        page.runJavaScript(f"document.getElementById('{button}').click()", 0, lambda _: None)
+        qtbot.waitUntil(lambda: page.finished is not None, timeout=WAIT)
+        assert page.finished is not None
+        return str(said[0]), page.finished
+    finally:
+        shiboken6.delete(page)  # the page goes before its profile
+        shiboken6.delete(profile)
+
+
+def test_accepting_in_a_real_page_finishes_the_grant(qtbot: Any, world: World) -> None:
+    pending = world.request()
+    words, finish_url = _answer(qtbot, pending, "accept")
+    assert "up to 2.500000000 USD" in words
+    finish = InteractionFinish.from_redirect(finish_url)
+    pending.verify_finish(finish)
+    grant = world.run(world.user.continue_grant(pending, interact_ref=finish.interact_ref))
+    assert isinstance(grant, Grant)
+
+
+def test_declining_in_a_real_page_is_a_rejection(qtbot: Any, world: World) -> None:
+    _, finish_url = _answer(qtbot, world.request(), "decline")
+    with pytest.raises(GrantRejectedError):
+        InteractionFinish.from_redirect(finish_url)
