@@ -32,7 +32,6 @@ from typing import TypeVar
 
 from wallet.budgets import Asset
 from wallet.funding.store import FundingStore, GrantSecrets, WalletInfo
-from wallet.net import errors as net
 from wallet.openpayments import errors as op
 from wallet.openpayments.models import Amount, Grant, WalletAddress
 from wallet.openpayments.outgoing_models import OutgoingPayment, OutgoingPaymentState
@@ -438,9 +437,12 @@ def _funding_error(error: op.OpenPaymentsError, *, maybe_paid: bool) -> FundingE
         return InvalidReceiverError(detail)
     if isinstance(error, op.InsufficientFundsError):
         return InsufficientFundsError()
+    if isinstance(error, op.PaymentOutcomeUnknownError):
+        return PaymentFateUnknownError(f"the wallet's answer was lost: {detail}")
+    if isinstance(error, op.NotSentError):
+        return WalletStuckError(f"the wallet cannot be reached: {detail}")
     if isinstance(error, op.UnreachableError):
-        connect_failed = isinstance(error.__cause__, net.ConnectError)
-        if maybe_paid and not connect_failed:
+        if maybe_paid:
             return PaymentFateUnknownError(f"the wallet did not answer: {detail}")
         return WalletStuckError(f"the wallet cannot be reached: {detail}")
     if isinstance(error, op.ServerRefusedError) and (error.status or 0) < 500:

@@ -112,27 +112,20 @@ def test_the_grants_limit_stops_payment_exactly_with_words(tmp_path: Path) -> No
 class Outage:
     """The wallet server "dies" after carrying out a request: while ``down``, each request to
     create an outgoing payment is carried out but its answer is lost (the connection drops)
-    — the worst case for counting. (A request that arrives on a connection that already
-    served one is dropped unprocessed instead: Trickle's HTTP client sends a request again,
-    once, when a reused connection closes before any answer, taking it for an idle close.)"""
+    — the worst case for counting."""
 
     def __init__(self) -> None:
         self.down = False
         self.lost = 0
-        self._served: set[int] = set()
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        transport = request.transport
-        assert transport is not None
-        reused = id(transport) in self._served
-        self._served.add(id(transport))
         if not self.down or not request.path.endswith("/outgoing-payments"):
             return await handler(request)
-        if not reused:
-            await handler(request)
-            self.lost += 1
-        transport.close()
+        await handler(request)
+        self.lost += 1
+        assert request.transport is not None
+        request.transport.close()
         raise ConnectionResetError("the wallet server went away")
 
 
