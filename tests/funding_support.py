@@ -13,12 +13,11 @@ loopback listener.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,13 +27,11 @@ import aiohttp
 
 from tests.certs import self_signed
 from tests.op_support import OpenApiCheck
+from tests.unit.payments.test_links import Seen as Page  # what a page is told
 from wallet.budgets import SitePolicy
 from wallet.funding import ConnectedWallet, Connecting, Funding
 from wallet.openpayments.transport import tls_context
 from wallet.payments import PAGE_CONNECTION_TEMPLATE, OpenPaymentsResolver, Payments
-from wallet.payments.errors import LinkError, PaymentError
-from wallet.payments.link_targets import LinkTarget
-from wallet.payments.links import LinkPayment
 from wallet.sandbox.network import SandboxNetwork
 from wallet.sandbox.op_server import BackendFactory, OpenPaymentsSandbox, serve_open_payments
 from wallet.secrets import MemorySecretStore, SecretStore
@@ -54,46 +51,6 @@ class OffsetClock:
 
     def __call__(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC) + self.offset
-
-
-@dataclass
-class Page:
-    """What a page would be told about one link."""
-
-    loads: list[LinkTarget] = field(default_factory=list)
-    errors: list[LinkError] = field(default_factory=list)
-    payments: list[LinkPayment] = field(default_factory=list)
-    stops: list[PaymentError | None] = field(default_factory=list)
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def on_load(self, target: LinkTarget) -> None:
-        self.loads.append(target)
-        self.changed.set()
-
-    def on_error(self, error: LinkError) -> None:
-        self.errors.append(error)
-        self.changed.set()
-
-    def on_payment(self, payment: LinkPayment) -> None:
-        self.payments.append(payment)
-        self.changed.set()
-
-    def on_stop(self, reason: PaymentError | None) -> None:
-        self.stops.append(reason)
-        self.changed.set()
-
-    async def until(self, condition: Callable[[], bool], timeout: float = WAIT) -> None:
-        async def wait() -> None:
-            while not condition():
-                self.changed.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.changed.wait(), 0.05)
-
-        await asyncio.wait_for(wait(), timeout)
-
-    @property
-    def told(self) -> int:
-        return sum(p.amount for p in self.payments)
 
 
 @dataclass
@@ -129,16 +86,23 @@ class FundingWorld:
     def debited(self, name: str = "user") -> int:
         return USER_BALANCE - self.server.balance(name)
 
-    async def connect(self, budget: int, *, address: str | None = None) -> ConnectedWallet:
-        """The connect flow, as the user goes through it (see the module docstring)."""
+    async def ask(self, budget: int, address: str | None = None) -> tuple[Connecting, str]:
+        """Begin connecting, add the key at the wallet, ask for the grant: the consent URL."""
         connecting = await self.funding.begin(address or self.wallet("user"))
         self.server.register_client_key("user", connecting.jwk)
-        consent = await self.funding.request_grant(connecting, budget)
+        return connecting, await self.funding.request_grant(connecting, budget)
+
+    async def connect(self, budget: int, *, address: str | None = None) -> ConnectedWallet:
+        """The connect flow, as the user goes through it (see the module docstring)."""
+        connecting, consent = await self.ask(budget, address)
         await self.press(consent, "accept")
         return await asyncio.wait_for(connecting.outcome(), WAIT)
 
-    async def press(self, consent_url: str, decision: str) -> str:
-        """Press a button of the consent page; follow the wallet's redirect; the page text."""
+    async def press(
+        self, consent_url: str, decision: str, tamper: Callable[[str], str] = str
+    ) -> str:
+        """Press a button of the consent page; follow the wallet's redirect (through
+        ``tamper``) to Trickle's listener; the page the user lands on."""
         ssl = tls_context(self.ca_file)
         async with aiohttp.ClientSession() as http:
             async with http.get(consent_url, ssl=ssl) as page:
@@ -150,7 +114,7 @@ class FundingWorld:
             ) as answer:
                 assert answer.status == 303, await answer.text()
                 location = answer.headers["Location"]
-            async with http.get(location) as landing:
+            async with http.get(tamper(location)) as landing:
                 return await landing.text()
 
     def pay(

@@ -406,11 +406,7 @@ def _wallet_payment(payment: OutgoingPayment) -> WalletPayment:
     failure: FundingError | None = None
     if state is PaymentState.FAILED:
         reason = (payment.cancellation_reason or "").lower()
-        failure = (
-            InsufficientFundsError()
-            if "insufficient" in reason
-            else FundingError("Your wallet could not send a payment to this site.")
-        )
+        failure = InsufficientFundsError() if "insufficient" in reason else FundingError()
     receive = payment.receive_amount
     return WalletPayment(
         id=payment.id,

@@ -26,10 +26,16 @@ __all__ = [
 
 
 class FundingError(LinkError):
-    """The user's wallet did not make a payment (base)."""
+    """The user's wallet did not make a payment (base). ``words`` say what happened and what
+    fixes it; a ``detail`` (the wallet's status, a URL) follows in brackets."""
 
     reconnect = False
     for_wallet = False
+    words = "Your wallet could not send a payment to this site."
+
+    def __init__(self, detail: str = "", *, words: str | None = None) -> None:
+        more = f" ({detail})" if detail else ""
+        super().__init__(f"{words or self.words}{more}")
 
 
 class GrantUsedUpError(FundingError):
@@ -42,7 +48,7 @@ class GrantUsedUpError(FundingError):
     def __init__(self, renews: str | None = None) -> None:
         until = f" until {renews}" if renews else ""
         super().__init__(
-            f"Your wallet's budget for Trickle is used up{until}. "
+            words=f"Your wallet's budget for Trickle is used up{until}. "
             "Reconnect your wallet with a new budget to go on paying."
         )
 
@@ -50,15 +56,11 @@ class GrantUsedUpError(FundingError):
 class InsufficientFundsError(FundingError):
     """The wallet has too little money for the payment."""
 
-    reconnect = False
     for_wallet = True
-
-    def __init__(self, detail: str = "") -> None:
-        more = f" ({detail})" if detail else ""
-        super().__init__(
-            "Your wallet does not have enough money to pay this site. "
-            f"Add money to your wallet; Trickle goes on when it can.{more}"
-        )
+    words = (
+        "Your wallet does not have enough money to pay this site. "
+        "Add money to your wallet; Trickle goes on when it can."
+    )
 
 
 class GrantRevokedError(FundingError):
@@ -66,13 +68,10 @@ class GrantRevokedError(FundingError):
 
     reconnect = True
     for_wallet = True
-
-    def __init__(self, detail: str = "") -> None:
-        more = f" ({detail})" if detail else ""
-        super().__init__(
-            "Your wallet no longer lets Trickle pay: the permission you gave was revoked or "
-            f"has expired. Reconnect your wallet to go on paying.{more}"
-        )
+    words = (
+        "Your wallet no longer lets Trickle pay: the permission you gave was revoked or "
+        "has expired. Reconnect your wallet to go on paying."
+    )
 
 
 class KeyNotAcceptedError(FundingError):
@@ -80,24 +79,19 @@ class KeyNotAcceptedError(FundingError):
 
     reconnect = True
     for_wallet = True
-
-    def __init__(self, detail: str = "") -> None:
-        more = f" ({detail})" if detail else ""
-        super().__init__(
-            "Your wallet does not accept Trickle's key. Add the key shown on the Account page "
-            f"to your wallet, or reconnect it.{more}"
-        )
+    words = (
+        "Your wallet does not accept Trickle's key. Add the key shown on the Account page "
+        "to your wallet, or reconnect it."
+    )
 
 
 class WalletStuckError(FundingError):
     """The wallet does not answer, or its payments stay pending: Trickle retries later."""
 
-    def __init__(self, detail: str = "") -> None:
-        more = f" ({detail})" if detail else ""
-        super().__init__(
-            "Your wallet does not answer or its payments do not go through; "
-            f"Trickle tries again in a moment.{more}"
-        )
+    words = (
+        "Your wallet does not answer or its payments do not go through; "
+        "Trickle tries again in a moment."
+    )
 
 
 class PaymentFateUnknownError(WalletStuckError):
@@ -107,25 +101,21 @@ class PaymentFateUnknownError(WalletStuckError):
 class WalletRefusedError(FundingError):
     """The wallet refused the payment for another reason (its status says which)."""
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(f"Your wallet refused to pay this site ({detail}).")
+    words = "Your wallet refused to pay this site."
 
 
 class InvalidReceiverError(FundingError):
     """The site's incoming payment is gone or expired (Rafiki's ``400 invalid receiver``)."""
 
-    def __init__(self, detail: str = "") -> None:
-        more = f" ({detail})" if detail else ""
-        super().__init__(f"This site's wallet stopped taking this payment.{more}")
+    words = "This site's wallet stopped taking this payment."
 
 
 class StreamOnlySiteError(FundingError):
     """The site is reachable only over STREAM (SPSP, no incoming payment): an Open Payments
     wallet cannot pay it."""
 
-    def __init__(self) -> None:
-        super().__init__(
-            "This site is not being paid: it takes only Interledger (STREAM) payments, which "
-            "your Open Payments wallet cannot make. Make your local account the funding source "
-            "on the Account page to pay it."
-        )
+    words = (
+        "This site is not being paid: it takes only Interledger (STREAM) payments, which "
+        "your Open Payments wallet cannot make. Make your local account the funding source "
+        "on the Account page to pay it."
+    )

@@ -436,13 +436,11 @@ class OpLinkSession:
         if payment.state is PaymentState.FAILED and payment.sent == 0:
             budget.release(res)
             wallet.settle(res.amount, spent=0)
-            return payment.failure or FundingError(
-                "Your wallet could not send a payment to this site."
-            )
+            return payment.failure or FundingError()
         budget.expire(res)  # failed part way, or still pending: charged, never refunded
         wallet.settle(res.amount, spent=res.amount)
         if payment.state is PaymentState.FAILED:
-            return FundingError("Your wallet sent only part of a payment to this site.")
+            return FundingError(words="Your wallet sent only part of a payment to this site.")
         return WalletStuckError("a payment stayed pending; it is counted as spent")
 
     async def _follow(self, payment: WalletPayment) -> WalletPayment:

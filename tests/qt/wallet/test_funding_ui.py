@@ -25,7 +25,7 @@ from PySide6.QtWebEngineCore import (
 )
 from PySide6.QtWebEngineWidgets import QWebEngineView
 
-from tests.funding_support import FundingWorld, funding_world
+from tests.funding_support import FundingWorld, Page, funding_world
 from ui.asyncbridge import AsyncBridge, LoopThread
 from ui.wallet.banner import Notifier
 from ui.wallet.context import WalletContext
@@ -227,19 +227,12 @@ def pay_a_while(ui: Ui, until: Callable[[], bool]) -> DocumentHandle:
 
     async def start() -> Any:
         return ui.world.payments.pay_link(
-            handle, ui.world.wallet("alice"), None, Sink(), provider=""
+            handle, ui.world.wallet("alice"), None, Page(), provider=""
         )
 
     ui.run(start())
     ui.qtbot.waitUntil(until, timeout=WAIT)
     return handle
-
-
-class Sink:
-    def on_load(self, target: object) -> None: ...
-    def on_error(self, error: object) -> None: ...
-    def on_payment(self, payment: object) -> None: ...
-    def on_stop(self, reason: object) -> None: ...
 
 
 @OFFSCREEN_POPUP

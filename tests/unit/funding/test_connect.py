@@ -12,7 +12,6 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import aiohttp
 import pytest
 
 from tests.funding_support import FundingWorld, Page, funding_world
@@ -83,51 +82,30 @@ def test_connecting_stores_the_key_and_tokens_only_in_the_secret_store(tmp_path:
     run(main)
 
 
-def test_a_declined_grant_connects_nothing(tmp_path: Path) -> None:
+def forge_hash(location: str) -> str:
+    back = urlsplit(location)
+    query = dict(parse_qsl(back.query))
+    query["hash"] = "AAAA" + query["hash"][4:]
+    return urlunsplit(back._replace(query=urlencode(query)))
+
+
+@pytest.mark.parametrize(
+    ("decision", "tamper", "words"),
+    [("decline", str, "declined"), ("accept", forge_hash, "hash")],
+    ids=["declined", "forged-hash"],
+)
+def test_a_declined_grant_or_a_forged_finish_hash_connects_nothing(
+    tmp_path: Path, decision: str, tamper: Callable[[str], str], words: str
+) -> None:
     async def main() -> None:
         async with funding_world(tmp_path) as w:
-            connecting = await w.funding.begin(w.wallet("user"))
-            w.server.register_client_key("user", connecting.jwk)
-            consent = await w.funding.request_grant(connecting, 10**9)
-            landing = await w.press(consent, "decline")
-            assert "Not connected" in landing and "declined" in landing
-            with pytest.raises(ConnectError, match="declined"):
+            connecting, consent = await w.ask(10**9)
+            landing = await w.press(consent, decision, tamper)
+            assert "Not connected" in landing and words in landing
+            with pytest.raises(ConnectError, match=words):
                 await connecting.outcome()
             assert w.funding.source() is FundingSource.LOCAL
             assert w.secrets.get(GRANT_SECRET) is None and w.funding.store.wallet() is None
-
-    run(main)
-
-
-def test_a_finish_redirect_with_a_wrong_hash_is_refused(tmp_path: Path) -> None:
-    async def main() -> None:
-        async with funding_world(tmp_path) as w:
-            connecting = await w.funding.begin(w.wallet("user"))
-            w.server.register_client_key("user", connecting.jwk)
-            consent = await w.funding.request_grant(connecting, 10**9)
-            # Press Accept, but forge the hash on the way back to Trickle.
-            from wallet.openpayments.transport import tls_context
-
-            async with aiohttp.ClientSession() as http:
-                parts = urlsplit(consent)
-                async with http.post(
-                    f"{parts.scheme}://{parts.netloc}{parts.path}/finish",
-                    data={"decision": "accept"},
-                    ssl=tls_context(w.ca_file),
-                    allow_redirects=False,
-                ) as answer:
-                    location = answer.headers["Location"]
-                back = urlsplit(location)
-                query = dict(parse_qsl(back.query))
-                query["hash"] = "AAAA" + query["hash"][4:]
-                forged = urlunsplit(back._replace(query=urlencode(query)))
-                async with http.get(forged) as landing:
-                    text = await landing.text()
-            assert "Not connected" in text
-            with pytest.raises(ConnectError):
-                await connecting.outcome()
-            assert w.funding.source() is FundingSource.LOCAL
-            assert w.secrets.get(GRANT_SECRET) is None
 
     run(main)
 

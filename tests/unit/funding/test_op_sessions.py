@@ -39,7 +39,7 @@ def counts_agree(w: FundingWorld, page: Page) -> int:
     assert target is not None
     sent, delivered, unresolved = w.history()
     assert unresolved == 0
-    assert w.received(target) == delivered == page.told == sent == w.debited() > 0
+    assert w.received(target) == delivered == page.sent == sent == w.debited() > 0
     return sent
 
 
@@ -60,7 +60,7 @@ def test_a_link_is_paid_from_the_connected_wallet_and_every_count_agrees(tmp_pat
             counts_agree(w, page)
             # history is under the wallet address, as any provider's
             totals = w.service.site_totals(site=SITE, provider=w.wallet("user"))
-            assert sum(t.sent for t in totals) == page.told
+            assert sum(t.sent for t in totals) == page.sent
 
     run(main)
 
@@ -167,7 +167,7 @@ def test_the_wallet_server_stopping_mid_session_loses_nothing_and_payment_resume
             received = w.received(target.incoming_payment)
             # Nothing lost: every unit that left the wallet is counted as spent (the lost
             # answers as "unresolved", charged), and the site got what the wallet paid.
-            assert sent == delivered == page.told
+            assert sent == delivered == page.sent
             assert unresolved > 0 and sent + unresolved == w.debited() == received
             assert wallet.problem is None
 

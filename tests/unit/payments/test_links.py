@@ -105,6 +105,7 @@ class World:
         session = self.payments.pay_link(
             handle, href, self.sandbox.network.account(name), seen, provider=PROVIDER
         )
+        assert isinstance(session, LinkSession)  # the local account pays (no wallet connected)
         return Paying(handle, session, seen)
 
     def history(self, site: str = SITE) -> tuple[int, int, int]:
