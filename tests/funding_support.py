@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -25,15 +24,14 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from tests.certs import self_signed
-from tests.op_support import OpenApiCheck
+from tests.op_support import OpenApiCheck, op_sandbox
 from tests.unit.payments.test_links import Seen as Page  # what a page is told
 from wallet.budgets import SitePolicy
 from wallet.funding import ConnectedWallet, Connecting, Funding
 from wallet.openpayments.transport import tls_context
 from wallet.payments import PAGE_CONNECTION_TEMPLATE, OpenPaymentsResolver, Payments
 from wallet.sandbox.network import SandboxNetwork
-from wallet.sandbox.op_server import BackendFactory, OpenPaymentsSandbox, serve_open_payments
+from wallet.sandbox.op_server import BackendFactory, OpenPaymentsSandbox
 from wallet.secrets import MemorySecretStore, SecretStore
 from wallet.service import WalletService
 
@@ -143,55 +141,49 @@ async def funding_world(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> AsyncIterator[FundingWorld]:
     clock = OffsetClock()
-    server_tls, _ = self_signed(tmp)
-    network = SandboxNetwork()
-    check = OpenApiCheck()
-    server = await serve_open_payments(
-        network,
-        ssl_context=server_tls,
-        clock=clock,
+    async with op_sandbox(
+        tmp,
         backend=backend,
-        middlewares=[check.middleware, *middlewares],
+        clock=clock,
+        wallets=sites,
+        user_wallets={"user": USER_BALANCE},
+        check_openapi=check_openapi,
+        middlewares=middlewares,
         grant_wait_seconds=grant_wait_seconds,
         access_token_lifetime=access_token_lifetime,
         min_send_amount=min_send_amount,
-    )
-    for name in sites:
-        server.add_wallet(name, f"{name.title()}'s sandbox wallet")
-    server.add_wallet("user", "Trickle user's wallet", balance=USER_BALANCE)
-    check.configure(server, [*sites, "user"])
-    ca_file = tmp / "cert.pem"
-    service = WalletService.open(tmp / "wallet", tz=ZoneInfo("UTC"))
-    service.set_site_policy(policy or SitePolicy(SITE, rate_per_hour=FAST))
-    store = secrets if secrets is not None else MemorySecretStore()
-    funding = Funding(service, store, extra_ca_file=ca_file, clock=clock)
-    resolver = OpenPaymentsResolver(extra_ca_file=ca_file, clock=clock)
-    payments = Payments(
-        service,
-        asyncio.get_running_loop(),
-        pace=pace,
-        template=PAGE_CONNECTION_TEMPLATE,
-        resolver=resolver,
-        funding=funding,
-        sleep=sleep,
-    )
-    world = FundingWorld(
-        network, server, check, ca_file, service, funding, payments, resolver, store, clock
-    )
-    try:
-        yield world
-    finally:
-        await funding.close()
-        await resolver.close()
-        await server.close()
-        service.close()
-    if check_openapi:
-        # The consent page is the wallet's own web UI, outside the Open Payments API.
-        # (and a browser asks any origin for its favicon)
-        problems = [
-            p for p in check.problems if " /auth/interact/" not in p and "/favicon.ico" not in p
-        ]
-        assert not problems, json.dumps(problems, indent=1)
+    ) as sandbox:
+        service = WalletService.open(tmp / "wallet", tz=ZoneInfo("UTC"))
+        service.set_site_policy(policy or SitePolicy(SITE, rate_per_hour=FAST))
+        store = secrets if secrets is not None else MemorySecretStore()
+        funding = Funding(service, store, extra_ca_file=sandbox.ca_file, clock=clock)
+        resolver = OpenPaymentsResolver(extra_ca_file=sandbox.ca_file, clock=clock)
+        payments = Payments(
+            service,
+            asyncio.get_running_loop(),
+            pace=pace,
+            template=PAGE_CONNECTION_TEMPLATE,
+            resolver=resolver,
+            funding=funding,
+            sleep=sleep,
+        )
+        try:
+            yield FundingWorld(
+                sandbox.network,
+                sandbox.server,
+                sandbox.openapi,
+                sandbox.ca_file,
+                service,
+                funding,
+                payments,
+                resolver,
+                store,
+                clock,
+            )
+        finally:
+            await funding.close()
+            await resolver.close()
+            service.close()
 
 
 __all__ = ["FAST", "SITE", "Connecting", "FundingWorld", "OffsetClock", "Page", "funding_world"]

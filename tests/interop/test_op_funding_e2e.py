@@ -120,7 +120,7 @@ def test_connect_in_a_tab_then_a_link_tag_is_paid_from_the_wallet_and_every_coun
     consent_tab.view.resize(900, 600)
     trust_sandbox(consent_tab, w.server.origin)
     consent_tab.load(consent)
-    assert "Trickle user" in consent_tab.js("document.body.innerText")
+    assert w.wallet("user") in consent_tab.js("document.body.innerText")
     outcome = asyncio.run_coroutine_threadsafe(connecting.outcome(), loop)
     started: list[bool] = []
     consent_tab.page.loadStarted.connect(lambda: started.append(True))
