@@ -126,9 +126,9 @@ class OpenApiCheck:
         body = await request.read()
         adapted = _Request(request, body)
         label = f"{request.method} {request.url.path}"
-        if request.path.startswith("/auth/interact/"):
-            # The consent page is the wallet's own front channel (Rafiki checks it against
-            # its IdP spec, which is not among the Open Payments files).
+        if request.path.startswith(("/auth/interact/", "/account/")):
+            # The consent page and the key page are the wallet's own front channel (Rafiki
+            # checks the former against its IdP spec, not among the Open Payments files).
             self.checked.append(f"{label} (front channel)")
             return await handler(request)
         found = self._api_for(adapted)

@@ -83,8 +83,8 @@ class RequestChecker:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith("/auth/interact/"):
-            return await handler(request)  # the wallet's consent page: a browser, not a client
+        if request.path.startswith(("/auth/interact/", "/account/")):
+            return await handler(request)  # the wallet's own pages: a browser, not a client
         body = await request.read()
         headers = {k.lower(): v for k, v in request.headers.items()}
         verdict = await self.check(request.method, str(request.url), headers, body)

@@ -180,7 +180,9 @@ class OpenPaymentsClient:
         *,
         body: Mapping[str, Any] | None = None,
         token: Secret | None = None,
+        once: bool = False,
     ) -> HttpResponse:
+        """A signed request (``once``: see :meth:`Transport.request`)."""
         require_https(url)
         raw = compact_json(body) if body is not None else None
         headers = sign_request(
@@ -192,7 +194,7 @@ class OpenPaymentsClient:
             created=int(self._clock().timestamp()),
             extra_headers=_BASE_HEADERS,
         )
-        return await self._transport.request(method, url, headers, raw)
+        return await self._transport.request(method, url, headers, raw, once=once)
 
     def expect_ok(self, response: HttpResponse, url: str, what: str) -> None:
         if 200 <= response.status < 300:

@@ -50,8 +50,17 @@ MAX_BODY: Final = 1_000_000  # an Open Payments answer is a few kB; refuse to bu
 
 class Transport(Protocol):
     async def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
-    ) -> HttpResponse: ...
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        *,
+        once: bool = False,
+    ) -> HttpResponse:
+        """One request. ``once``: never send it a second time (a request that must not be
+        applied twice, such as creating an outgoing payment)."""
+        ...
 
 
 def require_https(url: object, what: str = "URL") -> str:
@@ -89,7 +98,7 @@ def tls_context(extra_ca_file: str | Path | None = None) -> ssl.SSLContext:
 
 class HttpTransport:
     """HTTPS requests over one :class:`~wallet.net.http.HttpSession` (opened lazily, closed by
-    ``close``); each POST over a session of its own (see :meth:`request`)."""
+    ``close``); a request that must never be sent twice over a session of its own."""
 
     def __init__(
         self,
@@ -104,14 +113,21 @@ class HttpTransport:
         self._session: HttpSession | None = None
 
     async def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        *,
+        once: bool = False,
     ) -> HttpResponse:
-        """One request. A POST goes out on a connection of its own: the HTTP client re-sends a
-        request, once, when a *reused* connection closes before any answer, on the belief that
-        the server did not act on it; a wallet that created an outgoing payment and then lost
-        the connection would be paid twice. On a fresh connection nothing is ever re-sent."""
+        """One request. With ``once`` it goes out on a connection of its own: the HTTP client
+        re-sends a request, once, when a *reused* connection closes before any answer, on the
+        belief that the server did not act on it; a wallet that created an outgoing payment and
+        then lost the connection would be paid twice. On a fresh connection nothing is re-sent.
+        """
         require_https(url)
-        if method.upper() == "POST":
+        if once:
             one_off = self._new_session()
             try:
                 return await self._send(one_off, method, url, headers, body)

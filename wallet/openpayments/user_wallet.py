@@ -300,7 +300,7 @@ class UserWalletClient:
         """POST an outgoing payment. Once the request may have reached the wallet, a lost
         answer means the payment may exist: its fate is unknown, never "not paid"."""
         try:
-            return await self._resource(grant, "POST", url, "outgoing payment", body)
+            return await self._resource(grant, "POST", url, "outgoing payment", body, once=True)
         except (NotSentError, SignatureError):
             raise
         except (UnreachableError, InvalidResponseError, NotJsonError) as e:
@@ -432,9 +432,11 @@ class UserWalletClient:
         url: str,
         what: str,
         body: Mapping[str, Any] | None,
+        *,
+        once: bool = False,
     ) -> object:
         response = await self._client.signed(
-            grant.key, method, url, body=body, token=grant.access_token
+            grant.key, method, url, body=body, token=grant.access_token, once=once
         )
         if not 200 <= response.status < 300:
             raise _resource_refusal(response, url, what)

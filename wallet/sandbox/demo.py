@@ -164,6 +164,9 @@ class DemoSites:
     open_payments: OpenPaymentsSandbox | None = None
     ca_file: Path | None = None
     _tls_dir: Path | None = None
+    user_wallet: str | None = None
+    """A funded wallet address of the sandbox (play money) that the user can connect as
+    their own Open Payments wallet; its key page: ``open_payments.keys_page("you")``."""
 
     def url(self, key: str) -> str:
         return self.sites[key].url
@@ -187,13 +190,17 @@ class DemoSites:
 
 # Demo sites paid through a wallet address of the sandbox's Open Payments server.
 _LINK_TAG_SITES = ("blog",)
+# The user's own sandbox Open Payments wallet (to connect as a funding source): 100 USD.
+USER_WALLET = "you"
+USER_WALLET_BALANCE = 100 * 10**9
 
 
 async def start_demo_sites(
     network: SandboxNetwork, *, host: str = "127.0.0.1", ports: Mapping[str, int] | None = None
 ) -> DemoSites:
     """Start every demo site on its own loopback port, each with a sandbox account, and the
-    sandbox's Open Payments server with a wallet address for each link-tag site.
+    sandbox's Open Payments server with a wallet address for each link-tag site and a funded
+    wallet for the user (``DemoSites.user_wallet``).
 
     ``ports``: the ports the sites had last time. A site's origin is its port, so keeping it
     keeps its settings and history together across restarts; a port now taken by something
@@ -236,13 +243,14 @@ async def start_demo_sites(
     op = await serve_open_payments(network, ssl_context=server_tls, backend=receiver, host=host)
     for key in _LINK_TAG_SITES:
         sites[key].wallet_address = op.add_wallet(key, sites[key].title).id
+    user_wallet = op.add_wallet(USER_WALLET, "Your sandbox wallet", balance=USER_WALLET_BALANCE)
     for key, site in sites.items():
         runner = web.AppRunner(site.app(), access_log=None, shutdown_timeout=0.5)
         await runner.setup()
         await _listen(runner, host, (ports or {}).get(key, 0))
         site.url = f"http://{host}:{runner.addresses[0][1]}/"
         runners.append(runner)
-    return DemoSites(sites, runners, op, ca_file, tls_dir)
+    return DemoSites(sites, runners, op, ca_file, tls_dir, user_wallet.id)
 
 
 async def _listen(runner: web.AppRunner, host: str, port: int) -> None:

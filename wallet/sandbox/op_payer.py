@@ -132,6 +132,16 @@ class _Sender:
     link: Link
     router: Router | None = None
     address: str = ""
+    setup: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def ready(self) -> Router:
+        """The account's router, made once (IL-DCP first) however many payments start."""
+        async with self.setup:
+            if self.router is None:
+                account = await fetch_account_config(self.link)
+                self.address = account.client_address
+                self.router = Router(self.link, own_address=self.address)
+            return self.router
 
 
 class PayerBooks:
@@ -250,10 +260,7 @@ class PayerBooks:
         sender = self._senders[payment.wallet.id]
         conn = None
         try:
-            if sender.router is None:
-                account = await fetch_account_config(sender.link)
-                sender.address = account.client_address
-                sender.router = Router(sender.link, own_address=sender.address)
+            router = await sender.ready()
             address, secret = await self.ledger.fresh_credentials(payment.receiver)
             conn = await connect(
                 sender.link,
@@ -264,7 +271,7 @@ class PayerBooks:
                     source_account=sender.address,
                     destination_account=address,
                 ),
-                router=sender.router,
+                router=router,
             )
             stream = conn.create_stream()
             sending = asyncio.ensure_future(stream.send_total(payment.debit))

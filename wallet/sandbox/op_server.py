@@ -5,7 +5,8 @@
 * auth server ``<origin>/auth/<tenant>`` (:mod:`~wallet.sandbox.op_auth`): grant requests
   (directed identity, wallet-address clients, interactive outgoing-payment grants), continue,
   cancel, token rotation and revocation; the consent page at ``<origin>/auth/interact/…``
-  (:mod:`~wallet.sandbox.op_consent`);
+  (:mod:`~wallet.sandbox.op_consent`) and the page where a wallet's owner adds a client key,
+  ``<origin>/account/<name>/keys`` (:mod:`~wallet.sandbox.op_keys`);
 * resource server ``<origin>/op/<tenant>``: ``POST /incoming-payments``,
   ``GET /incoming-payments/<id>`` (full when signed with a token, public when not),
   ``POST /incoming-payments/<id>/complete``; quotes, outgoing payments and
@@ -59,6 +60,7 @@ from wallet.sandbox.op_http import (
     json_response,
     read_body,
 )
+from wallet.sandbox.op_keys import KeyPages
 from wallet.sandbox.op_ledger import (
     ACCESS_TOKEN_LIFETIME,
     GRANT_WAIT_SECONDS,
@@ -122,6 +124,10 @@ class OpenPaymentsSandbox:
                 raise ValueError("this sandbox server has no network to pay over")
             self.payer.fund(wallet, balance)
         return wallet
+
+    def keys_page(self, name: str) -> str:
+        """Where the wallet's owner adds a client's key (an HTML page)."""
+        return f"{self.origin}/account/{name}/keys"
 
     def register_client_key(self, name: str, jwk: Mapping[str, Any]) -> None:
         """What the user does at their wallet: add a client's public key (Trickle's), so that
@@ -305,6 +311,9 @@ async def start_open_payments_sandbox(
     app.router.add_delete("/auth/token/{id}", auth.revoke_token)
     app.router.add_get("/auth/interact/{id}/{nonce}", consent.start)
     app.router.add_post("/auth/interact/{id}/{nonce}/finish", consent.finish)
+    keys = KeyPages(ledger, lambda name: handlers.urls().wallet_url(name))
+    app.router.add_get("/account/{name}/keys", keys.show)
+    app.router.add_post("/account/{name}/keys", keys.add)
     app.router.add_post("/auth/{tenant}", auth.grant_request)
     rs = f"/op/{tenant}"
     app.router.add_post(rs + "/incoming-payments", handlers.create_incoming_payment)

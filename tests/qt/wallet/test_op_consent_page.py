@@ -9,6 +9,8 @@ whether Trickle's own tabs trust the sandbox's CA is the app's business, not thi
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import threading
 from collections.abc import Coroutine, Iterator
 from contextlib import AsyncExitStack
@@ -21,7 +23,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtWebEngineCore import QWebEngineCertificateError, QWebEnginePage, QWebEngineProfile
 
 from tests.op_support import op_sandbox
-from wallet.openpayments.errors import GrantRejectedError
+from wallet.openpayments.errors import GrantRejectedError, SignatureError
 from wallet.openpayments.models import Amount, Grant, WalletAddress
 from wallet.openpayments.outgoing_models import GrantLimits, InteractionFinish, PendingGrant
 from wallet.openpayments.signing import ClientKey
@@ -57,7 +59,7 @@ class ConsentPage(QWebEnginePage):
 class World:
     """The sandbox and Trickle's client on an asyncio loop in a thread (Qt owns this one)."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, *, register_key: bool = True) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -70,9 +72,10 @@ class World:
             )
         )
         base, _ = self.run(self.stack.enter_async_context(self.sandbox.client()))
-        key = ClientKey.generate()
-        self.sandbox.server.register_client_key("me", key.public_jwk())
-        self.user = UserWalletClient(base, key)
+        self.key = ClientKey.generate()
+        if register_key:
+            self.sandbox.server.register_client_key("me", self.key.public_jwk())
+        self.user = UserWalletClient(base, self.key)
         self.wallet: WalletAddress = self.run(base.get_wallet_address(self.sandbox.wallet("me")))
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -96,23 +99,32 @@ def world(tmp_path: Path) -> Iterator[World]:
     w.close()
 
 
+def _load(qtbot: Any, page: QWebEnginePage, url: str) -> None:
+    loaded: list[bool] = []
+    page.loadFinished.connect(loaded.append)
+    page.load(QUrl(url))
+    qtbot.waitUntil(lambda: bool(loaded), timeout=WAIT)
+    assert loaded[-1] is True
+
+
+def _js(qtbot: Any, page: QWebEnginePage, script: str) -> Any:
+    results: list[Any] = []
+    page.runJavaScript(script, 0, results.append)
+    qtbot.waitUntil(lambda: bool(results), timeout=WAIT)
+    return results[0]
+
+
 def _answer(qtbot: Any, pending: PendingGrant, button: str) -> tuple[str, str]:
     """Open the consent page, read what it says, press ``button``; returns (words, finish)."""
     profile = QWebEngineProfile()
     page = ConsentPage(profile)
     try:
-        loaded: list[bool] = []
-        page.loadFinished.connect(loaded.append)
-        page.load(QUrl(pending.redirect_url))
-        qtbot.waitUntil(lambda: bool(loaded), timeout=WAIT)
-        assert loaded[-1] is True
-        said: list[Any] = []
-        page.runJavaScript("document.getElementById('access').innerText", 0, said.append)
-        qtbot.waitUntil(lambda: bool(said), timeout=WAIT)
+        _load(qtbot, page, pending.redirect_url)
+        words = _js(qtbot, page, "document.getElementById('access').innerText")
         page.runJavaScript(f"document.getElementById('{button}').click()", 0, lambda _: None)
         qtbot.waitUntil(lambda: page.finished is not None, timeout=WAIT)
         assert page.finished is not None
-        return str(said[0]), page.finished
+        return str(words), page.finished
     finally:
         shiboken6.delete(page)  # the page goes before its profile
         shiboken6.delete(profile)
@@ -132,3 +144,27 @@ def test_declining_in_a_real_page_is_a_rejection(qtbot: Any, world: World) -> No
     _, finish_url = _answer(qtbot, world.request(), "decline")
     with pytest.raises(GrantRejectedError):
         InteractionFinish.from_redirect(finish_url)
+
+
+def test_the_user_adds_trickles_key_at_the_wallet_in_a_real_page(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    world = World(tmp_path, register_key=False)
+    profile = QWebEngineProfile()
+    page = ConsentPage(profile)
+    try:
+        with pytest.raises(SignatureError):  # not registered yet: the wallet refuses the key
+            world.request()
+        _load(qtbot, page, world.sandbox.server.keys_page("me"))
+        shown = base64.b64encode(json.dumps(world.key.public_jwk()).encode()).decode()
+        _js(qtbot, page, f"document.getElementById('jwk').value = {json.dumps(shown)}; 1")
+        _js(qtbot, page, "document.getElementById('add').click(); 1")
+        qtbot.waitUntil(
+            lambda: world.key.kid in str(_js(qtbot, page, "document.body.innerText")),
+            timeout=WAIT,
+        )
+        assert world.request().redirect_url  # now the wallet takes Trickle's requests
+    finally:
+        shiboken6.delete(page)
+        shiboken6.delete(profile)
+        world.close()

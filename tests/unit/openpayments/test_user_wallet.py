@@ -12,12 +12,15 @@ import dataclasses
 import datetime as dt
 import hashlib
 import itertools
+import json
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -473,3 +476,93 @@ def test_the_finish_hash_accepts_the_grant_endpoint_with_or_without_its_trailing
     polled = dataclasses.replace(pending, client_nonce=None, finish_nonce=None)
     with pytest.raises(InteractionHashError):
         polled.verify_finish(InteractionFinish("ref-1", gnap("https://wallet.example/tenant")))
+
+
+def test_the_wallets_key_page_takes_a_jwk_or_its_base64_and_refuses_anything_else(
+    tmp_path: Path,
+) -> None:
+    async def main() -> None:
+        async with user_wallet(tmp_path) as s:
+            url = s.sandbox.server.keys_page("me")
+            tls = ssl.create_default_context(cafile=str(s.sandbox.ca_file))
+            json_key, b64_key = ClientKey.generate(), ClientKey.generate()
+            shown = base64.b64encode(json.dumps(b64_key.public_jwk()).encode()).decode()
+            private = {**ClientKey.generate().public_jwk(), "d": "c2VjcmV0"}
+            async with aiohttp.ClientSession() as http:
+
+                async def add(text: str) -> tuple[int, str]:
+                    async with http.post(url, data={"jwk": text}, ssl=tls) as answer:
+                        return answer.status, await answer.text()
+
+                assert (await add(json.dumps(json_key.public_jwk())))[0] == 200
+                assert (await add(shown))[0] == 200
+                for bad in ("not a key", "[1, 2]", json.dumps(private)):
+                    status, page = await add(bad)
+                    assert status == 400 and "Not added" in page
+            assert set(s.sandbox.server.ledger.client_keys[s.wallet.id]) == {
+                s.key.kid,
+                json_key.kid,
+                b64_key.kid,
+            }
+            # The key added on the page signs for the wallet.
+            other = UserWalletClient(s.base, b64_key)
+            assert (await other.request_grant(s.wallet, monthly(1, s.base.now()))).redirect_url
+
+    asyncio.run(main())
+
+
+def test_polling_rides_out_a_wallet_that_stops_answering_for_a_while(tmp_path: Path) -> None:
+    dropped: list[str] = []
+
+    @web.middleware
+    async def unreachable_for_a_while(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if request.method == "GET" and "/outgoing-payments/" in request.path and len(dropped) < 4:
+            dropped.append(request.path)
+            assert request.transport is not None
+            request.transport.close()  # no answer at all
+        return await handler(request)
+
+    async def main() -> None:
+        async with user_wallet(tmp_path, middlewares=(unreachable_for_a_while,)) as s:
+            grant = await connected(s, monthly(10**9, s.base.now()))
+            receiver = await site_incoming_payment(s)
+            payment = await s.user.pay(s.wallet, grant, receiver, usd(3_000))
+            done = await s.user.wait_for_outgoing_payment(
+                payment, grant, timeout=dt.timedelta(seconds=20), interval=0.02
+            )
+            assert done.state is OutgoingPaymentState.COMPLETED and len(dropped) == 4
+            # Still sending when we stop waiting: the outcome is unknown, and says so.
+            sending = dataclasses.replace(done, sent_amount=usd(0))
+            assert sending.state is OutgoingPaymentState.SENDING
+            with pytest.raises(PaymentOutcomeUnknownError) as unknown:
+                await s.user.wait_for_outgoing_payment(
+                    sending, grant, timeout=dt.timedelta(seconds=0)
+                )
+            assert unknown.value.payment is sending
+
+    asyncio.run(main())
+
+
+def test_payments_started_together_all_arrive(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with user_wallet(tmp_path) as s:
+            grant = await connected(s, monthly(10**9, s.base.now()))
+            receiver = await site_incoming_payment(s)
+            amounts = [1_000, 20_000, 300_000, 4_000_000]
+            payments = await asyncio.gather(
+                *(s.user.pay(s.wallet, grant, receiver, usd(a)) for a in amounts)
+            )
+            timeout = dt.timedelta(seconds=20)
+            done = await asyncio.gather(
+                *(
+                    s.user.wait_for_outgoing_payment(p, grant, timeout=timeout, interval=0.02)
+                    for p in payments
+                )
+            )
+            assert sorted(p.sent_amount.value for p in done) == amounts
+            assert await s.base.get_public_received_amount(receiver) == usd(sum(amounts))
+            assert s.sandbox.server.balance("me") == 10**12 - sum(amounts)
+
+    asyncio.run(main())

@@ -58,6 +58,10 @@ def test_demo_sites_receive_and_show_it_live() -> None:
     async def main() -> None:
         net = SandboxNetwork()
         sites = await start_demo_sites(net)
+        # A funded wallet the user can connect as their own Open Payments wallet.
+        assert sites.open_payments is not None and sites.user_wallet is not None
+        assert sites.user_wallet == sites.open_payments.wallet_url("you")
+        assert sites.open_payments.balance("you") == 100 * 10**9
         you = net.account("you")
         account = await fetch_account_config(you)
         router = Router(you, own_address=account.client_address)
