@@ -81,8 +81,8 @@ class FundingWorld:
         """What the site's incoming payment received, as its wallet counts it."""
         return self.server.ledger.payments[incoming_payment].received
 
-    def debited(self, name: str = "user") -> int:
-        return USER_BALANCE - self.server.balance(name)
+    def debited(self, name: str = "user", balance: int = USER_BALANCE) -> int:
+        return balance - self.server.balance(name)
 
     async def ask(self, budget: int, address: str | None = None) -> tuple[Connecting, str]:
         """Begin connecting, add the key at the wallet, ask for the grant: the consent URL."""
@@ -139,6 +139,7 @@ async def funding_world(
     middlewares: tuple[Any, ...] = (),
     check_openapi: bool = True,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    user_balance: int = USER_BALANCE,
 ) -> AsyncIterator[FundingWorld]:
     clock = OffsetClock()
     async with op_sandbox(
@@ -146,7 +147,7 @@ async def funding_world(
         backend=backend,
         clock=clock,
         wallets=sites,
-        user_wallets={"user": USER_BALANCE},
+        user_wallets={"user": user_balance},
         check_openapi=check_openapi,
         middlewares=middlewares,
         grant_wait_seconds=grant_wait_seconds,

@@ -176,8 +176,11 @@ class ConnectedWallet:
 
     def report(self, problem: FundingError | None, *, site: str) -> None:
         if problem is None:
-            if self.trouble is not None:
+            retried = self.problem is not None and self.problem.retry
+            if self.trouble is not None or retried:
                 self.trouble = None
+                if retried:
+                    self.problem = None  # money came: it pays again
                 self._notify()
             return
         if problem.for_wallet:
@@ -423,9 +426,9 @@ def _funding_error(error: op.OpenPaymentsError, *, maybe_paid: bool) -> FundingE
     """The payment layer's error for an Open Payments failure; ``maybe_paid``: the request
     could have created a payment (then anything but a clear refusal is of unknown fate)."""
     detail = str(error)
-    if isinstance(error, op.GrantExhaustedError | op.AccessDeniedError):
+    if isinstance(error, op.GrantExhaustedError):
         return GrantUsedUpError()
-    if isinstance(error, op.GrantRevokedError | op.TokenInactiveError):
+    if isinstance(error, op.GrantRevokedError | op.TokenInactiveError | op.AccessDeniedError):
         return GrantRevokedError(detail)
     if isinstance(error, op.SignatureError):
         return KeyNotAcceptedError(detail)

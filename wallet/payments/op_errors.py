@@ -31,6 +31,7 @@ class FundingError(LinkError):
 
     reconnect = False
     for_wallet = False
+    retry = False  # (with ``for_wallet``) sessions wait and try again instead of stopping
     words = "Your wallet could not send a payment to this site."
 
     def __init__(self, detail: str = "", *, words: str | None = None) -> None:
@@ -54,9 +55,10 @@ class GrantUsedUpError(FundingError):
 
 
 class InsufficientFundsError(FundingError):
-    """The wallet has too little money for the payment."""
+    """The wallet has too little money for the payment: every session waits until it has."""
 
     for_wallet = True
+    retry = True
     words = (
         "Your wallet does not have enough money to pay this site. "
         "Add money to your wallet; Trickle goes on when it can."

@@ -30,10 +30,11 @@ packets over the local account. An :class:`OpLinkSession`:
 4. fires ``monetization`` for each completed payment (``on_payment``) with what the wallet
    says the receiver gets (``receiveAmount``, in the receiver's asset: the same meaning as a
    STREAM session's ``amountSent``);
-5. stops with words when the wallet refuses for lack of grant or funds, or the grant is
-   revoked (every session paid from the wallet stops: the refusal is the wallet's); waits and
-   tries again when the wallet does not answer; replaces the incoming payment when the
-   receiver says it is gone.
+5. stops with words when the wallet refuses for lack of grant, or the grant is revoked
+   (every session paid from the wallet stops: the refusal is the wallet's, and reconnecting
+   fixes it); says so and tries again every ``retry_after`` seconds when the wallet lacks
+   the money or does not answer; replaces the incoming payment when the receiver says it is
+   gone.
 
 Only one payment of a session is in flight at a time, and a payment once requested is always
 followed to its settlement, even when the session is stopped meanwhile (its poll is bounded).
@@ -346,7 +347,7 @@ class OpLinkSession:
             while True:
                 if self._stopping.done() or not self._doc.alive:
                     return None
-                if wallet.problem is not None:
+                if wallet.problem is not None and not wallet.problem.retry:
                     return wallet.problem
                 left = wallet.left()
                 if left < minimum:
@@ -366,8 +367,11 @@ class OpLinkSession:
                 if problem is None:
                     failed = 0
                     continue
-                if problem.for_wallet:
+                if problem.for_wallet and not problem.retry:
                     return problem
+                if problem.retry or isinstance(problem, WalletStuckError):
+                    await self._until_stopped(self._sleep(self._retry_after))
+                    continue
                 if isinstance(problem, InvalidReceiverError):
                     if renewed:
                         return IncomingPaymentClosedError(str(problem))
@@ -377,9 +381,6 @@ class OpLinkSession:
                     renewed = True
                     target, receiver = new, new.incoming_payment
                     self._target = new
-                    continue
-                if isinstance(problem, WalletStuckError):
-                    await self._until_stopped(self._sleep(self._retry_after))
                     continue
                 failed += 1
                 if failed >= MAX_FAILED:

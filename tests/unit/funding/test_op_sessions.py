@@ -192,3 +192,33 @@ def test_payments_are_never_below_the_receivers_minimum_learnt_by_quoting(tmp_pa
             counts_agree(w, page)
 
     run(main)
+
+
+def test_a_wallet_without_enough_money_says_so_and_goes_on_when_money_comes(
+    tmp_path: Path,
+) -> None:
+    balance = 3_000_000
+
+    async def main() -> None:
+        policy = SitePolicy(SITE, rate_per_hour=FAST // 1000)
+        async with funding_world(tmp_path, policy=policy, user_balance=balance, sleep=quick) as w:
+            await w.connect(budget=10**12)
+            _, session, page = w.pay(w.wallet("alice"))
+            await page.until(lambda: w.funding.status().problem is not None)
+            status = w.funding.status()
+            assert status.problem is not None and "does not have enough money" in status.problem
+            assert not status.reconnect  # the fix is money, not a new grant
+            assert page.stops == []  # waiting, not given up
+            told = page.sent
+            # The refused payments were given back; what went through is counted exactly.
+            assert w.history() == (told, told, 0) and told == w.debited(balance=balance)
+            w.server.payer.fund(w.server.ledger.wallets[w.wallet("user")], 10**9)  # type: ignore[union-attr]
+            await page.until(lambda: page.sent > told)
+            assert w.funding.status().problem is None
+            session.stop()
+            await stopped(session)
+            sent, delivered, unresolved = w.history()
+            assert unresolved == 0 and sent == delivered == page.sent
+            assert sent == w.debited(balance=balance + 10**9)
+
+    run(main)
