@@ -254,6 +254,13 @@ def test_connect_pay_and_disconnect_from_the_account_page(ui: Ui, artifacts: Pat
     )
     ui.qtbot.waitUntil(lambda: "of 5.00 USD left" in popover.funding.words.text(), timeout=WAIT)
     ui.qtbot.waitUntil(lambda: "5.00 USD of" not in popover.funding.words.text(), timeout=WAIT)
+    # a draft-4 page of the site: only the local account can pay it, and the popover says so
+    ui.world.payments.draft4_sites.add(SITE)
+    popover.show_site(SITE)
+    words = popover.funding.words.text()
+    assert "draft 4" in words and "paid from your local account" in words
+    ui.world.payments.draft4_sites.discard(SITE)
+    popover.show_site(SITE)
     assert not popover.funding.reconnect.isVisible()
     popover.grab().save(str(artifacts / "op-popover-paying.png"))
     handle.end()
