@@ -57,6 +57,7 @@ from wallet.openpayments.outgoing_models import (
 )
 from wallet.openpayments.transport import HttpTransport, Transport
 from wallet.openpayments.user_wallet import UserWalletClient
+from wallet.payments.op_errors import GrantRevokedError
 from wallet.secrets import SecretStore
 from wallet.store.history import SiteTotal
 
@@ -169,9 +170,15 @@ class Funding:
     def status(self) -> FundingStatus:
         wallet = self._wallet
         problem = wallet.problem if wallet is not None else None
+        info = self.store.wallet()
+        if wallet is None and info is not None and self._loaded:
+            problem = GrantRevokedError(
+                words="Trickle's key and permission for your wallet are missing from the "
+                "keyring. Reconnect your wallet to go on paying from it."
+            )
         return FundingStatus(
             source=self.store.source(),
-            wallet=self.store.wallet(),
+            wallet=info,
             budget=wallet.budget() if wallet is not None else None,
             problem=None if problem is None else str(problem),
             reconnect=bool(problem is not None and problem.reconnect),

@@ -125,6 +125,11 @@ class PayingWallet(Protocol):
     def asset(self) -> Asset: ...
 
     @property
+    def closed(self) -> bool:
+        """Disconnected (or replaced by a new connection): it pays no more."""
+        ...
+
+    @property
     def problem(self) -> FundingError | None:
         """Why the wallet pays nothing now (a refusal that concerns every site), or ``None``."""
         ...
@@ -345,7 +350,7 @@ class OpLinkSession:
             if minimum is None:
                 return None
             while True:
-                if self._stopping.done() or not self._doc.alive:
+                if self._stopping.done() or not self._doc.alive or wallet.closed:
                     return None
                 if wallet.problem is not None and not wallet.problem.retry:
                     return wallet.problem
@@ -363,6 +368,8 @@ class OpLinkSession:
                     continue
                 wallet.claim(res.amount)
                 problem = await self._send(res, receiver)
+                if wallet.closed:
+                    return None  # disconnected meanwhile: its refusals are no news
                 wallet.report(problem, site=self._doc.site)
                 if problem is None:
                     failed = 0

@@ -156,8 +156,14 @@ def test_disconnect_revokes_the_grant_at_the_wallet_and_forgets_it_here(tmp_path
         async with funding_world(tmp_path) as w:
             wallet = await w.connect(budget=10**12)
             await pay_some(w, 1)
+            _, running, page = w.pay(w.wallet("alice"))  # a page still open
+            await page.until(lambda: len(page.payments) >= 1)
             old = wallet.grant
             assert await w.funding.disconnect() is None
+            await asyncio.wait_for(asyncio.shield(running.task), WAIT)  # it stops paying
+            assert page.stops == [None]
+            sent, delivered, unresolved = w.history()
+            assert unresolved == 0 and sent == delivered == w.debited()
             assert w.funding.source() is FundingSource.LOCAL
             assert w.funding.paying_wallet() is None
             assert w.secrets.get(GRANT_SECRET) is None and w.secrets.get(KEY_SECRET) is None
