@@ -28,7 +28,11 @@ from tests.op_support import OpenApiCheck, op_sandbox
 from tests.unit.payments.test_links import Seen as Page  # what a page is told
 from wallet.budgets import SitePolicy
 from wallet.funding import ConnectedWallet, Connecting, Funding
-from wallet.openpayments.transport import tls_context
+from wallet.openpayments.client import OpenPaymentsClient
+from wallet.openpayments.errors import ServerRefusedError
+from wallet.openpayments.models import Grant
+from wallet.openpayments.transport import HttpTransport, tls_context
+from wallet.openpayments.user_wallet import UserWalletClient
 from wallet.payments import PAGE_CONNECTION_TEMPLATE, OpenPaymentsResolver, Payments
 from wallet.sandbox.network import SandboxNetwork
 from wallet.sandbox.op_server import BackendFactory, OpenPaymentsSandbox
@@ -114,6 +118,19 @@ class FundingWorld:
                 location = answer.headers["Location"]
             async with http.get(tamper(location)) as landing:
                 return await landing.text()
+
+    async def token_refused(self, grant: Grant) -> bool:
+        """Whether the wallet refuses ``grant``'s access token now."""
+        transport = HttpTransport(extra_ca_file=self.ca_file)
+        try:
+            base = OpenPaymentsClient(transport, clock=self.clock)
+            address = await base.get_wallet_address(self.wallet("user"))
+            await UserWalletClient(base, grant.key).get_grant_spent_amounts(address, grant)
+        except ServerRefusedError:
+            return True
+        finally:
+            await transport.close()
+        return False
 
     def pay(
         self, href: str, page: Page | None = None, *, site: str = SITE, attending: bool = True

@@ -12,6 +12,7 @@ exactly what Trickle's history says was sent.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,9 @@ def world(
         def backend(_: Link, address: str) -> NodeReceiverBackend:
             return receiver
 
-        cm = funding_world(tmp_path, backend=backend, pace=0.2)
+        cm = funding_world(
+            tmp_path, backend=backend, pace=0.2, access_token_lifetime=dt.timedelta(minutes=2)
+        )
         w = asyncio.run_coroutine_threadsafe(cm.__aenter__(), loop).result(30)
         env.services.payments = w.payments
         try:
@@ -161,14 +164,34 @@ def test_connect_in_a_tab_then_a_link_tag_is_paid_from_the_wallet_and_every_coun
             sum(t.unresolved for t in totals),
         )
 
-    qtbot.waitUntil(lambda: told() == history()[1] and not wallet.busy(), timeout=WAIT)
-    sent, delivered, unresolved = history()
-    (incoming,) = {e["incoming"] for e in tab.js("window.seen")}
-    tag = incoming.rsplit("/", 1)[-1]
-    own = receiver.totals()
-    assert unresolved == 0
-    assert own == {tag: delivered}
-    assert w.received(incoming) == delivered == told() == sent == w.debited() > 0
+    def every_count_agrees() -> int:
+        qtbot.waitUntil(lambda: told() == history()[1] and not wallet.busy(), timeout=WAIT)
+        sent, delivered, unresolved = history()
+        (incoming,) = {e["incoming"] for e in tab.js("window.seen")}
+        tag = incoming.rsplit("/", 1)[-1]
+        assert unresolved == 0
+        assert receiver.totals() == {tag: delivered}
+        assert w.received(incoming) == delivered == told() == sent == w.debited() > 0
+        return sent
+
+    first = every_count_agrees()
     assert {e["currency"] for e in tab.js("window.seen")} == {"USD"}
+
+    # -- the short-lived token expires: rotated, stored, and payment goes on ---------------
+    token = wallet.grant.access_token
+    w.clock.offset += dt.timedelta(minutes=3)  # the token lives 2 minutes here
+    tab.tab.set_visible(True)
+    qtbot.waitUntil(lambda: told() > first, timeout=WAIT)
+    assert wallet.grant.access_token != token
+    saved = w.funding.store.grant()
+    assert saved is not None and saved.access_token == wallet.grant.access_token
+
+    # -- Disconnect: the grant is cancelled at the wallet, which then refuses the token ----
+    stale = wallet.grant
+    assert run(w.funding.disconnect()) is None
+    tab.tab.set_visible(False)
+    paid = every_count_agrees()
+    assert run(w.token_refused(stale))
+    assert paid > first
     tab.check_clean()
     consent_tab.check_clean()

@@ -24,6 +24,7 @@ failed request may have made a payment decides between "refused" (released) and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -193,6 +194,14 @@ class ConnectedWallet:
 
     def wait_for_change(self) -> Awaitable[object]:
         return self._changed.wait()
+
+    async def until_idle(self, timeout: float) -> None:
+        """Until no payment is in flight (at most ``timeout`` seconds)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._claims and loop.time() < deadline:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), deadline - loop.time())
 
     def clear_problem(self) -> None:
         """The user fixed it (added money, say): sessions may try again."""

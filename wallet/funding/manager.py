@@ -65,6 +65,9 @@ __all__ = ["ConnectError", "Connecting", "Funding", "FundingStatus"]
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
+# How long Disconnect waits for payments in flight to settle before it cancels the grant
+# (after that their fate could no longer be read: they would be charged).
+DISCONNECT_GRACE = 15.0
 
 
 class ConnectError(WalletError):
@@ -381,7 +384,9 @@ class Funding:
         wallet, self._wallet = self._wallet, None
         warning = None
         if wallet is not None:
-            wallet.closed = True
+            wallet.closed = True  # no new payments; the ones in flight settle first
+            wallet.clear_problem()
+            await wallet.until_idle(DISCONNECT_GRACE)
             client = UserWalletClient(self._client, wallet.grant.key)
             try:
                 await client.cancel_grant(wallet.grant)

@@ -350,7 +350,7 @@ class OpLinkSession:
             if minimum is None:
                 return None
             while True:
-                if self._stopping.done() or not self._doc.alive or wallet.closed:
+                if self._stopping.done() or not self._doc.alive or _closed(wallet):
                     return None
                 if wallet.problem is not None and not wallet.problem.retry:
                     return wallet.problem
@@ -368,7 +368,7 @@ class OpLinkSession:
                     continue
                 wallet.claim(res.amount)
                 problem = await self._send(res, receiver)
-                if wallet.closed:
+                if _closed(wallet):
                     return None  # disconnected meanwhile: its refusals are no news
                 wallet.report(problem, site=self._doc.site)
                 if problem is None:
@@ -478,3 +478,7 @@ def _connection_name(target: LinkTarget) -> str:
     """History's ``connection`` for this session's payments (at most 64 characters)."""
     tail = (target.incoming_payment or target.href).rsplit("/", 1)[-1]
     return f"op:{tail}"[:64]
+
+
+def _closed(wallet: PayingWallet) -> bool:
+    return wallet.closed  # (a call: it changes while the session awaits)
