@@ -79,9 +79,11 @@ __all__ = ["OpLinkSession", "PayingWallet", "PaymentState", "WalletPayment"]
 _T = TypeVar("_T")
 # The most one payment may ask the ledger for (SQLite's integers; far above any grant).
 MAX_ASK = 2**53
-# How often a pending outgoing payment is read again, and for how long before its fate is
-# called unknown (and charged).
-POLL_INTERVAL = 0.25
+# A pending outgoing payment is read again after FIRST_POLL seconds, then twice as long each
+# time up to POLL_INTERVAL (most complete within a fraction of a second); after POLL_DEADLINE
+# its fate is called unknown (and charged).
+FIRST_POLL = 0.01
+POLL_INTERVAL = 0.5
 POLL_DEADLINE = 30.0
 # How long a session waits before trying again after the wallet did not answer.
 RETRY_AFTER = 5.0
@@ -454,8 +456,10 @@ class OpLinkSession:
     async def _follow(self, payment: WalletPayment) -> WalletPayment:
         """Poll until completed or failed, or the deadline (then it is returned pending)."""
         deadline = self._loop.time() + self._poll_deadline
+        wait = min(FIRST_POLL, self._poll_interval)
         while payment.state is PaymentState.PENDING and self._loop.time() < deadline:
-            await asyncio.sleep(self._poll_interval)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, self._poll_interval)
             with contextlib.suppress(FundingError):
                 payment = await self._wallet.read_payment(payment)
         return payment
