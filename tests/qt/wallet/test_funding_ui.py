@@ -211,6 +211,7 @@ def connect_through_the_account_page(ui: Ui, artifacts: Path, budget_text: str) 
         assert "Allow payments" in tab.page.title()
         tab.view.grab().save(str(artifacts / "op-consent-tab.png"))
         tab.click("#accept", lambda: "Trickle is connected" in tab.page.title())
+        ui.qtbot.waitUntil(tab._painted, timeout=WAIT)
         tab.view.grab().save(str(artifacts / "op-consent-done.png"))
     finally:
         tab.close()

@@ -178,6 +178,8 @@ class FundingBox(QWidget):
             self.connected.setText(f"Connected: {name} ({info.address}), in {info.asset.code}.")
             self.budget_left.setText(budget_words(status, self.ctx.style))
             self.budget_left.setStyleSheet("color: #c0392b;" if status.problem else "")
+            if status.problem and self._connecting is None:
+                self.message.clear()  # the problem's words say what there is to do
         self.connect_form.setVisible(not connected or self._connecting is not None)
 
     def _show_key(self, shown: bool) -> None:
