@@ -273,6 +273,11 @@ class UserWalletClient:
         doc = await self._resource(grant, "POST", _under(wallet, "quotes"), "quote", body)
         return Quote.parse(doc)
 
+    async def get_quote(self, url: str, grant: Grant) -> Quote:
+        """Signed ``GET <quote id>``."""
+        require_https(url, "quote")
+        return Quote.parse(await self._resource(grant, "GET", url, "quote", None))
+
     async def create_outgoing_payment(
         self,
         wallet: WalletAddress,

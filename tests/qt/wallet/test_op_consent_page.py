@@ -160,7 +160,7 @@ def test_the_user_adds_trickles_key_at_the_wallet_in_a_real_page(
         _js(qtbot, page, f"document.getElementById('jwk').value = {json.dumps(shown)}; 1")
         _js(qtbot, page, "document.getElementById('add').click(); 1")
         qtbot.waitUntil(
-            lambda: world.key.kid in str(_js(qtbot, page, "document.body.innerText")),
+            lambda: world.key.kid in str(_js(qtbot, page, "document.body?.innerText ?? ''")),
             timeout=WAIT,
         )
         assert world.request().redirect_url  # now the wallet takes Trickle's requests
