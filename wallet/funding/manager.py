@@ -1,7 +1,8 @@
 """The funding sources of Trickle's one wallet: the local account, or the user's Open Payments
 wallet — which one pays link-tag sites, connecting a wallet, and disconnecting it.
 
-Connecting (Web Monetization flows, "Connecting a wallet"; issue 19):
+Connecting (Web Monetization flows, "Connecting a wallet"; issue 19; by finish redirect, or,
+with ``finish_redirect=False`` or no loopback port, by polling the grant as FLOWS does):
 
 1. :meth:`Funding.begin` — the user typed a wallet address or payment pointer; Trickle reads
    the wallet address and makes a fresh Ed25519 key ("For every new wallet connection, the
@@ -68,6 +69,8 @@ Clock = Callable[[], dt.datetime]
 # How long Disconnect waits for payments in flight to settle before it cancels the grant
 # (after that their fate could no longer be read: they would be charged).
 DISCONNECT_GRACE = 15.0
+# How long a polled grant waits for the user's decision at their wallet.
+CONSENT_TIMEOUT = dt.timedelta(minutes=15)
 
 
 class ConnectError(WalletError):
@@ -124,6 +127,7 @@ class Connecting:
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
     forget_finish: Callable[[], None] | None = None
+    poller: asyncio.Future[None] | None = None
 
     @property
     def asset(self) -> Asset:
@@ -150,6 +154,7 @@ class Funding:
         extra_ca_file: str | Path | None = None,
         clock: Clock = _utc_now,
         finish: FinishListener | None = None,
+        finish_redirect: bool = True,
     ) -> None:
         self.store = FundingStore(service, secrets_store)
         self._service = service
@@ -159,6 +164,7 @@ class Funding:
         self._client = OpenPaymentsClient(transport, clock=clock)
         self._clock = clock
         self._finish = finish or FinishListener()
+        self._finish_redirect = finish_redirect  # else the grant is polled (FLOWS's way)
         self._wallet: ConnectedWallet | None = None
         self._loaded = False
         self._connecting: Connecting | None = None
@@ -268,7 +274,13 @@ class Funding:
         async def finished(url: str) -> tuple[str, str]:
             return await self._finished(connecting, client, url)
 
-        finish_uri, forget = await self._finish.uri(finished)
+        finish_uri: str | None = None
+        forget: Callable[[], None] = _nothing
+        if self._finish_redirect:
+            try:
+                finish_uri, forget = await self._finish.uri(finished)
+            except OSError as e:  # no loopback port: poll the grant instead
+                log.warning("no finish listener (%s): the grant is polled", e)
         try:
             pending = await client.request_grant(address, limits, finish_uri=finish_uri)
         except op.SignatureError as e:
@@ -282,7 +294,27 @@ class Funding:
             raise ConnectError(f"Your wallet refused to let Trickle pay from it: {e}") from e
         connecting.pending, connecting.budget = pending, budget
         connecting.consent_url, connecting.forget_finish = pending.redirect_url, forget
+        if finish_uri is None:
+            connecting.poller = asyncio.ensure_future(self._poll(connecting, client, pending))
         return pending.redirect_url
+
+    async def _poll(
+        self, connecting: Connecting, client: UserWalletClient, pending: PendingGrant
+    ) -> None:
+        """FLOWS "Connecting a wallet" step 13: continue every ``wait`` seconds until the user
+        decided at their wallet (a grant requested without a finish redirect)."""
+        try:
+            granted = await client.wait_for_grant(pending, timeout=CONSENT_TIMEOUT)
+            if connecting is not self._connecting:
+                return
+            wallet = self._connected(connecting, granted)
+        except op.GrantRejectedError as e:
+            self._fail(connecting, ConnectError(f"You declined at your wallet: {e}"))
+        except (op.OpenPaymentsError, WalletError) as e:
+            self._fail(connecting, ConnectError(f"Connecting failed: {e}"))
+        else:
+            if not connecting.result.done():
+                connecting.result.set_result(wallet)
 
     async def _finished(
         self, connecting: Connecting, client: UserWalletClient, url: str
@@ -404,6 +436,8 @@ class Funding:
         if connecting is not None:
             if connecting.forget_finish is not None:
                 connecting.forget_finish()
+            if connecting.poller is not None:
+                connecting.poller.cancel()
             self._fail(connecting, ConnectError("Connecting was started again."))
 
     def _notify(self) -> None:
@@ -418,6 +452,10 @@ class Funding:
         await self._finish.close()
         if self._own_transport is not None:
             await self._own_transport.close()
+
+
+def _nothing() -> None:
+    pass
 
 
 def _wallet_url(text: str) -> str:

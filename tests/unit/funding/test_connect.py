@@ -106,6 +106,19 @@ def test_a_declined_grant_or_a_forged_finish_hash_connects_nothing(
     run(main)
 
 
+def test_without_a_finish_redirect_the_grant_is_polled_until_approved(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with funding_world(tmp_path, finish_redirect=False) as w:
+            connecting, consent = await w.ask(10**9)
+            landing = await w.press(consent, "accept")
+            assert "close this tab" in landing
+            wallet = await asyncio.wait_for(connecting.outcome(), WAIT)
+            assert w.funding.paying_wallet() is wallet
+            await pay_some(w, 1)
+
+    run(main)
+
+
 def test_the_key_not_added_at_the_wallet_says_so(tmp_path: Path) -> None:
     async def main() -> None:
         async with funding_world(tmp_path) as w:
