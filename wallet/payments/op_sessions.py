@@ -33,8 +33,8 @@ packets over the local account. An :class:`OpLinkSession`:
 5. stops with words when the wallet refuses for lack of grant, or the grant is revoked
    (every session paid from the wallet stops: the refusal is the wallet's, and reconnecting
    fixes it); says so and tries again every ``retry_after`` seconds when the wallet lacks
-   the money or does not answer; replaces the incoming payment when the receiver says it is
-   gone.
+   the money or does not answer; replaces the incoming payment a minute before it expires,
+   and when the receiver says it is gone.
 
 Only one payment of a session is in flight at a time, and a payment once requested is always
 followed to its settlement, even when the session is stopped meanwhile (its poll is bounded).
@@ -65,7 +65,7 @@ from wallet.payments.errors import (
 )
 from wallet.payments.gate import Budget, PacketGate
 from wallet.payments.link_targets import LinkResolver, LinkTarget
-from wallet.payments.links import LinkListener, LinkPayment, Rotation
+from wallet.payments.links import RENEWAL_LEAD, LinkListener, LinkPayment, Rotation
 from wallet.payments.op_errors import (
     FundingError,
     InvalidReceiverError,
@@ -348,12 +348,22 @@ class OpLinkSession:
         try:
             receiver = target.incoming_payment
             assert receiver is not None
-            minimum = await self._until_stopped(wallet.min_send(receiver))
+            try:
+                minimum = await self._until_stopped(wallet.min_send(receiver))
+            except FundingError as e:
+                wallet.report(e, site=self._doc.site)
+                return e
             if minimum is None:
                 return None
             while True:
                 if self._stopping.done() or not self._doc.alive or _closed(wallet):
                     return None
+                if self._renewal_due(target):
+                    new = await self._until_stopped(self._resolver.renew(target))
+                    if new is None or new.incoming_payment is None:
+                        return None
+                    target, receiver = new, new.incoming_payment
+                    self._target = new
                 if wallet.problem is not None and not wallet.problem.retry:
                     return wallet.problem
                 left = wallet.left()
@@ -374,7 +384,7 @@ class OpLinkSession:
                     return None  # disconnected meanwhile: its refusals are no news
                 wallet.report(problem, site=self._doc.site)
                 if problem is None:
-                    failed = 0
+                    failed, renewed = 0, False
                     continue
                 if problem.for_wallet and not problem.retry:
                     return problem
@@ -396,6 +406,13 @@ class OpLinkSession:
                     return problem
         finally:
             self._doc.remove_gate(gate)
+
+    def _renewal_due(self, target: LinkTarget) -> bool:
+        """The incoming payment ends within a minute: time for the next one (as STREAM
+        sessions do; one that ended early is replaced when the wallet says so)."""
+        if target.expires_at is None:
+            return False
+        return self._resolver.now() >= target.expires_at - RENEWAL_LEAD
 
     def _gate_closed(self) -> None:
         if not self._doc.alive:

@@ -9,6 +9,7 @@ incoming payment received = Trickle's history = the sum of the page's ``monetiza
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 
@@ -220,5 +221,26 @@ def test_a_wallet_without_enough_money_says_so_and_goes_on_when_money_comes(
             sent, delivered, unresolved = w.history()
             assert unresolved == 0 and sent == delivered == page.sent
             assert sent == w.debited(balance=balance + 10**9)
+
+    run(main)
+
+
+def test_the_incoming_payment_is_replaced_before_it_expires(tmp_path: Path) -> None:
+    async def main() -> None:
+        policy = SitePolicy(SITE, rate_per_hour=FAST // 1000)
+        async with funding_world(tmp_path, policy=policy) as w:
+            await w.connect(budget=10**12)
+            _, session, page = w.pay(w.wallet("alice"))
+            await page.until(lambda: len(page.payments) >= 2)
+            w.clock.offset += dt.timedelta(minutes=9, seconds=30)  # it ends in 30 s
+            await page.until(lambda: len({p.incoming_payment for p in page.payments}) == 2)
+            session.stop()
+            await stopped(session)
+            assert page.stops == [None]
+            incoming = {p.incoming_payment for p in page.payments}
+            received = sum(w.received(i) for i in incoming if i is not None)
+            sent, delivered, unresolved = w.history()
+            assert unresolved == 0
+            assert received == delivered == page.sent == sent == w.debited()
 
     run(main)
