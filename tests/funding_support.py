@@ -160,6 +160,7 @@ async def funding_world(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     user_balance: int = USER_BALANCE,
     finish_redirect: bool = True,
+    incoming_lifetime: dt.timedelta = dt.timedelta(minutes=10),
 ) -> AsyncIterator[FundingWorld]:
     clock = OffsetClock()
     async with op_sandbox(
@@ -184,7 +185,9 @@ async def funding_world(
             clock=clock,
             finish_redirect=finish_redirect,
         )
-        resolver = OpenPaymentsResolver(extra_ca_file=sandbox.ca_file, clock=clock)
+        resolver = OpenPaymentsResolver(
+            extra_ca_file=sandbox.ca_file, clock=clock, lifetime=incoming_lifetime
+        )
         payments = Payments(
             service,
             asyncio.get_running_loop(),
