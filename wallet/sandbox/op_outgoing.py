@@ -16,9 +16,10 @@ Receivers are this server's own incoming payments; the money itself moves over S
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from aiohttp import web
 
@@ -36,7 +37,7 @@ from wallet.sandbox.op_payer import PayerBooks, SandboxOutgoingPayment, SandboxQ
 __all__ = ["OutgoingHandlers", "authorize"]
 
 
-def _refuse(status: int, description: str, **details: Any) -> Any:
+def _refuse(status: int, description: str, **details: Any) -> NoReturn:
     fail(status, str(status), description, details=details or None)
 
 
@@ -63,7 +64,6 @@ def authorize(
     grant = ledger.grant_for_token(token)
     if grant is None:
         _refuse(403, "Inactive Token")
-    assert grant is not None
     _verify(request, raw, ledger.keys_for(grant), now=ledger.clock(), code="401")
     item = grant.access_item(kind, action)
     identifier = item.get("identifier") if item is not None else None
@@ -95,14 +95,12 @@ class OutgoingHandlers:
         wallet = self.ledger.wallets.get(wallet_id) if isinstance(wallet_id, str) else None
         if wallet is None:
             _refuse(404, "unknown wallet address")
-        assert wallet is not None
         return wallet
 
     def _receiver(self, url: object) -> SandboxIncomingPayment:
         payment = self.ledger.payments.get(url) if isinstance(url, str) else None
         if payment is None or not payment.is_open(self.ledger.clock()):
             _refuse(400, "invalid receiver")
-        assert payment is not None
         return payment
 
     @staticmethod
@@ -110,7 +108,6 @@ class OutgoingHandlers:
         """A positive amount in ``wallet``'s asset."""
         if not isinstance(doc, dict) or not str(doc.get("value", "")).isdigit():
             _refuse(400, "invalid amount")
-        assert isinstance(doc, dict)
         same_asset = (doc.get("assetCode"), doc.get("assetScale")) == (
             wallet.asset_code,
             wallet.asset_scale,
@@ -152,7 +149,6 @@ class OutgoingHandlers:
         authorize(self.ledger, self._urls(), request, kind="quote", action="read")
         if quote is None:
             _refuse(404, "Quote does not exist")
-        assert quote is not None
         return json_response(quote.to_json())
 
     # -- outgoing payments ----------------------------------------------------------------
@@ -187,7 +183,6 @@ class OutgoingHandlers:
             quote = self.payer.quotes.get(quote_id) if isinstance(quote_id, str) else None
             if quote is None:
                 _refuse(404, "unknown quote")
-            assert quote is not None
             expired = self.ledger.clock() >= quote.expires_at
             if quote.wallet.id != wallet.id or quote.used or expired:
                 _refuse(400, "invalid quote")
@@ -201,9 +196,10 @@ class OutgoingHandlers:
                 _refuse(400, "negative receive amount")
             return self.payer.quote(wallet, receiver, debit, f"{self._rs()}/quotes/{uuid.uuid4()}")
         _refuse(400, "invalid request body: quoteId, or incomingPayment and debitAmount")
-        raise AssertionError  # unreachable
 
-    def _check_limits(self, grant: SandboxGrant, quote: SandboxQuote) -> tuple[Any, Any] | None:
+    def _check_limits(
+        self, grant: SandboxGrant, quote: SandboxQuote
+    ) -> tuple[dt.datetime, dt.datetime] | None:
         """The grant's current interval (``None``: no interval); refuses what goes past it."""
         item = grant.access_item("outgoing-payment", "create") or {}
         limits = item.get("limits") or {}
@@ -241,7 +237,6 @@ class OutgoingHandlers:
         own_only = action in item.get("actions", ())
         if payment is None or (own_only and payment.client != (grant.client_wallet or grant.kid)):
             _refuse(404, "Outgoing payment does not exist")
-        assert payment is not None
         return payment
 
     async def get_outgoing_payment(self, request: web.Request) -> web.Response:
