@@ -120,7 +120,7 @@ from ui.webmonetization.handler_host import HandlerHost  # noqa: E402
 from ui.webmonetization.protocols import RegisteredHandler  # noqa: E402
 from ui.webmonetization.register import DismissalTracker  # noqa: E402
 from ui.webmonetization.scripts import WebMonetizationProfileInstaller  # noqa: E402
-from wallet.budgets import Asset  # noqa: E402
+from wallet.budgets import Asset, Decision  # noqa: E402
 from wallet.events import EventBus  # noqa: E402
 from wallet.ilp import (  # noqa: E402
     CodecError,
@@ -140,6 +140,7 @@ from wallet.net.stream_client import connect  # noqa: E402
 from wallet.net.stream_server import StreamServer  # noqa: E402
 from wallet.net.uplink_base import checked_reply, expired_reject, seconds_left, utc_now  # noqa: E402
 from wallet.payments import Payments  # noqa: E402
+from wallet.reports import PayeeRecord  # noqa: E402
 from wallet.secrets import Secret  # noqa: E402
 from wallet.stream import ConnectionConfig  # noqa: E402
 
@@ -505,6 +506,7 @@ class UnlimitedBudget:
         min_amount: int | None = None,
         account_id: int | None = None,
         connection: str = "",
+        quantum: int = 1,
     ) -> Reservation:
         return Reservation(next(self._ids), site, provider, asset, amount, connection, 0, "bench")
 
@@ -520,6 +522,27 @@ class UnlimitedBudget:
         pass
 
     def set_site_active(self, site: str, active: bool) -> None:
+        pass
+
+    # (tips and payees: not on the path this benchmark measures)
+    def tip_room(self, site: str, asset: Asset, want: int) -> Decision:
+        return Decision(want, None)
+
+    def reserve_tip(
+        self,
+        site: str,
+        provider: str,
+        asset: Asset,
+        amount: int,
+        *,
+        min_amount: int | None = None,
+        account_id: int | None = None,
+        connection: str = "",
+        quantum: int = 1,
+    ) -> Reservation:
+        return self.reserve(site, provider, asset, amount, connection=connection)
+
+    def record_payee(self, payee: PayeeRecord) -> None:
         pass
 
 

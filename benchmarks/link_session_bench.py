@@ -1,6 +1,7 @@
-"""A link tag's time to first money: from ``Payments.pay_link`` to the first fulfilled packet.
+"""A link tag's time to first money, and the CPU of link-tag tabs streaming beside draft-4 tabs.
 
-    .venv/bin/python benchmarks/link_session_bench.py [--runs 20]
+    .venv/bin/python benchmarks/link_session_bench.py [first] [--runs 20]
+    .venv/bin/python benchmarks/link_session_bench.py cpu [--seconds 60] [--rounds 3] [--tabs 10]
 
 Trickle: a ``<link rel="monetization">`` session of the payment layer against the sandbox's
 Open Payments server on loopback (TLS) — wallet address, directed-identity grant, incoming
@@ -9,6 +10,17 @@ packet through the document's budget gate (a real wallet service and SQLite file
 ``--runs`` sessions. The yardstick, in the same run against the same server: the same requests
 and STREAM set-up done by a bare script (``open_payment_target``, then Trickle's STREAM client
 ``connect`` with no gate, then one packet). Targets (issue 18): ratio ≤ 1.3 and ≤ 300 ms.
+
+``cpu``: ``--tabs`` documents of ``--tabs`` sites, all attended, streaming at the default rate
+and pace (each site its own budget), for ``--seconds`` in total per kind; CPU time of this
+process (the payment layer, the wallet service and SQLite, the sandbox's connector and STREAM
+receivers — the same for both kinds) per second of wall time, as % of one core. Trickle: each
+document pays one ``<link rel="monetization">`` session (wallet address → incoming payment →
+STREAM, the link rotation, payee records, the learnt minimum). The yardstick, in the same run
+and against the same receiver: each document pays one draft-4 connection (``Payments.monetize``
+to a fresh incoming payment's credentials, a stream with an unbounded ``sendMax``), as a
+draft-4 page does. The two kinds alternate in ``--rounds`` slices so host load drifts hit both.
+Target (issue 18): link tags ≤ 1.5× draft 4.
 """
 
 from __future__ import annotations
@@ -18,6 +30,9 @@ import asyncio
 import statistics
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,7 +43,13 @@ from wallet.net.stream_client import connect
 from wallet.openpayments.client import OpenPaymentsClient
 from wallet.openpayments.receiver import open_payment_target
 from wallet.openpayments.transport import HttpTransport
-from wallet.payments import PAGE_CONNECTION_TEMPLATE, OpenPaymentsResolver, Payments
+from wallet.payments import (
+    PAGE_CONNECTION_TEMPLATE,
+    DocumentHandle,
+    Draft4Connection,
+    OpenPaymentsResolver,
+    Payments,
+)
 from wallet.payments.errors import LinkError, PaymentError
 from wallet.payments.link_targets import LinkTarget
 from wallet.payments.links import LinkPayment
@@ -59,8 +80,24 @@ class FirstPayment:
     def on_stop(self, reason: PaymentError | None) -> None:
         pass
 
+    def on_waiting(self, words: str | None) -> None:
+        pass
 
-async def main(runs: int) -> None:
+
+@dataclass
+class Bench:
+    """The sandbox (connector, Open Payments server on TLS), a wallet and its payment layer."""
+
+    network: SandboxNetwork
+    url: str
+    service: WalletService
+    payments: Payments
+    transport: HttpTransport
+    client: OpenPaymentsClient
+
+
+@asynccontextmanager
+async def bench_world() -> AsyncIterator[Bench]:
     with tempfile.TemporaryDirectory() as tmp:
         tls, ca_file = sandbox_certificate(Path(tmp))
         network = SandboxNetwork()
@@ -80,46 +117,51 @@ async def main(runs: int) -> None:
             resolver=resolver,
         )
         transport = HttpTransport(extra_ca_file=ca_file)
-        client = OpenPaymentsClient(transport)
-        trickle: list[float] = []
-        floor: list[float] = []
         try:
-            for i in range(runs):
-                handle = payments.document(SITE, attending=True)
-                seen = FirstPayment()
-                started = time.perf_counter()
-                session = payments.pay_link(
-                    handle, url, network.account(f"t{i}"), seen, provider="bench"
-                )
-                await asyncio.wait_for(seen.paid, 10)
-                trickle.append(time.perf_counter() - started)
-                handle.end()
-                await session.task
-
-                started = time.perf_counter()
-                target = await open_payment_target(client, url, transport=transport)
-                link = network.account(f"b{i}")
-                account = await fetch_account_config(link)
-                conn = await connect(
-                    link,
-                    ConnectionConfig(
-                        target.shared_secret,
-                        account.asset_code,
-                        account.asset_scale,
-                        source_account=account.client_address,
-                        destination_account=target.destination_account,
-                    ),
-                    router=Router(link, own_address=account.client_address),
-                )
-                await conn.create_stream().send_total(1000)
-                floor.append(time.perf_counter() - started)
-                conn.close()
-                await conn.closed
+            yield Bench(network, url, service, payments, transport, OpenPaymentsClient(transport))
         finally:
             await transport.close()
             await resolver.close()
             service.close()
             await server.close()
+
+
+async def main(runs: int) -> None:
+    async with bench_world() as b:
+        network, url, payments = b.network, b.url, b.payments
+        trickle: list[float] = []
+        floor: list[float] = []
+        for i in range(runs):
+            handle = payments.document(SITE, attending=True)
+            seen = FirstPayment()
+            started = time.perf_counter()
+            session = payments.pay_link(
+                handle, url, network.account(f"t{i}"), seen, provider="bench"
+            )
+            await asyncio.wait_for(seen.paid, 10)
+            trickle.append(time.perf_counter() - started)
+            handle.end()
+            await session.task
+
+            started = time.perf_counter()
+            target = await open_payment_target(b.client, url, transport=b.transport)
+            link = network.account(f"b{i}")
+            account = await fetch_account_config(link)
+            conn = await connect(
+                link,
+                ConnectionConfig(
+                    target.shared_secret,
+                    account.asset_code,
+                    account.asset_scale,
+                    source_account=account.client_address,
+                    destination_account=target.destination_account,
+                ),
+                router=Router(link, own_address=account.client_address),
+            )
+            await conn.create_stream().send_total(1000)
+            floor.append(time.perf_counter() - started)
+            conn.close()
+            await conn.closed
     ours, bare = statistics.median(trickle) * 1000, statistics.median(floor) * 1000
     print(f"link seen -> first fulfilled packet, median of {runs}:")
     print(f"  Trickle link session : {ours:7.1f} ms   (target <= 300 ms)")
@@ -127,7 +169,71 @@ async def main(runs: int) -> None:
     print(f"  ratio                : {ours / bare:7.2f}   (target <= 1.3)")
 
 
+class Quiet(FirstPayment):
+    """A page that is told nothing worth keeping."""
+
+
+async def _tabs(kind: str, n: int, seconds: float, slice_no: int, b: Bench) -> tuple[float, float]:
+    """``n`` attended tabs of ``kind`` streaming ``seconds``: (CPU seconds, wall seconds)."""
+    payments, network, url = b.payments, b.network, b.url
+    handles: list[DocumentHandle] = []
+    conns: list[Draft4Connection] = []
+    sessions = []
+    for i in range(n):
+        handle = payments.document(f"https://tab{i}.example", attending=True)
+        handles.append(handle)
+        link = network.account(f"{kind}{slice_no}x{i}")
+        if kind == "link":
+            sessions.append(payments.pay_link(handle, url, link, Quiet(), provider="bench"))
+        else:
+            target = await open_payment_target(b.client, url, transport=b.transport)
+            conn = await payments.monetize(
+                handle, target.destination_account, target.shared_secret, link, provider="bench"
+            )
+            await conn.create_stream().set_send_max(2**63 - 1)
+            conns.append(conn)
+    await asyncio.sleep(3)  # settle: every tab connected and paying
+    c0, t0 = time.process_time(), time.perf_counter()
+    await asyncio.sleep(seconds)
+    used, wall = time.process_time() - c0, time.perf_counter() - t0
+    for handle in handles:
+        handle.end()
+    await asyncio.gather(*(conn.close() for conn in conns), *(s.task for s in sessions))
+    return used, wall
+
+
+async def cpu(seconds: float, rounds: int, tabs: int) -> None:
+    spent = {"link": [0.0, 0.0], "draft4": [0.0, 0.0]}
+    paid = {"link": 0, "draft4": 0}
+    async with bench_world() as b:
+        for r in range(rounds):
+            for kind in ("draft4", "link") if r % 2 == 0 else ("link", "draft4"):
+                b.service.flush()
+                before = sum(t.sent + t.unresolved for t in b.service.site_totals())
+                used, wall = await _tabs(kind, tabs, seconds / rounds, r, b)
+                b.service.flush()
+                after = sum(t.sent + t.unresolved for t in b.service.site_totals())
+                spent[kind][0] += used
+                spent[kind][1] += wall
+                paid[kind] += after - before
+    share = {kind: used / wall * 100 for kind, (used, wall) in spent.items()}
+    print(f"CPU of {tabs} tabs streaming, {seconds:.0f} s each kind ({rounds} slices):")
+    print(f"  link-tag tabs : {share['link']:6.2f} % of one core; paid {paid['link']} units")
+    print(f"  draft-4 tabs  : {share['draft4']:6.2f} % of one core; paid {paid['draft4']} units")
+    print(f"  ratio         : {share['link'] / max(share['draft4'], 1e-9):6.2f}   (target <= 1.5)")
+    if not paid["link"] or not paid["draft4"]:
+        raise SystemExit("a kind paid nothing: the measurement is not valid")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", nargs="?", choices=["first", "cpu"], default="first")
     parser.add_argument("--runs", type=int, default=20)
-    asyncio.run(main(parser.parse_args().runs))
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tabs", type=int, default=10)
+    args = parser.parse_args()
+    if args.what == "cpu":
+        asyncio.run(cpu(args.seconds, args.rounds, args.tabs))
+    else:
+        asyncio.run(main(args.runs))

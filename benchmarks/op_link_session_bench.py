@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/op_link_session_bench.py [--runs 20]
 
-Trickle: ``Payments.pay_link`` with the connected wallet as the funding source, until the
+Trickle: ``Payments.pay_link_tag`` with the connected wallet as the funding source, until the
 first ``monetization`` event — the site's wallet address, a directed-identity grant and an
 incoming payment (as every link session), the receiver's minimum learnt by quoting (the first
 session to a wallet only), then a reservation in the ledger (a real wallet service and SQLite
@@ -69,6 +69,9 @@ class FirstPayment:
         if not self.paid.done():
             self.paid.set_exception(reason or LinkError("stopped"))
 
+    def on_waiting(self, words: str | None) -> None:
+        pass
+
 
 async def _accept(consent: str, ca_file: Path) -> None:
     """The user presses Accept on the consent page (its form POST, then the redirect)."""
@@ -117,7 +120,7 @@ async def main(runs: int) -> None:
                 handle = payments.document(SITE, attending=True)
                 page = FirstPayment()
                 start = time.perf_counter()
-                session = payments.pay_link(handle, blog, None, page, provider="")
+                session = payments.pay_link_tag(handle, blog, None, page, provider="")
                 amount = await asyncio.wait_for(page.paid, 30)
                 trickle.append(time.perf_counter() - start)
                 handle.end()

@@ -139,7 +139,7 @@ class FundingWorld:
     ) -> tuple[Any, Any, Page]:
         page = page or Page()
         handle = self.payments.document(site, attending=attending)
-        session = self.payments.pay_link(handle, href, None, page, provider="")
+        session = self.payments.pay_link_tag(handle, href, None, page, provider="")
         return handle, session, page
 
 

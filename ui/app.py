@@ -150,6 +150,7 @@ def compose(options: LaunchOptions) -> Extensions:
         on_monetize=lambda tab: wallet_ui.indicator_state.set_monetized(tab, True),
     )
     wallet_ui.ctx.funding = wiring.funding  # the Account page's Open Payments wallet
+    wallet_ui.ctx.tips = wiring.tips  # "Send a tip" in the site popover
     installers += wiring.installers
     hooks += wiring.hooks
     pages.update(wiring.internal_pages)

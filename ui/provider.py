@@ -26,6 +26,7 @@ import resources
 from ui.asyncbridge import AsyncBridge, LoopThread, Outcome
 from ui.browser.hooks import PageHook, ProfileInstaller, TabContext
 from ui.browser.scheme import InternalPage, PageDirectory, Reply
+from ui.wallet.context import TipSender
 from ui.wallet.funding import FundingPort
 from ui.wallet.network import LinkState, NetworkMode, NetworkStatus
 from ui.wallet.welcome import WelcomePage
@@ -83,6 +84,7 @@ class ProviderWiring:
     web_monetization: WebMonetization | None = None
     runtime: concurrent.futures.Future[NetworkRuntime] | None = None
     funding: FundingPort | None = None
+    tips: TipSender | None = None
 
 
 def _sandbox_ca(runtime: concurrent.futures.Future[NetworkRuntime]) -> Path | None:
@@ -177,7 +179,7 @@ def wire_provider(
     )
     asyncs.submit(funding.load())
     wiring.funding = FundingPort(funding, asyncs, draft4_sites=payments.draft4_sites)
-
+    wiring.tips = lambda site, amount, asset: asyncs.submit(payments.tip(site, amount, asset))
     wm = WebMonetization(
         asyncs,
         registry=ServiceHandlerRegistry(service),

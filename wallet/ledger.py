@@ -204,8 +204,11 @@ class Ledger:
         account_id: int | None = None,
         connection: str = "",
         lease_size: int | None = None,
+        quantum: int = 1,
     ) -> Reservation | Refusal:
-        """Set aside up to ``amount`` (at least ``min_amount``, default all of it).
+        """Set aside up to ``amount`` (at least ``min_amount``, default all of it), in whole
+        multiples of ``quantum`` when less than ``amount`` is free (``amount`` and
+        ``min_amount`` should be multiples of it: a receiver's learnt minimum).
 
         Returns a :class:`Reservation` (possibly smaller than ``amount`` but >= ``min_amount``)
         or a :class:`Refusal` saying which limit stopped it.
@@ -241,6 +244,8 @@ class Ledger:
                     return refusal
                 self._refused.pop(key, None)
             grant = min(amount, lease.free)
+            if grant < amount and quantum > 1 and grant - grant % quantum >= need:
+                grant -= grant % quantum
             lease.inflight += grant
             lease.touched = True
             res = Reservation(

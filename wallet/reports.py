@@ -32,6 +32,8 @@ from wallet.budgets import Asset, day_bounds, month_bounds
 from wallet.store.engine import transaction
 from wallet.store.history import Granularity, SeriesPoint, SiteTotal, hour_of, hour_start
 from wallet.store.models import history_table as _T
+from wallet.store.models import payee_table as _P
+from wallet.store.payees import PayeeKind, PayeeRecord
 from wallet.store.repo import EPOCH
 
 
@@ -64,6 +66,7 @@ class SortKey(enum.StrEnum):
     DELIVERED = "delivered"
     PACKETS = "packets"
     UNRESOLVED = "unresolved"
+    PAYEE = "payee"
 
 
 _SORT_COLUMNS = {
@@ -74,6 +77,7 @@ _SORT_COLUMNS = {
     SortKey.DELIVERED: _T.c.delivered,
     SortKey.PACKETS: _T.c.packets,
     SortKey.UNRESOLVED: _T.c.unresolved,
+    SortKey.PAYEE: _P.c.public_name,
 }
 
 
@@ -113,6 +117,8 @@ class HistoryRow:
     dest_asset: Asset | None
     packets: int
     unresolved: int
+    payee: PayeeRecord | None = None
+    """Who the row's connection paid (link-tag sessions and tips; ``None`` for draft-4)."""
 
 
 _COLUMNS = (
@@ -128,7 +134,33 @@ _COLUMNS = (
     _T.c.dest_asset_scale,
     _T.c.packets,
     _T.c.unresolved,
+    _P.c.connection.label("payee_connection"),
+    _P.c.kind.label("payee_kind"),
+    _P.c.href.label("payee_href"),
+    _P.c.wallet_address.label("payee_wallet"),
+    _P.c.public_name.label("payee_name"),
+    _P.c.asset_code.label("payee_asset_code"),
+    _P.c.asset_scale.label("payee_asset_scale"),
+    _P.c.incoming_payment.label("payee_incoming_payment"),
 )
+# Each history row with its payee, if its connection has one (a unique index lookup per row).
+_WITH_PAYEE = _T.outerjoin(_P, (_P.c.site == _T.c.site) & (_P.c.connection == _T.c.connection))
+
+
+def _payee(r: Any) -> PayeeRecord | None:
+    if r.payee_connection is None:
+        return None
+    code, scale = r.payee_asset_code, r.payee_asset_scale
+    return PayeeRecord(
+        site=r.site,
+        connection=r.payee_connection,
+        href=r.payee_href,
+        kind=PayeeKind(r.payee_kind),
+        wallet_address=r.payee_wallet,
+        public_name=r.payee_name,
+        asset=Asset(code, int(scale)) if code is not None and scale is not None else None,
+        incoming_payment=r.payee_incoming_payment,
+    )
 
 
 def _row(r: Any) -> HistoryRow:
@@ -148,6 +180,7 @@ def _row(r: Any) -> HistoryRow:
         dest_asset=dest,
         packets=int(r.packets),
         unresolved=int(r.unresolved),
+        payee=_payee(r),
     )
 
 
@@ -180,7 +213,7 @@ class HistoryReader:
     def _ordered(self, flt: HistoryFilter, key: SortKey, descending: bool) -> Select[Any]:
         col = _SORT_COLUMNS[key]
         order = [col.desc(), _T.c.id.desc()] if descending else [col.asc(), _T.c.id.asc()]
-        return select(*_COLUMNS).where(*flt.conditions()).order_by(*order)
+        return select(*_COLUMNS).select_from(_WITH_PAYEE).where(*flt.conditions()).order_by(*order)
 
     def page(
         self,
@@ -220,7 +253,7 @@ class HistoryReader:
         self._sync()
         after: tuple[int, str, int] | None = None
         while True:
-            q = select(*_COLUMNS).where(*flt.conditions())
+            q = select(*_COLUMNS).select_from(_WITH_PAYEE).where(*flt.conditions())
             if after is not None:
                 h, s, i = after
                 q = q.where(
@@ -306,6 +339,8 @@ __all__ = [
     "HistoryFilter",
     "HistoryReader",
     "HistoryRow",
+    "PayeeKind",
+    "PayeeRecord",
     "SeriesPoint",
     "SiteSpend",
     "SiteTotal",

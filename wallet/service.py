@@ -58,7 +58,7 @@ from wallet.events import (
 from wallet.ledger import Ledger, RecoveryReport, Refusal, Reservation, reconcile, recover
 from wallet.ledger_recovery import OrphanedLease, orphaned_leases
 from wallet.reports import HistoryReader
-from wallet.store import open_store, repo
+from wallet.store import open_store, payees, repo
 from wallet.store.engine import database_path, transaction
 from wallet.store.errors import StorageError
 from wallet.store.history import (
@@ -69,6 +69,7 @@ from wallet.store.history import (
     totals_by_site,
 )
 from wallet.store.history import forget_site as forget_site_history
+from wallet.store.payees import PayeeKind, PayeeRecord, PayeeTotal
 from wallet.store.repo import AccountInfo, HandlerInfo
 from wallet.topup import top_up_sandbox
 
@@ -270,6 +271,8 @@ class WalletService:
         with transaction(self._engine) as conn:
             repo.delete_policy(conn, site)
             removed = forget_site_history(conn, site) if history else 0
+            if history:
+                payees.forget_site(conn, site)
         self._policy_changed(site, None)
         return removed
 
@@ -378,8 +381,9 @@ class WalletService:
         st.accrual = st.accrual.accrue(eff.rate_per_hour, st.activity.take(now), backlog)
         return st, eff, glob
 
-    def allowance(self, site: str, asset: Asset, want: int) -> Decision:
-        """How much of ``want`` (source units) may be sent to ``site`` now, and if 0, why."""
+    def allowance(self, site: str, asset: Asset, want: int, *, accrued: bool = True) -> Decision:
+        """How much of ``want`` (source units) may be sent to ``site`` now, and if 0, why;
+        ``accrued=False``: whatever viewing time has accrued (a tip)."""
         now = self._clock()
         with self._lock:
             st, eff, glob = self._accrue(site, now)
@@ -387,7 +391,39 @@ class WalletService:
             with transaction(self._engine, readonly=True) as conn:
                 used = repo.usage(conn, site, day, month)
             rate = Rate.between(asset, glob.budget_asset, self._rate)
-            return decide(remaining(eff, glob, used), want, rate, accrued=st.accrual.available)
+            available = st.accrual.available if accrued else None
+            return decide(remaining(eff, glob, used), want, rate, accrued=available)
+
+    def tip_room(self, site: str, asset: Asset, want: int) -> Decision:
+        """How much of a one-time tip of ``want`` source units fits ``site``'s caps and the global
+        budget now (viewing time plays no part in a tip), and if not all of it, which limit."""
+        return self.allowance(site, asset, want, accrued=False)
+
+    def reserve_tip(
+        self,
+        site: str,
+        provider: str,
+        asset: Asset,
+        amount: int,
+        *,
+        min_amount: int | None = None,
+        account_id: int | None = None,
+        connection: str = "",
+        quantum: int = 1,
+    ) -> Reservation | Refusal:
+        """Reserve a packet of a tip: as :meth:`reserve` — the site's state, its caps, the global
+        budget and the balance all apply — but not bounded by accrued viewing time."""
+        return self.reserve(
+            site,
+            provider,
+            asset,
+            amount,
+            min_amount=min_amount,
+            account_id=account_id,
+            connection=connection,
+            quantum=quantum,
+            accrued=False,
+        )
 
     # --- the ledger ----------------------------------------------------------------------------
 
@@ -401,8 +437,12 @@ class WalletService:
         min_amount: int | None = None,
         account_id: int | None = None,
         connection: str = "",
+        quantum: int = 1,
+        accrued: bool = True,
     ) -> Reservation | Refusal:
-        """Reserve a packet's source amount before it leaves (see :class:`Ledger`).
+        """Reserve a packet's source amount before it leaves (see :class:`Ledger`); with
+        ``quantum``, what is reserved is a whole multiple of it (a receiver's learnt minimum);
+        ``accrued=False``: not bounded by (nor taken from) accrued viewing time (a tip).
 
         Raises:
             StorageBusy: the database stayed locked past the deadline.
@@ -416,16 +456,18 @@ class WalletService:
                 return self._refused(site, Refusal(pre.reason, 0))
             rate = Rate.between(asset, glob.budget_asset, self._rate)
             need = amount if min_amount is None else max(1, min(min_amount, amount))
-            accrued = rate.affordable(st.accrual.available)
-            if accrued < need:
+            affordable = rate.affordable(st.accrual.available) if accrued else amount
+            if affordable < need:
                 wait = (
                     st.accrual.time_to(rate.charge(need), eff.rate_per_hour, glob.max_backlog)
                     if st.activity.active
                     else None
                 )
-                return self._refused(site, Refusal(Reason.NO_ACCRUAL, accrued, wait))
+                return self._refused(site, Refusal(Reason.NO_ACCRUAL, affordable, wait))
             minute = rate.affordable(eff.rate_per_hour // 60)
-            ask = min(amount, accrued)
+            ask = min(amount, affordable)
+            if quantum > 1 and ask - ask % quantum >= need:
+                ask -= ask % quantum
             got = self.ledger.reserve(
                 site=site,
                 provider=provider,
@@ -438,10 +480,12 @@ class WalletService:
                 # what may be asked for (a page's setSendMax(2^64-1)) is no lease size: what has
                 # accrued is, and SQLite's integers end at 2^63-1
                 lease_size=min(max(minute, ask), _MAX_LEASE),
+                quantum=quantum,
             )
             if isinstance(got, Refusal):
                 return self._refused(site, got)
-            st.accrual = st.accrual.spend(rate.charge(got.amount))
+            if accrued:
+                st.accrual = st.accrual.spend(rate.charge(got.amount))
             st.last_reason = None
         self._ledger_changed()
         return got
@@ -519,6 +563,28 @@ class WalletService:
         self.flush_pending()
         with transaction(self._engine, readonly=True) as conn:
             return totals_by_site(conn, start=start, end=end, site=site, provider=provider)
+
+    def record_payee(self, payee: PayeeRecord) -> None:
+        """Remember who a link-tag connection (or tip) pays (see :mod:`wallet.store.payees`)."""
+        with transaction(self._engine) as conn:
+            payees.record(conn, payee, self._clock())
+
+    def latest_payee(self, site: str, kind: PayeeKind | None = None) -> PayeeRecord | None:
+        """Who ``site``'s money went to most recently (``None``: no link-tag payment yet)."""
+        with transaction(self._engine, readonly=True) as conn:
+            return payees.latest_payee(conn, site, kind)
+
+    def payee_totals(
+        self,
+        *,
+        site: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[PayeeTotal]:
+        """Payees, newest first, with what history says each received."""
+        self.flush_pending()
+        with transaction(self._engine, readonly=True) as conn:
+            return payees.payee_totals(conn, site=site, start=start, end=end)
 
     def month_totals(self, when: datetime | None = None) -> list[SiteTotal]:
         """Per-site totals of the local month containing ``when`` (default: now)."""

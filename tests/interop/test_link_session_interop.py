@@ -48,6 +48,9 @@ class Page:
     def on_stop(self, reason: PaymentError | None) -> None:
         self.stopped.set_result(reason)
 
+    def on_waiting(self, words: str | None) -> None:
+        pass
+
 
 def test_a_link_session_pays_rafikis_stream_receiver_up_to_the_cap(tmp_path: Path) -> None:
     async def main() -> None:

@@ -7,6 +7,7 @@ user's time zone from ``tz``, so tests drive both.
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,9 +20,13 @@ from ui.wallet.network import NetworkStatus
 from ui.wallet.qtevents import QtWalletEvents
 from wallet.amounts import NumberStyle, format_amount
 from wallet.budgets import Asset
+from wallet.payments.tips import TipResult
 from wallet.reports import HistoryReader
 from wallet.secrets import SecretStore
 from wallet.service import WalletService
+
+TipSender = Callable[[str, int, Asset], "concurrent.futures.Future[TipResult]"]
+"""Sends a tip of ``amount`` ``asset`` to a site's page (``Payments.tip`` on the wallet loop)."""
 
 # The built-in provider (issue "The built-in provider and the sandbox") registers under these.
 BUILTIN_PROVIDER_ORIGIN = "trickle://wallet"
@@ -65,6 +70,7 @@ class WalletContext:
         style: how numbers are written in the user's locale.
         funding: the funding sources (the connected Open Payments wallet), when the network
             side is wired (``ui.provider``).
+        tips: sends a tip to the page of a site (``None``: no payment layer, no tips).
     """
 
     service: WalletService
@@ -76,6 +82,7 @@ class WalletContext:
     clock: Callable[[], datetime]
     style: NumberStyle = field(default_factory=number_style)
     funding: FundingPort | None = None
+    tips: TipSender | None = None
 
     def money(self, amount: int, asset: Asset, *, max_digits: int | None = 6) -> str:
         """``amount`` of ``asset`` in the user's locale."""

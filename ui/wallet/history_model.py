@@ -15,7 +15,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 
 from ui.plain_text import ADDRESS_CHARS, page_text, tooltip_text
 from ui.wallet.context import WalletContext
-from wallet.reports import HistoryFilter, HistoryRow, SortKey
+from wallet.reports import HistoryFilter, HistoryRow, PayeeKind, PayeeRecord, SortKey
 
 PAGE = 256
 CACHE_PAGES = 32
@@ -28,7 +28,9 @@ COLUMNS: tuple[tuple[str, SortKey], ...] = (
     ("Delivered", SortKey.DELIVERED),
     ("Packets", SortKey.PACKETS),
     ("Paid, unconfirmed", SortKey.UNRESOLVED),
+    ("Paid to", SortKey.PAYEE),
 )
+PAYEE_COLUMN = 7
 # Money whose fate Trickle could not learn (no answer, a late or garbled one, a path that failed
 # after the packet left, a reject the receiver did not sign): counted as spent, never refunded.
 UNCONFIRMED_TIP = (
@@ -160,9 +162,13 @@ class HistoryTableModel(QAbstractTableModel):
             return money(r.delivered, r.dest_asset, max_digits=digits) if r.dest_asset else "—"
         if col == 5:
             return f"{r.packets:,}".replace(",", self._ctx.style.group)
+        if col == PAYEE_COLUMN:
+            return payee_text(r.payee)
         return money(r.unresolved, r.asset, max_digits=digits) if r.unresolved else ""
 
     def _tooltip(self, r: HistoryRow, col: int) -> str:
+        if col == PAYEE_COLUMN:
+            return payee_tooltip(r.payee)
         if col in (1, 2):
             return tooltip_text(r.site if col == 1 else r.provider)
         return self._text(r, col, full=True)  # full precision (and the CSV has it too)
@@ -174,3 +180,28 @@ class HistoryTableModel(QAbstractTableModel):
         name = self._provider_names.get(origin)
         shown = page_text(origin, ADDRESS_CHARS)
         return f"{page_text(name)} ({shown})" if name else shown
+
+
+def payee_text(payee: PayeeRecord | None) -> str:
+    """Who a row's connection paid: "Alice's blog (wallet.example/alice) · USD", "· tip"."""
+    if payee is None:
+        return ""
+    text = page_text(payee.describe(), ADDRESS_CHARS)
+    if payee.asset is not None:
+        text += f" · {page_text(payee.asset.code)}"
+    if payee.kind is PayeeKind.TIP:
+        text += " · tip"
+    return text
+
+
+def payee_tooltip(payee: PayeeRecord | None) -> str:
+    """The wallet address, its asset and the incoming payment, in full."""
+    if payee is None:
+        return ""
+    lines = [f"Wallet address: {payee.wallet_address or payee.href}"]
+    if payee.asset is not None:
+        lines.append(f"Its currency: {payee.asset.code} (scale {payee.asset.scale})")
+    lines.append(f"Incoming payment: {payee.incoming_payment or 'none (paid over SPSP)'}")
+    if payee.kind is PayeeKind.TIP:
+        lines.append("A tip you sent.")
+    return tooltip_text("; ".join(lines))

@@ -30,6 +30,8 @@ from ui.wallet.context import WalletContext
 from ui.wallet.fields import AmountField, with_unit
 from ui.wallet.funding import FundingNote
 from ui.wallet.guard import confirm_site_policy, read_fields
+from ui.wallet.payee import PayeeLabel
+from ui.wallet.tip_dialog import open_tip_dialog
 from wallet.amounts import AmountError
 from wallet.budgets import SitePolicy, SiteState
 from wallet.reports import site_spend
@@ -91,15 +93,18 @@ class SitePopover(QFrame):
         self.block = self._button("&Block", "Block payments to this site", self._toggle_block)
         self.reset = self._button("Reset", "Reset this site to the defaults", self._reset)
         self.history = self._button("&History…", "History for this site", self._history)
+        self.payee = PayeeLabel(ctx, self)  # "Paid to Alice's blog (wallet.example/alice)"
+        self.tip = self._button("Send a t&ip…", "Send a tip to this site", self._send_tip)
         self.save.setDefault(True)
         buttons = QHBoxLayout()
-        for b in (self.save, self.pause, self.block, self.reset, self.history):
+        for b in (self.save, self.pause, self.block, self.reset, self.history, self.tip):
             buttons.addWidget(b)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 12)
         layout.addWidget(self.title)
         layout.addWidget(self.status)
+        layout.addWidget(self.payee)
         self.funding = FundingNote(ctx.funding, self)  # paid from the connected wallet?
         layout.addWidget(self.funding)
         layout.addLayout(spend)
@@ -163,6 +168,8 @@ class SitePopover(QFrame):
             else "Pause payments to this site"
         )
         self.pause.setEnabled(state is not SiteState.BLOCKED)
+        self.payee.show_site(self._site)
+        self.tip.setEnabled(ctx.tips is not None and state is SiteState.ENABLED)
         self.block.setText("Un&block" if state is SiteState.BLOCKED else "&Block")
         self.block.setAccessibleName(
             "Unblock this site" if state is SiteState.BLOCKED else "Block payments to this site"
@@ -201,6 +208,10 @@ class SitePopover(QFrame):
     def _reset(self) -> None:
         self._ctx.service.reset_site_policy(self._site)
         self.refresh()
+
+    def _send_tip(self) -> None:
+        self.hide()
+        open_tip_dialog(self._ctx, self._site, self.parentWidget())
 
     def _history(self) -> None:
         self.hide()

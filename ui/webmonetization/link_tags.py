@@ -3,7 +3,7 @@
 The isolated-world bridge (``resources/js/bridge.js``) finds the document's monetization links
 and calls ``linkStart`` / ``linkStop`` on the page bridge with a link id of its own (``l<n>``)
 and the link's resolved https: href. :class:`PageLinks` starts a payment session per link in
-the payment layer (:meth:`wallet.payments.Payments.pay_link`, through the active handler's ILP
+the payment layer (:meth:`wallet.payments.Payments.pay_link_tag`, through the active handler's ILP
 link, for the document's :class:`~wallet.payments.DocumentHandle`) and pushes what happens back
 to that document as ``{t: "link", link, kind, ...}``: ``load`` / ``error`` (fired at the link),
 ``monetization`` (a ``MonetizationEvent`` at the link, ``fields`` as the WICG spec names them),
@@ -94,6 +94,9 @@ class _LinkEvents:
         self._reason(None if reason is None else str(reason))
         self._push("stop")
 
+    def on_waiting(self, words: str | None) -> None:
+        self._reason(words)  # the receiver is backed off: why, and when it is tried again
+
 
 class PageLinks:
     """The link sessions of one page's current document."""
@@ -146,7 +149,7 @@ class PageLinks:
                 if own or handler is None or provider is None
                 else (await provider.link_for(handler.uri))
             )
-            session: _Stoppable = payments.pay_link(
+            session: _Stoppable = payments.pay_link_tag(
                 payer,
                 href,
                 ilp,

@@ -139,7 +139,7 @@ class PaymentSessions(Protocol):
         self,
         handle: Any,
         href: str,
-        link: Link | None,
+        link: Link,
         listener: Any,
         *,
         provider: str,
@@ -147,6 +147,21 @@ class PaymentSessions(Protocol):
     ) -> Any:
         """A ``<link rel="monetization">`` session (``wallet.payments.LinkSession``); wallet
         loop."""
+        ...
+
+    def pay_link_tag(
+        self,
+        handle: Any,
+        href: str,
+        link: Link | None,
+        listener: Any,
+        *,
+        provider: str,
+        account_id: int | None = None,
+    ) -> Any:
+        """A ``<link rel="monetization">`` session from the funding source: a
+        ``pay_link`` session over ``link``, or one paid from the user's own Open Payments
+        wallet (``link`` then unused); wallet loop."""
         ...
 
 

@@ -1,6 +1,8 @@
 """``trickle pay RECEIVER --amount N --uplink URL``: send money over STREAM and say what happened.
 
-RECEIVER is a payment pointer (``$wallet.example/alice``), an SPSP URL, or ``-`` with
+RECEIVER is a payment pointer (``$wallet.example/alice``), an Open Payments wallet address
+(``https://wallet.example/bob``: an incoming payment, then STREAM; its ``receivedAmount`` is
+printed afterwards — :mod:`wallet.commands.pay_target`), an SPSP URL, or ``-`` with
 ``--destination ADDR --shared-secret B64``. Every argument is checked before anything connects.
 Whatever the ending, the outcome (:mod:`wallet.commands.pay_outcome`) shows what was sent and
 delivered and the cause in words, on stdout — or as one JSON object with ``--json`` — and the
@@ -49,6 +51,7 @@ from wallet.commands.pay_outcome import (
     PayOutcome,
     close_code_name,
 )
+from wallet.commands.pay_target import WalletAddressPayment, is_wallet_address_candidate
 from wallet.errors import WalletError
 from wallet.ilp import is_valid_address
 from wallet.ilp.oer import U64_MAX
@@ -81,7 +84,12 @@ _TICK = 0.05
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EXIT_CODES_HELP
-    parser.add_argument("receiver", nargs="?", default="-", help="payment pointer or SPSP URL")
+    parser.add_argument(
+        "receiver",
+        nargs="?",
+        default="-",
+        help="payment pointer, Open Payments wallet address URL, or SPSP URL",
+    )
     parser.add_argument(
         "--amount", required=True, help="in the uplink's units (an integer, 1 to 2^64-1)"
     )
@@ -372,10 +380,20 @@ async def _pay(args: argparse.Namespace, plan: Plan, deadline: float) -> PayOutc
     return outcome
 
 
-async def _credentials(plan: Plan, outcome: PayOutcome) -> tuple[str, bytes] | None:
+async def _credentials(
+    plan: Plan, outcome: PayOutcome, wallet: WalletAddressPayment | None
+) -> tuple[str, bytes] | None:
     if plan.destination is not None:
         assert plan.shared_secret is not None
         return plan.destination, plan.shared_secret
+    if wallet is not None:
+        try:
+            creds = await wallet.credentials()
+        except WalletError as e:
+            outcome.exit, outcome.cause = Exit.RECEIVER, f"the wallet address cannot be paid: {e}"
+            return None
+        outcome.incoming_payment = wallet.incoming_payment
+        return creds
     assert plan.receiver is not None
     receipt = (
         spsp.ReceiptRequest(plan.receipt_nonce, plan.receipt_secret)
@@ -391,7 +409,31 @@ async def _credentials(plan: Plan, outcome: PayOutcome) -> tuple[str, bytes] | N
 
 
 async def _pay_within(args: argparse.Namespace, plan: Plan, outcome: PayOutcome) -> None:
-    creds = await _credentials(plan, outcome)
+    # An https RECEIVER is asked for wallet JSON first (receipts are SPSP's: then SPSP only).
+    wallet = (
+        WalletAddressPayment.for_url(plan.receiver)
+        if plan.receiver is not None
+        and plan.receipt_nonce is None
+        and is_wallet_address_candidate(plan.receiver)
+        else None
+    )
+    try:
+        await _pay_to(args, plan, outcome, wallet)
+        if wallet is not None and outcome.incoming_payment is not None:
+            received, error = await wallet.received()
+            if received is not None:
+                outcome.received_amount = received.value
+                outcome.received_asset = Asset(received.asset_code, received.asset_scale)
+            outcome.received_error = error
+    finally:
+        if wallet is not None:
+            await wallet.close()
+
+
+async def _pay_to(
+    args: argparse.Namespace, plan: Plan, outcome: PayOutcome, wallet: WalletAddressPayment | None
+) -> None:
+    creds = await _credentials(plan, outcome, wallet)
     if creds is None:
         return
     outcome.destination, secret = creds

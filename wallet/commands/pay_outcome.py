@@ -98,6 +98,12 @@ class PayOutcome:
     data_received: bytes | None = None
     seconds: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
+    incoming_payment: str | None = None
+    """The Open Payments incoming payment paid (a wallet address RECEIVER), else ``None``."""
+    received_amount: int | None = None
+    received_asset: Asset | None = None
+    received_error: str | None = None
+    """Why the incoming payment's ``receivedAmount`` could not be read afterwards."""
 
     @property
     def paid(self) -> bool:
@@ -130,6 +136,19 @@ class PayOutcome:
             "receiptSecret": b64(self.receipt_secret),
             "seconds": round(self.seconds, 3),
         }
+        if self.incoming_payment is not None:
+            doc["incomingPayment"] = self.incoming_payment
+            doc["receivedAmount"] = (
+                {
+                    "value": str(self.received_amount),
+                    "assetCode": self.received_asset.code,
+                    "assetScale": self.received_asset.scale,
+                }
+                if self.received_amount is not None and self.received_asset is not None
+                else None
+            )
+            if self.received_error is not None:
+                doc["receivedAmountError"] = self.received_error
         if self.data_sent is not None:
             doc["dataSent"] = self.data_sent.decode("utf-8", "replace")
             doc["dataReceived"] = (self.data_received or b"").decode("utf-8", "replace")
@@ -156,6 +175,14 @@ class PayOutcome:
             out.append(f"  exchange rate          {self.exchange_rate}")
         if self.destination:
             out.append(f"  destination            {self.destination}")
+        if self.incoming_payment is not None:
+            out.append(f"  incoming payment       {self.incoming_payment}")
+            if self.received_amount is not None:
+                out.append(
+                    f"  received (its receivedAmount) {self.received_amount} {self.received_asset}"
+                )
+            else:
+                out.append(f"  received               unknown ({self.received_error})")
         if self.receipt_secret is not None:
             nonce = base64.b64encode(self.receipt_nonce or b"").decode()
             out.append(f"  receipt nonce          {nonce}")

@@ -29,6 +29,7 @@ from typing import Protocol
 
 from wallet.budgets import PACE, Asset, Reason
 from wallet.ledger import Refusal, Reservation
+from wallet.payments.minimums import MinimumSend
 from wallet.payments.outcomes import HELD_MAX, SETTLEMENT, Settlement
 from wallet.stream import Outcome
 
@@ -53,6 +54,7 @@ class Budget(Protocol):
         min_amount: int | None = None,
         account_id: int | None = None,
         connection: str = "",
+        quantum: int = 1,
     ) -> Reservation | Refusal: ...
 
     def commit(
@@ -114,6 +116,7 @@ class PacketGate:
         has_activity: bool = True,
     ) -> None:
         self._budget = budget
+        self._reserve_packet = budget.reserve  # a tip's gate reserves without accrual
         self._payer = payer
         self._loop = loop
         self._provider = provider
@@ -133,6 +136,9 @@ class PacketGate:
         self._wake_on_settle = False
         self._closed = False
         self.refusal: Reason | None = None
+        self.minimum: MinimumSend | None = None
+        """The receiver's learnt minimum (:mod:`~wallet.payments.minimums`): packets are whole
+        multiples of it, and what happens to them teaches it. ``None``: any amount."""
 
     # -- set-up (wallet loop) --
 
@@ -189,15 +195,11 @@ class PacketGate:
             # packet for every few microseconds of viewing time (that would burn a core).
             self._retry_later(wait)
             return 0
-        got = self._budget.reserve(
-            self._payer.site,
-            self._provider,
-            self._asset,
-            amount,
-            min_amount=1,
-            account_id=self._account_id,
-            connection=self._connection,
-        )
+        step = self.minimum.minimum if self.minimum is not None else 1
+        amount -= amount % step
+        if amount <= 0:
+            return 0  # the path's packets are smaller than this receiver takes
+        got = self._ask(self._asset, amount, step)
         if isinstance(got, Refusal):
             self._refused(got)
             return 0
@@ -207,8 +209,26 @@ class PacketGate:
             self._paced_until = self._loop.time() + self._pace
         return got.amount
 
+    def _ask(self, asset: Asset, amount: int, step: int) -> Reservation | Refusal:
+        """The wallet's answer for one packet (whole multiples of ``step``)."""
+        return self._reserve_packet(
+            self._payer.site,
+            self._provider,
+            asset,
+            amount,
+            min_amount=step,
+            account_id=self._account_id,
+            connection=self._connection,
+            quantum=step,
+        )
+
     def settle(self, packet_id: int, amount: int, outcome: Outcome, delivered: int = 0) -> None:
         res = self._open.pop(packet_id, None)
+        if res is not None and self.minimum is not None:
+            if outcome is Outcome.FULFILLED:
+                self.minimum.fulfilled(amount, delivered)
+            elif outcome in (Outcome.REFUSED, Outcome.REJECTED):
+                self.minimum.rejected(amount)
         if res is not None:
             how = SETTLEMENT[outcome]
             if how is Settlement.COMMIT:

@@ -19,23 +19,27 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from wallet.budgets import PACE, Reason
+from wallet.budgets import PACE, Asset, Reason
 from wallet.events import BudgetReached, EventBus
 from wallet.net.link import Link
 from wallet.payments.activity import ActivitySink, SiteActivity
+from wallet.payments.backoff import Backoffs
 from wallet.payments.documents import Document, DocumentHandle
 from wallet.payments.draft4 import Draft4Connection, open_connection
 from wallet.payments.errors import DocumentGoneError, PaymentStateError
-from wallet.payments.gate import Budget, PacketGate
+from wallet.payments.gate import PacketGate
 from wallet.payments.link_targets import LinkResolver
-from wallet.payments.links import LinkListener, LinkSession, Rotation
+from wallet.payments.links import LinkListener, LinkSession, PayeeBook
+from wallet.payments.minimums import Minimums
 from wallet.payments.op_sessions import OpLinkSession, PayingWallet
+from wallet.payments.rotation import Rotation
+from wallet.payments.tips import TIP_TIMEOUT, TipBudget, TipResult, send_tip
 from wallet.stream import ConnectionConfig
 
 __all__ = ["LinkFunding", "Payments", "WalletBudget"]
 
 
-class WalletBudget(Budget, ActivitySink, Protocol):
+class WalletBudget(TipBudget, ActivitySink, PayeeBook, Protocol):
     """What the layer needs of the wallet service (``WalletService`` fits as is)."""
 
     @property
@@ -75,6 +79,13 @@ class Payments:
         self._rotations: weakref.WeakKeyDictionary[Document, Rotation] = weakref.WeakKeyDictionary()
         self.draft4_sites: set[str] = set()
         """Sites whose pages opened draft-4 connections (paid only from an ILP account)."""
+        self.minimums = Minimums()
+        """Each receiver's learnt minimum (wallet loop)."""
+        self.backoffs = Backoffs(loop.time)
+        """When each unreachable receiver is tried again (wallet loop)."""
+        self._sessions: weakref.WeakKeyDictionary[Document, list[LinkSession]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -144,7 +155,7 @@ class Payments:
         :meth:`pay_link` needs no ILP link). Wallet loop."""
         return self._funding is not None and self._funding.paying_wallet() is not None
 
-    def pay_link(
+    def pay_link_tag(
         self,
         handle: DocumentHandle,
         href: str,
@@ -154,12 +165,10 @@ class Payments:
         provider: str,
         account_id: int | None = None,
     ) -> LinkSession | OpLinkSession:
-        """Start paying one ``<link rel="monetization" href>`` of the document through
-        ``link`` (the user's ILP path; closed with the session) — or, when the user's own
-        Open Payments wallet is the funding source, by outgoing payments from it
-        (:mod:`wallet.payments.op_sessions`; ``link`` is then unused and closed). Wallet loop.
-        The session tells ``listener`` what happens (:mod:`wallet.payments.links`); ``stop()``
-        ends it, and so does the document's end.
+        """Start paying one ``<link rel="monetization" href>`` of the document from the
+        funding source: when the user's own Open Payments wallet is it, by outgoing payments
+        from that wallet (:mod:`wallet.payments.op_sessions`; ``link``, if any, is unused and
+        closed); else over ``link``, the user's ILP path (:meth:`pay_link`). Wallet loop.
 
         Raises:
             PaymentStateError: this layer was built without a link resolver, or no ILP link
@@ -167,27 +176,56 @@ class Payments:
         """
         if self._resolver is None:
             raise PaymentStateError("paying link elements is not set up")
+        wallet = self._funding.paying_wallet() if self._funding is not None else None
+        if wallet is None:
+            if link is None:
+                raise PaymentStateError("no payment path for this link")
+            return self.pay_link(
+                handle, href, link, listener, provider=provider, account_id=account_id
+            )
         doc = handle.document
+        return OpLinkSession(
+            doc=doc,
+            href=href,
+            listener=listener,
+            resolver=self._resolver,
+            wallet=wallet,
+            rotation=self._rotation(doc),
+            budget=self._budget,
+            loop=self._loop,
+            pace=self._pace,
+            link=link,
+            sleep=self._sleep,
+        )
+
+    def _rotation(self, doc: Document) -> Rotation:
         rotation = self._rotations.get(doc)
         if rotation is None:
             rotation = self._rotations[doc] = Rotation(self._loop, self._pace)
-        wallet = self._funding.paying_wallet() if self._funding is not None else None
-        if wallet is not None:
-            return OpLinkSession(
-                doc=doc,
-                href=href,
-                listener=listener,
-                resolver=self._resolver,
-                wallet=wallet,
-                rotation=rotation,
-                budget=self._budget,
-                loop=self._loop,
-                pace=self._pace,
-                link=link,
-                sleep=self._sleep,
-            )
-        if link is None:
-            raise PaymentStateError("no payment path for this link")
+        return rotation
+
+    def pay_link(
+        self,
+        handle: DocumentHandle,
+        href: str,
+        link: Link,
+        listener: LinkListener,
+        *,
+        provider: str,
+        account_id: int | None = None,
+    ) -> LinkSession:
+        """Start paying one ``<link rel="monetization" href>`` of the document through
+        ``link`` (the user's ILP path; closed with the session). Wallet loop. The session
+        tells ``listener`` what happens (:mod:`wallet.payments.links`); ``stop()`` ends it,
+        and so does the document's end.
+
+        Raises:
+            PaymentStateError: this layer was built without a link resolver.
+        """
+        if self._resolver is None:
+            raise PaymentStateError("paying link elements is not set up")
+        doc = handle.document
+        rotation = self._rotation(doc)
         session = LinkSession(
             doc=doc,
             href=href,
@@ -201,9 +239,50 @@ class Payments:
             account_id=account_id,
             pace=self._pace,
             template=self._template,
+            minimum=self.minimums.of(href),
+            backoffs=self.backoffs,
+            payees=self._budget,
             sleep=self._sleep,
         )
+        self._sessions.setdefault(doc, []).append(session)
+        # (a session refers to its document: an entry left behind would keep both alive)
+        session.task.add_done_callback(lambda _: self._session_ended(doc, session))
         return session
+
+    def _session_ended(self, doc: Document, session: LinkSession) -> None:
+        sessions = self._sessions.get(doc)
+        if sessions is not None and session in sessions:
+            sessions.remove(session)
+            if not sessions:
+                del self._sessions[doc]
+
+    def link_sessions(self, site: str, *, attended_only: bool = True) -> list[LinkSession]:
+        """The live link sessions of ``site``'s attended documents (wallet loop): the page the
+        user is looking at; with ``attended_only=False``, of all its live documents."""
+        return [
+            session
+            for doc, sessions in list(self._sessions.items())
+            if doc.site == site and doc.alive and (doc.attending or not attended_only)
+            for session in sessions
+            if not session.task.done()
+        ]
+
+    async def tip(
+        self, site: str, amount: int, asset: Asset, *, timeout: float = TIP_TIMEOUT
+    ) -> TipResult:
+        """Send a one-time ``amount`` of ``asset`` to the monetization links of the page of
+        ``site`` the user is looking at, split evenly (:mod:`wallet.payments.tips`). Wallet
+        loop.
+
+        Raises:
+            TipError: no one to tip, the tip does not fit the budgets, or another asset.
+        """
+        # The page the user looks at; while the tip dialog has the focus the browser window may
+        # not, so any live page of the site then. One share per receiver, however many tabs.
+        sessions = self.link_sessions(site) or self.link_sessions(site, attended_only=False)
+        by_href = {s.href: s for s in reversed(sessions) if s.target is not None}
+        sessions = [s for s in sessions if by_href.get(s.href) is s]
+        return await send_tip(self._budget, sessions, amount, asset, site=site, timeout=timeout)
 
     def _provider_failing(self, site: str, provider: str) -> None:
         self._budget.events.emit(BudgetReached(site, Reason.PROVIDER_FAILING))

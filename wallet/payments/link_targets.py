@@ -54,16 +54,25 @@ from wallet.payments.errors import (
     WalletTimeoutError,
     WalletUnreachableError,
 )
+from wallet.store.payees import PayeeKind, PayeeRecord
 
-__all__ = ["DeferredResolver", "LinkResolver", "LinkTarget", "OpenPaymentsResolver", "link_error"]
+__all__ = [
+    "DeferredResolver",
+    "LinkResolver",
+    "LinkTarget",
+    "OpenPaymentsResolver",
+    "link_error",
+    "payee_of",
+]
 
 
 @dataclass(frozen=True)
 class LinkTarget:
     """Where a link's money goes.
 
-    ``incoming_payment``: the incoming payment's URL (``None`` over SPSP); ``wallet_name`` and
-    ``wallet_asset``: the wallet address's ``publicName`` and asset (``None`` over SPSP);
+    ``incoming_payment``: the incoming payment's URL (``None`` over SPSP); ``wallet_address``,
+    ``wallet_name`` and ``wallet_asset``: the wallet address's ``id``, ``publicName`` and asset
+    (``None`` over SPSP);
     ``expires_at``: when the incoming payment stops taking money (``None``: never).
     """
 
@@ -71,6 +80,7 @@ class LinkTarget:
     destination_account: str
     shared_secret: bytes = field(repr=False)
     incoming_payment: str | None = None
+    wallet_address: str | None = None
     wallet_name: str | None = None
     wallet_asset: Asset | None = None
     expires_at: dt.datetime | None = None
@@ -184,6 +194,7 @@ def _link_target(href: str, found: PaymentTarget) -> LinkTarget:
         destination_account=found.destination_account,
         shared_secret=found.shared_secret,
         incoming_payment=payment.id if payment else None,
+        wallet_address=wallet.id if wallet else None,
         wallet_name=wallet.public_name if wallet else None,
         wallet_asset=Asset(wallet.asset_code, wallet.asset_scale) if wallet else None,
         expires_at=payment.expires_at if payment else None,
@@ -217,4 +228,20 @@ def link_error(error: OpenPaymentsError, href: str) -> LinkError:
     status = f" (HTTP {error.status})" if error.status else ""
     return WalletServerError(
         f"This site is not being paid: its wallet refused the payment{status}. ({error})"
+    )
+
+
+def payee_of(
+    target: LinkTarget, site: str, connection: str, kind: PayeeKind = PayeeKind.STREAM
+) -> PayeeRecord:
+    """Who a connection to ``target`` pays, for history."""
+    return PayeeRecord(
+        site=site,
+        connection=connection,
+        href=target.href,
+        kind=kind,
+        wallet_address=target.wallet_address,
+        public_name=target.wallet_name,
+        asset=target.wallet_asset,
+        incoming_payment=target.incoming_payment,
     )

@@ -15,7 +15,14 @@ link element". A :class:`LinkSession`:
 3. creates the next incoming payment shortly before the current one expires (a new STREAM
    connection to its credentials; the old one is closed);
 4. reports each fulfilled packet (``on_payment``) with what the receiver says arrived, in its
-   asset: the page's ``monetization`` event.
+   asset: the page's ``monetization`` event;
+5. records who each connection pays (wallet address, ``publicName``, asset, incoming payment)
+   for history (:mod:`wallet.store.payees`);
+6. sends only whole multiples of the receiver's learnt minimum (:mod:`~wallet.payments.
+   minimums`), never dust, and nothing before a whole minimum has accrued;
+7. backs a receiver that cannot be reached off, bounded, telling the listener in words
+   (``on_waiting``) when it tries again (:mod:`~wallet.payments.backoff`), instead of failing
+   at once or retrying forever.
 
 A document's links take turns (:class:`Rotation`): one packet per ``pace / n`` seconds across
 its ``n`` links, round robin, each taking what accrued since the previous packet, so the site's
@@ -31,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -42,6 +50,7 @@ from wallet.net.ildcp import fetch_account_config
 from wallet.net.link import Link
 from wallet.net.router import Router
 from wallet.net.stream_api import IlpConnection
+from wallet.payments.backoff import Backoffs, unreachable
 from wallet.payments.documents import Document
 from wallet.payments.draft4 import learn_destination_asset, start_gated_connection
 from wallet.payments.errors import (
@@ -51,10 +60,16 @@ from wallet.payments.errors import (
     ReceiverUnreachableError,
 )
 from wallet.payments.gate import Budget, PacketGate
-from wallet.payments.link_targets import LinkResolver, LinkTarget
+from wallet.payments.link_targets import LinkResolver, LinkTarget, payee_of
+from wallet.payments.minimums import MinimumSend
+from wallet.payments.rotation import Rotation
+from wallet.store.errors import StorageError
+from wallet.store.payees import PayeeRecord
 from wallet.stream import ConnectionConfig, Outcome
 
-__all__ = ["LinkListener", "LinkPayment", "LinkSession", "Rotation"]
+__all__ = ["LinkListener", "LinkPayment", "LinkSession", "PayeeBook", "TipPath"]
+
+log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 U64_MAX = 2**64 - 1
@@ -115,80 +130,16 @@ class LinkListener(Protocol):
         document ended), else why (a cap, the receiver went away...)."""
         ...
 
+    def on_waiting(self, words: str | None) -> None:
+        """The receiver cannot be reached: ``words`` say whose wallet and when Trickle tries
+        again (for the user, not the page); ``None``: it is being paid again."""
+        ...
 
-class _Member(Protocol):
-    def wake(self) -> None: ...
 
+class PayeeBook(Protocol):
+    """Where a session records who each connection pays (``WalletService`` fits)."""
 
-class Rotation:
-    """The link sessions of one document take turns to reserve (see the module docstring).
-
-    Owns: the order of the document's live link gates, whose turn it is, and when the next
-    packet may leave. Wallet loop only.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, pace: float) -> None:
-        self._loop = loop
-        self._pace = pace
-        self._members: list[_Member] = []
-        self._turn = 0
-        self._next_at = 0.0
-        self._timer: asyncio.TimerHandle | None = None
-
-    def __len__(self) -> int:
-        return len(self._members)
-
-    def join(self, member: _Member) -> None:
-        self._members.append(member)
-
-    def leave(self, member: _Member) -> None:
-        if member not in self._members:
-            return
-        index = self._members.index(member)
-        self._members.remove(member)
-        if index < self._turn:
-            self._turn -= 1
-        if self._members:
-            self._turn %= len(self._members)
-            self._wake_turn()
-        else:
-            self._turn = 0
-            self._cancel_timer()
-
-    def may_reserve(self, member: _Member) -> bool:
-        """Whether ``member`` may reserve now; if it is its turn but too early, it is woken
-        when the time comes. A member whose turn it is not is woken when its turn comes."""
-        if member not in self._members:
-            return True  # not rotating (a lone leg being replaced)
-        if self._members[self._turn] is not member:
-            return False
-        if self._loop.time() < self._next_at:
-            self._wake_turn()
-            return False
-        return True
-
-    def reserved(self, member: _Member, *, limited: bool) -> None:
-        """``member`` reserved a packet; ``limited``: it got less than it asked (accrual)."""
-        if member not in self._members:
-            return
-        self._turn = (self._members.index(member) + 1) % len(self._members)
-        now = self._loop.time()
-        self._next_at = now + self._pace / len(self._members) if limited else now
-        self._wake_turn()
-
-    def _wake_turn(self) -> None:
-        self._cancel_timer()
-        member = self._members[self._turn]
-        delay = self._next_at - self._loop.time()
-        if delay > 0:
-            self._timer = self._loop.call_later(delay, member.wake)
-        else:
-            self._loop.call_soon(member.wake)
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+    def record_payee(self, payee: PayeeRecord) -> None: ...
 
 
 class _LinkGate(PacketGate):
@@ -237,6 +188,24 @@ class _LinkGate(PacketGate):
         self._on_close()
 
 
+@dataclass(frozen=True)
+class TipPath:
+    """See :meth:`LinkSession.tip_path` (used by :mod:`wallet.payments.tips`)."""
+
+    href: str
+    doc: Document
+    link: Link
+    router: Router
+    address: str
+    asset: Asset
+    resolver: LinkResolver
+    provider: str
+    account_id: int | None
+    template: ConnectionConfig | None
+    minimum: MinimumSend
+    payees: PayeeBook | None
+
+
 @dataclass
 class _Leg:
     """One STREAM connection of a session (to one incoming payment's credentials)."""
@@ -244,6 +213,7 @@ class _Leg:
     target: LinkTarget
     api: IlpConnection
     gate: _LinkGate
+    recorded: bool = False  # who it pays is in history (written after its first packet)
 
 
 class LinkSession:
@@ -266,6 +236,9 @@ class LinkSession:
         account_id: int | None,
         pace: float,
         template: ConnectionConfig | None,
+        minimum: MinimumSend | None = None,
+        backoffs: Backoffs | None = None,
+        payees: PayeeBook | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.href = href
@@ -281,6 +254,11 @@ class LinkSession:
         self._pace = pace
         self._template = template
         self._sleep = sleep
+        self._minimum = minimum or MinimumSend()
+        self._backoffs = backoffs or Backoffs(loop.time)
+        self._payees = payees
+        self._waiting = False
+        self._writes: set[asyncio.Future[None]] = set()
         self._stopping = loop.create_future()
         self._leg_closed: asyncio.Event = asyncio.Event()
         self._leg: _Leg | None = None
@@ -305,22 +283,75 @@ class LinkSession:
         """Where the money goes now (after ``on_load``)."""
         return self._leg.target if self._leg else None
 
+    @property
+    def minimum(self) -> MinimumSend:
+        """The receiver's learnt minimum (shared with every session to it)."""
+        return self._minimum
+
+    async def tip_path(self) -> TipPath:
+        """What a one-time payment to this link's receiver goes through: the session's ILP
+        path (our address and asset on it) and its resolver, for a connection of its own."""
+        router, address, asset = await self._our_account()
+        return TipPath(
+            href=self.href,
+            doc=self._doc,
+            link=self._link,
+            router=router,
+            address=address,
+            asset=asset,
+            resolver=self._resolver,
+            provider=self._provider,
+            account_id=self._account_id,
+            template=self._template,
+            minimum=self._minimum,
+            payees=self._payees,
+        )
+
     # -- the session --
 
     async def _run(self) -> None:
-        loaded = False
+        loaded = errored = False
         reason: PaymentError | None = None
         try:
-            target = await self._until_stopped(self._resolver.resolve(self.href))
-            if target is None:
-                return
-            loaded = True
-            self._listener.on_load(target)
-            reason = await self._pay(target)
+            delay = self._backoffs.wait_left(self.href)  # a reload continues the back-off
+            while True:
+                if delay > 0 and not await self._wait(delay):
+                    return
+                try:
+                    target = await self._until_stopped(self._resolver.resolve(self.href))
+                    if target is None:
+                        return
+                    self._backoffs.named(self.href, target.wallet_name)
+                    if not loaded:
+                        loaded = True
+                        self._listener.on_load(target)
+                    reason = await self._pay(target)
+                    if reason is None or not unreachable(reason):
+                        return
+                    failure: WalletError = reason
+                except WalletError as e:
+                    if not unreachable(e):
+                        raise
+                    failure = e
+                # No leg while backing off: a dead connection's gate must not keep the site
+                # counted as paying (pay would accrue for a receiver nobody can reach).
+                await self._close_leg()
+                wait = self._backoffs.failed(self.href)
+                words = self._backoffs.words(self.href, wait)
+                log.info("link receiver unreachable: %s", words)
+                if wait is None:  # not to be tried again by this session
+                    reason = ReceiverUnreachableError(words)
+                    if not loaded and not errored:
+                        self._listener.on_error(reason)
+                    elif not loaded:
+                        self._listener.on_waiting(words)
+                    return
+                if not loaded and not errored:
+                    errored = True  # the page learns at once; the link may still load later
+                    self._listener.on_error(_link_error(failure))
+                delay = wait
         except WalletError as e:
-            error = (
-                e if isinstance(e, LinkError) else LinkError(f"This site is not being paid: {e}")
-            )
+            error = _link_error(e)
             if loaded:
                 reason = error
             else:
@@ -328,8 +359,17 @@ class LinkSession:
         finally:
             await self._close_leg()
             await self._link.close()
+            if self._writes:  # history knows who was paid before the session says it ended
+                await asyncio.wait(self._writes, timeout=CLOSE_TIMEOUT)
             if loaded:
                 self._listener.on_stop(reason)
+
+    async def _wait(self, delay: float) -> bool:
+        """Back off ``delay`` seconds, saying so; ``False`` if the session stopped meanwhile."""
+        self._waiting = True
+        self._listener.on_waiting(self._backoffs.words(self.href, delay))
+        await self._until_stopped(self._sleep(delay))
+        return not self._stopping.done() and self._doc.alive
 
     async def _pay(self, target: LinkTarget) -> PaymentError | None:
         """Stream to ``target`` and its renewals; the reason it stopped (``None``: asked)."""
@@ -363,7 +403,7 @@ class LinkSession:
                 target = renewed
                 continue
             # The receiver closed the connection (an incoming payment that expired early,
-            # a receiver that restarted): one new incoming payment, then give up.
+            # a receiver that restarted): one new incoming payment, then back off.
             if target.incoming_payment is None or renewed_after_close:
                 return ReceiverUnreachableError(
                     "This site is not being paid: its wallet closed the connection."
@@ -453,6 +493,8 @@ class LinkSession:
                 f"This site is not being paid: its receiver cannot be reached ({error})."
             )
         learn_destination_asset(api, gate)
+        gate.minimum = self._minimum
+        self._reached(target)
         previous, self._leg = self._leg, leg
         self._leg_closed.clear()
         api.on("close", lambda: self._connection_closed(leg))
@@ -464,6 +506,24 @@ class LinkSession:
             return None  # the document ended while the previous leg closed
         api.create_stream().set_send_max(U64_MAX)
         return leg
+
+    def _reached(self, target: LinkTarget) -> None:
+        """A connection to ``target`` is up: the back-off ends."""
+        self._backoffs.succeeded(self.href, target.wallet_name)
+        if self._waiting:
+            self._waiting = False
+            self._listener.on_waiting(None)
+
+    def _record(self, leg: _Leg) -> None:
+        """History learns who ``leg`` pays: after its first packet (nothing delays that one),
+        or when it closes."""
+        if leg.recorded:
+            return
+        leg.recorded = True
+        payee = payee_of(leg.target, self._doc.site, leg.api.source_account or "")
+        writing = record_in_background(self._payees, payee)
+        self._writes.add(writing)
+        writing.add_done_callback(self._writes.discard)
 
     def _fulfilled(self, leg: _Leg, amount: int) -> None:
         # The receiver's asset: as its STREAM handshake said, else as its wallet address says
@@ -479,6 +539,7 @@ class LinkSession:
             self._listener.on_payment(
                 LinkPayment(self.href, leg.target.incoming_payment, amount, asset)
             )
+        self._record(leg)
 
     def _gate_closed(self, gate: _LinkGate) -> None:
         if not self._doc.alive:
@@ -495,8 +556,39 @@ class LinkSession:
 
     async def _close(self, leg: _Leg) -> None:
         self._doc.remove_gate(leg.gate)  # closes the gate: it reserves nothing more
+        stop_sending(leg.api)
         leg.api.close()
+        self._record(leg)
         try:
             await asyncio.wait_for(asyncio.shield(leg.api.closed), CLOSE_TIMEOUT)
         except TimeoutError:
             leg.api.destroy()
+
+
+def _link_error(error: WalletError) -> LinkError:
+    if isinstance(error, LinkError):
+        return error
+    return LinkError(f"This site is not being paid: {error}")
+
+
+def record_in_background(payees: PayeeBook | None, payee: PayeeRecord) -> asyncio.Future[None]:
+    """Write ``payee`` on a worker thread (a SQLite write never holds up the first packet);
+    a failure is logged: history without a name is better than no payment."""
+
+    def write() -> None:
+        if payees is None:
+            return
+        try:
+            payees.record_payee(payee)
+        except StorageError as e:
+            log.warning("could not record the payee of %s: %s", payee.site, e)
+
+    return asyncio.ensure_future(asyncio.to_thread(write))
+
+
+def stop_sending(api: IlpConnection) -> None:
+    """Want no more money on ``api``'s streams than is sent or in flight, so that a graceful
+    close does not wait (until its timeout) to send money a closed gate will never reserve."""
+    for stream in list(api.streams.values()):
+        with contextlib.suppress(WalletError):  # closed already
+            stream.set_send_max(stream.total_sent + stream.in_flight)

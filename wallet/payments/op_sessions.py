@@ -65,7 +65,7 @@ from wallet.payments.errors import (
 )
 from wallet.payments.gate import Budget, PacketGate
 from wallet.payments.link_targets import LinkResolver, LinkTarget
-from wallet.payments.links import RENEWAL_LEAD, LinkListener, LinkPayment, Rotation
+from wallet.payments.links import RENEWAL_LEAD, LinkListener, LinkPayment
 from wallet.payments.op_errors import (
     FundingError,
     InvalidReceiverError,
@@ -73,6 +73,7 @@ from wallet.payments.op_errors import (
     StreamOnlySiteError,
     WalletStuckError,
 )
+from wallet.payments.rotation import Rotation
 
 __all__ = ["OpLinkSession", "PayingWallet", "PaymentState", "WalletPayment"]
 

@@ -224,6 +224,35 @@ class HistoryDay(Base):
     )
 
 
+class Payee(Base):
+    """Who one connection paid (revision 0004_link_payees): a ``<link rel="monetization">``
+    session's leg or a tip, by the ``connection`` name its ``history`` rows carry.
+
+    ``wallet_address`` (the wallet address's ``id``), ``public_name``, the wallet's asset and
+    ``incoming_payment`` are NULL over SPSP; ``kind`` is ``stream`` (paid while read) or
+    ``tip`` (a one-time amount the user sent). Text from wallets is stored as given and shown
+    as plain text.
+    """
+
+    __tablename__ = "payee"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(Text)
+    connection: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    href: Mapped[str] = mapped_column(Text)
+    wallet_address: Mapped[str | None] = mapped_column(Text)
+    public_name: Mapped[str | None] = mapped_column(Text)
+    asset_code: Mapped[str | None] = mapped_column(String(16))
+    asset_scale: Mapped[int | None] = mapped_column(Integer)
+    incoming_payment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (
+        UniqueConstraint("site", "connection", name="uq_payee_site_connection"),
+        Index("ix_payee_site_created", "site", "created_at"),
+        CheckConstraint("kind IN ('stream', 'tip')", name="kind"),
+    )
+
+
 def _table(model: type[Base]) -> Table:
     t = model.__table__
     assert isinstance(t, Table)
@@ -239,3 +268,4 @@ spend_counter_table = _table(SpendCounter)
 lease_table = _table(Lease)
 history_table = _table(HistoryBucket)
 history_day_table = _table(HistoryDay)
+payee_table = _table(Payee)

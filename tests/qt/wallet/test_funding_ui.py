@@ -227,7 +227,7 @@ def pay_a_while(ui: Ui, until: Callable[[], bool]) -> DocumentHandle:
     handle = ui.world.payments.document(SITE, attending=True)
 
     async def start() -> Any:
-        return ui.world.payments.pay_link(
+        return ui.world.payments.pay_link_tag(
             handle, ui.world.wallet("alice"), None, Page(), provider=""
         )
 

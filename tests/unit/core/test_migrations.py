@@ -35,8 +35,8 @@ def _integrity(engine: Engine) -> str:
 
 
 def test_revisions_are_a_line() -> None:
-    assert known_revisions() == ["0001", "0002", "0003"]
-    assert head_revision() == "0003"
+    assert known_revisions() == ["0001", "0002", "0003", "0004_link_payees"]
+    assert head_revision() == "0004_link_payees"
 
 
 def test_upgrade_from_empty_matches_the_models(db_path: Path) -> None:

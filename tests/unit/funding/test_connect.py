@@ -181,6 +181,6 @@ def test_disconnect_revokes_the_grant_at_the_wallet_and_forgets_it_here(tmp_path
             # a page now is paid from the local account: without an ILP link it cannot be
             handle = w.payments.document("https://blog.example", attending=True)
             with pytest.raises(Exception, match="no payment path"):
-                w.payments.pay_link(handle, w.wallet("alice"), None, Page(), provider="")
+                w.payments.pay_link_tag(handle, w.wallet("alice"), None, Page(), provider="")
 
     run(main)

@@ -58,6 +58,7 @@ class Seen:
     errors: list[LinkError] = field(default_factory=list)
     payments: list[LinkPayment] = field(default_factory=list)
     stops: list[PaymentError | None] = field(default_factory=list)
+    waiting: list[str | None] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def on_load(self, target: LinkTarget) -> None:
@@ -74,6 +75,10 @@ class Seen:
 
     def on_stop(self, reason: PaymentError | None) -> None:
         self.stops.append(reason)
+        self.changed.set()
+
+    def on_waiting(self, words: str | None) -> None:
+        self.waiting.append(words)
         self.changed.set()
 
     async def until(self, condition: Callable[[], bool]) -> None:
@@ -105,7 +110,6 @@ class World:
         session = self.payments.pay_link(
             handle, href, self.sandbox.network.account(name), seen, provider=PROVIDER
         )
-        assert isinstance(session, LinkSession)  # the local account pays (no wallet connected)
         return Paying(handle, session, seen)
 
     def history(self, site: str = SITE) -> tuple[int, int, int]:
@@ -402,9 +406,17 @@ def test_hrefs_that_are_not_wallet_addresses_get_a_named_error(tmp_path: Path) -
             insecure = await failure_of(w, "http://127.0.0.1:1/alice")
             assert isinstance(insecure, InsecureWalletAddressError)
             assert "not a secure https: URL" in str(insecure)
-            pointer = await failure_of(w, "$127.0.0.1/nobody")  # nothing listens on :443
+            # nothing listens on :443: the page gets `error` at once, the receiver is backed off
+            unreachable = w.pay(SITE, "$127.0.0.1/nobody", Seen())
+            await unreachable.seen.until(lambda: bool(unreachable.seen.waiting))
+            (pointer,) = unreachable.seen.errors
             assert isinstance(pointer, WalletUnreachableError)
             assert "cannot be reached" in str(pointer)
+            assert unreachable.seen.waiting == [
+                "The wallet at 127.0.0.1/nobody cannot be reached; trying again in 30 seconds."
+            ]
+            unreachable.session.stop()
+            await unreachable.stopped()
             not_pointer = await failure_of(w, "$ not a pointer")
             assert isinstance(not_pointer, NotAWalletAddressError)
 

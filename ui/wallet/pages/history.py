@@ -92,7 +92,7 @@ class HistoryPage(Page):
         hh = self.view.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
-        for col, width in enumerate((125, 185, 150, 135, 135, 60, 80)):
+        for col, width in enumerate((125, 185, 150, 135, 135, 60, 80, 240)):
             self.view.setColumnWidth(col, width)
 
         self.totals = table("Totals per site", ["Site", "Sent", "Packets"], self)
