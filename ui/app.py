@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import logging
 import logging.handlers
 import os
@@ -30,6 +31,7 @@ from PySide6.QtCore import (
     QMessageLogContext,
     QSettings,
     QSocketNotifier,
+    QTimer,
     QtMsgType,
     QUrl,
     qInstallMessageHandler,
@@ -40,24 +42,21 @@ from PySide6.QtWidgets import QApplication
 import resources
 from ui.browser import single_instance, urls
 from ui.browser.browsing import Browsing
+from ui.browser.clear_data import site_data_cleared_on_start
 from ui.browser.downloads import Downloads, default_download_dir
 from ui.browser.hooks import PageHook, ProfileInstaller
-from ui.browser.profile import ProfileInUseError, create_profile
+from ui.browser.profile import ProfileInUseError, create_profile, storage_dir
 from ui.browser.sandbox_bar import show_sandbox_warning
-from ui.browser.scheme import InternalPage, page_directories, register_scheme
+from ui.browser.scheme import START_URL, Route, page_directories, register_scheme
 from ui.browser.single_instance import InstanceServer
 from ui.browser.storage import BrowsingStore
 from ui.browser.window import BrowserWindow
 from ui.browser.windows import Windows
 from ui.icons import app_icon
 from ui.launch_checks import sandbox_disabled
-from ui.provider import wire_provider
-from ui.wallet.component import WalletUi
+from ui.provider import OpenTabs, wire_provider
 from wallet import __version__
 from wallet.private_files import PRIVATE_UMASK, tighten_profile
-from wallet.reports import local_zone
-from wallet.secrets import SecretStore, SecretStoreError, open_secret_store
-from wallet.service import WalletService
 
 log = logging.getLogger("trickle")
 
@@ -66,6 +65,8 @@ DESKTOP_FILE = "org.trickle.Trickle"
 PAGES_DIR = Path(resources.__file__).parent / "pages"
 LOG_FILE = "trickle.log"
 UI_SETTINGS = "window.ini"  # window size and place, in the profile directory
+# The wallet starts once the first page has loaded, or after this long (a slow site).
+FIRST_PAINT_WAIT_MS = 1500
 
 
 @dataclass(frozen=True)
@@ -100,79 +101,80 @@ class Extensions:
             wallet service, stop the asyncio loop ...).
         window_hooks: called with each browser window once it exists (the wallet UI adds its
             indicator, Wallet action and notification banner).
-        start_urls: what to open when the command line names nothing (the first launch's
-            welcome page and demo site).
-        parts: the composed objects by name (service, web_monetization, provider), for tests
-            and diagnostics; nothing in the app looks them up here.
+        after_first_paint: run once the first window's page has loaded (or after
+            ``FIRST_PAINT_WAIT_MS``), with a function that opens tabs where the user looks:
+            the wallet starts there (and opens the first launch's welcome page and demo).
+        parts: the composed objects by name (startup, provider), for tests and diagnostics;
+            nothing in the app looks them up here.
     """
 
     profile_installers: Sequence[ProfileInstaller] = ()
     page_hooks: Sequence[PageHook] = ()
-    internal_pages: Mapping[str, InternalPage] = field(default_factory=dict)
+    internal_pages: Mapping[str, Route] = field(default_factory=dict)
     on_shutdown: Sequence[Callable[[], object]] = ()
     window_hooks: Sequence[Callable[[BrowserWindow], object]] = ()
-    start_urls: Sequence[str] = ()
+    after_first_paint: Sequence[Callable[[OpenTabs], object]] = ()
     parts: Mapping[str, object] = field(default_factory=dict)
 
 
 def compose(options: LaunchOptions) -> Extensions:
     """The composition root: the one place where Trickle's parts are wired together.
 
-    Runs after the QApplication exists and before the profile is built. Add parts here, e.g.
-    (see ui/webmonetization/component.py)::
+    Runs after the QApplication exists and before the profile is built, and stays light: it
+    is on the path to the first paint. What is slow to import or open (the wallet) starts from
+    ``after_first_paint``; what pages ask of it meanwhile waits for it (``ui/provider.py``).
+    Add parts here, e.g. (see ui/webmonetization/component.py)::
 
-        loop = LoopThread(); asyncs = AsyncBridge(loop.loop)
-        service = WalletService.open(options.profile_dir, tz=...)
-        wm = WebMonetization(asyncs, registry=ServiceHandlerRegistry(service),
-                             payments=Payments(service, loop.loop))
+        wm = WebMonetization(asyncs, registry=..., payments=...)
         installers.append(wm)                  # profile-wide: user scripts, handler host
         hooks.append(wm)                       # per page: bridge, tab visibility
-        pages["wallet"] = WalletPages(service) # a trickle://wallet/ page, if any
-        shutdown += [asyncs.close, service.close, loop.stop]
+        pages["wallet"] = WalletPages(...)     # a trickle://wallet/ page, if any
+        shutdown += [asyncs.close, loop.stop]
     """
-    installers: list[ProfileInstaller] = []
-    hooks: list[PageHook] = []
-    pages: dict[str, InternalPage] = {}
-    shutdown: list[Callable[[], object]] = []
     log.info("network: %s", "uplink" if options.uplink else "sandbox")
-    # --- the wallet UI (issue 8): indicator, popover, wallet window, notifications ---------
-    service = WalletService.open(options.profile_dir, tz=local_zone())
-    secrets = _secret_store()
-    wallet_ui = WalletUi(service, tz=local_zone(), secrets=secrets)
-    # --- the network, the built-in provider and window.WebMonetization (issues 6, 7) -------
+    # --- window.WebMonetization now; the wallet, its UI and network after the first paint --
     wiring = wire_provider(
-        service,
-        wallet_ui.network,
+        options.profile_dir,
         sandbox=options.sandbox,
         uplink=options.uplink,
-        secrets=secrets,
         first_urls_allowed=not options.urls,
-        on_monetize=lambda tab: wallet_ui.indicator_state.set_monetized(tab, True),
     )
-    wallet_ui.ctx.funding = wiring.funding  # the Account page's Open Payments wallet
-    wallet_ui.ctx.tips = wiring.tips  # "Send a tip" in the site popover
-    installers += wiring.installers
-    hooks += wiring.hooks
-    pages.update(wiring.internal_pages)
-    shutdown += [*wiring.shutdown, wallet_ui.close, service.close]
+    startup = wiring.startup
     return Extensions(
-        installers,
-        hooks,
-        pages,
-        shutdown,
-        window_hooks=[wallet_ui.attach],
-        start_urls=wiring.start_urls,
-        parts={"service": service, "wallet_ui": wallet_ui, "provider": wiring},
+        wiring.installers,
+        wiring.hooks,
+        wiring.internal_pages,
+        wiring.shutdown,
+        window_hooks=[startup.attach_window],
+        after_first_paint=[startup.start],
+        parts={"startup": startup, "provider": wiring},
     )
 
 
-def _secret_store() -> SecretStore | None:
-    """The OS keyring, or None (the Account page then says why a token cannot be stored)."""
-    try:
-        return open_secret_store()
-    except SecretStoreError as e:
-        log.warning("no secret store: %s", e)
-        return None
+def open_first_tabs(window: BrowserWindow, urls: Sequence[QUrl], home: QUrl = START_URL) -> None:
+    """Open ``urls`` in ``window``; a lone start page nobody left gives way to them."""
+    tabs = window.tabs()
+    untouched = tabs if len(tabs) == 1 and tabs[0].url() == home else []
+    for url in urls:
+        window.new_tab(url)
+    for tab in untouched:
+        window.tab_strip.close_tab(tab)
+
+
+def after_first_paint(window: BrowserWindow, start: Callable[[], object]) -> None:
+    """Call ``start`` once: on the event-loop turn after ``window``'s current page loaded, or
+    after ``FIRST_PAINT_WAIT_MS`` if that comes first."""
+    called: list[bool] = []
+
+    def once() -> None:
+        if not called:
+            called.append(True)
+            start()
+
+    tab = window.current_tab()
+    if tab is not None:
+        tab.loadFinished.connect(lambda _ok: QTimer.singleShot(0, once))
+    QTimer.singleShot(FIRST_PAINT_WAIT_MS, once)
 
 
 def register_schemes() -> None:
@@ -184,7 +186,7 @@ def default_profile_dir() -> Path:
     return Path(platformdirs.user_data_dir("trickle", appauthor=False))
 
 
-def internal_routes(extra: Mapping[str, InternalPage]) -> dict[str, InternalPage]:
+def internal_routes(extra: Mapping[str, Route]) -> dict[str, Route]:
     """The built-in pages of ``resources/pages/<host>/``, then the extensions' pages."""
     routes = page_directories(PAGES_DIR)
     routes.update(extra)
@@ -290,6 +292,8 @@ def _browse(
     """Profile, windows, event loop; then the teardown in the order QtWebEngine needs."""
     downloads = Downloads(default_download_dir())
     browsing = Browsing(BrowsingStore.open(options.profile_dir), downloads)  # issue 21
+    if site_data_cleared_on_start(browsing.store, storage_dir(options.profile_dir)):
+        log.info("site data cleared, as asked")
     try:
         profile = create_profile(
             options.profile_dir,
@@ -307,7 +311,17 @@ def _browse(
     browsing.bind(windows)
     downloads.finished.connect(windows.on_download_finished)
     instance.urls_received.connect(lambda texts: windows.open_urls(open_targets(texts)))
-    window = browsing.start(open_targets(options.urls), open_targets(ext.start_urls))
+    window = browsing.start(open_targets(options.urls))
+
+    def open_tabs(urls: Sequence[QUrl]) -> None:
+        target = windows.active() or window
+        if shiboken6.isValid(target):
+            open_first_tabs(target, urls, windows.home)
+        else:
+            windows.new_window(urls)
+
+    for step in ext.after_first_paint:
+        after_first_paint(window, functools.partial(step, open_tabs))
     settings = QSettings(str(options.profile_dir / UI_SETTINGS), QSettings.Format.IniFormat)
     geometry = settings.value("window/geometry")
     if isinstance(geometry, QByteArray) and not browsing.restored:

@@ -11,10 +11,17 @@ from PySide6.QtCore import QPoint, Qt, QUrl
 from PySide6.QtWebEngineCore import QWebEngineProfile
 
 from tests.qt.conftest import _teardown, run_js
-from ui.app import Extensions, LaunchOptions, compose, internal_routes, open_targets
+from ui.app import (
+    Extensions,
+    LaunchOptions,
+    compose,
+    internal_routes,
+    open_first_tabs,
+    open_targets,
+)
 from ui.browser.profile import create_profile
 from ui.browser.window import BrowserWindow
-from ui.provider import ProviderWiring
+from ui.provider import ProviderWiring, WalletStartup
 from wallet.service import WalletService
 
 WAIT = 20_000
@@ -22,22 +29,25 @@ WAIT = 20_000
 
 @dataclass
 class App:
-    """The app as ``run()`` composes it, in this process."""
+    """The app as ``run()`` composes it, in this process, once its wallet is ready."""
 
     ext: Extensions
     window: BrowserWindow
     profile: QWebEngineProfile
     service: WalletService
     wiring: ProviderWiring
+    startup: WalletStartup
 
 
 @contextmanager
 def running_app(qtbot: Any, options: LaunchOptions) -> Iterator[App]:
-    """Compose Trickle, open its start URLs in a shown window; tear it all down after."""
+    """Compose Trickle, open the command line's URLs (else the start page) in a shown window,
+    start the wallet as ``run()`` does after the first paint (the first launch's pages open
+    then), wait for it; tear it all down after."""
     options.profile_dir.mkdir(parents=True, exist_ok=True)
     ext = compose(options)
-    service, wiring = ext.parts["service"], ext.parts["provider"]
-    assert isinstance(service, WalletService) and isinstance(wiring, ProviderWiring)
+    wiring = ext.parts["provider"]
+    assert isinstance(wiring, ProviderWiring)
     profile = create_profile(
         options.profile_dir, internal_routes(ext.internal_pages), ext.profile_installers
     )
@@ -46,11 +56,14 @@ def running_app(qtbot: Any, options: LaunchOptions) -> Iterator[App]:
         for hook in ext.window_hooks:
             hook(window)
         window.resize(1200, 800)
-        window.open_urls(open_targets(options.urls or ext.start_urls))
+        window.open_urls(open_targets(options.urls))
         window.show()
         window.activateWindow()
         qtbot.waitExposed(window)
-        yield App(ext, window, profile, service, wiring)
+        wiring.startup.start(lambda urls: open_first_tabs(window, urls))
+        qtbot.waitUntil(wiring.startup.ready.done, timeout=WAIT)
+        wallet = wiring.startup.ready.value()
+        yield App(ext, window, profile, wallet.service, wiring, wiring.startup)
     finally:
         _teardown(window, profile)
         for step in ext.on_shutdown:

@@ -60,6 +60,8 @@ def test_the_app_opens_urls_logs_in_its_profile_and_stops_cleanly(
     try:
         qtbot.waitUntil(lambda: http_site.hits("/from-the-command-line") == 1, timeout=60_000)
         qtbot.waitUntil(lambda: "window shown" in log_file.read_text(), timeout=60_000)
+        # The wallet starts after the first paint; its database is among the files checked.
+        qtbot.waitUntil(lambda: "wallet ready" in log_file.read_text(), timeout=60_000)
         process.send_signal(signal.SIGTERM)
         _out, err = process.communicate(timeout=30)
     finally:

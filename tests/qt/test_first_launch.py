@@ -33,13 +33,15 @@ def test_first_launch_registers_the_wallet_and_streams_to_the_demo_site(
         assert app.wiring.runtime is not None
         demo = app.wiring.runtime.result().demo
         assert demo is not None
-        assert [u.split("?")[0] for u in app.ext.start_urls] == [
+        # The first launch's pages open once the wallet is ready, in place of the start page.
+        assert [u.split("?")[0] for u in app.startup.start_urls] == [
             demo.url("blog"),
             "trickle://wallet/",
         ]
         blog_tab, welcome = app.window.tabs()
         assert app.window.current_tab() is welcome
-        indicator = app.ext.parts["wallet_ui"].indicator_state  # type: ignore[attr-defined]
+        assert app.startup.wallet is not None
+        indicator = app.startup.wallet.ui.indicator_state
         # The blog asked to be paid before there was a provider: the toolbar says so.
         qtbot.waitUntil(
             lambda: indicator.state(blog_tab.context).status is Status.NO_PROVIDER, timeout=WAIT
@@ -56,7 +58,7 @@ def test_first_launch_registers_the_wallet_and_streams_to_the_demo_site(
         expected = "you start with a monthly budget of 5.00 USD for all sites together"
         qtbot.waitUntil(lambda: expected in run_js(qtbot, welcome, budget), timeout=WAIT)
         forged = "&budget=a+budget+of+1%2C000+USD"
-        load(qtbot, welcome, app.ext.start_urls[1] + forged)
+        load(qtbot, welcome, app.startup.start_urls[1] + forged)
 
         def forged_page_text() -> str:
             query, _, text = str(run_js(qtbot, welcome, budget)).partition("|")

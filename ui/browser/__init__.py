@@ -8,8 +8,9 @@ composition root), which returns an ``ui.app.Extensions``:
 * ``page_hooks`` — ``hooks.PageHook``: ``attach(page, tab)`` for every page, popups included,
   before it loads; ``tab`` is a ``hooks.TabContext`` (``is_visible_in_focused_window()``,
   ``visibility_changed(bool)``, ``closing()``).
-* ``internal_pages`` — ``scheme.InternalPage`` by host, for ``trickle://HOST/`` pages computed in
-  Python; static pages are files under ``resources/pages/HOST/``.
+* ``internal_pages`` — ``scheme.Route`` by host, for ``trickle://HOST/`` pages computed in
+  Python (an ``InternalPage``, or one that may answer ``Pending``: known later); static pages
+  are files under ``resources/pages/HOST/``.
 * ``on_shutdown`` — callables run after the windows and the profile are gone.
 
 Modules: ``window`` (main window, shortcuts, focus), ``tabs`` (tab strip), ``webview`` (a tab),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QObject, QRect, Qt, QUrl
@@ -26,8 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from ui.browser import search, session
+from ui.browser.clear_data import BrowsingData
 from ui.browser.completion import AddressCompletion
 from ui.browser.downloads import Downloads, dialog_start_dir
+from ui.browser.fullscreen import FullScreenRequests
 from ui.browser.history import HistoryRecorder, history_key
 from ui.browser.hooks import PageHook, ProfileInstaller
 from ui.browser.library_sections import BOOKMARKS, DOWNLOADS, HISTORY
@@ -41,6 +43,7 @@ from ui.browser.windows import Windows, bring_forward
 
 if TYPE_CHECKING:  # the Library and the settings are imported when first opened
     from ui.browser.browser_settings import BrowserSettings
+    from ui.browser.clear_data_view import ClearDataDialog
     from ui.browser.library import LibraryWindow
 
 
@@ -81,20 +84,23 @@ class Browsing(QObject):
         self.history = HistoryRecorder(store)
         self.prompts = PromptQueue(store, self)
         self.permissions = SitePermissions(store, self.prompts)
+        self.data = BrowsingData(store, downloads)
+        self.full_screen = FullScreenRequests(store, self.prompts)
         self.windows: Windows | None = None
         self.session: SessionKeeper | None = None
         self._library: LibraryWindow | None = None
         self._settings: BrowserSettings | None = None
+        self._clear_dialog: ClearDataDialog | None = None
         self._parts: dict[BrowserWindow, WindowParts] = {}
         self.restored = False  # start() reopened the saved session
 
     @property
     def page_hooks(self) -> Sequence[PageHook]:
-        return (self.history, self.permissions)
+        return (self.history, self.permissions, self.full_screen)
 
     @property
     def installers(self) -> Sequence[ProfileInstaller]:
-        return (self.permissions,)
+        return (self.permissions, self.data)
 
     def bind(self, windows: Windows) -> None:
         """Attach to every window ``windows`` makes from now on, and keep the session."""
@@ -119,7 +125,7 @@ class Browsing(QObject):
             self.session.save_now()
 
     def close(self) -> None:
-        for widget in (self._library, self._settings):
+        for widget in (self._library, self._settings, self._clear_dialog):
             if widget is not None and shiboken6.isValid(widget):
                 widget.close()
                 shiboken6.delete(widget)
@@ -135,12 +141,13 @@ class Browsing(QObject):
         bookmarks = act(window, "Bookmarks", ["Ctrl+Shift+O"], lambda: self.library(BOOKMARKS))
         bookmark = act(window, "Bookmark this page", ["Ctrl+D"], lambda: self.bookmark(window))
         downloads = act(window, "Downloads", ["Ctrl+J"], lambda: self.library(DOWNLOADS))
+        clear = act(window, "Clear browsing data…", ["Ctrl+Shift+Del"], self.clear_data)
         print_pdf = act(window, "Print to PDF…", ["Ctrl+P"], lambda: self._print(window))
         settings = act(window, "Settings", ["Ctrl+,"], self.open_settings)
         wallet = getattr(window, "wallet_action", None)
         entries = [
             window.new_tab_action, new_window, None,
-            history, bookmarks, bookmark, downloads, None,
+            history, bookmarks, bookmark, downloads, clear, None,
             ZoomRow(window), window.find_action, print_pdf, None,
             *([wallet] if isinstance(wallet, QAction) else []), settings, None,
             window.quit_action,
@@ -247,6 +254,26 @@ class Browsing(QObject):
         self._settings.refresh_permissions()
         bring_forward(self._settings)
         return self._settings
+
+    def clear_data(self) -> ClearDataDialog:
+        """The "Clear browsing data" dialog (one per process)."""
+        if self._clear_dialog is None or not shiboken6.isValid(self._clear_dialog):
+            from ui.browser.clear_data_view import ClearDataDialog
+
+            def clear_and_refresh(*args: Any) -> Any:
+                done = self.data.clear(*args)
+                if self._library is not None and shiboken6.isValid(self._library):
+                    self._library.history.refresh()
+                self.prompts_changed()
+                return done
+
+            self._clear_dialog = ClearDataDialog(clear_and_refresh)
+        bring_forward(self._clear_dialog)
+        return self._clear_dialog
+
+    def prompts_changed(self) -> None:
+        if self._settings is not None and shiboken6.isValid(self._settings):
+            self._settings.refresh_permissions()
 
     def _apply_settings(self) -> None:
         engine = self.search_engine()

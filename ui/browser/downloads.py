@@ -4,14 +4,20 @@ A ``ProfileInstaller``. Every download is accepted into ``directory`` under the 
 suggests (already stripped of path separators; made unique if the file exists) — as other
 browsers do by default. Saving a page (``isSavePageDownload``) is treated the same.
 
+``items`` is this run's downloads list (what the Downloads page shows), oldest first, with
+when each started; ``forget`` takes finished ones off it ("clear browsing data").
+
 Signals:
     started(QWebEngineDownloadRequest): a download was accepted (the Downloads page lists it).
     finished(str, bool, str): file path, success, and a reason in words when it failed.
+    forgotten(list): those downloads were taken off the list.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, Signal
@@ -52,10 +58,24 @@ def unique_name(directory: Path, name: str) -> str:
 class Downloads(QObject):
     started = Signal(QWebEngineDownloadRequest)
     finished = Signal(str, bool, str)
+    forgotten = Signal(list)
 
-    def __init__(self, directory: Path, parent: QObject | None = None) -> None:
+    def __init__(
+        self, directory: Path, parent: QObject | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         super().__init__(parent)
         self._directory = directory
+        self._clock = clock
+        self.items: list[tuple[float, QWebEngineDownloadRequest]] = []
+
+    def forget(self, since: float | None = None) -> int:
+        """Take the finished downloads started at or after ``since`` (all when None) off the
+        list; the files stay. Returns how many."""
+        gone = [d for at, d in self.items if d.isFinished() and (since is None or at >= since)]
+        self.items = [(at, d) for at, d in self.items if d not in gone]
+        if gone:
+            self.forgotten.emit(gone)
+        return len(gone)
 
     def install(self, profile: QWebEngineProfile) -> None:
         profile.downloadRequested.connect(self._on_requested)
@@ -67,6 +87,7 @@ class Downloads(QObject):
         download.isFinishedChanged.connect(lambda: self._on_finished(download))
         log.info("downloading %s from %s", download.downloadFileName(), download.url().host())
         download.accept()
+        self.items.append((self._clock(), download))
         self.started.emit(download)
 
     def _on_finished(self, download: QWebEngineDownloadRequest) -> None:

@@ -110,7 +110,17 @@ class DownloadsView(QWidget):
         layout.addWidget(self.empty)
         layout.addLayout(self._list)
         layout.addStretch(1)
+        for _at, download in downloads.items:
+            self.add(download)
         downloads.started.connect(self.add)
+        downloads.forgotten.connect(self.remove)
+
+    def remove(self, downloads: list[QWebEngineDownloadRequest]) -> None:
+        for row in [r for r in self.rows if r.download in downloads]:
+            self.rows.remove(row)
+            row.hide()
+            row.deleteLater()
+        self.empty.setVisible(not self.rows)
 
     def add(self, download: QWebEngineDownloadRequest) -> None:
         row = DownloadRow(download, self)

@@ -24,16 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.browser.clear_data import RANGES
 from ui.browser.storage import BrowsingStore
 
-# "Clear browsing data": how far back, in seconds (None: everything).
-CLEAR_RANGES: tuple[tuple[str, float | None], ...] = (
-    ("the last hour", 3600.0),
-    ("the last 24 hours", 86_400.0),
-    ("the last 7 days", 7 * 86_400.0),
-    ("the last 4 weeks", 28 * 86_400.0),
-    ("all time", None),
-)
+CLEAR_RANGES = RANGES  # "Clear history of ...": how far back, in seconds (None: everything)
 URL_ROLE = Qt.ItemDataRole.UserRole + 1
 
 

@@ -10,8 +10,8 @@ A page hook receives every ``QWebEnginePermission`` request and decides:
   remembered) when its page navigates (to another address, not a ``#part``) or closes.
 
 Qt's own permission store is turned off (``AskEveryTime``): Trickle's store is the only one,
-and what is in it the user can see and change in the browser settings. Full screen is not
-offered (``FullScreenSupportEnabled`` stays off in the profile).
+and what is in it the user can see and change in the browser settings. Full screen goes
+through the same rules and queue (``ui.browser.fullscreen``), with its own answer.
 
 Signals (``PromptQueue``):
     current_changed(object): the ``Question`` to show now, or None.
@@ -20,6 +20,7 @@ Signals (``PromptQueue``):
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import shiboken6
@@ -61,14 +62,16 @@ def install_permission_policy(profile: QWebEngineProfile) -> None:
 
 @dataclass(eq=False)
 class Question:
-    """A permission request waiting for the user."""
+    """A permission request waiting for the user: ``permission`` is granted or denied, or
+    (a request that is not a ``QWebEnginePermission``, e.g. full screen) ``decide`` is told."""
 
     page: QWebEnginePage
-    permission: QWebEnginePermission
+    permission: QWebEnginePermission | None
     origin: str
     feature: str
     text: str
     settled: bool = field(default=False)
+    decide: Callable[[bool], None] | None = None
 
 
 class PromptQueue(QObject):
@@ -117,7 +120,9 @@ class PromptQueue(QObject):
         if question.settled:
             return
         question.settled = True
-        if question.permission.isValid():
+        if question.decide is not None:
+            question.decide(allow)
+        elif question.permission is not None and question.permission.isValid():
             question.permission.grant() if allow else question.permission.deny()
 
     def _advance(self) -> None:

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWebEngineCore import QWebEngineProfile, QWebEngineProfileBuilder, QWebEngineSettings
 
 from ui.browser.hooks import ProfileInstaller
-from ui.browser.scheme import SCHEME, InternalPage, TrickleSchemeHandler
+from ui.browser.scheme import SCHEME, Route, TrickleSchemeHandler
 
 STORAGE_NAME = "trickle"
 
@@ -27,14 +27,19 @@ class ProfileInUseError(RuntimeError):
     """Another profile in this process (or another Trickle) already uses this directory."""
 
 
+def storage_dir(profile_dir: Path) -> Path:
+    """Where QtWebEngine keeps cookies and site data for this Trickle profile."""
+    return profile_dir / "webengine" / "storage"
+
+
 def create_profile(
     profile_dir: Path,
-    routes: Mapping[str, InternalPage],
+    routes: Mapping[str, Route],
     installers: Sequence[ProfileInstaller] = (),
     parent: QObject | None = None,
 ) -> QWebEngineProfile:
     """Build the disk-backed profile, serve ``trickle:`` from ``routes``, run the installers."""
-    storage = profile_dir / "webengine" / "storage"
+    storage = storage_dir(profile_dir)
     cache = profile_dir / "webengine" / "cache"
     storage.mkdir(parents=True, exist_ok=True)
     cache.mkdir(parents=True, exist_ok=True)
@@ -54,7 +59,8 @@ def create_profile(
     # window.open without a user gesture is blocked (Chromium's popup blocker); with one, it
     # opens a tab. Hostile pages must not flood the user with tabs.
     settings.setAttribute(QWebEngineSettings.WebAttribute.JavascriptCanOpenWindows, False)
-    settings.setAttribute(QWebEngineSettings.WebAttribute.FullScreenSupportEnabled, False)
+    # Full screen is a site permission (ui/browser/fullscreen.py): asked, remembered per site.
+    settings.setAttribute(QWebEngineSettings.WebAttribute.FullScreenSupportEnabled, True)
     settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, False)
     settings.setAttribute(QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, False)
 

@@ -8,20 +8,36 @@ QApplication exists (``register_scheme``); the handler is installed per profile.
 
 Invariants: only GET is served; every value taken from the URL is HTML-escaped before it
 reaches a page; an unknown host or path fails with ``UrlNotFound`` rather than a fallback.
+A page whose answer is not known yet (the wallet's, while the wallet starts) returns
+``Pending``: the request stays open and is answered on the GUI thread when it is known, unless
+the page went away meanwhile.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import html
 import logging
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QUrl, QUrlQuery
+import shiboken6
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
+    QObject,
+    Qt,
+    QUrl,
+    QUrlQuery,
+    Signal,
+    Slot,
+)
 from PySide6.QtWebEngineCore import (
     QWebEngineUrlRequestJob,
     QWebEngineUrlScheme,
@@ -82,10 +98,25 @@ class Reply:
     redirect: str | None = None  # an absolute URL: answer with a redirect instead of a body
 
 
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """An answer known later: ``answer()`` is called on the GUI thread once ``until`` is done."""
+
+    until: concurrent.futures.Future[Any]
+    answer: Callable[[], Reply | None]
+
+
 class InternalPage(Protocol):
     """Serves the URLs of one ``trickle://HOST/``; ``None`` means "no such page"."""
 
     def respond(self, url: QUrl) -> Reply | None: ...
+
+
+class Route(Protocol):
+    """What serves one ``trickle://HOST/``: an ``InternalPage``, or one that may answer
+    ``Pending``."""
+
+    def respond(self, url: QUrl) -> Reply | Pending | None: ...
 
 
 class PageDirectory:
@@ -119,7 +150,7 @@ class PageDirectory:
         return Reply(string.Template(text).safe_substitute(values).encode("utf-8"), mime)
 
 
-def page_directories(root: Path) -> dict[str, InternalPage]:
+def page_directories(root: Path) -> dict[str, Route]:
     """One route per subdirectory of ``root``: ``root/start`` serves ``trickle://start/``."""
     return {d.name: PageDirectory(d) for d in sorted(root.iterdir()) if d.is_dir()}
 
@@ -127,9 +158,12 @@ def page_directories(root: Path) -> dict[str, InternalPage]:
 class TrickleSchemeHandler(QWebEngineUrlSchemeHandler):
     """Routes ``trickle://HOST/...`` to the ``InternalPage`` registered for HOST."""
 
-    def __init__(self, routes: Mapping[str, InternalPage], parent: QObject | None = None) -> None:
+    _later = Signal(object)  # a Pending that is done, carried onto the GUI thread
+
+    def __init__(self, routes: Mapping[str, Route], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._routes = dict(routes)
+        self._later.connect(self._answer_later, Qt.ConnectionType.QueuedConnection)
 
     def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:
         url = job.requestUrl()
@@ -138,14 +172,38 @@ class TrickleSchemeHandler(QWebEngineUrlSchemeHandler):
             return
         page = self._routes.get(url.host())
         reply = page.respond(url) if page is not None else None
-        if reply is None:
-            log.info("no internal page for %s", url.toString())
-            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+        if isinstance(reply, Pending):
+            self._wait(job, reply)
             return
-        if reply.redirect is not None:
-            job.redirect(QUrl(reply.redirect))
-            return
-        buffer = QBuffer(job)  # owned by the job: lives exactly as long as the request
-        buffer.setData(QByteArray(reply.body))
-        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-        job.reply(reply.mime, buffer)
+        _answer(job, reply)
+
+    def _wait(self, job: QWebEngineUrlRequestJob, pending: Pending) -> None:
+        live = [True]  # QtWebEngine deletes the job when the page goes away meanwhile
+        job.destroyed.connect(live.clear)
+
+        def done(_future: concurrent.futures.Future[Any]) -> None:
+            with contextlib.suppress(RuntimeError):  # the handler went with its profile
+                self._later.emit((job, pending, live))
+
+        pending.until.add_done_callback(done)
+
+    @Slot(object)
+    def _answer_later(self, waited: tuple[QWebEngineUrlRequestJob, Pending, list[bool]]) -> None:
+        job, pending, live = waited
+        if live and shiboken6.isValid(job):
+            _answer(job, pending.answer())
+
+
+def _answer(job: QWebEngineUrlRequestJob, reply: Reply | None) -> None:
+    url = job.requestUrl()
+    if reply is None:
+        log.info("no internal page for %s", url.toString())
+        job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+        return
+    if reply.redirect is not None:
+        job.redirect(QUrl(reply.redirect))
+        return
+    buffer = QBuffer(job)  # owned by the job: lives exactly as long as the request
+    buffer.setData(QByteArray(reply.body))
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    job.reply(reply.mime, buffer)

@@ -1,4 +1,5 @@
-"""Browsing data: visited pages, bookmarks, the session, site permissions and browser settings.
+"""Browsing data: visited pages, bookmarks, the session, site permissions, browser settings,
+and when each cookie was first seen (for "clear browsing data" by time range).
 
 This is not wallet data: it lives in its own SQLite file, ``<profile>/browsing.sqlite`` (WAL),
 owned by ``BrowsingStore`` alone. Files are created mode 0600 whatever the umask; nothing
@@ -29,6 +30,7 @@ BOOKMARK_VISITS = 4.0  # a bookmark weighs as much as this many visits today
 SCHEMA_VERSION = 1
 
 Clock = Callable[[], float]
+CookieKey = tuple[str, str, str]  # domain, path, name: what identifies a cookie
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (
@@ -58,7 +60,15 @@ CREATE TABLE IF NOT EXISTS permissions (
     origin TEXT NOT NULL,
     feature TEXT NOT NULL,
     allowed INTEGER NOT NULL,
+    decided REAL NOT NULL DEFAULT 0,
     PRIMARY KEY (origin, feature)
+);
+CREATE TABLE IF NOT EXISTS cookies_seen (
+    domain TEXT NOT NULL,
+    path TEXT NOT NULL,
+    name TEXT NOT NULL,
+    first_seen REAL NOT NULL,
+    PRIMARY KEY (domain, path, name)
 );
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -154,6 +164,11 @@ class BrowsingStore:
             if version > SCHEMA_VERSION:
                 raise BrowsingStoreError(f"{path} was written by a newer Trickle (v{version})")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(permissions)")}
+            if "decided" not in columns:  # a file from before "clear by time range"
+                self._db.execute(
+                    "ALTER TABLE permissions ADD COLUMN decided REAL NOT NULL DEFAULT 0"
+                )
             self.text_index = self._create_text_index()
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as e:
@@ -243,6 +258,39 @@ class BrowsingStore:
                     (len(times), max(times), _score(times), page_id),
                 )
         return int(gone)
+
+    def pages_visited_since(self, since: float | None = None) -> list[str]:
+        """Addresses with a visit at or after ``since`` (every address when None)."""
+        if since is None:
+            return [r[0] for r in self._db.execute("SELECT url FROM pages")]
+        rows = self._db.execute(
+            "SELECT DISTINCT p.url FROM pages p JOIN visits v ON v.page_id = p.id WHERE v.at >= ?",
+            (since,),
+        )
+        return [r[0] for r in rows]
+
+    # --- cookies: when each was first seen (QtWebEngine's cookie store has no dates) -------
+
+    def cookies_seen(self, keys: Sequence[CookieKey]) -> None:
+        """``keys`` exist now; a cookie's first sighting is kept (a refreshed one stays old)."""
+        now = self._clock()
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO cookies_seen VALUES (?, ?, ?, ?)",
+                [(*key, now) for key in keys],
+            )
+
+    def cookies_seen_since(self, since: float) -> set[CookieKey]:
+        rows = self._db.execute(
+            "SELECT domain, path, name FROM cookies_seen WHERE first_seen >= ?", (since,)
+        )
+        return {(d, p, n) for d, p, n in rows}
+
+    def forget_cookies(self, since: float | None = None) -> None:
+        if since is None:
+            self._db.execute("DELETE FROM cookies_seen")
+        else:
+            self._db.execute("DELETE FROM cookies_seen WHERE first_seen >= ?", (since,))
 
     def import_pages(self, entries: Sequence[tuple[str, str, float]]) -> None:
         """Bulk load ``(url, title, visit time)`` (benchmarks and tests)."""
@@ -350,9 +398,17 @@ class BrowsingStore:
             )
         else:
             self._db.execute(
-                "INSERT OR REPLACE INTO permissions VALUES (?, ?, ?)",
-                (origin, feature, int(allowed)),
+                "INSERT OR REPLACE INTO permissions VALUES (?, ?, ?, ?)",
+                (origin, feature, int(allowed), self._clock()),
             )
+
+    def clear_permissions(self, since: float | None = None) -> int:
+        """Forget the decisions made at or after ``since`` (all when None); returns how many."""
+        if since is None:
+            return int(self._db.execute("DELETE FROM permissions").rowcount)
+        return int(
+            self._db.execute("DELETE FROM permissions WHERE decided >= ?", (since,)).rowcount
+        )
 
     def permissions(self) -> list[tuple[str, str, bool]]:
         rows = self._db.execute(

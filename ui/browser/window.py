@@ -82,6 +82,8 @@ class BrowserWindow(QMainWindow):
         self._home = QUrl(home)
         self._closed = False
         self._closed_urls: list[QUrl] = []  # for Ctrl+Shift+T, in this window, in memory only
+        self.page_full_screen = False
+        self._maximized_before = False
         self.setWindowTitle("Trickle")
         self.setAccessibleName("Trickle browser window")
         self.resize(1200, 800)
@@ -294,8 +296,28 @@ class BrowserWindow(QMainWindow):
             tab.triggerPageAction(QWebEnginePage.WebAction.ReloadAndBypassCache)
 
     def _stop(self) -> None:
-        if tab := self.current_tab():
+        tab = self.current_tab()
+        if self.page_full_screen and tab is not None:  # Esc leaves a page's full screen first
+            tab.page().triggerAction(QWebEnginePage.WebAction.ExitFullScreen)
+        elif tab is not None:
             tab.stop()
+
+    def set_page_full_screen(self, on: bool) -> None:
+        """A page's full screen (allowed by the user): the window fills the screen and shows
+        nothing but the page; Esc leaves it."""
+        if on == self.page_full_screen:
+            return
+        self.page_full_screen = on
+        for bar in self.findChildren(QToolBar):
+            bar.setVisible(not on)
+        self.tab_strip.tabBar().setVisible(not on)
+        if on:
+            self._maximized_before = self.isMaximized()
+            self.stop_action.setEnabled(True)
+            self.showFullScreen()
+        else:
+            self.stop_action.setEnabled(self.stop_action.isVisible())  # visible: loading
+            self.showMaximized() if self._maximized_before else self.showNormal()
 
     def _find(self) -> None:
         if self.find_bar.isVisible() and not self.find_bar.field.hasFocus():
@@ -376,7 +398,7 @@ class BrowserWindow(QMainWindow):
 
     def _set_stop_visible(self, loading: bool) -> None:
         self.stop_action.setVisible(loading)
-        self.stop_action.setEnabled(loading)
+        self.stop_action.setEnabled(loading or self.page_full_screen)
         self.reload_action.setVisible(not loading)
 
     def on_download_finished(self, path: str, ok: bool, reason: str) -> None:

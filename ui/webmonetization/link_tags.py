@@ -19,12 +19,15 @@ from __future__ import annotations
 import concurrent.futures
 import re
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from ui.asyncbridge import AsyncBridge, Outcome
 from ui.webmonetization.protocols import DocumentSession, HandlerRegistry, LinkProvider
-from wallet.payments import LinkError, LinkPayment, LinkTarget, PaymentError
+from wallet.payments import LinkError, PaymentError
+
+if TYPE_CHECKING:  # the payment layer is imported when the wallet starts
+    from wallet.payments import LinkPayment, LinkTarget
 
 __all__ = ["MAX_LINKS", "PageLinks", "valid_href"]
 

@@ -12,11 +12,20 @@ attribute ``js_name`` (e.g. ``"BudgetExceededError"``); see ``ui.webmonetization
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wallet.net.link import Link
-from wallet.payments import ConnectionListener as Draft4ConnectionListener
-from wallet.payments import Fields, StreamListener
+
+if TYPE_CHECKING:
+    from wallet.payments import ConnectionListener as Draft4ConnectionListener
+    from wallet.payments import Fields, StreamListener
+else:  # the payment layer is imported when the wallet starts, after the browser's first paint
+    Fields = dict[str, Any]
+
+    class StreamListener(Protocol): ...
+
+    class Draft4ConnectionListener(Protocol): ...
+
 
 __all__ = [
     "ConnectionListener",

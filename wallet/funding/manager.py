@@ -31,7 +31,7 @@ import asyncio
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -56,7 +56,7 @@ from wallet.openpayments.outgoing_models import (
     PendingGrant,
     monthly_interval,
 )
-from wallet.openpayments.transport import HttpTransport, Transport
+from wallet.openpayments.transport import HttpResponse, HttpTransport, Transport
 from wallet.openpayments.user_wallet import UserWalletClient
 from wallet.payments.op_errors import GrantRevokedError
 from wallet.secrets import SecretStore
@@ -151,17 +151,22 @@ class Funding:
         secrets_store: SecretStore | None,
         *,
         transport: Transport | None = None,
-        extra_ca_file: str | Path | None = None,
+        extra_ca_file: str | Path | Callable[[], Awaitable[str | Path | None]] | None = None,
         clock: Clock = _utc_now,
         finish: FinishListener | None = None,
         finish_redirect: bool = True,
     ) -> None:
         self.store = FundingStore(service, secrets_store)
         self._service = service
-        self._own_transport: HttpTransport | None = None
+        self._own_transport: HttpTransport | _LazyTransport | None = None
         if transport is None:
-            transport = self._own_transport = HttpTransport(extra_ca_file=extra_ca_file)
-        self._client = OpenPaymentsClient(transport, clock=clock)
+            own = (
+                _LazyTransport(extra_ca_file)
+                if callable(extra_ca_file)
+                else HttpTransport(extra_ca_file=extra_ca_file)
+            )
+            self._own_transport = own
+        self._client = OpenPaymentsClient(transport or own, clock=clock)
         self._clock = clock
         self._finish = finish or FinishListener()
         self._finish_redirect = finish_redirect  # else the grant is polled (FLOWS's way)
@@ -452,6 +457,32 @@ class Funding:
         await self._finish.close()
         if self._own_transport is not None:
             await self._own_transport.close()
+
+
+class _LazyTransport:
+    """An :class:`HttpTransport` made on first use, once ``ca_file()`` says which extra CA
+    to trust (the sandbox's starts after the funding sources are built)."""
+
+    def __init__(self, ca_file: Callable[[], Awaitable[str | Path | None]]) -> None:
+        self._ca_file = ca_file
+        self._made: HttpTransport | None = None
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        *,
+        once: bool = False,
+    ) -> HttpResponse:
+        if self._made is None:
+            self._made = HttpTransport(extra_ca_file=await self._ca_file())
+        return await self._made.request(method, url, headers, body, once=once)
+
+    async def close(self) -> None:
+        if self._made is not None:
+            await self._made.close()
 
 
 def _nothing() -> None:

@@ -19,45 +19,106 @@ Invariants:
 
 from __future__ import annotations
 
-from wallet.payments.documents import DocumentHandle
-from wallet.payments.draft4 import (
-    PAGE_CONNECTION_TEMPLATE,
-    ConnectionListener,
-    Draft4Connection,
-    Draft4Stream,
-    Fields,
-    StreamListener,
-)
-from wallet.payments.errors import (
-    AmountRangeError,
-    BudgetExceededError,
-    ConnectFailedError,
-    DocumentGoneError,
-    GrantDeniedError,
-    IncomingPaymentClosedError,
-    InsecureWalletAddressError,
-    LinkError,
-    NotAWalletAddressError,
-    OriginNotAllowedError,
-    PaymentError,
-    PaymentStateError,
-    PaymentTimeoutError,
-    ReceiverUnreachableError,
-    WalletAddressNotFoundError,
-    WalletServerError,
-    WalletTimeoutError,
-    WalletUnreachableError,
-)
-from wallet.payments.layer import Payments, WalletBudget
-from wallet.payments.link_targets import (
-    DeferredResolver,
-    LinkResolver,
-    LinkTarget,
-    OpenPaymentsResolver,
-)
-from wallet.payments.links import LinkListener, LinkPayment, LinkSession
-from wallet.payments.origins import document_origin, origin_of_url
-from wallet.payments.outcomes import HELD_MAX, SETTLEMENT, Settlement
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+# What the package exports is imported on first use (PEP 562): ``ui`` imports the light parts
+# (errors, origins) before the browser's first paint, and the rest — the ledger, SQLAlchemy,
+# the Open Payments client — only when the wallet starts. Add an export to both lists.
+if TYPE_CHECKING:
+    from wallet.payments.documents import DocumentHandle
+    from wallet.payments.draft4 import (
+        PAGE_CONNECTION_TEMPLATE,
+        ConnectionListener,
+        Draft4Connection,
+        Draft4Stream,
+        Fields,
+        StreamListener,
+    )
+    from wallet.payments.errors import (
+        AmountRangeError,
+        BudgetExceededError,
+        ConnectFailedError,
+        DocumentGoneError,
+        GrantDeniedError,
+        IncomingPaymentClosedError,
+        InsecureWalletAddressError,
+        LinkError,
+        NotAWalletAddressError,
+        OriginNotAllowedError,
+        PaymentError,
+        PaymentStateError,
+        PaymentTimeoutError,
+        ReceiverUnreachableError,
+        WalletAddressNotFoundError,
+        WalletServerError,
+        WalletTimeoutError,
+        WalletUnreachableError,
+    )
+    from wallet.payments.layer import Payments, WalletBudget
+    from wallet.payments.link_targets import (
+        DeferredResolver,
+        LinkResolver,
+        LinkTarget,
+        OpenPaymentsResolver,
+    )
+    from wallet.payments.links import LinkListener, LinkPayment, LinkSession
+    from wallet.payments.origins import document_origin, origin_of_url
+    from wallet.payments.outcomes import HELD_MAX, SETTLEMENT, Settlement
+
+_LAZY = {
+    "DocumentHandle": "wallet.payments.documents",
+    "ConnectionListener": "wallet.payments.draft4",
+    "Draft4Connection": "wallet.payments.draft4",
+    "Draft4Stream": "wallet.payments.draft4",
+    "Fields": "wallet.payments.draft4",
+    "PAGE_CONNECTION_TEMPLATE": "wallet.payments.draft4",
+    "StreamListener": "wallet.payments.draft4",
+    "AmountRangeError": "wallet.payments.errors",
+    "BudgetExceededError": "wallet.payments.errors",
+    "ConnectFailedError": "wallet.payments.errors",
+    "DocumentGoneError": "wallet.payments.errors",
+    "GrantDeniedError": "wallet.payments.errors",
+    "IncomingPaymentClosedError": "wallet.payments.errors",
+    "InsecureWalletAddressError": "wallet.payments.errors",
+    "LinkError": "wallet.payments.errors",
+    "NotAWalletAddressError": "wallet.payments.errors",
+    "OriginNotAllowedError": "wallet.payments.errors",
+    "PaymentError": "wallet.payments.errors",
+    "PaymentStateError": "wallet.payments.errors",
+    "PaymentTimeoutError": "wallet.payments.errors",
+    "ReceiverUnreachableError": "wallet.payments.errors",
+    "WalletAddressNotFoundError": "wallet.payments.errors",
+    "WalletServerError": "wallet.payments.errors",
+    "WalletTimeoutError": "wallet.payments.errors",
+    "WalletUnreachableError": "wallet.payments.errors",
+    "Payments": "wallet.payments.layer",
+    "WalletBudget": "wallet.payments.layer",
+    "DeferredResolver": "wallet.payments.link_targets",
+    "LinkResolver": "wallet.payments.link_targets",
+    "LinkTarget": "wallet.payments.link_targets",
+    "OpenPaymentsResolver": "wallet.payments.link_targets",
+    "LinkListener": "wallet.payments.links",
+    "LinkPayment": "wallet.payments.links",
+    "LinkSession": "wallet.payments.links",
+    "document_origin": "wallet.payments.origins",
+    "origin_of_url": "wallet.payments.origins",
+    "HELD_MAX": "wallet.payments.outcomes",
+    "SETTLEMENT": "wallet.payments.outcomes",
+    "Settlement": "wallet.payments.outcomes",
+}
+
+
+if not TYPE_CHECKING:  # mypy reads the imports above; a typo stays an error for it
+
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(import_module(module), name)
+        globals()[name] = value
+        return value
+
 
 __all__ = [
     "HELD_MAX",

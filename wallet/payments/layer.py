@@ -150,6 +150,10 @@ class Payments:
         doc.add_gate(gate)
         return conn
 
+    def set_funding(self, funding: LinkFunding) -> None:
+        """Who pays link tags from now on (the composition root, once it is built)."""
+        self._funding = funding
+
     def pays_links_itself(self) -> bool:
         """Whether link tags are paid from the user's connected Open Payments wallet (then
         :meth:`pay_link` needs no ILP link). Wallet loop."""
