@@ -141,9 +141,9 @@ class PageLinks:
         registry = self._registry
 
         async def start() -> _Stoppable | None:
+            handler = await registry.active_handler()  # (waits for the wallet to start)
             # The user's connected Open Payments wallet pays without an ILP link.
             own = payments is not None and bool(getattr(payments, "pays_links_itself", bool)())
-            handler = await registry.active_handler()
             if payments is None or (not own and (handler is None or provider is None)):
                 events.on_error(LinkError("This site is not being paid: no wallet is set up."))
                 return None
