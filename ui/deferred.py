@@ -180,6 +180,34 @@ class DeferredPayments:
             account_id=account_id,
         )
 
+    def pays_links_itself(self) -> bool:
+        """Whether the connected Open Payments wallet pays link tags (no ILP link needed)."""
+        if not self._payments.done():
+            return False
+        if self._payments.future.exception(timeout=0) is not None:
+            return False  # the wallet did not start
+        return bool(getattr(self._payments.value(), "pays_links_itself", bool)())
+
+    def pay_link_tag(
+        self,
+        handle: Any,
+        href: str,
+        link: Any,  # a wallet.net.link.Link, or None when the connected wallet pays
+        listener: Any,
+        *,
+        provider: str,
+        account_id: int | None = None,
+    ) -> Any:
+        payments = self._payments.value()
+        return payments.pay_link_tag(
+            _bound(handle, payments),
+            href,
+            link,
+            listener,
+            provider=provider,
+            account_id=account_id,
+        )
+
 
 class WhenReady(Generic[T]):
     """An internal page served by ``page_of(value)`` once ``ready`` holds the value."""

@@ -50,9 +50,10 @@ from ui.webmonetization.protocols import HandlerRegistry, PaymentSessions
 if TYPE_CHECKING:
     from ui.wallet.component import WalletUi
     from ui.wallet.welcome import WelcomePage
+    from wallet.funding import Funding
     from wallet.net.config import UplinkSettings
     from wallet.net.link import Link
-    from wallet.payments import DeferredResolver, LinkResolver
+    from wallet.payments import DeferredResolver, LinkResolver, Payments
     from wallet.runtime import GroupCommits, NetworkRuntime
     from wallet.secrets import SecretStore
     from wallet.service import WalletService
@@ -157,6 +158,7 @@ class WalletStartup:
         self.start_urls: list[str] = []  # what the first launch opened (set when ready)
         self.wallet: Wallet | None = None  # once ready
         self._made: Wallet | None = None  # once composed (the network may still be starting)
+        self.funding: Funding | None = None  # the funding sources, once composed
         self._thread: threading.Thread | None = None
         self._opened: _Opened | None = None
         self._open_tabs: OpenTabs = lambda _urls: None
@@ -214,6 +216,28 @@ class WalletStartup:
         except WalletError:
             extra = None
         return OpenPaymentsResolver(extra_ca_file=extra)
+
+    async def _extra_ca_file(self) -> Path | None:
+        from wallet.errors import WalletError
+
+        try:
+            return (await asyncio.wrap_future(self.runtime)).extra_ca_file
+        except WalletError:
+            return None
+
+    def _wire_funding(self, payments: Payments, opened: _Opened) -> None:
+        """The user's own Open Payments wallet, when connected and chosen, pays link tags."""
+        from ui.wallet.funding import FundingPort
+        from wallet.funding import Funding
+
+        funding = self.funding = Funding(
+            opened.service, opened.secrets, extra_ca_file=self._extra_ca_file
+        )
+        payments.set_funding(funding)
+        self._asyncs.submit(funding.load())
+        ui = self._made.ui if self._made is not None else None
+        if ui is not None:
+            ui.ctx.funding = FundingPort(funding, self._asyncs, draft4_sites=payments.draft4_sites)
 
     # --- starting ---------------------------------------------------------------------------
 
@@ -297,6 +321,7 @@ class WalletStartup:
         )
         payments = self._made.payments
         assert isinstance(payments, Payments)
+        self._wire_funding(payments, opened)
         self._made.ui.ctx.tips = lambda site, amount, asset: self._asyncs.submit(
             payments.tip(site, amount, asset)
         )  # "Send a tip" in the site popover
@@ -408,6 +433,11 @@ class WalletStartup:
         if self._thread is not None:
             self._thread.join()
         wallet = self._made
+        if self.funding is not None:
+            try:
+                self._asyncs.submit(self.funding.close()).result(timeout=5)
+            except (WalletError, OSError, concurrent.futures.TimeoutError) as e:
+                log.warning("funding shutdown: %s", e)
         if wallet is not None:
             try:
                 self._asyncs.submit(wallet.resolver.close()).result(timeout=5)

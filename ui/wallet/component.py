@@ -110,6 +110,7 @@ class WalletUi:
             lambda: self.open_wallet(window).show_page("account")
         )
         indicator.popover.reload_requested.connect(lambda site: reload_site(window, site))
+        indicator.popover.funding.reconnect_requested.connect(lambda: self.reconnect(window))
         banner = NotificationBanner(self.notifier, window.centralWidget())
         layout = window.centralWidget().layout()
         if isinstance(layout, QBoxLayout):
@@ -141,6 +142,13 @@ class WalletUi:
             w.destroyed.connect(lambda *_: self._windows.pop(key, None))
         w.bring_to_front()
         return w
+
+    def reconnect(self, window: QMainWindow | None = None) -> None:
+        """The Account page, ready to connect the Open Payments wallet again."""
+        page = self.open_wallet(window).show_page("account")
+        funding = getattr(page, "funding", None)
+        if funding is not None:
+            funding.start_reconnect()
 
     def close(self) -> None:
         """Stop listening (after the windows are gone); the service owns the reader."""

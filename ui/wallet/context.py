@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QLocale
 
+from ui.wallet.funding import FundingPort
 from ui.wallet.indicator_state import IndicatorState
 from ui.wallet.network import NetworkStatus
 from ui.wallet.qtevents import QtWalletEvents
@@ -68,6 +69,8 @@ class WalletContext:
         tz: the user's time zone.
         clock: now (aware); injected in tests.
         style: how numbers are written in the user's locale.
+        funding: the funding sources (the connected Open Payments wallet), when the network
+            side is wired (``ui.provider``).
         tips: sends a tip to the page of a site (``None``: no payment layer, no tips).
         statuses: every site's state (:mod:`wallet.site_state`) with the browser's facts;
             ``WalletUi`` sets it (a wallet window alone shows sites as not open).
@@ -81,6 +84,7 @@ class WalletContext:
     tz: ZoneInfo
     clock: Callable[[], datetime]
     style: NumberStyle = field(default_factory=number_style)
+    funding: FundingPort | None = None
     tips: TipSender | None = None
     statuses: IndicatorState | None = None
 

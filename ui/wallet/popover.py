@@ -48,6 +48,7 @@ from ui.wallet.context import (
     WalletContext,
 )
 from ui.wallet.fields import AmountField, with_unit
+from ui.wallet.funding import FundingNote
 from ui.wallet.guard import confirm_site_policy, read_fields, show_policy
 from ui.wallet.indicator_state import IndicatorState
 from ui.wallet.payee import PayeeLabel
@@ -147,6 +148,8 @@ class SitePopover(QFrame):
     def _build_payee(self) -> None:
         self.payee = PayeeLabel(self._ctx, self)  # "Paid to Alice's blog (wallet.example/alice)"
         self.body.addWidget(self.payee)
+        self.funding = FundingNote(self._ctx.funding, self)  # paid from the connected wallet?
+        self.body.addWidget(self.funding)
 
     def _build_spend(self) -> None:
         self.today = plain_label("Spent today", self)
@@ -223,6 +226,7 @@ class SitePopover(QFrame):
     def show_site(self, site: str) -> None:
         """Show ``site``: its policy in the fields, and everything live."""
         self._site = site
+        self.funding.show_site(site)
         self.refresh()
 
     def refresh(self) -> None:

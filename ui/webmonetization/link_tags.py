@@ -3,7 +3,7 @@
 The isolated-world bridge (``resources/js/bridge.js``) finds the document's monetization links
 and calls ``linkStart`` / ``linkStop`` on the page bridge with a link id of its own (``l<n>``)
 and the link's resolved https: href. :class:`PageLinks` starts a payment session per link in
-the payment layer (:meth:`wallet.payments.Payments.pay_link`, through the active handler's ILP
+the payment layer (:meth:`wallet.payments.Payments.pay_link_tag`, through the active handler's ILP
 link, for the document's :class:`~wallet.payments.DocumentHandle`) and pushes what happens back
 to that document as ``{t: "link", link, kind, ...}``: ``load`` / ``error`` (fired at the link),
 ``monetization`` (a ``MonetizationEvent`` at the link, ``fields`` as the WICG spec names them),
@@ -141,17 +141,23 @@ class PageLinks:
         registry = self._registry
 
         async def start() -> _Stoppable | None:
-            handler = await registry.active_handler()
-            if handler is None or payments is None or provider is None:
+            handler = await registry.active_handler()  # (waits for the wallet to start)
+            # The user's connected Open Payments wallet pays without an ILP link.
+            own = payments is not None and bool(getattr(payments, "pays_links_itself", bool)())
+            if payments is None or (not own and (handler is None or provider is None)):
                 events.on_error(LinkError("This site is not being paid: no wallet is set up."))
                 return None
-            ilp = await provider.link_for(handler.uri)
-            session: _Stoppable = payments.pay_link(
+            ilp = (
+                None
+                if own or handler is None or provider is None
+                else (await provider.link_for(handler.uri))
+            )
+            session: _Stoppable = payments.pay_link_tag(
                 payer,
                 href,
                 ilp,
                 events,
-                provider=handler.uri,
+                provider=handler.uri if handler is not None else "",
                 # The built-in provider's link names the local account whose balance pays.
                 account_id=getattr(ilp, "account_id", None),
             )

@@ -158,6 +158,21 @@ class PaymentSessions(Protocol):
         loop."""
         ...
 
+    def pay_link_tag(
+        self,
+        handle: Any,
+        href: str,
+        link: Link | None,
+        listener: Any,
+        *,
+        provider: str,
+        account_id: int | None = None,
+    ) -> Any:
+        """A ``<link rel="monetization">`` session from the funding source: a
+        ``pay_link`` session over ``link``, or one paid from the user's own Open Payments
+        wallet (``link`` then unused); wallet loop."""
+        ...
+
 
 class LinkProvider(Protocol):
     """Opens the ILP link to a registered handler (``handler_host.HandlerHost``).

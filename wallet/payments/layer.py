@@ -31,11 +31,12 @@ from wallet.payments.gate import PacketGate
 from wallet.payments.link_targets import LinkResolver
 from wallet.payments.links import LinkListener, LinkSession, PayeeBook
 from wallet.payments.minimums import Minimums
+from wallet.payments.op_sessions import OpLinkSession, PayingWallet
 from wallet.payments.rotation import Rotation
 from wallet.payments.tips import TIP_TIMEOUT, TipBudget, TipResult, send_tip
 from wallet.stream import ConnectionConfig
 
-__all__ = ["Payments", "WalletBudget"]
+__all__ = ["LinkFunding", "Payments", "WalletBudget"]
 
 
 class WalletBudget(TipBudget, ActivitySink, PayeeBook, Protocol):
@@ -43,6 +44,14 @@ class WalletBudget(TipBudget, ActivitySink, PayeeBook, Protocol):
 
     @property
     def events(self) -> EventBus: ...
+
+
+class LinkFunding(Protocol):
+    """Who pays link tags (``wallet.funding.Funding`` fits)."""
+
+    def paying_wallet(self) -> PayingWallet | None:
+        """The user's connected wallet when it is the funding source, else ``None``."""
+        ...
 
 
 class Payments:
@@ -57,8 +66,10 @@ class Payments:
         template: ConnectionConfig | None = None,
         resolver: LinkResolver | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        funding: LinkFunding | None = None,
     ) -> None:
         self._budget = budget
+        self._funding = funding  # who pays link tags: the user's own wallet, if connected
         self._loop = loop
         self._pace = pace
         self._template = template
@@ -66,6 +77,8 @@ class Payments:
         self._sleep = sleep  # how link sessions wait to renew incoming payments (tests: a clock)
         self._activity = SiteActivity(budget, loop)
         self._rotations: weakref.WeakKeyDictionary[Document, Rotation] = weakref.WeakKeyDictionary()
+        self.draft4_sites: set[str] = set()
+        """Sites whose pages opened draft-4 connections (paid only from an ILP account)."""
         self.minimums = Minimums()
         """Each receiver's learnt minimum (wallet loop)."""
         self.backoffs = Backoffs(loop.time)
@@ -114,6 +127,7 @@ class Payments:
         if not doc.alive:
             await link.close()
             raise DocumentGoneError("the page navigated away")
+        self.draft4_sites.add(doc.site)
         gate = PacketGate(
             self._budget,
             doc,
@@ -136,6 +150,64 @@ class Payments:
         doc.add_gate(gate)
         return conn
 
+    def set_funding(self, funding: LinkFunding) -> None:
+        """Who pays link tags from now on (the composition root, once it is built)."""
+        self._funding = funding
+
+    def pays_links_itself(self) -> bool:
+        """Whether link tags are paid from the user's connected Open Payments wallet (then
+        :meth:`pay_link` needs no ILP link). Wallet loop."""
+        return self._funding is not None and self._funding.paying_wallet() is not None
+
+    def pay_link_tag(
+        self,
+        handle: DocumentHandle,
+        href: str,
+        link: Link | None,
+        listener: LinkListener,
+        *,
+        provider: str,
+        account_id: int | None = None,
+    ) -> LinkSession | OpLinkSession:
+        """Start paying one ``<link rel="monetization" href>`` of the document from the
+        funding source: when the user's own Open Payments wallet is it, by outgoing payments
+        from that wallet (:mod:`wallet.payments.op_sessions`; ``link``, if any, is unused and
+        closed); else over ``link``, the user's ILP path (:meth:`pay_link`). Wallet loop.
+
+        Raises:
+            PaymentStateError: this layer was built without a link resolver, or no ILP link
+                was given while the local account pays.
+        """
+        if self._resolver is None:
+            raise PaymentStateError("paying link elements is not set up")
+        wallet = self._funding.paying_wallet() if self._funding is not None else None
+        if wallet is None:
+            if link is None:
+                raise PaymentStateError("no payment path for this link")
+            return self.pay_link(
+                handle, href, link, listener, provider=provider, account_id=account_id
+            )
+        doc = handle.document
+        return OpLinkSession(
+            doc=doc,
+            href=href,
+            listener=listener,
+            resolver=self._resolver,
+            wallet=wallet,
+            rotation=self._rotation(doc),
+            budget=self._budget,
+            loop=self._loop,
+            pace=self._pace,
+            link=link,
+            sleep=self._sleep,
+        )
+
+    def _rotation(self, doc: Document) -> Rotation:
+        rotation = self._rotations.get(doc)
+        if rotation is None:
+            rotation = self._rotations[doc] = Rotation(self._loop, self._pace)
+        return rotation
+
     def pay_link(
         self,
         handle: DocumentHandle,
@@ -157,9 +229,7 @@ class Payments:
         if self._resolver is None:
             raise PaymentStateError("paying link elements is not set up")
         doc = handle.document
-        rotation = self._rotations.get(doc)
-        if rotation is None:
-            rotation = self._rotations[doc] = Rotation(self._loop, self._pace)
+        rotation = self._rotation(doc)
         session = LinkSession(
             doc=doc,
             href=href,

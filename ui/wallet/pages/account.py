@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from ui.wallet.context import WalletContext
 from ui.wallet.fields import AmountField
+from ui.wallet.pages.account_wallet import FundingBox
 from ui.wallet.pages.base import Page, heading, value_label
 from wallet.amounts import AmountError
 from wallet.budgets import Asset
@@ -98,6 +99,8 @@ class AccountPage(Page):
         layout.addLayout(info)
         layout.addWidget(self.sandbox_box)
         layout.addWidget(self.uplink_box)
+        self.funding = FundingBox(ctx, self)  # pay sites from the local account or a wallet
+        layout.addWidget(self.funding)
         layout.addStretch(1)
         ctx.network.changed.connect(self.refresh)
         ctx.events.account_changed.connect(lambda _ev: self.refresh())
