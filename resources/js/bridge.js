@@ -1,4 +1,4 @@
-// Trickle: the page bridge, ISOLATED world (ApplicationWorld), main frame only, DocumentCreation.
+// Trickle: the page bridge, ISOLATED world (ApplicationWorld), every frame, DocumentCreation.
 //
 // What this owns: the only JS that can reach QWebChannel for a page. qwebchannel.js is prepended
 // to this file by ui/webmonetization/scripts.py. It hands one end of a MessageChannel to the
@@ -143,24 +143,58 @@
     }
   }
 
-  // ---- <link rel="monetization"> (WICG Web Monetization), top-level document ---------------
+  // ---- <link rel="monetization"> (WICG Web Monetization) -----------------------------------
   // Links are found here, where page scripts cannot interfere: a MutationObserver sees links
   // added, removed or changed (rel, href, disabled, type, crossorigin) by the parser or by
   // scripts. Each link with a valid https: href gets a payment session in Python (linkStart);
-  // a changed href or a re-enabled link gets a new one; removal or `disabled` stops it
-  // (linkStop). `load`/`error` are fired at the link from here; a payment goes to the façade
-  // (the page's MonetizationEvent lives in the main world): its fields through the port, the
-  // link itself by a nonce-named event that the façade's first capture listener stops.
+  // a change of href, type or crossorigin starts a new one (WICG: "the appropriate times to
+  // fetch and process this type of link"); removal, `disabled` or a type other than
+  // application/json stops it (linkStop). `load`/`error` are fired at the link from here; a
+  // payment goes to the façade (the page's MonetizationEvent lives in the main world): its
+  // fields through the port, the link itself by a nonce-named event that the façade's first
+  // capture listener stops.
+  //
+  // First-level iframes: QWebChannel does not reach subframes, so this script (which runs in
+  // every frame) relays an iframe's links to the top-level document's copy in window messages
+  // tagged FRAME_KEY; the top-level copy finds the <iframe> whose window sent them, adds its
+  // `allow` attribute, its src origin and the sender's origin (which the iframe cannot forge),
+  // and Python decides (Permissions Policy, CSP) and pays out of the top-level document's
+  // session. Pushes go back to that window, for that frame document only. Deeper frames, and
+  // documents that are not secure contexts, monetize nothing.
+  //
+  // Documents nobody sees: a prerendering document starts nothing until it is activated; a
+  // document put in the back/forward cache stops its sessions (pagehide, persisted) and starts
+  // new ones when restored (pageshow, persisted) — a session belongs to one showing of one
+  // document, so no time is paid twice.
   const LINK_EVENT = "__trickle_link_" + NONCE;
+  const FRAME_KEY = "__trickle_wm_frame";
   const MAX_HREF = 2048;
-  const sessions = new Map(); // link element -> {id, href}
+  const MAX_POLICY = 4096;
+  const MAX_FRAME_LINKS = 64;
+  const isTop = window === window.top;
+  const firstLevel = !isTop && window.parent === window.top;
+  const sessions = new Map(); // link element -> {id, key, started}
   const elements = new Map(); // session id -> link element
+  const frameLinks = new Map(); // (top) session id -> {source, doc, link, origin}
+  const frameDocs = new Map(); // (top) iframe window -> its current document's id
+  const frameQueue = []; // (top) frame messages that came before the channel was up
   let nextLink = 1;
+  let shown = !(document.prerendering === true);
 
-  function monetizationHref(el) {
+  function linkKey(el) {
     if (!el.isConnected || el.hasAttribute("disabled")) return null;
     if (!el.relList.contains("monetization")) return null;
-    return el.getAttribute("href") || "";
+    const type = el.getAttribute("type");
+    // "The default type for resources given by the monetization keyword is application/json"
+    if (type !== null && type.trim() !== "") {
+      const essence = type.split(";")[0].trim().toLowerCase();
+      if (essence !== "application/json") return null; // an unsupported type: not obtained
+    }
+    return { href: el.getAttribute("href") || "", cors: el.getAttribute("crossorigin"), type: type };
+  }
+
+  function sameKey(a, b) {
+    return a.href === b.href && a.cors === b.cors && a.type === b.type;
   }
 
   function httpsUrl(href) {
@@ -173,10 +207,43 @@
     }
   }
 
+  // <meta http-equiv="Content-Security-Policy"> in the head (HTML: only there does it apply)
+  function metaPolicies() {
+    const out = [];
+    if (!document.head) return out;
+    for (const meta of document.head.querySelectorAll("meta[http-equiv]")) {
+      const name = (meta.getAttribute("http-equiv") || "").trim().toLowerCase();
+      const content = meta.getAttribute("content");
+      if (name === "content-security-policy" && content && content.length <= MAX_POLICY) {
+        out.push(content);
+      }
+      if (out.length >= 8) break;
+    }
+    return out;
+  }
+
   function fireAt(el, type) {
     setTimeout(function () {
       el.dispatchEvent(new Event(type));
     }, 0);
+  }
+
+  // Where a link's session is asked for: Python (top-level) or the top-level copy (iframe).
+  function sendStart(msg) {
+    if (isTop) bridge.linkStart(JSON.stringify(msg));
+    else window.parent.postMessage(frameMessage("start", msg), "*");
+  }
+
+  function sendStop(id) {
+    if (isTop) bridge.linkStop(JSON.stringify({ doc: docId, link: id }));
+    else window.parent.postMessage(frameMessage("stop", { link: id }), "*");
+  }
+
+  function frameMessage(op, fields) {
+    const body = Object.assign({ op: op, doc: docId }, fields);
+    const message = {};
+    message[FRAME_KEY] = body;
+    return message;
   }
 
   function stopLink(el) {
@@ -184,40 +251,65 @@
     if (!session) return;
     sessions.delete(el);
     elements.delete(session.id);
-    if (session.started) bridge.linkStop(JSON.stringify({ doc: docId, link: session.id }));
+    if (session.started) sendStop(session.id);
   }
 
-  function startLink(el, href) {
+  function startLink(el, key) {
     const id = "l" + nextLink++;
-    const url = httpsUrl(href);
-    const session = { id: id, href: href, started: url !== null };
+    const url = httpsUrl(key.href);
+    const session = { id: id, key: key, started: url !== null };
     sessions.set(el, session);
     elements.set(id, el);
     if (url === null) {
       fireAt(el, "error"); // not https: nothing is fetched (as the extension does)
       return;
     }
-    bridge.linkStart(
-      JSON.stringify({ doc: docId, url: location.href, origin: self.origin, link: id, href: url })
-    );
+    sendStart({
+      doc: docId,
+      url: location.href,
+      origin: self.origin,
+      link: id,
+      href: url,
+      csp: metaPolicies(),
+    });
+  }
+
+  function monetizing() {
+    if (!shown || !window.isSecureContext) return false;
+    return isTop ? bridge !== null && !unavailable : firstLevel;
   }
 
   function scanLinks() {
-    if (bridge === null || unavailable || window !== window.top) return;
+    if (isTop) pruneFrames();
+    if (!monetizing()) return;
     const live = new Set();
     for (const el of document.querySelectorAll("link")) {
-      const href = monetizationHref(el);
-      if (href === null) continue;
+      const key = linkKey(el);
+      if (key === null) continue;
       live.add(el);
       const session = sessions.get(el);
-      if (session && session.href === href) continue;
+      if (session && sameKey(session.key, key)) continue;
       if (session) stopLink(el);
-      startLink(el, href);
+      startLink(el, key);
     }
     for (const el of Array.from(sessions.keys())) if (!live.has(el)) stopLink(el);
   }
 
+  function stopAllLinks() {
+    for (const el of Array.from(sessions.keys())) stopLink(el);
+    if (isTop) for (const source of Array.from(frameDocs.keys())) stopFrame(source);
+  }
+
   function linkPush(payload) {
+    if (isTop && typeof payload.link === "string" && frameLinks.has(payload.link)) {
+      const f = frameLinks.get(payload.link);
+      const body = { link: f.link, kind: payload.kind };
+      if (payload.kind === "monetization") body.fields = payload.fields;
+      const message = {};
+      message[FRAME_KEY] = Object.assign({ op: "push", doc: f.doc }, body);
+      f.source.postMessage(message, f.origin);
+      return;
+    }
     const el = typeof payload.link === "string" ? elements.get(payload.link) : undefined;
     if (el === undefined) return; // stopped meanwhile
     if (payload.kind === "load" || payload.kind === "error") {
@@ -228,11 +320,144 @@
     }
   }
 
+  // ---- (top-level) the first-level iframes' links --------------------------------------------
+
+  function iframeOf(source) {
+    if (source === null || source === window) return null;
+    for (const el of document.querySelectorAll("iframe, frame")) {
+      if (el.contentWindow === source) return el;
+    }
+    return null;
+  }
+
+  function srcOrigin(el) {
+    if (el.hasAttribute("srcdoc")) return self.origin;
+    try {
+      return new URL(el.getAttribute("src") || "about:blank", document.baseURI).origin;
+    } catch (err) {
+      return "null";
+    }
+  }
+
+  function stopFrame(source) {
+    frameDocs.delete(source);
+    for (const [id, f] of Array.from(frameLinks)) {
+      if (f.source !== source) continue;
+      frameLinks.delete(id);
+      bridge.linkStop(JSON.stringify({ doc: docId, link: id }));
+    }
+  }
+
+  function pruneFrames() {
+    for (const source of Array.from(frameDocs.keys())) {
+      if (iframeOf(source) === null) stopFrame(source);
+    }
+  }
+
+  function strings(list, max, each) {
+    if (!Array.isArray(list)) return [];
+    return list.filter((v) => typeof v === "string" && v.length <= each).slice(0, max);
+  }
+
+  function onFrameMessage(event) {
+    const data = event.data;
+    const m = data !== null && typeof data === "object" ? data[FRAME_KEY] : undefined;
+    if (m === null || typeof m !== "object" || typeof m.doc !== "string" || m.doc.length > 64) {
+      return;
+    }
+    event.stopImmediatePropagation(); // ours: page listeners need not see it
+    if (!isTop) {
+      if (event.source === window.parent && m.op === "push" && m.doc === docId) linkPush(m);
+      return;
+    }
+    if (bridge === null && !unavailable) {
+      if (frameQueue.length < MAX_FRAME_LINKS) frameQueue.push(event);
+      return;
+    }
+    fromFrame(event, m);
+  }
+
+  function fromFrame(event, m) {
+    const source = event.source;
+    const el = iframeOf(source);
+    if (el === null || !monetizing()) return;
+    if (frameDocs.get(source) !== m.doc) {
+      if (m.op === "gone" || m.op === "stop") return; // an earlier document of that frame
+      stopFrame(source); // the frame navigated: its previous document's sessions end
+      frameDocs.set(source, m.doc);
+    }
+    if (m.op === "gone") {
+      stopFrame(source);
+      return;
+    }
+    const local = typeof m.link === "string" && /^l[0-9]{1,9}$/.test(m.link) ? m.link : null;
+    if (local === null) return;
+    if (m.op === "stop") {
+      for (const [id, f] of Array.from(frameLinks)) {
+        if (f.source === source && f.link === local) {
+          frameLinks.delete(id);
+          bridge.linkStop(JSON.stringify({ doc: docId, link: id }));
+        }
+      }
+    } else if (m.op === "start" && typeof m.href === "string" && frameLinks.size < MAX_FRAME_LINKS) {
+      const id = "l" + nextLink++;
+      frameLinks.set(id, { source: source, doc: m.doc, link: local, origin: event.origin });
+      bridge.linkStart(
+        JSON.stringify({
+          doc: docId,
+          url: location.href,
+          origin: self.origin,
+          link: id,
+          href: m.href.slice(0, MAX_HREF + 1),
+          csp: strings(m.csp, 8, MAX_POLICY),
+          frame: {
+            origin: event.origin,
+            src: srcOrigin(el),
+            allow: (el.getAttribute("allow") || "").slice(0, MAX_POLICY),
+          },
+        })
+      );
+    }
+  }
+
+  function linksReady() {
+    for (const event of frameQueue.splice(0)) fromFrame(event, event.data[FRAME_KEY]);
+    scanLinks();
+  }
+
+  window.addEventListener("message", onFrameMessage, true);
   new MutationObserver(scanLinks).observe(document, {
     subtree: true,
     childList: true,
     attributes: true,
     attributeFilter: ["rel", "href", "disabled", "type", "crossorigin"],
+  });
+  if (!shown) {
+    document.addEventListener(
+      "prerenderingchange",
+      function () {
+        shown = true;
+        scanLinks();
+      },
+      { once: true }
+    );
+  }
+  window.addEventListener("pagehide", function (event) {
+    if (!event.isTrusted) return;
+    if (!isTop && firstLevel) window.parent.postMessage(frameMessage("gone", {}), "*");
+    if (event.persisted) {
+      shown = false; // into the back/forward cache: nothing is paid for it there
+      stopAllLinks();
+    }
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (!event.isTrusted || !event.persisted) return;
+    shown = true; // restored: new sessions, for this showing of the document
+    sessions.clear();
+    elements.clear();
+    if (isTop && bridge !== null) bridge.hello(JSON.stringify({ doc: docId, url: location.href }));
+    if (!isTop && firstLevel) window.parent.postMessage(frameMessage("hello", {}), "*");
+    scanLinks();
   });
 
   port.onmessage = onFacadeMessage;
@@ -240,6 +465,14 @@
   handshake[HANDSHAKE_KEY] = NONCE;
   window.postMessage(handshake, "*", [channel.port2]);
 
+  if (!isTop) {
+    markUnavailable(); // the façade's calls are refused in iframes; links go to the top
+    if (firstLevel) {
+      window.parent.postMessage(frameMessage("hello", {}), "*");
+      linksReady();
+    }
+    return;
+  }
   if (typeof qt === "undefined" || !qt.webChannelTransport) {
     markUnavailable();
     return;
@@ -254,7 +487,7 @@
     obj.hello(JSON.stringify({ doc: docId, url: location.href }));
     bridge = obj;
     for (const json of queue.splice(0)) bridge.call(json);
-    scanLinks();
+    linksReady();
   });
   // A push meant for the previous document of this page can arrive while this one's channel
   // is still initialising; qwebchannel.js would warn "Unhandled signal". It is not ours: drop.

@@ -110,9 +110,8 @@
     flushEarly();
   }
 
-  if (isTopLevel) {
-    apply(_addEventListener, _win, ["message", onHandshake, true]);
-  }
+  // every frame: an iframe's bridge hands over a port too, for its links' monetization events
+  apply(_addEventListener, _win, ["message", onHandshake, true]);
 
   function send(message) {
     apply(_portPostMessage, port, [message]);

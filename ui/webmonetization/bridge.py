@@ -36,19 +36,25 @@ import itertools
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from PySide6.QtCore import QObject, QUrl, Signal, Slot
 from PySide6.QtWebChannel import QWebChannel
-from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineScript
+from PySide6.QtWebEngineCore import QWebEngineLoadingInfo, QWebEnginePage, QWebEngineScript
 
 from ui.asyncbridge import AsyncBridge, Outcome
 from ui.browser.hooks import TabContext
 from ui.webmonetization.consent import ConsentPrompter
 from ui.webmonetization.errors import PageError, page_error
 from ui.webmonetization.events import ConnectionEvents, StreamEvents, snapshot
+from ui.webmonetization.link_policy import (
+    ResponsePolicy,
+    meta_policies,
+    parse_frame,
+    refusal,
+)
 from ui.webmonetization.link_tags import PageLinks, valid_href, valid_link_id
 from ui.webmonetization.monetize import parse_amount, parse_timeout, validate_monetize
 from ui.webmonetization.origins import origin_of
@@ -77,6 +83,8 @@ MAX_CALL_JSON = 65536
 MAX_PENDING = 64
 MAX_CONNECTIONS = 8  # open (or opening) per document: each has its own handler iframe
 MAX_SEND_BYTES = 32768
+MAX_HELD_LINKS = 64  # link starts waiting for the document's response headers
+_LOAD_STATUS = QWebEngineLoadingInfo.LoadStatus
 _DOC_ID = re.compile(r"[0-9a-f-]{36}")
 _LOCAL_HANDLE = re.compile(r"j[0-9]{1,9}")
 _CONN_HANDLE = re.compile(r"c[0-9]{1,9}")
@@ -142,6 +150,13 @@ class PageBridge(QObject):
         self._reported_origin: str | None = None
         self._counter = itertools.count(1)
         self._closed = False
+        # The top-level document's response policy (Permissions-Policy, CSP), from its
+        # response headers; None while a navigation's headers are not known yet (link starts
+        # wait in _held_links), _prior_response: the one before it (a 204 keeps the document).
+        self._response: ResponsePolicy | None = None
+        self._prior_response = ResponsePolicy()
+        self._held_links: list[str] = []
+        self._lifecycle_active = True
         self._links = PageLinks(
             self,
             services.asyncs,
@@ -153,6 +168,9 @@ class PageBridge(QObject):
         self.channel.registerObject(BRIDGE_OBJECT_NAME, self)
         page.setWebChannel(self.channel, QWebEngineScript.ScriptWorldId.ApplicationWorld)
         page.loadStarted.connect(self._end_document)
+        page.loadStarted.connect(self._response_pending)
+        page.loadingChanged.connect(self._on_loading_changed)
+        page.lifecycleStateChanged.connect(self._on_lifecycle)
         tab.closing.connect(self._on_tab_closing)
         tab.visibility_changed.connect(self._on_visibility)
 
@@ -284,7 +302,8 @@ class PageBridge(QObject):
             payments = self._s.payments
             assert payments is not None
             self._payer = payments.document(
-                site, attending=self._tab.is_visible_in_focused_window()
+                site,
+                attending=self._tab.is_visible_in_focused_window() and self._lifecycle_active,
             )
         return self._payer
 
@@ -295,6 +314,10 @@ class PageBridge(QObject):
         msg = _loads(text, MAX_CALL_JSON)
         if not isinstance(msg, dict) or self._closed or msg.get("doc") != self._doc:
             return
+        if self._response is None:  # the document's headers are not known yet
+            if len(self._held_links) < MAX_HELD_LINKS:
+                self._held_links.append(text)
+            return
         doc, link = self._doc, valid_link_id(msg.get("link"))
         url, href = msg.get("url"), valid_href(msg.get("href"))
         page_url = self._page.url()
@@ -302,10 +325,8 @@ class PageBridge(QObject):
             return
         if not isinstance(url, str) or origin_of(QUrl(url)) != origin_of(page_url):
             return
-        if href is None:
-            self.push(doc, {"t": "link", "link": link, "kind": "error"})
-            return
-        if self._s.payments is None:
+        frame = parse_frame(msg["frame"]) if "frame" in msg else None
+        if href is None or self._s.payments is None or ("frame" in msg and frame is None):
             self.push(doc, {"t": "link", "link": link, "kind": "error"})
             return
         origin = msg.get("origin")
@@ -315,8 +336,15 @@ class PageBridge(QObject):
         except PaymentError:
             self.push(doc, {"t": "link", "link": link, "kind": "error"})  # an opaque origin
             return
+        refused = refusal(self._response, site, href, meta_policies(msg.get("csp")), frame)
+        if refused is not None:
+            self._links.set_reason(link, refused.words)
+            if refused.error:  # CSP: the fetch is a network error
+                self.push(doc, {"t": "link", "link": link, "kind": "error"})
+            return  # Permissions Policy: "related events won't be dispatched"
         if self._s.on_monetize is not None:
             self._s.on_monetize(self._tab)  # the toolbar indicator: this page asks to be paid
+        # an iframe's links are paid out of the top-level document's site, budget and rate
         self._links.start(doc, link, href, self._document_payer(site))
 
     @Slot(str)
@@ -499,9 +527,36 @@ class PageBridge(QObject):
         for conn in conns.values():
             self._s.asyncs.submit(conn.proxy.close())
 
+    def _response_pending(self) -> None:
+        if self._response is not None:
+            self._prior_response = self._response
+        self._response = None
+        self._held_links.clear()
+
+    def _on_loading_changed(self, info: QWebEngineLoadingInfo) -> None:
+        status = info.status()
+        if status == _LOAD_STATUS.LoadStartedStatus or self._response is not None:
+            return
+        if status == _LOAD_STATUS.LoadSucceededStatus and not info.isDownload():
+            headers = _header_lines(info.responseHeaders())
+            self._response = ResponsePolicy.from_headers(headers, origin_of(info.url()))
+        else:  # stopped, failed, a download, a 204: the document (if any) is the one before
+            self._response = self._prior_response
+        held, self._held_links = self._held_links, []
+        for text in held:
+            self.linkStart(text)
+
     def _on_visibility(self, visible: bool) -> None:
         if self._payer is not None:
-            self._payer.set_attending(visible)
+            self._payer.set_attending(visible and self._lifecycle_active)
+
+    def _on_lifecycle(self, state: QWebEnginePage.LifecycleState) -> None:
+        # A frozen or discarded page runs nothing and nobody sees it: nothing is paid for it.
+        self._lifecycle_active = state == QWebEnginePage.LifecycleState.Active
+        if self._payer is not None:
+            self._payer.set_attending(
+                self._tab.is_visible_in_focused_window() and self._lifecycle_active
+            )
 
     def _on_tab_closing(self) -> None:
         self._end_document()
@@ -523,6 +578,19 @@ def _send_data(args: dict[str, Any]) -> bytes:
     if len(data) > MAX_SEND_BYTES:
         raise PageError("RangeError", f"send() takes at most {MAX_SEND_BYTES} bytes per call")
     return data
+
+
+def _header_lines(raw: Mapping[Any, Any]) -> dict[str, list[str]]:
+    """``QWebEngineLoadingInfo.responseHeaders()`` (name → a list of values; the stubs say one
+    value) as text, header by header line."""
+
+    def text(b: Any) -> str:
+        return bytes(b.data()).decode("latin-1")
+
+    return {
+        text(name): [text(v) for v in (values if isinstance(values, list) else [values])]
+        for name, values in raw.items()
+    }
 
 
 def _loads(text: str, limit: int) -> Any:

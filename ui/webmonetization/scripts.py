@@ -7,11 +7,15 @@ found and replaced, both idempotent (they return early when already present):
   ``window.WebMonetization`` façade (``resources/js/webmonetization.js``), with today's
   ``MonetizationEvent``, ``onmonetization`` and ``relList.supports("monetization")``
   (``resources/js/monetization_event.js``, inserted into its closure).
-* ``_trickle_wm_bridge`` — ApplicationWorld (isolated), **main frame only**: ``qwebchannel.js``
-  plus ``resources/js/bridge.js``, the only code that can reach the page's QWebChannel.
+* ``_trickle_wm_bridge`` — ApplicationWorld (isolated), **runs on subframes**: ``qwebchannel.js``
+  plus ``resources/js/bridge.js``, the only code that can reach the page's QWebChannel (in the
+  main frame; in a first-level iframe it relays the frame's monetization links to the main
+  frame's copy, see bridge.js).
 
 What iframes get (decided): the same façade, whose ``register`` and ``monetize`` reject at once
-with ``NotAllowedError`` ("only available in the top-level document"). QWebChannel does not reach
+with ``NotAllowedError`` ("only available in the top-level document"); their
+``<link rel="monetization">`` elements are paid when the Permissions Policy allows it, out of the
+top-level document's site. QWebChannel does not reach
 subframes, and a payment must belong to the tab's own site, so a clean, named refusal is the
 honest answer; nothing is silently dropped.
 
@@ -95,7 +99,7 @@ class WebMonetizationScripts:
         bridge.setSourceCode(self.bridge_source)
         bridge.setWorldId(QWebEngineScript.ScriptWorldId.ApplicationWorld)
         bridge.setInjectionPoint(QWebEngineScript.InjectionPoint.DocumentCreation)
-        bridge.setRunsOnSubFrames(False)
+        bridge.setRunsOnSubFrames(True)
         return [facade, bridge]
 
 
