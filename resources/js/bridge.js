@@ -293,9 +293,11 @@
       startLink(el, key);
     }
     for (const el of Array.from(sessions.keys())) if (!live.has(el)) stopLink(el);
+    if (isTop) scanMeta();
   }
 
   function stopAllLinks() {
+    stopMeta(false);
     for (const el of Array.from(sessions.keys())) stopLink(el);
     if (isTop) for (const source of Array.from(frameDocs.keys())) stopFrame(source);
   }
@@ -308,6 +310,10 @@
       const message = {};
       message[FRAME_KEY] = Object.assign({ op: "push", doc: f.doc }, body);
       f.source.postMessage(message, f.origin);
+      return;
+    }
+    if (meta !== null && payload.link === meta.id) {
+      metaPush(payload);
       return;
     }
     const el = typeof payload.link === "string" ? elements.get(payload.link) : undefined;
@@ -420,6 +426,91 @@
     }
   }
 
+  // ---- (top-level) <meta name="monetization" content="$pointer">: the Coil-era tag -----------
+  // The first such meta in the head is paid over SPSP (a session like a link's, id "m<n>"), and
+  // the façade's `document.monetization` (main world) is told each state and event, as Coil's
+  // extension did: monetizationpending {paymentPointer, requestId} when a session starts;
+  // monetizationstart before the first monetizationprogress {paymentPointer, requestId, amount,
+  // assetCode, assetScale, receipt}; monetizationstop {paymentPointer, requestId, finalized} —
+  // finalized when the meta was removed or changed, not when the session stopped otherwise.
+  let meta = null; // {id, pointer, requestId, state}
+
+  function metaPointer() {
+    const el = document.head ? document.head.querySelector('meta[name="monetization"]') : null;
+    const pointer = el ? (el.getAttribute("content") || "").trim() : "";
+    return pointer === "" ? null : pointer;
+  }
+
+  // "$host/path" -> https://host/path; "$host" -> https://host/.well-known/pay
+  function pointerUrl(pointer) {
+    if (!/^\$[^\s/?#$]+/.test(pointer) || pointer.length > MAX_HREF) return null;
+    const url = httpsUrl("https://" + pointer.slice(1));
+    return url === null || url.includes("?") || url.includes("#") ? null : url;
+  }
+
+  function coil(type, state, detail) {
+    port.postMessage({ t: "coil", type: type, state: state, detail: detail });
+  }
+
+  function stopMeta(finalized) {
+    if (meta === null) return;
+    const m = meta;
+    meta = null;
+    bridge.linkStop(JSON.stringify({ doc: docId, link: m.id }));
+    if (m.state !== "stopped") {
+      coil("monetizationstop", "stopped", {
+        paymentPointer: m.pointer,
+        requestId: m.requestId,
+        finalized: finalized,
+      });
+    }
+  }
+
+  function scanMeta() {
+    const pointer = monetizing() ? metaPointer() : null;
+    if (meta !== null && meta.pointer === pointer) return;
+    stopMeta(true); // removed or changed: this request is over for good
+    if (pointer === null || pointerUrl(pointer) === null) return;
+    meta = { id: "m" + nextLink++, pointer: pointer, requestId: crypto.randomUUID(), state: "pending" };
+    coil("monetizationpending", "pending", { paymentPointer: pointer, requestId: meta.requestId });
+    bridge.linkStart(
+      JSON.stringify({
+        doc: docId,
+        url: location.href,
+        origin: self.origin,
+        link: meta.id,
+        href: pointer,
+        csp: metaPolicies(),
+      })
+    );
+  }
+
+  function metaPush(payload) {
+    const base = { paymentPointer: meta.pointer, requestId: meta.requestId };
+    if (payload.kind === "monetization" && payload.units && meta.state !== "stopped") {
+      if (meta.state !== "started") {
+        meta.state = "started";
+        coil("monetizationstart", "started", base);
+      }
+      coil(
+        "monetizationprogress",
+        "started",
+        Object.assign(
+          {
+            amount: String(payload.units.amount),
+            assetCode: String(payload.units.assetCode),
+            assetScale: Number(payload.units.assetScale),
+            receipt: null,
+          },
+          base
+        )
+      );
+    } else if ((payload.kind === "error" || payload.kind === "stop") && meta.state !== "stopped") {
+      meta.state = "stopped"; // not finalized: the same request could go on
+      coil("monetizationstop", "stopped", Object.assign({ finalized: false }, base));
+    }
+  }
+
   function linksReady() {
     for (const event of frameQueue.splice(0)) fromFrame(event, event.data[FRAME_KEY]);
     scanLinks();
@@ -430,7 +521,7 @@
     subtree: true,
     childList: true,
     attributes: true,
-    attributeFilter: ["rel", "href", "disabled", "type", "crossorigin"],
+    attributeFilter: ["rel", "href", "disabled", "type", "crossorigin", "name", "content"],
   });
   if (!shown) {
     document.addEventListener(
@@ -455,6 +546,7 @@
     shown = true; // restored: new sessions, for this showing of the document
     sessions.clear();
     elements.clear();
+    meta = null;
     if (isTop && bridge !== null) bridge.hello(JSON.stringify({ doc: docId, url: location.href }));
     if (!isTop && firstLevel) window.parent.postMessage(frameMessage("hello", {}), "*");
     scanLinks();

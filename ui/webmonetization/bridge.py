@@ -55,7 +55,7 @@ from ui.webmonetization.link_policy import (
     parse_frame,
     refusal,
 )
-from ui.webmonetization.link_tags import PageLinks, valid_href, valid_link_id
+from ui.webmonetization.link_tags import PageLinks, valid_href, valid_link_id, valid_pointer
 from ui.webmonetization.monetize import parse_amount, parse_timeout, validate_monetize
 from ui.webmonetization.origins import origin_of
 from ui.webmonetization.protocols import (
@@ -319,14 +319,17 @@ class PageBridge(QObject):
                 self._held_links.append(text)
             return
         doc, link = self._doc, valid_link_id(msg.get("link"))
-        url, href = msg.get("url"), valid_href(msg.get("href"))
+        url, href = msg.get("url"), msg.get("href")
+        # a link's href is an https: URL; the Coil-era <meta>'s ("m<n>") a payment pointer,
+        # paid as such (SPSP) and checked against CSP as the https: URL it stands for
+        fetched = valid_pointer(href) if link and link[0] == "m" else valid_href(href)
         page_url = self._page.url()
         if doc is None or link is None:
             return
         if not isinstance(url, str) or origin_of(QUrl(url)) != origin_of(page_url):
             return
         frame = parse_frame(msg["frame"]) if "frame" in msg else None
-        if href is None or self._s.payments is None or ("frame" in msg and frame is None):
+        if fetched is None or self._s.payments is None or ("frame" in msg and frame is None):
             self.push(doc, {"t": "link", "link": link, "kind": "error"})
             return
         origin = msg.get("origin")
@@ -336,7 +339,7 @@ class PageBridge(QObject):
         except PaymentError:
             self.push(doc, {"t": "link", "link": link, "kind": "error"})  # an opaque origin
             return
-        refused = refusal(self._response, site, href, meta_policies(msg.get("csp")), frame)
+        refused = refusal(self._response, site, fetched, meta_policies(msg.get("csp")), frame)
         if refused is not None:
             self._links.set_reason(link, refused.words)
             if refused.error:  # CSP: the fetch is a network error
@@ -345,6 +348,7 @@ class PageBridge(QObject):
         if self._s.on_monetize is not None:
             self._s.on_monetize(self._tab)  # the toolbar indicator: this page asks to be paid
         # an iframe's links are paid out of the top-level document's site, budget and rate
+        assert isinstance(href, str)
         self._links.start(doc, link, href, self._document_payer(site))
 
     @Slot(str)

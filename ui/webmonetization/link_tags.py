@@ -29,11 +29,12 @@ from wallet.payments import LinkError, PaymentError
 if TYPE_CHECKING:  # the payment layer is imported when the wallet starts
     from wallet.payments import LinkPayment, LinkTarget
 
-__all__ = ["MAX_LINKS", "PageLinks", "valid_href"]
+__all__ = ["MAX_LINKS", "PageLinks", "valid_href", "valid_link_id", "valid_pointer"]
 
 MAX_LINKS = 8
 MAX_HREF = 2048
-_LINK_ID = re.compile(r"l[0-9]{1,9}")
+_POINTER = re.compile(r"\$[^\s/?#$@]+(/[^\s?#]*)?")
+_LINK_ID = re.compile(r"[lm][0-9]{1,9}")  # l: a link element, m: the Coil-era <meta>
 
 
 def valid_href(href: object) -> str | None:
@@ -47,6 +48,17 @@ def valid_href(href: object) -> str | None:
     if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
         return None
     return href
+
+
+def valid_pointer(pointer: object) -> str | None:
+    """The https: URL a Coil-era payment pointer ``$host[/path]`` stands for (``$host`` is
+    ``https://host/.well-known/pay``), or ``None`` if ``pointer`` is not one."""
+    if not isinstance(pointer, str) or not _POINTER.fullmatch(pointer) or len(pointer) > MAX_HREF:
+        return None
+    url = valid_href("https://" + pointer[1:])
+    if url is None:
+        return None
+    return url + ".well-known/pay" if urlsplit(url).path == "/" else url
 
 
 def valid_link_id(link: object) -> str | None:
@@ -91,7 +103,14 @@ class _LinkEvents:
         self._push("error")
 
     def on_payment(self, payment: LinkPayment) -> None:
-        self._push("monetization", fields=payment.event_fields())
+        # ``units``: what the Coil-era monetizationprogress event reports (an integer string in
+        # the receiver's asset, with its code and scale)
+        units = {
+            "amount": str(payment.amount),
+            "assetCode": payment.asset.code,
+            "assetScale": payment.asset.scale,
+        }
+        self._push("monetization", fields=payment.event_fields(), units=units)
 
     def on_stop(self, reason: PaymentError | None) -> None:
         self._reason(None if reason is None else str(reason))

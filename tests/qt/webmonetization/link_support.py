@@ -8,10 +8,11 @@ import asyncio
 import itertools
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,6 +22,7 @@ from tests.qt.webmonetization.conftest import Env, Tab, page_html
 from ui.webmonetization.protocols import RegisteredHandler
 from wallet.budgets import Asset, Defaults, GlobalPolicy
 from wallet.net.link import Link
+from wallet.openpayments.transport import HttpResponse, HttpTransport
 from wallet.payments import PAGE_CONNECTION_TEMPLATE, OpenPaymentsResolver, Payments
 from wallet.sandbox.op_ledger import StreamServerBackend
 from wallet.service import WalletService
@@ -104,8 +106,16 @@ def world_factory(env: Env, tmp_path: Path) -> Iterator[Callable[..., World]]:
     loop = env.asyncs.loop
     exits: list[Callable[[], None]] = []
 
-    def make(*, check_openapi: bool = True, pace: float = 0.1) -> World:
-        sandbox_cm = op_sandbox(tmp_path, check_openapi=check_openapi)
+    def make(
+        *,
+        check_openapi: bool = True,
+        pace: float = 0.1,
+        backend: Any = None,
+        sandbox_host: str | None = None,
+    ) -> World:
+        """``sandbox_host``: a name the wallet's requests reach the sandbox by, on the default
+        https port (:class:`HostsTransport`): payment pointers carry no port (RFC 26)."""
+        sandbox_cm = op_sandbox(tmp_path, check_openapi=check_openapi, backend=backend)
         sandbox = asyncio.run_coroutine_threadsafe(sandbox_cm.__aenter__(), loop).result(20)
         profile = tempfile.TemporaryDirectory()
         service = WalletService.open(Path(profile.name), tz=ZoneInfo("UTC"))
@@ -115,7 +125,9 @@ def world_factory(env: Env, tmp_path: Path) -> Iterator[Callable[..., World]]:
                 defaults=Defaults(rate_per_hour=FAST, cap_month=None),
             )
         )
-        resolver = OpenPaymentsResolver(extra_ca_file=sandbox.ca_file)
+        transport = HttpTransport(extra_ca_file=sandbox.ca_file)
+        hosts = {} if sandbox_host is None else {sandbox_host: sandbox.server.origin}
+        resolver = OpenPaymentsResolver(transport=HostsTransport(transport, hosts))
         env.registry.handlers.append(RegisteredHandler("https://provider.example", "P", PROVIDER))
         env.services.payments = Payments(
             service, loop, pace=pace, template=PAGE_CONNECTION_TEMPLATE, resolver=resolver
@@ -124,6 +136,7 @@ def world_factory(env: Env, tmp_path: Path) -> Iterator[Callable[..., World]]:
 
         def leave() -> None:
             asyncio.run_coroutine_threadsafe(resolver.close(), loop).result(20)
+            asyncio.run_coroutine_threadsafe(transport.close(), loop).result(20)
             asyncio.run_coroutine_threadsafe(sandbox_cm.__aexit__(None, None, None), loop).result(
                 20
             )
@@ -136,6 +149,25 @@ def world_factory(env: Env, tmp_path: Path) -> Iterator[Callable[..., World]]:
     yield make
     for leave in exits:
         leave()
+
+
+class HostsTransport:
+    """The wallet's https transport on a test network whose names (``{"wallet.test":
+    "https://127.0.0.1:PORT"}``) lead to local servers — what a hosts file does for a browser.
+    Everything else (TLS with the test CA, HTTP, the servers) is real."""
+
+    def __init__(self, inner: HttpTransport, hosts: dict[str, str]) -> None:
+        self._inner = inner
+        self._hosts = hosts
+
+    async def request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> HttpResponse:
+        parts = urlsplit(url)
+        origin = self._hosts.get(parts.netloc)
+        if parts.scheme == "https" and origin is not None:
+            url = origin + url[len(f"https://{parts.netloc}") :]
+        return await self._inner.request(method, url, headers, body)
 
 
 def units_seen(tab: Tab) -> int:
