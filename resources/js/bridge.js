@@ -533,8 +533,9 @@
       { once: true }
     );
   }
+  // (Untrusted events are honoured too: a page that fakes them only pauses or restarts its own
+  // sessions, never pays twice — the document's rate is shared by all its sessions.)
   window.addEventListener("pagehide", function (event) {
-    if (!event.isTrusted) return;
     if (!isTop && firstLevel) window.parent.postMessage(frameMessage("gone", {}), "*");
     if (event.persisted) {
       shown = false; // into the back/forward cache: nothing is paid for it there
@@ -542,11 +543,9 @@
     }
   });
   window.addEventListener("pageshow", function (event) {
-    if (!event.isTrusted || !event.persisted) return;
-    shown = true; // restored: new sessions, for this showing of the document
-    sessions.clear();
-    elements.clear();
-    meta = null;
+    if (!event.persisted) return;
+    stopAllLinks(); // (none after a pagehide) a session belongs to one showing of the document
+    shown = true;
     if (isTop && bridge !== null) bridge.hello(JSON.stringify({ doc: docId, url: location.href }));
     if (!isTop && firstLevel) window.parent.postMessage(frameMessage("hello", {}), "*");
     scanLinks();

@@ -182,9 +182,14 @@ def settle(tab: Tab, w: World, site: str) -> int:
     return units_seen(tab)
 
 
+def wait_a_while(tab: Tab, seconds: float = 0.6) -> None:
+    """Let ``seconds`` pass (several pace periods), the event loop running."""
+    deadline = time.monotonic() + seconds
+    tab.qtbot.waitUntil(lambda: time.monotonic() >= deadline, timeout=int(seconds * 1000) + 5000)
+
+
 def still(tab: Tab, w: World, site: str, seconds: float = 0.6) -> None:
     """Nothing more is paid nor reported for ``seconds`` (several pace periods)."""
     before = (units_seen(tab), w.history(site))
-    deadline = time.monotonic() + seconds
-    tab.qtbot.waitUntil(lambda: time.monotonic() >= deadline, timeout=int(seconds * 1000) + 5000)
+    wait_a_while(tab, seconds)
     assert (units_seen(tab), w.history(site)) == before

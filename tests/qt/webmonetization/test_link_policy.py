@@ -6,7 +6,6 @@ its ``default-src`` fallback), and the link attributes whose change starts a new
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -20,6 +19,7 @@ from tests.qt.webmonetization.link_support import (
     settle,
     still,
     units_seen,
+    wait_a_while,
 )
 from wallet.budgets import SitePolicy
 
@@ -51,11 +51,6 @@ def frame_units(tab: Tab, link: str) -> int:
     return sum(
         int(Decimal(value) * 10**9) for tag, value in tab.page.reports if tag == f"paid:{link}"
     )
-
-
-def wait_a_while(tab: Tab, seconds: float = 0.6) -> None:
-    deadline = time.monotonic() + seconds
-    tab.qtbot.waitUntil(lambda: time.monotonic() >= deadline, timeout=int(seconds * 1000) + 5000)
 
 
 def iframe(src: str, allow: str | None) -> str:

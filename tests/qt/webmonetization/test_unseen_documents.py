@@ -1,0 +1,121 @@
+"""Nothing is paid for a document nobody sees, and no time is paid twice, in real QtWebEngine
+pages paid through the sandbox's Open Payments server: a session belongs to one showing of one
+document. A reload or a history navigation ends the document's sessions (the next document gets
+its own); a hash change keeps them; a document put in the back/forward cache pays nothing and
+sees no event until it is shown again, then on a new session.
+
+QtWebEngine 6.11 keeps no page in a back/forward cache and prerenders nothing (checked: every
+``pageshow`` has ``persisted == false`` and speculation rules fetch nothing, even with
+Chromium's feature flags), so the cache test drives bridge.js's ``pagehide``/``pageshow``
+handlers with the events Chromium would fire (``persisted: true``), dispatched by the page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.qt.webmonetization.conftest import Site, Tab, page_html
+from tests.qt.webmonetization.link_support import (
+    World,
+    link_page,
+    still,
+    units_seen,
+    wait_a_while,
+)
+
+
+def landed(tab: Tab, w: World, site: str) -> None:
+    """Hide the tab and wait until every receiver's count equals the history's."""
+    tab.tab.set_visible(False)
+    tab.qtbot.waitUntil(
+        lambda: sum(own for own, _ in w.received().values()) == w.history(site), timeout=20000
+    )
+
+
+def growing(tab: Tab, w: World, site: str) -> list[str]:
+    """Show the tab until more has arrived; which incoming payments got it."""
+    before = w.received()
+    tab.tab.set_visible(True)
+    tab.qtbot.waitUntil(
+        lambda: (
+            sum(own for own, _ in w.received().values())
+            > sum(own for own, _ in before.values()) + 3 * 10**6
+        ),
+        timeout=20000,
+    )
+    landed(tab, w, site)
+    after = w.received()
+    return [url for url in after if after[url][0] > before.get(url, (0, 0))[0]]
+
+
+def test_a_reload_ends_the_documents_session_and_a_hash_change_keeps_it(
+    world_factory: Callable[..., World], make_tab: Callable[[], Tab], sites: Callable[[], Site]
+) -> None:
+    w = world_factory()
+    site = sites()
+    site.pages["/"] = link_page(("m", w.wallet("alice")))
+    tab = make_tab()
+    tab.load(site.url("/"))
+    tab.qtbot.waitUntil(lambda: units_seen(tab) > 0, timeout=20000)
+    (first,) = growing(tab, w, site.origin)
+    tab.tab.set_visible(True)
+    tab.js('(location.hash = "#later", 1)')  # the same document: the same session
+    assert growing(tab, w, site.origin) == [first]
+    tab.load(site.url("/"))  # a reload: a new document, a new session; the old one is over
+    tab.qtbot.waitUntil(lambda: len(w.received()) == 2, timeout=20000)
+    (second,) = growing(tab, w, site.origin)
+    assert second != first
+    assert growing(tab, w, site.origin) == [second]
+    tab.check_clean()
+
+
+def test_back_and_forward_pay_only_the_document_shown(
+    world_factory: Callable[..., World], make_tab: Callable[[], Tab], sites: Callable[[], Site]
+) -> None:
+    w = world_factory()
+    site = sites()
+    site.pages["/a"] = link_page(("m", w.wallet("alice")))
+    site.pages["/b"] = page_html()
+    tab = make_tab()
+    tab.load(site.url("/a"))
+    tab.qtbot.waitUntil(lambda: units_seen(tab) > 0, timeout=20000)
+    tab.load(site.url("/b"))  # nothing of /a is paid while /b is shown
+    tab.qtbot.waitUntil(  # (what /a sent while shown lands)
+        lambda: sum(own for own, _ in w.received().values()) == w.history(site.origin),
+        timeout=20000,
+    )
+    before = w.received()
+    wait_a_while(tab)
+    assert w.received() == before and w.history(site.origin) == sum(o for o, _ in before.values())
+    loaded: list[bool] = []
+    tab.page.loadFinished.connect(loaded.append)
+    tab.page.triggerAction(tab.page.WebAction.Back)
+    tab.qtbot.waitUntil(lambda: bool(loaded), timeout=10000)
+    tab.qtbot.waitUntil(lambda: len(w.received()) == 2, timeout=20000)  # a new session
+    grown = growing(tab, w, site.origin)
+    assert len(grown) == 1 and grown[0] not in before
+    tab.check_clean()
+
+
+def test_a_document_in_the_back_forward_cache_pays_nothing_and_sees_nothing(
+    world_factory: Callable[..., World], make_tab: Callable[[], Tab], sites: Callable[[], Site]
+) -> None:
+    w = world_factory()
+    site = sites()
+    site.pages["/"] = link_page(("m", w.wallet("alice")))
+    tab = make_tab()
+    tab.load(site.url("/"))
+    tab.qtbot.waitUntil(lambda: units_seen(tab) > 0, timeout=20000)
+    tab.js('(dispatchEvent(new PageTransitionEvent("pagehide", {persisted: true})), 1)')
+    # in the cache: what was in flight lands and is reported, then nothing more
+    tab.qtbot.waitUntil(lambda: units_seen(tab) == w.history(site.origin), timeout=20000)
+    seen = tab.js("window.seen.length")
+    still(tab, w, site.origin, seconds=1.0)
+    assert tab.js("window.seen.length") == seen
+    (cached,) = w.received()
+    tab.js('(dispatchEvent(new PageTransitionEvent("pageshow", {persisted: true})), 1)')
+    tab.qtbot.waitUntil(lambda: len(w.received()) == 2, timeout=20000)  # shown: a new session
+    tab.qtbot.waitUntil(lambda: tab.js("window.seen.length") > seen, timeout=20000)
+    grown = growing(tab, w, site.origin)
+    assert len(grown) == 1 and grown[0] != cached
+    tab.qtbot.waitUntil(lambda: units_seen(tab) == w.history(site.origin), timeout=20000)
+    tab.check_clean()
