@@ -283,3 +283,29 @@ def test_type_and_crossorigin_changes_start_a_new_session(
     total = settle(tab, w, site.origin)
     assert sum(own for own, _ in w.received().values()) == total
     clean(tab)
+
+
+def test_a_same_origin_iframe_needs_no_allow_and_its_own_csp_counts(
+    world_factory: Callable[..., World], make_tab: Callable[[], Tab], sites: Callable[[], Site]
+) -> None:
+    w = world_factory()
+    top = sites()
+    # the default allowlist is 'self': a same-origin frame is allowed without the attribute
+    top.pages["/w"] = link_page(("fm", w.wallet("bob")), script=FRAME_RECORDER)
+    # a frame's own <meta> CSP governs its links (its blocked link gets error)
+    top.pages["/blocked"] = link_page(("bm", w.wallet("alice")), script=FRAME_RECORDER).replace(
+        "<title>", csp_meta("monetization-src 'self'") + "<title>", 1
+    )
+    top.pages["/"] = page_html(
+        body=iframe(top.url("/w"), None)
+        + f'<iframe src="{top.url("/blocked")}" allow="monetization"></iframe>'
+    )
+    tab = make_tab()
+    tab.load(top.url("/"))
+    tab.wait_report("load:fm")
+    tab.wait_report("error:bm")
+    tab.qtbot.waitUntil(lambda: frame_units(tab, "fm") > 0, timeout=20000)
+    assert not tab.page.has("load:bm") and frame_units(tab, "bm") == 0
+    assert len(w.received()) == 1  # bob's only
+    assert w.history(top.origin) > 0
+    clean(tab)

@@ -119,3 +119,33 @@ def test_a_document_in_the_back_forward_cache_pays_nothing_and_sees_nothing(
     assert len(grown) == 1 and grown[0] != cached
     tab.qtbot.waitUntil(lambda: units_seen(tab) == w.history(site.origin), timeout=20000)
     tab.check_clean()
+
+
+def test_a_frozen_page_is_not_paid(
+    world_factory: Callable[..., World], make_tab: Callable[[], Tab], sites: Callable[[], Site]
+) -> None:
+    """QWebEnginePage.lifecycleState: a frozen (or discarded) page runs nothing and nobody sees
+    it; its tab still counts as shown here, so only the lifecycle stops the payments."""
+    w = world_factory()
+    site = sites()
+    site.pages["/"] = link_page(("m", w.wallet("alice")))
+    tab = make_tab()
+    tab.load(site.url("/"))
+    tab.qtbot.waitUntil(lambda: units_seen(tab) > 0, timeout=20000)
+    tab.view.hide()  # Chromium freezes only pages that are not visible
+    tab.page.setLifecycleState(tab.page.LifecycleState.Frozen)
+    tab.qtbot.waitUntil(
+        lambda: tab.page.lifecycleState() == tab.page.LifecycleState.Frozen, timeout=5000
+    )
+    tab.qtbot.waitUntil(
+        lambda: sum(own for own, _ in w.received().values()) == w.history(site.origin),
+        timeout=20000,
+    )
+    before = w.history(site.origin)
+    wait_a_while(tab, 1.0)
+    assert w.history(site.origin) == before  # the tab says "shown"; the lifecycle says no
+    tab.page.setLifecycleState(tab.page.LifecycleState.Active)
+    tab.view.show()
+    tab.qtbot.waitUntil(lambda: w.history(site.origin) > before, timeout=20000)
+    tab.qtbot.waitUntil(lambda: units_seen(tab) == w.history(site.origin), timeout=20000)
+    tab.check_clean()
