@@ -26,6 +26,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from wallet.payments import origin_of_url
+
 __all__ = [
     "FEATURE",
     "Allowlist",
@@ -39,7 +41,7 @@ __all__ = [
 ]
 
 FEATURE = "monetization"
-_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+_SCHEMES = frozenset({"http", "https", "ws", "wss"})
 
 
 class SfParseError(ValueError):
@@ -224,19 +226,10 @@ def parse_dictionary(text: str) -> dict[str, Item | InnerList]:
 def serialized_origin(url: str) -> str | None:
     """``scheme://host[:port]`` of an absolute http(s)/ws(s) URL; ``None`` if it has none."""
     try:
-        parts = urlsplit(url.strip())
-        port = parts.port
+        scheme = urlsplit(url.strip()).scheme.lower()
     except ValueError:
         return None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return None
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    if port is None or port == _DEFAULT_PORTS[scheme]:
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
+    return origin_of_url(url) if scheme in _SCHEMES else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.op_support import OpSandbox, op_sandbox
-from tests.qt.webmonetization.conftest import Env, Tab, page_html
+from tests.qt.webmonetization.conftest import Env, Site, Tab, page_html
 from ui.webmonetization.protocols import RegisteredHandler
 from wallet.budgets import Asset, Defaults, GlobalPolicy
 from wallet.net.link import Link
@@ -180,6 +180,23 @@ def settle(tab: Tab, w: World, site: str) -> int:
     tab.tab.set_visible(False)
     tab.qtbot.waitUntil(lambda: units_seen(tab) == w.history(site), timeout=20000)
     return units_seen(tab)
+
+
+def landed(tab: Tab, w: World, site: str) -> None:
+    """Hide the tab and wait until every receiver's own count equals the history's."""
+    tab.tab.set_visible(False)
+    tab.qtbot.waitUntil(
+        lambda: sum(own for own, _ in w.received().values()) == w.history(site), timeout=20000
+    )
+
+
+def paid_page(w: World, make_tab: Callable[[], Tab], site: Site) -> Tab:
+    """A tab showing ``site``'s page with link ``m`` to alice's wallet, once it is paid."""
+    site.pages["/"] = link_page(("m", w.wallet("alice")))
+    tab = make_tab()
+    tab.load(site.url("/"))
+    tab.qtbot.waitUntil(lambda: units_seen(tab) > 0, timeout=20000)
+    return tab
 
 
 def wait_a_while(tab: Tab, seconds: float = 0.6) -> None:

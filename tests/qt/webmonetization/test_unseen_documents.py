@@ -16,19 +16,13 @@ from collections.abc import Callable
 from tests.qt.webmonetization.conftest import Site, Tab, page_html
 from tests.qt.webmonetization.link_support import (
     World,
+    landed,
     link_page,
+    paid_page,
     still,
     units_seen,
     wait_a_while,
 )
-
-
-def landed(tab: Tab, w: World, site: str) -> None:
-    """Hide the tab and wait until every receiver's count equals the history's."""
-    tab.tab.set_visible(False)
-    tab.qtbot.waitUntil(
-        lambda: sum(own for own, _ in w.received().values()) == w.history(site), timeout=20000
-    )
 
 
 def growing(tab: Tab, w: World, site: str) -> list[str]:
@@ -50,12 +44,8 @@ def growing(tab: Tab, w: World, site: str) -> list[str]:
 def test_a_reload_ends_the_documents_session_and_a_hash_change_keeps_it(
     world_factory: Callable[..., World], make_tab: Callable[[], Tab], sites: Callable[[], Site]
 ) -> None:
-    w = world_factory()
-    site = sites()
-    site.pages["/"] = link_page(("m", w.wallet("alice")))
-    tab = make_tab()
-    tab.load(site.url("/"))
-    tab.qtbot.waitUntil(lambda: units_seen(tab) > 0, timeout=20000)
+    w, site = world_factory(), sites()
+    tab = paid_page(w, make_tab, site)
     (first,) = growing(tab, w, site.origin)
     tab.tab.set_visible(True)
     tab.js('(location.hash = "#later", 1)')  # the same document: the same session
@@ -79,10 +69,8 @@ def test_back_and_forward_pay_only_the_document_shown(
     tab.load(site.url("/a"))
     tab.qtbot.waitUntil(lambda: units_seen(tab) > 0, timeout=20000)
     tab.load(site.url("/b"))  # nothing of /a is paid while /b is shown
-    tab.qtbot.waitUntil(  # (what /a sent while shown lands)
-        lambda: sum(own for own, _ in w.received().values()) == w.history(site.origin),
-        timeout=20000,
-    )
+    landed(tab, w, site.origin)  # (what /a sent while shown)
+    tab.tab.set_visible(True)
     before = w.received()
     wait_a_while(tab)
     assert w.received() == before and w.history(site.origin) == sum(o for o, _ in before.values())
@@ -99,12 +87,8 @@ def test_back_and_forward_pay_only_the_document_shown(
 def test_a_document_in_the_back_forward_cache_pays_nothing_and_sees_nothing(
     world_factory: Callable[..., World], make_tab: Callable[[], Tab], sites: Callable[[], Site]
 ) -> None:
-    w = world_factory()
-    site = sites()
-    site.pages["/"] = link_page(("m", w.wallet("alice")))
-    tab = make_tab()
-    tab.load(site.url("/"))
-    tab.qtbot.waitUntil(lambda: units_seen(tab) > 0, timeout=20000)
+    w, site = world_factory(), sites()
+    tab = paid_page(w, make_tab, site)
     tab.js('(dispatchEvent(new PageTransitionEvent("pagehide", {persisted: true})), 1)')
     # in the cache: what was in flight lands and is reported, then nothing more
     tab.qtbot.waitUntil(lambda: units_seen(tab) == w.history(site.origin), timeout=20000)
@@ -126,12 +110,8 @@ def test_a_frozen_page_is_not_paid(
 ) -> None:
     """QWebEnginePage.lifecycleState: a frozen (or discarded) page runs nothing and nobody sees
     it; its tab still counts as shown here, so only the lifecycle stops the payments."""
-    w = world_factory()
-    site = sites()
-    site.pages["/"] = link_page(("m", w.wallet("alice")))
-    tab = make_tab()
-    tab.load(site.url("/"))
-    tab.qtbot.waitUntil(lambda: units_seen(tab) > 0, timeout=20000)
+    w, site = world_factory(), sites()
+    tab = paid_page(w, make_tab, site)
     tab.view.hide()  # Chromium freezes only pages that are not visible
     tab.page.setLifecycleState(tab.page.LifecycleState.Frozen)
     tab.qtbot.waitUntil(
@@ -140,7 +120,7 @@ def test_a_frozen_page_is_not_paid(
     tab.qtbot.waitUntil(
         lambda: sum(own for own, _ in w.received().values()) == w.history(site.origin),
         timeout=20000,
-    )
+    )  # (what was in flight)
     before = w.history(site.origin)
     wait_a_while(tab, 1.0)
     assert w.history(site.origin) == before  # the tab says "shown"; the lifecycle says no
