@@ -487,7 +487,8 @@
 
   function metaPush(payload) {
     const base = { paymentPointer: meta.pointer, requestId: meta.requestId };
-    if (payload.kind === "monetization" && payload.units && meta.state !== "stopped") {
+    if (payload.kind === "monetization" && payload.units) {
+      // (after a stop that was not final — the session restarted — the same request goes on)
       if (meta.state !== "started") {
         meta.state = "started";
         coil("monetizationstart", "started", base);

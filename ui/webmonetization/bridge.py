@@ -74,6 +74,7 @@ from ui.webmonetization.register import (
     run_register,
     validate_register,
 )
+from ui.webmonetization.wake import WakeWatch
 from wallet.payments import PaymentError, document_origin
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,8 @@ class WebMonetizationServices:
     links: LinkProvider | None = None
     # Told (GUI thread) when a page in a tab calls monetize(): the toolbar indicator's feed.
     on_monetize: Callable[[TabContext], None] | None = None
+    # The machine slept: every page's link sessions start afresh (ui.webmonetization.wake).
+    wake: WakeWatch | None = None
 
 
 class WebMonetizationHook:
@@ -173,6 +176,8 @@ class PageBridge(QObject):
         page.lifecycleStateChanged.connect(self._on_lifecycle)
         tab.closing.connect(self._on_tab_closing)
         tab.visibility_changed.connect(self._on_visibility)
+        if services.wake is not None:
+            services.wake.woke.connect(self._on_wake)
 
     @property
     def page(self) -> QWebEnginePage:
@@ -561,6 +566,10 @@ class PageBridge(QObject):
             self._payer.set_attending(
                 self._tab.is_visible_in_focused_window() and self._lifecycle_active
             )
+
+    def _on_wake(self, _asleep: float) -> None:
+        if not self._closed:
+            self._links.restart_all()
 
     def _on_tab_closing(self) -> None:
         self._end_document()

@@ -84,15 +84,28 @@ class _LinkEvents:
         self._owner = owner
         self._doc = doc
         self._link = link
+        # (GUI thread) its session was stopped or replaced: its load/error/stop and reasons are
+        # about a session that is over; its payments (packets that were in flight) still count
+        self.muted = False
 
     def _push(self, kind: str, **fields: Any) -> None:
         owner, doc, payload = self._owner, self._doc, {"t": "link", "link": self._link}
         payload.update(kind=kind, **fields)
-        owner.sink.post_to_gui(lambda: owner.sink.push(doc, payload))
+
+        def push() -> None:
+            if not self.muted or kind == "monetization":
+                owner.sink.push(doc, payload)
+
+        owner.sink.post_to_gui(push)
 
     def _reason(self, words: str | None) -> None:
         owner, link = self._owner, self._link
-        owner.sink.post_to_gui(lambda: owner.set_reason(link, words))
+
+        def set_reason() -> None:
+            if not self.muted:
+                owner.set_reason(link, words)
+
+        owner.sink.post_to_gui(set_reason)
 
     def on_load(self, target: LinkTarget) -> None:
         self._reason(None)
@@ -137,6 +150,8 @@ class PageLinks:
         self._links = links
         self._payments = payments
         self._sessions: dict[str, concurrent.futures.Future[_Stoppable | None]] = {}
+        # what each session was started with (restart_all) and its events (muted on stop)
+        self._started: dict[str, tuple[str, str, DocumentSession, _LinkEvents]] = {}
         self.reasons: dict[str, str] = {}
         """Why a link is not being paid, in words (by link id)."""
 
@@ -181,9 +196,13 @@ class PageLinks:
                 events.on_error(LinkError(f"This site is not being paid: {outcome.error}"))
 
         self._sessions[link] = self._asyncs.submit(start(), started)
+        self._started[link] = (doc, href, payer, events)
 
     def stop(self, link: str) -> None:
         future = self._sessions.pop(link, None)
+        started = self._started.pop(link, None)
+        if started is not None:
+            started[3].muted = True  # what it still says is about a session that is over
         self.reasons.pop(link, None)
         if future is None:
             return
@@ -199,3 +218,9 @@ class PageLinks:
     def stop_all(self) -> None:
         for link in list(self._sessions):
             self.stop(link)
+
+    def restart_all(self) -> None:
+        """A new session for every link, as it was started (after the machine slept): the
+        page sees its links paid on, from new connections and incoming payments."""
+        for link, (doc, href, payer, _events) in list(self._started.items()):
+            self.start(doc, link, href, payer)

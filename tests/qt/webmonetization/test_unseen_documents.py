@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.qt.webmonetization.conftest import Site, Tab, page_html
+from tests.qt.webmonetization.conftest import Env, Site, Tab, page_html
 from tests.qt.webmonetization.link_support import (
     World,
     landed,
@@ -23,6 +23,7 @@ from tests.qt.webmonetization.link_support import (
     units_seen,
     wait_a_while,
 )
+from ui.webmonetization.wake import WakeWatch
 
 
 def growing(tab: Tab, w: World, site: str) -> list[str]:
@@ -128,4 +129,40 @@ def test_a_frozen_page_is_not_paid(
     tab.view.show()
     tab.qtbot.waitUntil(lambda: w.history(site.origin) > before, timeout=20000)
     tab.qtbot.waitUntil(lambda: units_seen(tab) == w.history(site.origin), timeout=20000)
+    tab.check_clean()
+
+
+def test_after_the_machine_slept_every_link_session_starts_afresh(
+    env: Env,
+    world_factory: Callable[..., World],
+    make_tab: Callable[[], Tab],
+    sites: Callable[[], Site],
+) -> None:
+    """The wall clock jumped an hour ahead of the monotonic one: the page's link is paid on from
+    a new session (new connection, new incoming payment), the old one is over, and the page sees
+    nothing of the switch but payments. (That nothing accrues for the time asleep is the
+    wallet's: tests/unit/core/test_service.py, test_a_sleeping_machine_accrues_nothing.)"""
+    wall, mono = [1_000_000.0], [50.0]
+    watch = WakeWatch(wall=lambda: wall[0], monotonic=lambda: mono[0], interval_ms=None)
+    env.services.wake = watch
+    woke: list[float] = []
+    watch.woke.connect(woke.append)
+    w, site = world_factory(), sites()
+    tab = paid_page(w, make_tab, site)
+    (before,) = growing(tab, w, site.origin)
+    tab.tab.set_visible(True)
+    wall[0] += 20.0
+    mono[0] += 20.0
+    watch.check()  # awake all along: nothing happens
+    assert woke == []
+    wall[0] += 3600.0  # asleep for an hour
+    mono[0] += 1.0
+    watch.check()
+    assert woke == [3599.0]
+    tab.qtbot.waitUntil(lambda: len(w.received()) == 2, timeout=20000)
+    grown = growing(tab, w, site.origin)
+    assert len(grown) == 1 and grown[0] != before
+    tab.qtbot.waitUntil(lambda: units_seen(tab) == w.history(site.origin), timeout=20000)
+    assert tab.page.reports.count(("load:m", w.wallet("alice"))) == 2
+    assert not tab.page.has("error:m")
     tab.check_clean()
