@@ -429,7 +429,8 @@
   // ---- (top-level) <meta name="monetization" content="$pointer">: the Coil-era tag -----------
   // The first such meta in the head is paid over SPSP (a session like a link's, id "m<n>"), and
   // the façade's `document.monetization` (main world) is told each state and event, as Coil's
-  // extension did: monetizationpending {paymentPointer, requestId} when a session starts;
+  // extension did: monetizationpending {paymentPointer, requestId} when a session starts (the
+  // site's policy allowing it: a refused meta sees no event at all);
   // monetizationstart before the first monetizationprogress {paymentPointer, requestId, amount,
   // assetCode, assetScale, receipt}; monetizationstop {paymentPointer, requestId, finalized} —
   // finalized when the meta was removed or changed, not when the session stopped otherwise.
@@ -471,8 +472,8 @@
     if (meta !== null && meta.pointer === pointer) return;
     stopMeta(true); // removed or changed: this request is over for good
     if (pointer === null || pointerUrl(pointer) === null) return;
-    meta = { id: "m" + nextLink++, pointer: pointer, requestId: crypto.randomUUID(), state: "pending" };
-    coil("monetizationpending", "pending", { paymentPointer: pointer, requestId: meta.requestId });
+    // "stopped" until Python starts the session (its "pending": the site's policy allows it)
+    meta = { id: "m" + nextLink++, pointer: pointer, requestId: crypto.randomUUID(), state: "stopped" };
     bridge.linkStart(
       JSON.stringify({
         doc: docId,
@@ -487,7 +488,10 @@
 
   function metaPush(payload) {
     const base = { paymentPointer: meta.pointer, requestId: meta.requestId };
-    if (payload.kind === "monetization" && payload.units) {
+    if (payload.kind === "pending" && meta.state === "stopped") {
+      meta.state = "pending";
+      coil("monetizationpending", "pending", base);
+    } else if (payload.kind === "monetization" && payload.units) {
       // (after a stop that was not final — the session restarted — the same request goes on)
       if (meta.state !== "started") {
         meta.state = "started";

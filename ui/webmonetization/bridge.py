@@ -354,6 +354,8 @@ class PageBridge(QObject):
             self._s.on_monetize(self._tab)  # the toolbar indicator: this page asks to be paid
         # an iframe's links are paid out of the top-level document's site, budget and rate
         assert isinstance(href, str)
+        if link[0] == "m":  # the Coil-era <meta>: its session is starting (monetizationpending)
+            self.push(doc, {"t": "link", "link": link, "kind": "pending"})
         self._links.start(doc, link, href, self._document_payer(site))
 
     @Slot(str)

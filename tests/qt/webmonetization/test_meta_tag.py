@@ -15,7 +15,7 @@ import pytest
 
 from tests.interop.op_peers import SpspStreamReceiverBackend
 from tests.qt.webmonetization.conftest import Site, Tab, page_html
-from tests.qt.webmonetization.link_support import World
+from tests.qt.webmonetization.link_support import World, wait_a_while
 from wallet.net.link import Link
 
 pytestmark = pytest.mark.interop
@@ -161,4 +161,21 @@ def test_document_monetization_cannot_be_replaced_or_forged(
         "redefine": "TypeError",
         "isTarget": True,
     }
+    tab.check_clean()
+
+
+def test_a_meta_tag_the_sites_policy_refuses_sees_no_event(
+    world_factory: Callable[..., World], make_tab: Callable[[], Tab], sites: Callable[[], Site]
+) -> None:
+    w = world_factory()
+    site = sites()
+    site.pages["/"] = meta_page("$wallet.test/alice")
+    site.headers["/"] = [("Permissions-Policy", "camera=(), monetization=()")]
+    tab = make_tab()
+    tab.load(site.url("/"))
+    tab.qtbot.waitUntil(lambda: bool(tab.bridge.link_reasons), timeout=10000)
+    wait_a_while(tab)
+    assert coil_events(tab) == [] and tab.js("document.monetization.state") == "stopped"
+    assert w.history(site.origin) == 0 and w.received() == {}
+    tab.page.problems[:] = [p for p in tab.page.problems if "monetization" not in p]
     tab.check_clean()
