@@ -178,6 +178,12 @@
   const frameLinks = new Map(); // (top) session id -> {source, doc, link, origin}
   const frameDocs = new Map(); // (top) iframe window -> its current document's id
   const frameQueue = []; // (top) frame messages that came before the channel was up
+  // (iframe) proves a push comes from the top-level bridge: the top-level page cannot read it
+  // (our capture listener, the first on its window, stops the messages that carry it), so it
+  // cannot make this frame's links see payments that were never made
+  const frameKey = Array.from(crypto.getRandomValues(new Uint8Array(16)), (x) =>
+    x.toString(16).padStart(2, "0")
+  ).join("");
   let nextLink = 1;
   let shown = !(document.prerendering === true);
 
@@ -240,7 +246,7 @@
   }
 
   function frameMessage(op, fields) {
-    const body = Object.assign({ op: op, doc: docId }, fields);
+    const body = Object.assign({ op: op, doc: docId, key: frameKey }, fields);
     const message = {};
     message[FRAME_KEY] = body;
     return message;
@@ -308,7 +314,7 @@
       const body = { link: f.link, kind: payload.kind };
       if (payload.kind === "monetization") body.fields = payload.fields;
       const message = {};
-      message[FRAME_KEY] = Object.assign({ op: "push", doc: f.doc }, body);
+      message[FRAME_KEY] = Object.assign({ op: "push", doc: f.doc, key: f.key }, body);
       f.source.postMessage(message, f.origin);
       return;
     }
@@ -373,7 +379,9 @@
     }
     event.stopImmediatePropagation(); // ours: page listeners need not see it
     if (!isTop) {
-      if (event.source === window.parent && m.op === "push" && m.doc === docId) linkPush(m);
+      if (event.source === window.parent && m.op === "push" && m.doc === docId && m.key === frameKey) {
+        linkPush(m);
+      }
       return;
     }
     if (bridge === null && !unavailable) {
@@ -407,7 +415,8 @@
       }
     } else if (m.op === "start" && typeof m.href === "string" && frameLinks.size < MAX_FRAME_LINKS) {
       const id = "l" + nextLink++;
-      frameLinks.set(id, { source: source, doc: m.doc, link: local, origin: event.origin });
+      const key = typeof m.key === "string" ? m.key.slice(0, 64) : "";
+      frameLinks.set(id, { source: source, doc: m.doc, link: local, origin: event.origin, key: key });
       bridge.linkStart(
         JSON.stringify({
           doc: docId,

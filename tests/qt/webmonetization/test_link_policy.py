@@ -310,3 +310,39 @@ def test_a_same_origin_iframe_needs_no_allow_and_its_own_csp_counts(
     assert len(w.received()) == 1  # bob's only
     assert w.history(top.origin) > 0
     clean(tab)
+
+
+def test_the_top_level_page_cannot_forge_an_iframes_payments(
+    world_factory: Callable[..., World], make_tab: Callable[[], Tab], sites: Callable[[], Site]
+) -> None:
+    """The embedding page sees no relay message and cannot make a cross-origin frame's link see
+    a payment that was never made (pushes carry a key only the two bridges know)."""
+    w = world_factory()
+    top, widget = sites(), sites()
+    widget.pages["/w"] = link_page(("fm", w.wallet("bob")), script=FRAME_RECORDER)
+    top.pages["/"] = page_html(
+        body=iframe(widget.url("/w"), "monetization"),
+        script="""
+        window.relayed = 0;
+        addEventListener("message", (e) => {
+          if (e.data && e.data.__trickle_wm_frame) window.relayed += 1;
+        }, true);
+        window.forge = () => {
+          const f = document.getElementById("f").contentWindow;
+          for (const link of ["l1", "l2", "l3"]) {
+            f.postMessage({__trickle_wm_frame: {op: "push", doc: "x", link: link,
+              kind: "monetization", fields: {amountSent: {currency: "USD", value: "1000"}}}}, "*");
+          }
+        };
+        """,
+    )
+    tab = make_tab()
+    tab.load(top.url("/"))
+    tab.wait_report("load:fm")
+    tab.qtbot.waitUntil(lambda: frame_units(tab, "fm") > 0, timeout=20000)
+    landed(tab, w, top.origin)
+    tab.js("(window.forge(), 1)")
+    wait_a_while(tab)
+    assert frame_units(tab, "fm") == w.history(top.origin)  # only what was paid
+    assert tab.js("window.relayed") == 0
+    clean(tab)
