@@ -394,7 +394,8 @@
   function fromFrame(event, m) {
     const source = event.source;
     const el = iframeOf(source);
-    if (el === null || !monetizing()) return;
+    // an opaque origin (a sandboxed frame) is on no allowlist, and cannot be answered by origin
+    if (el === null || event.origin === "null" || !monetizing()) return;
     if (frameDocs.get(source) !== m.doc) {
       if (m.op === "gone" || m.op === "stop") return; // an earlier document of that frame
       stopFrame(source); // the frame navigated: its previous document's sessions end
