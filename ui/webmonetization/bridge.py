@@ -158,7 +158,7 @@ class PageBridge(QObject):
         # wait in _held_links), _prior_response: the one before it (a 204 keeps the document).
         self._response: ResponsePolicy | None = None
         self._prior_response = ResponsePolicy()
-        self._held_links: list[str] = []
+        self._held_links: list[tuple[str, str]] = []  # (link id, its linkStart message)
         self._lifecycle_active = True
         self._links = PageLinks(
             self,
@@ -320,8 +320,9 @@ class PageBridge(QObject):
         if not isinstance(msg, dict) or self._closed or msg.get("doc") != self._doc:
             return
         if self._response is None:  # the document's headers are not known yet
-            if len(self._held_links) < MAX_HELD_LINKS:
-                self._held_links.append(text)
+            link_id = valid_link_id(msg.get("link"))
+            if link_id is not None and len(self._held_links) < MAX_HELD_LINKS:
+                self._held_links.append((link_id, text))
             return
         doc, link = self._doc, valid_link_id(msg.get("link"))
         url, href = msg.get("url"), msg.get("href")
@@ -365,6 +366,8 @@ class PageBridge(QObject):
             return
         link = valid_link_id(msg.get("link"))
         if link is not None:
+            # (a start still waiting for the document's headers is dropped: never started)
+            self._held_links = [(held, text) for held, text in self._held_links if held != link]
             self._links.stop(link)
 
     @property
@@ -554,7 +557,7 @@ class PageBridge(QObject):
         else:  # stopped, failed, a download, a 204: the document (if any) is the one before
             self._response = self._prior_response
         held, self._held_links = self._held_links, []
-        for text in held:
+        for _link, text in held:
             self.linkStart(text)
 
     def _on_visibility(self, visible: bool) -> None:

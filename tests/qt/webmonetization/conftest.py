@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.server
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -60,12 +61,14 @@ class Site:
     def __init__(self) -> None:
         self.pages: dict[str, str] = {}
         self.headers: dict[str, list[tuple[str, str]]] = {}  # extra response headers, by path
+        self.delays: dict[str, float] = {}  # seconds before answering, by path
         self.posts: dict[str, Callable[[bytes], bytes]] = {}
         site = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
+                time.sleep(site.delays.get(path, 0.0))
                 body = site.pages.get(path)
                 if body is None:
                     self.send_error(404)

@@ -346,3 +346,29 @@ def test_the_top_level_page_cannot_forge_an_iframes_payments(
     assert frame_units(tab, "fm") == w.history(top.origin)  # only what was paid
     assert tab.js("window.relayed") == 0
     clean(tab)
+
+
+def test_a_link_removed_before_the_headers_are_known_is_never_paid(
+    world_factory: Callable[..., World], make_tab: Callable[[], Tab], sites: Callable[[], Site]
+) -> None:
+    """Link sessions wait for the document's response headers (its policy), which QtWebEngine
+    reports when the load ends; a link gone by then never gets one."""
+    w = world_factory()
+    site = sites()
+    site.delays["/slow.png"] = 2.0  # the load event waits for it
+    site.pages["/slow.png"] = "x"
+    site.pages["/"] = link_page(
+        ("m", w.wallet("alice")),
+        ("k", w.wallet("bob")),
+        # removed once bridge.js asked for its session (its channel is up), before the load ends
+        script='setTimeout(() => document.getElementById("m").remove(), 700);'
+        'const img = new Image(); img.src = "/slow.png"; document.body.append(img);',
+    )
+    tab = make_tab()
+    tab.load(site.url("/"))
+    tab.wait_report("load:k")
+    tab.qtbot.waitUntil(lambda: units_seen(tab) > 0, timeout=20000)
+    landed(tab, w, site.origin)
+    assert len(w.received()) == 1  # bob's only: the removed link never started
+    assert not tab.page.has("load:m") and not tab.page.has("error:m")
+    clean(tab)
