@@ -444,7 +444,7 @@
   // monetizationstart before the first monetizationprogress {paymentPointer, requestId, amount,
   // assetCode, assetScale, receipt}; monetizationstop {paymentPointer, requestId, finalized} —
   // finalized when the meta was removed or changed, not when the session stopped otherwise.
-  let meta = null; // {id, pointer, requestId, state}
+  let meta = null; // {id, pointer, requestId, state, paused}
 
   function metaPointer() {
     const el = document.head ? document.head.querySelector('meta[name="monetization"]') : null;
@@ -502,14 +502,15 @@
       meta.state = "pending";
       coil("monetizationpending", "pending", base);
     } else if (payload.kind === "monetization" && payload.units) {
-      // (after a stop that was not final — the session restarted — the same request goes on)
-      if (meta.state !== "started") {
+      // (after a stop that was not final — the session restarted — the same request goes on;
+      // while hidden, what was in flight still lands and is reported, the state unchanged)
+      if (meta.state !== "started" && !meta.paused) {
         meta.state = "started";
         coil("monetizationstart", "started", base);
       }
       coil(
         "monetizationprogress",
-        "started",
+        meta.state,
         Object.assign(
           {
             amount: String(payload.units.amount),
@@ -520,6 +521,14 @@
           base
         )
       );
+    } else if (payload.kind === "resumed" && meta.state === "stopped" && meta.paused) {
+      meta.paused = false; // shown again: pending until the next payment starts it
+      meta.state = "pending";
+      coil("monetizationpending", "pending", base);
+    } else if (payload.kind === "paused" && meta.state !== "stopped") {
+      meta.paused = true; // hidden: nothing is paid meanwhile (not final: the request goes on)
+      meta.state = "stopped";
+      coil("monetizationstop", "stopped", Object.assign({ finalized: false }, base));
     } else if ((payload.kind === "error" || payload.kind === "stop") && meta.state !== "stopped") {
       meta.state = "stopped"; // not finalized: the same request could go on
       coil("monetizationstop", "stopped", Object.assign({ finalized: false }, base));

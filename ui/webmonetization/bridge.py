@@ -561,16 +561,18 @@ class PageBridge(QObject):
             self.linkStart(text)
 
     def _on_visibility(self, visible: bool) -> None:
-        if self._payer is not None:
-            self._payer.set_attending(visible and self._lifecycle_active)
+        self._attending_now(visible and self._lifecycle_active)
 
     def _on_lifecycle(self, state: QWebEnginePage.LifecycleState) -> None:
         # A frozen or discarded page runs nothing and nobody sees it: nothing is paid for it.
         self._lifecycle_active = state == QWebEnginePage.LifecycleState.Active
+        self._attending_now(self._tab.is_visible_in_focused_window() and self._lifecycle_active)
+
+    def _attending_now(self, attending: bool) -> None:
         if self._payer is not None:
-            self._payer.set_attending(
-                self._tab.is_visible_in_focused_window() and self._lifecycle_active
-            )
+            self._payer.set_attending(attending)
+        if self._doc is not None:
+            self._links.attention(attending)  # the Coil-era meta's stop and pending
 
     def _on_wake(self, _asleep: float) -> None:
         if not self._closed:

@@ -219,6 +219,15 @@ class PageLinks:
         for link in list(self._sessions):
             self.stop(link)
 
+    def attention(self, attending: bool) -> None:
+        """The user attends to the document again (or no more): the Coil-era ``<meta>`` session
+        says so to the page (``monetizationstop`` not finalized, then ``monetizationpending``),
+        as Coil's extension did when a tab was hidden and shown."""
+        for link, (doc, _href, _payer, _events) in self._started.items():
+            if link.startswith("m"):
+                kind = "resumed" if attending else "paused"
+                self.sink.push(doc, {"t": "link", "link": link, "kind": kind})
+
     def restart_all(self) -> None:
         """A new session for every link, as it was started (after the machine slept): the
         page sees its links paid on, from new connections and incoming payments."""
