@@ -176,7 +176,10 @@
   const sessions = new Map(); // link element -> {id, key, started}
   const elements = new Map(); // session id -> link element
   const frameLinks = new Map(); // (top) session id -> {source, doc, link, origin}
-  const frameDocs = new Map(); // (top) iframe window -> its current document's id
+  // (top) iframe window -> its current document: {doc, allow, src} — the container policy as
+  // it was when that document came ("The allow attribute only takes effect when the navigable
+  // content of the iframe is navigated")
+  const frameDocs = new Map();
   const frameQueue = []; // (top) frame messages that came before the channel was up
   // (iframe) proves a push comes from the top-level bridge: the top-level page cannot read it
   // (our capture listener, the first on its window, stops the messages that carry it), so it
@@ -396,10 +399,16 @@
     const el = iframeOf(source);
     // an opaque origin (a sandboxed frame) is on no allowlist, and cannot be answered by origin
     if (el === null || event.origin === "null" || !monetizing()) return;
-    if (frameDocs.get(source) !== m.doc) {
+    let current = frameDocs.get(source);
+    if (current === undefined || current.doc !== m.doc) {
       if (m.op === "gone" || m.op === "stop") return; // an earlier document of that frame
       stopFrame(source); // the frame navigated: its previous document's sessions end
-      frameDocs.set(source, m.doc);
+      current = {
+        doc: m.doc,
+        allow: (el.getAttribute("allow") || "").slice(0, MAX_POLICY),
+        src: srcOrigin(el),
+      };
+      frameDocs.set(source, current);
     }
     if (m.op === "gone") {
       stopFrame(source);
@@ -426,11 +435,7 @@
           link: id,
           href: m.href.slice(0, MAX_HREF + 1),
           csp: strings(m.csp, 8, MAX_POLICY),
-          frame: {
-            origin: event.origin,
-            src: srcOrigin(el),
-            allow: (el.getAttribute("allow") || "").slice(0, MAX_POLICY),
-          },
+          frame: { origin: event.origin, src: current.src, allow: current.allow },
         })
       );
     }

@@ -173,6 +173,14 @@ def test_an_iframe_without_allow_is_not_paid(
     assert frame_units(tab, "fm") == 0 and w.received() == {}
     assert w.history(top.origin) == w.history(widget.origin) == 0
     assert "this frame" in next(iter(tab.bridge.link_reasons.values()))
+    # "The allow attribute only takes effect when the navigable content of the iframe is
+    # navigated": added now, nothing; the frame's next document is paid
+    tab.js('(document.getElementById("f").allow = "monetization", 1)')
+    wait_a_while(tab)
+    assert w.received() == {}
+    tab.js(f'(document.getElementById("f").src = "{widget.url("/w")}?again", 1)')
+    tab.wait_report("load:fm")
+    tab.qtbot.waitUntil(lambda: frame_units(tab, "fm") > 0, timeout=20000)
     clean(tab)
 
 
