@@ -36,7 +36,7 @@ import itertools
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -49,12 +49,7 @@ from ui.browser.hooks import TabContext
 from ui.webmonetization.consent import ConsentPrompter
 from ui.webmonetization.errors import PageError, page_error
 from ui.webmonetization.events import ConnectionEvents, StreamEvents, snapshot
-from ui.webmonetization.link_policy import (
-    ResponsePolicy,
-    meta_policies,
-    parse_frame,
-    refusal,
-)
+from ui.webmonetization.link_policy import meta_policies, parse_frame, refusal
 from ui.webmonetization.link_tags import PageLinks, valid_href, valid_link_id, valid_pointer
 from ui.webmonetization.monetize import parse_amount, parse_timeout, validate_monetize
 from ui.webmonetization.origins import origin_of
@@ -74,6 +69,7 @@ from ui.webmonetization.register import (
     run_register,
     validate_register,
 )
+from ui.webmonetization.response_policy import DocumentResponse
 from ui.webmonetization.wake import WakeWatch
 from wallet.payments import PaymentError, document_origin
 
@@ -84,8 +80,6 @@ MAX_CALL_JSON = 65536
 MAX_PENDING = 64
 MAX_CONNECTIONS = 8  # open (or opening) per document: each has its own handler iframe
 MAX_SEND_BYTES = 32768
-MAX_HELD_LINKS = 64  # link starts waiting for the document's response headers
-_LOAD_STATUS = QWebEngineLoadingInfo.LoadStatus
 _DOC_ID = re.compile(r"[0-9a-f-]{36}")
 _LOCAL_HANDLE = re.compile(r"j[0-9]{1,9}")
 _CONN_HANDLE = re.compile(r"c[0-9]{1,9}")
@@ -153,12 +147,9 @@ class PageBridge(QObject):
         self._reported_origin: str | None = None
         self._counter = itertools.count(1)
         self._closed = False
-        # The top-level document's response policy (Permissions-Policy, CSP), from its
-        # response headers; None while a navigation's headers are not known yet (link starts
-        # wait in _held_links), _prior_response: the one before it (a 204 keeps the document).
-        self._response: ResponsePolicy | None = None
-        self._prior_response = ResponsePolicy()
-        self._held_links: list[tuple[str, str]] = []  # (link id, its linkStart message)
+        # The top-level document's response policy (Permissions-Policy, CSP), from its response
+        # headers; link starts wait there while they are not known.
+        self._response = DocumentResponse()
         self._lifecycle_active = True
         self._links = PageLinks(
             self,
@@ -171,7 +162,7 @@ class PageBridge(QObject):
         self.channel.registerObject(BRIDGE_OBJECT_NAME, self)
         page.setWebChannel(self.channel, QWebEngineScript.ScriptWorldId.ApplicationWorld)
         page.loadStarted.connect(self._end_document)
-        page.loadStarted.connect(self._response_pending)
+        page.loadStarted.connect(self._response.navigating)
         page.loadingChanged.connect(self._on_loading_changed)
         page.lifecycleStateChanged.connect(self._on_lifecycle)
         tab.closing.connect(self._on_tab_closing)
@@ -319,10 +310,9 @@ class PageBridge(QObject):
         msg = _loads(text, MAX_CALL_JSON)
         if not isinstance(msg, dict) or self._closed or msg.get("doc") != self._doc:
             return
-        if self._response is None:  # the document's headers are not known yet
-            link_id = valid_link_id(msg.get("link"))
-            if link_id is not None and len(self._held_links) < MAX_HELD_LINKS:
-                self._held_links.append((link_id, text))
+        response = self._response.policy
+        if response is None:  # the document's headers are not known yet
+            self._response.hold(valid_link_id(msg.get("link")), text)
             return
         doc, link = self._doc, valid_link_id(msg.get("link"))
         url, href = msg.get("url"), msg.get("href")
@@ -345,7 +335,7 @@ class PageBridge(QObject):
         except PaymentError:
             self.push(doc, {"t": "link", "link": link, "kind": "error"})  # an opaque origin
             return
-        refused = refusal(self._response, site, fetched, meta_policies(msg.get("csp")), frame)
+        refused = refusal(response, site, fetched, meta_policies(msg.get("csp")), frame)
         if refused is not None:
             self._links.set_reason(link, refused.words)
             if refused.error:  # CSP: the fetch is a network error
@@ -366,8 +356,7 @@ class PageBridge(QObject):
             return
         link = valid_link_id(msg.get("link"))
         if link is not None:
-            # (a start still waiting for the document's headers is dropped: never started)
-            self._held_links = [(held, text) for held, text in self._held_links if held != link]
+            self._response.drop(link)  # (a start still waiting for the headers: never run)
             self._links.stop(link)
 
     @property
@@ -541,23 +530,8 @@ class PageBridge(QObject):
         for conn in conns.values():
             self._s.asyncs.submit(conn.proxy.close())
 
-    def _response_pending(self) -> None:
-        if self._response is not None:
-            self._prior_response = self._response
-        self._response = None
-        self._held_links.clear()
-
     def _on_loading_changed(self, info: QWebEngineLoadingInfo) -> None:
-        status = info.status()
-        if status == _LOAD_STATUS.LoadStartedStatus or self._response is not None:
-            return
-        if status == _LOAD_STATUS.LoadSucceededStatus and not info.isDownload():
-            headers = _header_lines(info.responseHeaders())
-            self._response = ResponsePolicy.from_headers(headers, origin_of(info.url()))
-        else:  # stopped, failed, a download, a 204: the document (if any) is the one before
-            self._response = self._prior_response
-        held, self._held_links = self._held_links, []
-        for _link, text in held:
+        for text in self._response.loaded(info):
             self.linkStart(text)
 
     def _on_visibility(self, visible: bool) -> None:
@@ -598,19 +572,6 @@ def _send_data(args: dict[str, Any]) -> bytes:
     if len(data) > MAX_SEND_BYTES:
         raise PageError("RangeError", f"send() takes at most {MAX_SEND_BYTES} bytes per call")
     return data
-
-
-def _header_lines(raw: Mapping[Any, Any]) -> dict[str, list[str]]:
-    """``QWebEngineLoadingInfo.responseHeaders()`` (name → a list of values; the stubs say one
-    value) as text, header by header line."""
-
-    def text(b: Any) -> str:
-        return bytes(b.data()).decode("latin-1")
-
-    return {
-        text(name): [text(v) for v in (values if isinstance(values, list) else [values])]
-        for name, values in raw.items()
-    }
 
 
 def _loads(text: str, limit: int) -> Any:
