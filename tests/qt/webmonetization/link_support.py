@@ -161,13 +161,19 @@ class HostsTransport:
         self._hosts = hosts
 
     async def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        *,
+        once: bool = False,
     ) -> HttpResponse:
         parts = urlsplit(url)
         origin = self._hosts.get(parts.netloc)
         if parts.scheme == "https" and origin is not None:
             url = origin + url[len(f"https://{parts.netloc}") :]
-        return await self._inner.request(method, url, headers, body)
+        return await self._inner.request(method, url, headers, body, once=once)
 
 
 def units_seen(tab: Tab) -> int:
