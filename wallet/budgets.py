@@ -358,29 +358,42 @@ def _us(d: timedelta) -> int:
 
 
 class ActivityClock:
-    """Tracks when a site is active (visible in the focused window). Time is passed in."""
+    """Tracks when a site is active (visible in the focused window). Time is passed in.
 
-    __slots__ = ("_since",)
+    A monotonic reading (``mono``, seconds) may come with each wall-clock ``now``: then active
+    time is the smaller of the two elapsed times, so a machine that slept (the wall clock ran on,
+    the monotonic clock did not: Linux's ``CLOCK_MONOTONIC``, macOS's) or a wall clock set forward
+    never counts as time the user attended to the site.
+    """
+
+    __slots__ = ("_mono", "_since")
 
     def __init__(self) -> None:
         self._since: datetime | None = None  # active since, or None when inactive
+        self._mono: float | None = None  # the monotonic reading at _since, if given
 
     @property
     def active(self) -> bool:
         return self._since is not None
 
-    def set_active(self, active: bool, now: datetime) -> timedelta:
+    def set_active(self, active: bool, now: datetime, mono: float | None = None) -> timedelta:
         """Switch activity; returns the active time that elapsed up to ``now``."""
-        elapsed = self.take(now)
+        elapsed = self.take(now, mono)
         self._since = now if active else None
+        self._mono = mono if active else None
         return elapsed
 
-    def take(self, now: datetime) -> timedelta:
-        """Active time since the last call (0 if inactive; never negative)."""
+    def take(self, now: datetime, mono: float | None = None) -> timedelta:
+        """Active time since the last call (0 if inactive; never negative; never more than the
+        monotonic time that passed, when both readings have one)."""
         if self._since is None:
             return timedelta(0)
         elapsed = max(timedelta(0), now - self._since)
+        if mono is not None and self._mono is not None:
+            elapsed = min(elapsed, timedelta(seconds=max(0.0, mono - self._mono)))
         self._since = max(self._since, now)
+        if mono is not None:
+            self._mono = mono if self._mono is None else max(self._mono, mono)
         return elapsed
 
 

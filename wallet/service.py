@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -121,10 +122,15 @@ class WalletService:
         ledger: Ledger | None = None,
         explicit_rate: Rate | None = None,
         policy_cache_ttl: timedelta = POLICY_CACHE_TTL,
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
         self._engine = engine
         self._tz = tz
         self._clock = clock
+        # Active time never exceeds the monotonic time that passed (a sleeping machine accrues
+        # nothing: wallet.budgets.ActivityClock). With the real wall clock, the real monotonic
+        # clock; a test that injects a wall clock injects a monotonic one too, or has none.
+        self._monotonic = monotonic or (time.monotonic if clock is _utc_now else None)
         self._rate = explicit_rate
         self.ledger = ledger or Ledger(engine, tz, explicit_rate=explicit_rate)
         self.events = EventBus()
@@ -145,7 +151,12 @@ class WalletService:
 
     @classmethod
     def open(
-        cls, profile_dir: Path | None = None, *, tz: ZoneInfo, clock: Clock = _utc_now
+        cls,
+        profile_dir: Path | None = None,
+        *,
+        tz: ZoneInfo,
+        clock: Clock = _utc_now,
+        monotonic: Callable[[], float] | None = None,
     ) -> WalletService:
         """Open (create, migrate) the profile database and recover after a crash.
 
@@ -153,7 +164,7 @@ class WalletService:
             StorageError: the database cannot be opened or migrated.
         """
         engine = open_store(database_path(profile_dir) if profile_dir else None)
-        svc = cls(engine, tz=tz, clock=clock)
+        svc = cls(engine, tz=tz, clock=clock, monotonic=monotonic)
         svc.recover()
         return svc
 
@@ -366,9 +377,12 @@ class WalletService:
         """The site's tab became visible in the focused window (or stopped being)."""
         with self._lock:
             self._accrue(site, self._clock())
-            self._site(site).activity.set_active(active, self._clock())
+            self._site(site).activity.set_active(active, self._clock(), self._mono())
         if active:
             self._site_changed(site)
+
+    def _mono(self) -> float | None:
+        return self._monotonic() if self._monotonic is not None else None
 
     def _site(self, site: str) -> _SiteState:
         return self._sites.setdefault(site, _SiteState())
@@ -423,7 +437,8 @@ class WalletService:
             # Stopped (paused, capped, out of budget or balance): bank at most one pace period,
             # so that lifting the stop never pays a lump of what accrued meanwhile.
             backlog = min(backlog, PACE)
-        st.accrual = st.accrual.accrue(eff.rate_per_hour, st.activity.take(now), backlog)
+        active = st.activity.take(now, self._mono())
+        st.accrual = st.accrual.accrue(eff.rate_per_hour, active, backlog)
         return st, eff, glob
 
     def allowance(self, site: str, asset: Asset, want: int, *, accrued: bool = True) -> Decision:

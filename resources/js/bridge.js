@@ -1,4 +1,4 @@
-// Trickle: the page bridge, ISOLATED world (ApplicationWorld), main frame only, DocumentCreation.
+// Trickle: the page bridge, ISOLATED world (ApplicationWorld), every frame, DocumentCreation.
 //
 // What this owns: the only JS that can reach QWebChannel for a page. qwebchannel.js is prepended
 // to this file by ui/webmonetization/scripts.py. It hands one end of a MessageChannel to the
@@ -143,103 +143,21 @@
     }
   }
 
-  // ---- <link rel="monetization"> (WICG Web Monetization), top-level document ---------------
-  // Links are found here, where page scripts cannot interfere: a MutationObserver sees links
-  // added, removed or changed (rel, href, disabled, type, crossorigin) by the parser or by
-  // scripts. Each link with a valid https: href gets a payment session in Python (linkStart);
-  // a changed href or a re-enabled link gets a new one; removal or `disabled` stops it
-  // (linkStop). `load`/`error` are fired at the link from here; a payment goes to the façade
-  // (the page's MonetizationEvent lives in the main world): its fields through the port, the
-  // link itself by a nonce-named event that the façade's first capture listener stops.
-  const LINK_EVENT = "__trickle_link_" + NONCE;
-  const MAX_HREF = 2048;
-  const sessions = new Map(); // link element -> {id, href}
-  const elements = new Map(); // session id -> link element
-  let nextLink = 1;
-
-  function monetizationHref(el) {
-    if (!el.isConnected || el.hasAttribute("disabled")) return null;
-    if (!el.relList.contains("monetization")) return null;
-    return el.getAttribute("href") || "";
-  }
-
-  function httpsUrl(href) {
-    if (href.length > MAX_HREF) return null;
-    try {
-      const url = new URL(href, document.baseURI);
-      return url.protocol === "https:" && !url.username && !url.password ? url.href : null;
-    } catch (err) {
-      return null;
-    }
-  }
-
-  function fireAt(el, type) {
-    setTimeout(function () {
-      el.dispatchEvent(new Event(type));
-    }, 0);
-  }
-
-  function stopLink(el) {
-    const session = sessions.get(el);
-    if (!session) return;
-    sessions.delete(el);
-    elements.delete(session.id);
-    if (session.started) bridge.linkStop(JSON.stringify({ doc: docId, link: session.id }));
-  }
-
-  function startLink(el, href) {
-    const id = "l" + nextLink++;
-    const url = httpsUrl(href);
-    const session = { id: id, href: href, started: url !== null };
-    sessions.set(el, session);
-    elements.set(id, el);
-    if (url === null) {
-      fireAt(el, "error"); // not https: nothing is fetched (as the extension does)
-      return;
-    }
-    bridge.linkStart(
-      JSON.stringify({ doc: docId, url: location.href, origin: self.origin, link: id, href: url })
-    );
-  }
-
-  function scanLinks() {
-    if (bridge === null || unavailable || window !== window.top) return;
-    const live = new Set();
-    for (const el of document.querySelectorAll("link")) {
-      const href = monetizationHref(el);
-      if (href === null) continue;
-      live.add(el);
-      const session = sessions.get(el);
-      if (session && session.href === href) continue;
-      if (session) stopLink(el);
-      startLink(el, href);
-    }
-    for (const el of Array.from(sessions.keys())) if (!live.has(el)) stopLink(el);
-  }
-
-  function linkPush(payload) {
-    const el = typeof payload.link === "string" ? elements.get(payload.link) : undefined;
-    if (el === undefined) return; // stopped meanwhile
-    if (payload.kind === "load" || payload.kind === "error") {
-      el.dispatchEvent(new Event(payload.kind));
-    } else if (payload.kind === "monetization" && payload.fields) {
-      port.postMessage({ t: "monetization", fields: payload.fields });
-      el.dispatchEvent(new Event(LINK_EVENT)); // the façade queues el for the message above
-    }
-  }
-
-  new MutationObserver(scanLinks).observe(document, {
-    subtree: true,
-    childList: true,
-    attributes: true,
-    attributeFilter: ["rel", "href", "disabled", "type", "crossorigin"],
-  });
+  /*__TRICKLE_LINK_TAGS__*/
 
   port.onmessage = onFacadeMessage;
   const handshake = {};
   handshake[HANDSHAKE_KEY] = NONCE;
   window.postMessage(handshake, "*", [channel.port2]);
 
+  if (!isTop) {
+    markUnavailable(); // the façade's calls are refused in iframes; links go to the top
+    if (firstLevel) {
+      window.parent.postMessage(frameMessage("hello", {}), "*");
+      linksReady();
+    }
+    return;
+  }
   if (typeof qt === "undefined" || !qt.webChannelTransport) {
     markUnavailable();
     return;
@@ -254,7 +172,7 @@
     obj.hello(JSON.stringify({ doc: docId, url: location.href }));
     bridge = obj;
     for (const json of queue.splice(0)) bridge.call(json);
-    scanLinks();
+    linksReady();
   });
   // A push meant for the previous document of this page can arrive while this one's channel
   // is still initialising; qwebchannel.js would warn "Unhandled signal". It is not ours: drop.

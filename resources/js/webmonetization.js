@@ -110,9 +110,8 @@
     flushEarly();
   }
 
-  if (isTopLevel) {
-    apply(_addEventListener, _win, ["message", onHandshake, true]);
-  }
+  // every frame: an iframe's bridge hands over a port too, for its links' monetization events
+  apply(_addEventListener, _win, ["message", onHandshake, true]);
 
   function send(message) {
     apply(_portPostMessage, port, [message]);
@@ -197,7 +196,73 @@
       if (conn !== undefined) connectionEvent(conn, msg);
     } else if (msg.t === "monetization") {
       monetizationMessage(msg); // a <link rel="monetization"> was paid (monetization_event.js)
+    } else if (msg.t === "coil" && isTopLevel) {
+      coilMessage(msg); // the Coil-era <meta name="monetization"> (below)
     }
+  }
+
+  // ---- document.monetization: the Coil-era API of <meta name="monetization"> (top level) ---------
+  // An EventTarget with a read-only `state` ("stopped" | "pending" | "started"), frozen, on a
+  // non-writable, non-configurable `document.monetization`. The isolated world decides state and
+  // events (bridge.js); here they become CustomEvents whose `detail` holds only known fields,
+  // as plain values, dispatched through the captured built-ins.
+  const COIL_TYPES = {
+    monetizationpending: true,
+    monetizationstart: true,
+    monetizationprogress: true,
+    monetizationstop: true,
+  };
+  const COIL_STATES = { stopped: true, pending: true, started: true };
+  const COIL_FIELDS = {
+    paymentPointer: "string",
+    requestId: "string",
+    amount: "string",
+    assetCode: "string",
+    assetScale: "number",
+    receipt: "string",
+    finalized: "boolean",
+  };
+  const _CustomEvent = CustomEvent;
+  let coilState = "stopped";
+  let coilTarget = null;
+  if (isTopLevel) {
+    coilTarget = new EventTarget();
+    defineProperty(coilTarget, "state", {
+      get: function () {
+        return coilState;
+      },
+      enumerable: true,
+    });
+    freeze(coilTarget);
+    defineProperty(document, "monetization", {
+      value: coilTarget,
+      writable: false,
+      enumerable: true,
+      configurable: false,
+    });
+  }
+
+  function coilMessage(msg) {
+    const type = msg.type;
+    const detail = msg.detail;
+    if (!hasOwn(COIL_TYPES, type) || !hasOwn(COIL_STATES, msg.state) || !isPlainObject(detail)) {
+      return;
+    }
+    const clean = create(null);
+    const names = keys(COIL_FIELDS);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      if (!hasOwn(detail, name)) continue;
+      const value = detail[name];
+      if (value === null || typeof value === COIL_FIELDS[name]) clean[name] = value;
+    }
+    const plain = {};
+    const present = keys(clean);
+    for (let i = 0; i < present.length; i++) {
+      defineProperty(plain, present[i], { value: clean[present[i]], enumerable: true });
+    }
+    coilState = msg.state;
+    apply(_dispatchEvent, coilTarget, [new _CustomEvent(type, { detail: freeze(plain) })]);
   }
 
   // ---- validation shared by the façade --------------------------------------------------------

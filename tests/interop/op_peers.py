@@ -12,11 +12,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Self
 
 import aiohttp
 from aiohttp import web
@@ -116,6 +117,7 @@ class NodeReceiverBackend:
     """Rafiki's STREAM receiver (``@interledger/stream-receiver``) in a node process."""
 
     TOKEN = "op-receiver-token"
+    SCRIPT = "op_stream_receiver.js"
 
     def __init__(self, proc: NodeProcess) -> None:
         self.proc = proc
@@ -125,8 +127,8 @@ class NodeReceiverBackend:
 
     @classmethod
     @contextmanager
-    def start(cls, address: str) -> Iterator[NodeReceiverBackend]:
-        proc = NodeProcess("op_stream_receiver.js", ["--address", address, "--token", cls.TOKEN])
+    def start(cls, address: str) -> Iterator[Self]:
+        proc = NodeProcess(cls.SCRIPT, ["--address", address, "--token", cls.TOKEN])
         try:
             proc.ready = proc.wait_for("ready")
             yield cls(proc)
@@ -143,6 +145,9 @@ class NodeReceiverBackend:
             self._ask, {"cmd": "credentials", "tag": payment_tag}, "credentials"
         )
         assert line["tag"] == payment_tag
+        return self._credentials(line)
+
+    def _credentials(self, line: dict[str, Any]) -> tuple[str, bytes]:
         return str(line["ilpAddress"]), decode_shared_secret(line["sharedSecret"])
 
     def totals(self) -> dict[str, int]:
@@ -167,3 +172,14 @@ class NodeReceiverBackend:
     async def aclose(self) -> None:
         if self._http is not None:
             await self._http.close()
+
+
+class SpspStreamReceiverBackend(NodeReceiverBackend):
+    """The Coil-era receivers' STREAM library (``ilp-protocol-stream``'s server) in a node
+    process, behind the sandbox's SPSP wallet addresses (``harness/op_spsp_stream_receiver.js``);
+    its totals are by SPSP query (connection tag)."""
+
+    SCRIPT = "op_spsp_stream_receiver.js"
+
+    def _credentials(self, line: dict[str, Any]) -> tuple[str, bytes]:
+        return str(line["destinationAccount"]), base64.b64decode(line["sharedSecret"])

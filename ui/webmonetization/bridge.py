@@ -42,14 +42,15 @@ from typing import Any, ClassVar
 
 from PySide6.QtCore import QObject, QUrl, Signal, Slot
 from PySide6.QtWebChannel import QWebChannel
-from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineScript
+from PySide6.QtWebEngineCore import QWebEngineLoadingInfo, QWebEnginePage, QWebEngineScript
 
 from ui.asyncbridge import AsyncBridge, Outcome
 from ui.browser.hooks import TabContext
 from ui.webmonetization.consent import ConsentPrompter
 from ui.webmonetization.errors import PageError, page_error
 from ui.webmonetization.events import ConnectionEvents, StreamEvents, snapshot
-from ui.webmonetization.link_tags import PageLinks, valid_href, valid_link_id
+from ui.webmonetization.link_policy import meta_policies, parse_frame, refusal
+from ui.webmonetization.link_tags import PageLinks, valid_href, valid_link_id, valid_pointer
 from ui.webmonetization.monetize import parse_amount, parse_timeout, validate_monetize
 from ui.webmonetization.origins import origin_of
 from ui.webmonetization.protocols import (
@@ -68,6 +69,8 @@ from ui.webmonetization.register import (
     run_register,
     validate_register,
 )
+from ui.webmonetization.response_policy import DocumentResponse
+from ui.webmonetization.wake import WakeWatch
 from wallet.payments import PaymentError, document_origin
 
 log = logging.getLogger(__name__)
@@ -95,6 +98,8 @@ class WebMonetizationServices:
     links: LinkProvider | None = None
     # Told (GUI thread) when a page in a tab calls monetize(): the toolbar indicator's feed.
     on_monetize: Callable[[TabContext], None] | None = None
+    # The machine slept: every page's link sessions start afresh (ui.webmonetization.wake).
+    wake: WakeWatch | None = None
 
 
 class WebMonetizationHook:
@@ -142,6 +147,10 @@ class PageBridge(QObject):
         self._reported_origin: str | None = None
         self._counter = itertools.count(1)
         self._closed = False
+        # The top-level document's response policy (Permissions-Policy, CSP), from its response
+        # headers; link starts wait there while they are not known.
+        self._response = DocumentResponse()
+        self._lifecycle_active = True
         self._links = PageLinks(
             self,
             services.asyncs,
@@ -153,8 +162,13 @@ class PageBridge(QObject):
         self.channel.registerObject(BRIDGE_OBJECT_NAME, self)
         page.setWebChannel(self.channel, QWebEngineScript.ScriptWorldId.ApplicationWorld)
         page.loadStarted.connect(self._end_document)
+        page.loadStarted.connect(self._response.navigating)
+        page.loadingChanged.connect(self._on_loading_changed)
+        page.lifecycleStateChanged.connect(self._on_lifecycle)
         tab.closing.connect(self._on_tab_closing)
         tab.visibility_changed.connect(self._on_visibility)
+        if services.wake is not None:
+            services.wake.woke.connect(self._on_wake)
 
     @property
     def page(self) -> QWebEnginePage:
@@ -284,7 +298,8 @@ class PageBridge(QObject):
             payments = self._s.payments
             assert payments is not None
             self._payer = payments.document(
-                site, attending=self._tab.is_visible_in_focused_window()
+                site,
+                attending=self._tab.is_visible_in_focused_window() and self._lifecycle_active,
             )
         return self._payer
 
@@ -295,17 +310,22 @@ class PageBridge(QObject):
         msg = _loads(text, MAX_CALL_JSON)
         if not isinstance(msg, dict) or self._closed or msg.get("doc") != self._doc:
             return
+        response = self._response.policy
+        if response is None:  # the document's headers are not known yet
+            self._response.hold(valid_link_id(msg.get("link")), text)
+            return
         doc, link = self._doc, valid_link_id(msg.get("link"))
-        url, href = msg.get("url"), valid_href(msg.get("href"))
+        url, href = msg.get("url"), msg.get("href")
+        # a link's href is an https: URL; the Coil-era <meta>'s ("m<n>") a payment pointer,
+        # paid as such (SPSP) and checked against CSP as the https: URL it stands for
+        fetched = valid_pointer(href) if link and link[0] == "m" else valid_href(href)
         page_url = self._page.url()
         if doc is None or link is None:
             return
         if not isinstance(url, str) or origin_of(QUrl(url)) != origin_of(page_url):
             return
-        if href is None:
-            self.push(doc, {"t": "link", "link": link, "kind": "error"})
-            return
-        if self._s.payments is None:
+        frame = parse_frame(msg["frame"]) if "frame" in msg else None
+        if fetched is None or self._s.payments is None or ("frame" in msg and frame is None):
             self.push(doc, {"t": "link", "link": link, "kind": "error"})
             return
         origin = msg.get("origin")
@@ -315,8 +335,18 @@ class PageBridge(QObject):
         except PaymentError:
             self.push(doc, {"t": "link", "link": link, "kind": "error"})  # an opaque origin
             return
+        refused = refusal(response, site, fetched, meta_policies(msg.get("csp")), frame)
+        if refused is not None:
+            self._links.set_reason(link, refused.words)
+            if refused.error:  # CSP: the fetch is a network error
+                self.push(doc, {"t": "link", "link": link, "kind": "error"})
+            return  # Permissions Policy: "related events won't be dispatched"
         if self._s.on_monetize is not None:
             self._s.on_monetize(self._tab)  # the toolbar indicator: this page asks to be paid
+        # an iframe's links are paid out of the top-level document's site, budget and rate
+        assert isinstance(href, str)
+        if link[0] == "m":  # the Coil-era <meta>: its session is starting (monetizationpending)
+            self.push(doc, {"t": "link", "link": link, "kind": "pending"})
         self._links.start(doc, link, href, self._document_payer(site))
 
     @Slot(str)
@@ -326,6 +356,7 @@ class PageBridge(QObject):
             return
         link = valid_link_id(msg.get("link"))
         if link is not None:
+            self._response.drop(link)  # (a start still waiting for the headers: never run)
             self._links.stop(link)
 
     @property
@@ -499,9 +530,27 @@ class PageBridge(QObject):
         for conn in conns.values():
             self._s.asyncs.submit(conn.proxy.close())
 
+    def _on_loading_changed(self, info: QWebEngineLoadingInfo) -> None:
+        for text in self._response.loaded(info):
+            self.linkStart(text)
+
     def _on_visibility(self, visible: bool) -> None:
+        self._attending_now(visible and self._lifecycle_active)
+
+    def _on_lifecycle(self, state: QWebEnginePage.LifecycleState) -> None:
+        # A frozen or discarded page runs nothing and nobody sees it: nothing is paid for it.
+        self._lifecycle_active = state == QWebEnginePage.LifecycleState.Active
+        self._attending_now(self._tab.is_visible_in_focused_window() and self._lifecycle_active)
+
+    def _attending_now(self, attending: bool) -> None:
         if self._payer is not None:
-            self._payer.set_attending(visible)
+            self._payer.set_attending(attending)
+        if self._doc is not None:
+            self._links.attention(attending)  # the Coil-era meta's stop and pending
+
+    def _on_wake(self, _asleep: float) -> None:
+        if not self._closed:
+            self._links.restart_all()
 
     def _on_tab_closing(self) -> None:
         self._end_document()

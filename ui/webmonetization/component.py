@@ -30,6 +30,7 @@ from ui.webmonetization.handler_host import HandlerHost, HandlerLink
 from ui.webmonetization.protocols import HandlerRegistry, PaymentSessions, RegisteredHandler
 from ui.webmonetization.register import DismissalTracker
 from ui.webmonetization.scripts import WebMonetizationProfileInstaller
+from ui.webmonetization.wake import WakeWatch
 from wallet.net.link import Link
 
 
@@ -147,6 +148,7 @@ class WebMonetization:
             tracker=DismissalTracker(clock),
             payments=payments,
             links=self._links,
+            wake=WakeWatch() if payments is not None else None,
         )
         self._hook = WebMonetizationHook(self.services)
 

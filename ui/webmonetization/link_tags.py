@@ -29,11 +29,12 @@ from wallet.payments import LinkError, PaymentError
 if TYPE_CHECKING:  # the payment layer is imported when the wallet starts
     from wallet.payments import LinkPayment, LinkTarget
 
-__all__ = ["MAX_LINKS", "PageLinks", "valid_href"]
+__all__ = ["MAX_LINKS", "PageLinks", "valid_href", "valid_link_id", "valid_pointer"]
 
 MAX_LINKS = 8
 MAX_HREF = 2048
-_LINK_ID = re.compile(r"l[0-9]{1,9}")
+_POINTER = re.compile(r"\$[^\s/?#$@]+(/[^\s?#]*)?")
+_LINK_ID = re.compile(r"[lm][0-9]{1,9}")  # l: a link element, m: the Coil-era <meta>
 
 
 def valid_href(href: object) -> str | None:
@@ -47,6 +48,17 @@ def valid_href(href: object) -> str | None:
     if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
         return None
     return href
+
+
+def valid_pointer(pointer: object) -> str | None:
+    """The https: URL a Coil-era payment pointer ``$host[/path]`` stands for (``$host`` is
+    ``https://host/.well-known/pay``), or ``None`` if ``pointer`` is not one."""
+    if not isinstance(pointer, str) or not _POINTER.fullmatch(pointer) or len(pointer) > MAX_HREF:
+        return None
+    url = valid_href("https://" + pointer[1:])
+    if url is None:
+        return None
+    return url + ".well-known/pay" if urlsplit(url).path == "/" else url
 
 
 def valid_link_id(link: object) -> str | None:
@@ -72,15 +84,28 @@ class _LinkEvents:
         self._owner = owner
         self._doc = doc
         self._link = link
+        # (GUI thread) its session was stopped or replaced: its load/error/stop and reasons are
+        # about a session that is over; its payments (packets that were in flight) still count
+        self.muted = False
 
     def _push(self, kind: str, **fields: Any) -> None:
         owner, doc, payload = self._owner, self._doc, {"t": "link", "link": self._link}
         payload.update(kind=kind, **fields)
-        owner.sink.post_to_gui(lambda: owner.sink.push(doc, payload))
+
+        def push() -> None:
+            if not self.muted or kind == "monetization":
+                owner.sink.push(doc, payload)
+
+        owner.sink.post_to_gui(push)
 
     def _reason(self, words: str | None) -> None:
         owner, link = self._owner, self._link
-        owner.sink.post_to_gui(lambda: owner.set_reason(link, words))
+
+        def set_reason() -> None:
+            if not self.muted:
+                owner.set_reason(link, words)
+
+        owner.sink.post_to_gui(set_reason)
 
     def on_load(self, target: LinkTarget) -> None:
         self._reason(None)
@@ -91,7 +116,14 @@ class _LinkEvents:
         self._push("error")
 
     def on_payment(self, payment: LinkPayment) -> None:
-        self._push("monetization", fields=payment.event_fields())
+        # ``units``: what the Coil-era monetizationprogress event reports (an integer string in
+        # the receiver's asset, with its code and scale)
+        units = {
+            "amount": str(payment.amount),
+            "assetCode": payment.asset.code,
+            "assetScale": payment.asset.scale,
+        }
+        self._push("monetization", fields=payment.event_fields(), units=units)
 
     def on_stop(self, reason: PaymentError | None) -> None:
         self._reason(None if reason is None else str(reason))
@@ -118,6 +150,8 @@ class PageLinks:
         self._links = links
         self._payments = payments
         self._sessions: dict[str, concurrent.futures.Future[_Stoppable | None]] = {}
+        # what each session was started with (restart_all) and its events (muted on stop)
+        self._started: dict[str, tuple[str, str, DocumentSession, _LinkEvents]] = {}
         self.reasons: dict[str, str] = {}
         """Why a link is not being paid, in words (by link id)."""
 
@@ -168,9 +202,13 @@ class PageLinks:
                 events.on_error(LinkError(f"This site is not being paid: {outcome.error}"))
 
         self._sessions[link] = self._asyncs.submit(start(), started)
+        self._started[link] = (doc, href, payer, events)
 
     def stop(self, link: str) -> None:
         future = self._sessions.pop(link, None)
+        started = self._started.pop(link, None)
+        if started is not None:
+            started[3].muted = True  # what it still says is about a session that is over
         self.reasons.pop(link, None)
         if future is None:
             return
@@ -186,3 +224,18 @@ class PageLinks:
     def stop_all(self) -> None:
         for link in list(self._sessions):
             self.stop(link)
+
+    def attention(self, attending: bool) -> None:
+        """The user attends to the document again (or no more): the Coil-era ``<meta>`` session
+        says so to the page (``monetizationstop`` not finalized, then ``monetizationpending``),
+        as Coil's extension did when a tab was hidden and shown."""
+        for link, (doc, _href, _payer, _events) in self._started.items():
+            if link.startswith("m"):
+                kind = "resumed" if attending else "paused"
+                self.sink.push(doc, {"t": "link", "link": link, "kind": kind})
+
+    def restart_all(self) -> None:
+        """A new session for every link, as it was started (after the machine slept): the
+        page sees its links paid on, from new connections and incoming payments."""
+        for link, (doc, href, payer, _events) in list(self._started.items()):
+            self.start(doc, link, href, payer)

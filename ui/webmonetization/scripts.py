@@ -7,11 +7,16 @@ found and replaced, both idempotent (they return early when already present):
   ``window.WebMonetization`` façade (``resources/js/webmonetization.js``), with today's
   ``MonetizationEvent``, ``onmonetization`` and ``relList.supports("monetization")``
   (``resources/js/monetization_event.js``, inserted into its closure).
-* ``_trickle_wm_bridge`` — ApplicationWorld (isolated), **main frame only**: ``qwebchannel.js``
-  plus ``resources/js/bridge.js``, the only code that can reach the page's QWebChannel.
+* ``_trickle_wm_bridge`` — ApplicationWorld (isolated), **runs on subframes**: ``qwebchannel.js``
+  plus ``resources/js/bridge.js`` (with ``resources/js/link_tags.js`` inserted into its closure),
+  the only code that can reach the page's QWebChannel (in the
+  main frame; in a first-level iframe it relays the frame's monetization links to the main
+  frame's copy, see bridge.js).
 
 What iframes get (decided): the same façade, whose ``register`` and ``monetize`` reject at once
-with ``NotAllowedError`` ("only available in the top-level document"). QWebChannel does not reach
+with ``NotAllowedError`` ("only available in the top-level document"); their
+``<link rel="monetization">`` elements are paid when the Permissions Policy allows it, out of the
+top-level document's site. QWebChannel does not reach
 subframes, and a payment must belong to the tab's own site, so a clean, named refusal is the
 honest answer; nothing is silently dropped.
 
@@ -36,6 +41,8 @@ _NONCE_PLACEHOLDER = '"__TRICKLE_NONCE__"'
 _QWEBCHANNEL_JS = ":/qtwebchannel/qwebchannel.js"
 # webmonetization.js takes monetization_event.js (today's MonetizationEvent) here, in its closure
 _EVENT_MARKER = "/*__TRICKLE_MONETIZATION_EVENT__*/"
+# bridge.js takes link_tags.js (links, iframes' links, the Coil-era meta) here, in its closure
+_LINKS_MARKER = "/*__TRICKLE_LINK_TAGS__*/"
 
 
 class ScriptError(RuntimeError):
@@ -74,6 +81,9 @@ class WebMonetizationScripts:
             raise ScriptError("the MonetizationEvent marker is missing from webmonetization.js")
         facade = facade.replace(_EVENT_MARKER, _resource_text("monetization_event.js").strip())
         bridge = _resource_text("bridge.js")
+        if bridge.count(_LINKS_MARKER) != 1:
+            raise ScriptError("the link-tags marker is missing from bridge.js")
+        bridge = bridge.replace(_LINKS_MARKER, _resource_text("link_tags.js").strip())
         if facade.count(_NONCE_PLACEHOLDER) != 1 or bridge.count(_NONCE_PLACEHOLDER) != 1:
             raise ScriptError("nonce placeholder missing from the bundled scripts")
         return cls(
@@ -95,7 +105,7 @@ class WebMonetizationScripts:
         bridge.setSourceCode(self.bridge_source)
         bridge.setWorldId(QWebEngineScript.ScriptWorldId.ApplicationWorld)
         bridge.setInjectionPoint(QWebEngineScript.InjectionPoint.DocumentCreation)
-        bridge.setRunsOnSubFrames(False)
+        bridge.setRunsOnSubFrames(True)
         return [facade, bridge]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.server
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -59,12 +60,15 @@ class Site:
 
     def __init__(self) -> None:
         self.pages: dict[str, str] = {}
+        self.headers: dict[str, list[tuple[str, str]]] = {}  # extra response headers, by path
+        self.delays: dict[str, float] = {}  # seconds before answering, by path
         self.posts: dict[str, Callable[[bytes], bytes]] = {}
         site = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
+                time.sleep(site.delays.get(path, 0.0))
                 body = site.pages.get(path)
                 if body is None:
                     self.send_error(404)
@@ -78,6 +82,8 @@ class Site:
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header("Cache-Control", "no-store")
+                for name, value in site.headers.get(path, []):
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -347,3 +353,7 @@ def make_tab(env: Env, qtbot: Any) -> Iterator[Callable[[], Tab]]:
         t.page.deleteLater()
         assert problems == [], problems
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+# The sandbox Open Payments world of the link-tag tests (a fixture; it uses the ones above).
+from tests.qt.webmonetization.link_support import world_factory  # noqa: E402, F401

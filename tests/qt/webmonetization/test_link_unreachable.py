@@ -8,9 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tests.qt.webmonetization.conftest import Site, Tab
-from tests.qt.webmonetization.test_link_tags import World, link_page, world_factory
-
-__all__ = ["world_factory"]  # the fixture, shared with test_link_tags
+from tests.qt.webmonetization.link_support import World, link_page
 
 
 def test_an_unreachable_wallet_is_reported_in_words_and_backed_off(

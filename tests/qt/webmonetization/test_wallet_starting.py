@@ -12,14 +12,11 @@ from typing import Any
 
 import pytest
 
-from tests.qt.webmonetization import test_link_tags
 from tests.qt.webmonetization.conftest import Env, Site, Tab, page_html
 from tests.qt.webmonetization.fakes import FakePayments
-from tests.qt.webmonetization.test_link_tags import World, link_page, settle, still
+from tests.qt.webmonetization.link_support import World, link_page, settle, still
 from ui.deferred import DeferredPayments, DeferredRegistry, PendingDocument, Ready
 from ui.webmonetization.protocols import HandlerRegistry, PaymentSessions, RegisteredHandler
-
-world_factory = test_link_tags.world_factory  # the fixture: a real wallet, payment layer, sandbox
 
 SECRET = "btoa(String.fromCharCode(...new Uint8Array(32).fill(7)))"
 MONETIZE = f"""WebMonetization.monetize({{destinationAccount: "test.receiver.abc",

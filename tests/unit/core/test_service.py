@@ -309,3 +309,30 @@ def test_site_facts_count_the_balance_of_the_builtin_provider_on_the_sandbox_onl
     svc.top_up_sandbox(5)
     facts = svc.site_facts([SITE], network="sandbox")[SITE]
     assert (facts.balance, facts.has_provider) == (5, True)
+
+
+def test_a_sleeping_machine_accrues_nothing(engine: Engine, clock: FakeClock) -> None:
+    """The wall clock runs on while the machine sleeps; the monotonic clock does not (Linux's
+    CLOCK_MONOTONIC, macOS's): active time is the smaller of the two, so nothing accrues for the
+    time asleep, and after waking the site accrues again from where it was."""
+    mono = [1000.0]
+    svc = WalletService(engine, tz=ZoneInfo("UTC"), clock=clock, monotonic=lambda: mono[0])
+    svc.set_site_policy(SitePolicy(SITE, rate_per_hour=3_600_000))  # 1,000 units a second
+    svc.set_site_active(SITE, True)
+
+    def awake(seconds: float) -> None:
+        clock.advance(seconds=seconds)
+        mono[0] += seconds
+
+    awake(2)
+    r = svc.reserve(SITE, "p", USD9, 10**9, min_amount=1)
+    assert isinstance(r, Reservation) and r.amount == 2_000
+    svc.commit(r, delivered=r.amount)
+    clock.advance(hours=3)  # asleep: the wall clock jumps, the monotonic one stands still
+    assert svc.allowance(SITE, USD9, 10).reason is Reason.NO_ACCRUAL
+    awake(1)  # awake again, still attended: one second's worth, not three hours'
+    r = svc.reserve(SITE, "p", USD9, 10**9, min_amount=1)
+    assert isinstance(r, Reservation) and r.amount == 1_000
+    svc.commit(r, delivered=r.amount)
+    mono[0] += 5  # a wall clock set back: never more than the wall clock says either
+    assert svc.allowance(SITE, USD9, 10).reason is Reason.NO_ACCRUAL
