@@ -366,8 +366,10 @@ class WalletStartup:
         """The wallet is there: hand it everything that waited for it."""
         wallet = self.wallet = self._made
         assert wallet is not None
-        self.registry.set(wallet.registry)
+        # Payments first: a link tag's start waits on the registry (another thread), then
+        # asks the payment layer at once, which must be there by then.
         self.payments.set(wallet.payments)
+        self.registry.set(wallet.registry)
         for window, (label, placeholder) in list(self._waiting.items()):
             if shiboken6.isValid(window):
                 self._replace_placeholder(window, label, placeholder, wallet)

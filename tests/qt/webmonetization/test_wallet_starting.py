@@ -47,8 +47,8 @@ def test_a_link_page_loaded_before_the_wallet_is_paid_once_it_is_ready(
     tab.load(site.url("/"))
     still(tab, w, site.origin)  # the link asked; the wallet is not there: nothing is paid
     assert not tab.page.has("load:m") and w.received() == {}
+    payments.set(real_payments)  # in the app's order (ui.provider.WalletStartup._finish)
     registry.set(real_registry)
-    payments.set(real_payments)
     assert tab.wait_report("load:m") == alice
     tab.qtbot.waitUntil(lambda: len(tab.js("window.seen")) >= 2, timeout=20000)
     total = settle(tab, w, site.origin)
@@ -79,8 +79,8 @@ def test_monetize_waits_for_the_wallet_and_keeps_the_documents_attendance(
     assert fake.documents == [] and fake.opened == []  # nothing reached the payment layer
     assert not tab.page.has("connected") and not tab.page.has("failed")
     tab.tab.set_visible(False)  # the user looked away meanwhile
-    registry.set(real_registry)
     payments.set(fake)  # type: ignore[arg-type]  # no links in this test
+    registry.set(real_registry)
     assert tab.wait_report("connected") == "yes"
     (doc,) = fake.documents
     assert doc.site == site.origin and doc.attending is False and not doc.ended
