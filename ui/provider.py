@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -160,6 +161,7 @@ class WalletStartup:
         self._made: Wallet | None = None  # once composed (the network may still be starting)
         self.funding: Funding | None = None  # the funding sources, once composed
         self._thread: threading.Thread | None = None
+        self._gc_paused = False  # automatic collection is off while the start thread runs
         self._opened: _Opened | None = None
         self._open_tabs: OpenTabs = lambda _urls: None
         self._waiting: dict[QWidget, tuple[QLabel, QAction]] = {}
@@ -248,8 +250,23 @@ class WalletStartup:
             self._open_tabs = open_tabs  # used when ready, whoever started it
         if self._thread is not None:
             return
+        # No automatic garbage collection while the start thread runs (its imports and the
+        # migrations allocate a lot): a collection there would destroy any Qt object left in a
+        # reference cycle on the wrong thread ("Timers cannot be stopped from another thread",
+        # then a crash). What is garbage now goes here, on the GUI thread; the rest once the
+        # thread is done (``_collect_on_gui``).
+        gc.collect()
+        self._gc_paused = gc.isenabled()
+        gc.disable()
         self._thread = threading.Thread(target=self._open, name="trickle-wallet-start")
         self._thread.start()
+
+    def _collect_on_gui(self) -> None:
+        """The start thread is done: automatic collection again, on the GUI thread first."""
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
+            gc.collect()
 
     def _open(self) -> None:
         """On the start thread: everything slow that touches no Qt object."""
@@ -290,6 +307,7 @@ class WalletStartup:
 
     def _compose(self) -> None:
         """On the GUI thread: the wallet UI, the payment layer and the network."""
+        self._collect_on_gui()
         try:
             self._compose_wallet()
         except Exception as e:  # the browser goes on; the wallet says why
@@ -414,6 +432,7 @@ class WalletStartup:
         self._open_tabs([QUrl(u) for u in self.start_urls])
 
     def _failed(self, error: Exception) -> None:
+        self._collect_on_gui()
         for label, _action in self._waiting.values():
             if shiboken6.isValid(label):
                 label.setText("Wallet unavailable")
@@ -434,6 +453,7 @@ class WalletStartup:
 
         if self._thread is not None:
             self._thread.join()
+            self._collect_on_gui()
         wallet = self._made
         if self.funding is not None:
             try:
