@@ -239,7 +239,10 @@ class WalletStartup:
         self._asyncs.submit(funding.load())
         ui = self._made.ui if self._made is not None else None
         if ui is not None:
-            ui.ctx.funding = FundingPort(funding, self._asyncs, draft4_sites=payments.draft4_sites)
+            port = ui.ctx.funding = FundingPort(
+                funding, self._asyncs, draft4_sites=payments.draft4_sites
+            )
+            port.changed.connect(ui.indicator_state.refresh)  # who pays changes sites' states
 
     # --- starting ---------------------------------------------------------------------------
 

@@ -69,6 +69,7 @@ class WalletUi:
             clock=clock,
             network=lambda: self.network.mode.value,
             style=self.ctx.style,
+            wallet_pays=self.ctx.wallet_pays,
         )
         self.ctx.statuses = self.indicator_state
         self.network.changed.connect(self.indicator_state.refresh)

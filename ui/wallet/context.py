@@ -97,8 +97,14 @@ class WalletContext:
                 clock=self.clock,
                 network=lambda: self.network.mode.value,
                 style=self.style,
+                wallet_pays=self.wallet_pays,
             )
         return self.statuses
+
+    def wallet_pays(self, site: str) -> bool:
+        """Whether the user's connected Open Payments wallet pays ``site``'s links: then the
+        site has a provider in every view, whatever the ILP provider."""
+        return self.funding is not None and self.funding.pays_links_of(site)
 
     def money(self, amount: int, asset: Asset, *, max_digits: int | None = 6) -> str:
         """``amount`` of ``asset`` in the user's locale."""

@@ -55,6 +55,17 @@ class FundingPort(QObject):
         funding.listeners.append(lambda: asyncs.post_to_gui(self.refresh))
         self.refresh()
 
+    def pays_links_of(self, site: str) -> bool:
+        """Whether the connected wallet pays ``site``'s link tags now (draft-4 pages are paid
+        from the local account whatever the source)."""
+        status = self.status
+        return (
+            status.source is FundingSource.OPEN_PAYMENTS
+            and status.wallet is not None
+            and status.problem is None
+            and site not in self.draft4_sites
+        )
+
     def refresh(self) -> None:
         """Read the status again (on the wallet loop)."""
 

@@ -78,9 +78,12 @@ class IndicatorState(QObject):
         clock: Callable[[], datetime] = _utc_now,
         network: Callable[[], str | None] = lambda: None,
         style: NumberStyle | None = None,
+        wallet_pays: Callable[[str], bool] = lambda site: False,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        self.wallet_pays = wallet_pays
+        """Whether the user's connected Open Payments wallet pays ``site`` (no provider needed)."""
         self._service = service
         self._tz = tz
         self._clock = clock
@@ -137,6 +140,9 @@ class IndicatorState(QObject):
         wanted = list(dict.fromkeys(sites))
         facts = self._service.site_facts(wanted, network=self._network())
         now = self._clock()
+        for site in wanted:
+            if not facts[site].has_provider and self.wallet_pays(site):
+                facts[site] = replace(facts[site], has_provider=True)
         return {
             site: site_status(facts[site], self.page_facts(site), now=now, tz=self._tz)
             for site in wanted

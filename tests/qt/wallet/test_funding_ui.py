@@ -263,6 +263,9 @@ def test_connect_pay_and_disconnect_from_the_account_page(ui: Ui, artifacts: Pat
     ui.world.payments.draft4_sites.discard(SITE)
     popover.show_site(SITE)
     assert not popover.funding.reconnect.isVisible()
+    # The connected wallet is the site's provider: no view says there is none.
+    ui.qtbot.waitUntil(lambda: "No provider" not in popover.status.text(), timeout=WAIT)
+    assert not popover.fix.isVisible()
     popover.grab().save(str(artifacts / "op-popover-paying.png"))
     handle.end()
 
