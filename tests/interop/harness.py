@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import random
 import shutil
 import signal
 import socket
@@ -49,11 +50,34 @@ def node_binary() -> str:
     return node
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    """The ports the kernel hands to outgoing connections (Linux; a common default elsewhere)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port free on 127.0.0.1 now, and outside the kernel's ephemeral range.
+
+    A port from ``bind(0)`` is an ephemeral one: a fixture that keeps it for several tests
+    (one receiver after another on the same port) can find it taken in between by any
+    outgoing connection on the machine — CI saw ``EADDRINUSE`` that way. Ports below the
+    ephemeral range are only ever taken by listeners, and ``bind`` checks those.
+    """
+    low, _high = _ephemeral_range()
+    floor = 10000 if low > 12000 else 1024
+    for _attempt in range(200):
+        port = random.randrange(floor, low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise HarnessError(f"no free port between {floor} and {low}")
 
 
 class NodeProcess:

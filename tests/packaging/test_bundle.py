@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -24,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from tests.interop.harness import free_port
 from tests.packaging.tools import PACKAGING
 from wallet import __version__
 
@@ -96,12 +96,6 @@ def test_bundle_prints_its_version(bundle: Path, tmp_path: Path) -> None:
         check=False,
     )
     assert (result.returncode, result.stdout.strip()) == (0, f"Trickle {__version__}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def page_targets(port: int) -> list[dict[str, Any]]:
