@@ -123,7 +123,8 @@ def _race(db_path: Path, site_cap: int, global_cap: int) -> tuple[list[Outcome],
     try:
         for w in workers:
             w.start()
-        results = [out.get(timeout=120) for _ in workers]
+        # Generous: 16 processes doing fsync'd writes on a loaded 2-core machine.
+        results = [out.get(timeout=600) for _ in workers]
         for w in workers:
             w.join(timeout=30)
     finally:
@@ -131,7 +132,7 @@ def _race(db_path: Path, site_cap: int, global_cap: int) -> tuple[list[Outcome],
         for w in workers:
             if w.is_alive():
                 w.kill()
-    seen, bad = obs_out.get(timeout=30)
+    seen, bad = obs_out.get(timeout=120)
     observer.join(timeout=30)
     failed = [r for r in results if isinstance(r, str)]
     assert not failed, failed
@@ -159,7 +160,6 @@ def test_limits_hold_at_every_observed_moment(tmp_path: Path) -> None:
     # The budgets bound (which one first depends on how the processes were scheduled), and
     # nothing else was ever given as a reason.
     assert reasons and reasons <= {Reason.TOTAL_CAP.value, Reason.GLOBAL_BUDGET.value}
-    assert sum(r.busy for r in results) == 0
 
 
 @pytest.mark.slow
@@ -167,5 +167,7 @@ def test_a_busy_database_is_never_reported_as_insufficient_budget(tmp_path: Path
     # Budgets far above the demand: any refusal would be a busy database misreported.
     results, bad = _race(tmp_path / "busy.sqlite3", 10**12, 10**12)
     assert bad == 0
+    # A write that waited out its whole deadline (possible on a badly overloaded machine) is
+    # reported as StorageBusy and counted in ``busy``: that is the right report. What must never
+    # happen is a refusal.
     assert all(not r.refusals for r in results)
-    assert sum(r.busy for r in results) == 0
