@@ -15,6 +15,7 @@ connection for good → ``BudgetExceededError``; a call on a closed stream → `
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from fractions import Fraction
@@ -46,7 +47,9 @@ __all__ = [
     "Draft4Stream",
     "Fields",
     "StreamListener",
+    "close_sending_nothing_more",
     "open_connection",
+    "stop_sending",
 ]
 
 CLOSE_TIMEOUT = 5.0
@@ -187,13 +190,31 @@ class Draft4Connection:
         return self._wrap(self._api.create_stream())
 
     async def close(self) -> None:
-        self._api.close()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._api.closed), CLOSE_TIMEOUT)
-        except TimeoutError:
-            self._api.destroy()
-        self._on_closed()
+        """The page closed it, or its tab closed or navigated: its gate reserves nothing more
+        at once, and money the page's streams still want is simply not sent (what is in
+        flight settles as it comes; the gate charges what stays uncertain)."""
+        self._on_closed()  # removes the gate from the document, which closes it
+        await close_sending_nothing_more(self._api)
         await self._link.close()
+
+
+def stop_sending(api: IlpConnection) -> None:
+    """Want no more money on ``api``'s streams than is sent or in flight, so that a graceful
+    close does not wait (until its timeout) to send money a closed gate will never reserve."""
+    for stream in list(api.streams.values()):
+        with contextlib.suppress(WalletError):  # closed already
+            stream.set_send_max(stream.total_sent + stream.in_flight)
+
+
+async def close_sending_nothing_more(api: IlpConnection, timeout: float = CLOSE_TIMEOUT) -> None:
+    """Close ``api`` gracefully without sending more money (:func:`stop_sending`): wait for the
+    receiver's close at most ``timeout`` (packets in flight settle meanwhile), then drop it."""
+    stop_sending(api)
+    api.close()
+    try:
+        await asyncio.wait_for(asyncio.shield(api.closed), timeout)
+    except TimeoutError:
+        api.destroy()
 
 
 def evidence_of(api: IlpConnection) -> Callable[[], Evidence | None]:

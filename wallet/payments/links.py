@@ -52,7 +52,7 @@ from wallet.net.router import Router
 from wallet.net.stream_api import IlpConnection
 from wallet.payments.backoff import Backoffs, unreachable
 from wallet.payments.documents import Document
-from wallet.payments.draft4 import learn_destination_asset, start_gated_connection
+from wallet.payments.draft4 import learn_destination_asset, start_gated_connection, stop_sending
 from wallet.payments.errors import (
     BudgetExceededError,
     LinkError,
@@ -584,11 +584,3 @@ def record_in_background(payees: PayeeBook | None, payee: PayeeRecord) -> asynci
             log.warning("could not record the payee of %s: %s", payee.site, e)
 
     return asyncio.ensure_future(asyncio.to_thread(write))
-
-
-def stop_sending(api: IlpConnection) -> None:
-    """Want no more money on ``api``'s streams than is sent or in flight, so that a graceful
-    close does not wait (until its timeout) to send money a closed gate will never reserve."""
-    for stream in list(api.streams.values()):
-        with contextlib.suppress(WalletError):  # closed already
-            stream.set_send_max(stream.total_sent + stream.in_flight)

@@ -29,11 +29,15 @@ from typing import Protocol
 from wallet.budgets import Asset, Decision, Reason
 from wallet.errors import WalletError
 from wallet.ledger import Refusal, Reservation
-from wallet.payments.draft4 import learn_destination_asset, start_gated_connection
+from wallet.payments.draft4 import (
+    close_sending_nothing_more,
+    learn_destination_asset,
+    start_gated_connection,
+)
 from wallet.payments.errors import PaymentError
 from wallet.payments.gate import Budget, PacketGate
 from wallet.payments.link_targets import payee_of
-from wallet.payments.links import LinkSession, TipPath, record_in_background, stop_sending
+from wallet.payments.links import LinkSession, TipPath, record_in_background
 from wallet.store.payees import PayeeKind, PayeeRecord
 
 __all__ = [
@@ -282,12 +286,7 @@ async def _pay_share(budget: TipBudget, path: TipPath, amount: int, timeout: flo
         error = str(e)
     finally:
         gate.close()
-        stop_sending(api)
-        api.close()
-        try:
-            await asyncio.wait_for(asyncio.shield(api.closed), CLOSE_TIMEOUT)
-        except TimeoutError:
-            api.destroy()
+        await close_sending_nothing_more(api)
     if recorded is not None:
         await asyncio.wait({recorded}, timeout=CLOSE_TIMEOUT)
     return TipShare(payee, amount, api.total_sent, api.total_delivered, error)
