@@ -321,6 +321,7 @@ class WalletStartup:
         from ui.wallet.component import WalletUi
         from ui.wallet.network import LinkState, NetworkMode, NetworkStatus
         from ui.wallet.welcome import WelcomePage
+        from wallet.accounts import account_network
         from wallet.payments import PAGE_CONNECTION_TEMPLATE, DeferredResolver, Payments
         from wallet.runtime import GroupCommits, start_sandbox, start_uplink
 
@@ -359,6 +360,7 @@ class WalletStartup:
             )
             _chain(started, self.runtime)
             return
+        account = account_network(settings)  # the uplink's account row, as it names it
         if opened.secrets is None:
             from wallet.errors import WalletError
 
@@ -367,13 +369,17 @@ class WalletStartup:
                 state=LinkState.DOWN,
                 endpoint=settings.url,
                 detail="no secure keyring for the uplink token",
+                account=account,
             )
             self.runtime.set_exception(
                 WalletError("no secure keyring: the uplink token is not available")
             )
         else:
             network.update(
-                mode=NetworkMode.UPLINK, state=LinkState.CONNECTING, endpoint=settings.url
+                mode=NetworkMode.UPLINK,
+                state=LinkState.CONNECTING,
+                endpoint=settings.url,
+                account=account,
             )
 
             uplinked = self._asyncs.submit(

@@ -8,8 +8,9 @@
   says who we are. The money is held at the connector, so no local balance is checked; the
   budgets still are.
 
-Each network has its own account row (``sandbox`` / ``uplink:<url>``), so switching never
-mixes their balances, and history records the provider (and thereby the network) that paid.
+Each network has its own account row (``sandbox`` / ``uplink:<url>``, named by
+:func:`wallet.accounts.account_network`), so switching never mixes their balances, and history
+records the provider (and thereby the network) that paid.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from wallet.accounts import SANDBOX_NETWORK, account_network
 from wallet.budgets import Asset
 from wallet.net.config import UplinkSettings, open_uplink
 from wallet.net.ildcp import fetch_account_config
@@ -28,7 +30,6 @@ from wallet.secrets import SecretStore
 from wallet.service import WalletService
 from wallet.store.errors import StorageError
 
-SANDBOX_NETWORK = "sandbox"
 SANDBOX_START_BALANCE = 100 * 10**9  # 100 USD at scale 9, play money
 SANDBOX_ASSET = Asset("USD", 9)
 
@@ -91,7 +92,7 @@ async def start_uplink(
 ) -> NetworkRuntime:
     """A real connector. Raises the uplink's named errors (auth, unreachable, TLS, ...)."""
     uplink, account = await open_uplink(settings, store)
-    network = f"uplink:{uplink.display_url}"
+    network = account_network(settings)
     asset = Asset(account.asset_code, account.asset_scale)
     info = service.account(network)
     if info is None or info.address != account.client_address or info.asset != asset:

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from wallet.accounts import holds_balance_here
 from wallet.budgets import (
     PACE,
     Accrual,
@@ -89,9 +90,6 @@ class UnknownHandlerError(WalletError):
 # from another process (``trickle budget``) change the rate of pay here within this long, while
 # their pauses, blocks and caps are enforced sooner by the ledger (its flush re-reads them).
 POLICY_CACHE_TTL = timedelta(seconds=10)
-# The network whose account balance the ledger checks (the sandbox's, ``wallet.runtime``; an
-# uplink's money is held at the connector).
-LOCAL_BALANCE_NETWORK = "sandbox"
 # The largest lease the ledger is asked for: SQLite stores INTEGER in 64 signed bits.
 _MAX_LEASE = 2**63 - 1
 
@@ -409,7 +407,7 @@ class WalletService:
                 for site in sites
             }
         builtin = active is not None and active.handler_uri == BUILTIN_HANDLER_URI
-        checked = builtin and network == LOCAL_BALANCE_NETWORK
+        checked = builtin and network is not None and holds_balance_here(network)
         balance = account.balance if account is not None and checked else None
         with self._lock:
             refusals = {s: st.refusal for s, st in self._sites.items() if st.refusal is not None}

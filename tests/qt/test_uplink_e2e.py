@@ -18,7 +18,11 @@ from tests.interop.harness import Connector, free_port, node_script
 from tests.qt.conftest import run_js
 from tests.qt.flows import WAIT, load, register_builtin_provider, running_app
 from ui.app import LaunchOptions
+from ui.wallet.context import HELD_AT_CONNECTOR
+from ui.wallet.pages.account import AccountPage
+from ui.wallet.pages.overview import OverviewPage
 from wallet.budgets import SitePolicy
+from wallet.net.btp_uplink import BtpUplink
 from wallet.net.config import UplinkSettings
 from wallet.secrets import KeyringSecretStore, Secret
 
@@ -107,3 +111,46 @@ def test_pays_an_npm_receiver_through_the_connector_up_to_the_cap(
                 qtbot.waitUntil(lambda: history() == CAP, timeout=WAIT)
                 hist = app.service.site_totals(site=site)
                 assert [(t.site, t.sent, t.delivered) for t in hist] == [(site, CAP, CAP)]
+
+
+@pytest.mark.usefixtures("secret_service")
+@pytest.mark.allow_qt_messages(
+    r"This plugin does not support (propagateSizeHints|raise|grabbing the keyboard).*"
+)
+def test_every_view_shows_the_uplinks_account(qtbot: Any, tmp_path: Path) -> None:
+    """On a real uplink the Account page, the Overview and the site popover find the account
+    the uplink started (``uplink:<url>``, as its link names itself): its address and asset, and
+    for the balance that it is held at the connector — never "No account yet"."""
+    config = {
+        "address": "test.harness",
+        "accounts": {"trickle": {"transport": "btp", "token": "trickle-token"}},
+    }
+    with Connector.start(config) as connector:
+        uplink_url = connector.url("trickle")
+        KeyringSecretStore.detect().set(
+            UplinkSettings.from_url(uplink_url).token_name, Secret("trickle-token")
+        )
+        options = LaunchOptions(profile_dir=tmp_path / "profile", uplink=uplink_url)
+        with running_app(qtbot, options) as app:
+            assert app.wiring.runtime is not None
+            runtime = app.wiring.runtime.result(timeout=20)
+            uplink = runtime.provider.uplink
+            assert isinstance(uplink, BtpUplink)
+            started = app.service.account(f"uplink:{uplink.display_url}")
+            assert started is not None and started.address == "test.harness.trickle"
+            wallet = app.startup.wallet
+            assert wallet is not None
+            window = wallet.ui.open_wallet(app.window)
+            account = window.show_page("account")
+            assert isinstance(account, AccountPage)
+            qtbot.waitUntil(lambda: account.address.text() == "test.harness.trickle", timeout=WAIT)
+            assert account.asset.text() == started.asset.code
+            assert account.balance.text() == HELD_AT_CONNECTOR
+            overview = window.show_page("overview")
+            assert isinstance(overview, OverviewPage)
+            overview.refresh()
+            assert overview.balance.text() == HELD_AT_CONNECTOR
+            popover = app.window.wallet_indicator.popover  # type: ignore[attr-defined]
+            popover.show_site("https://blog.example")
+            assert popover.balance.text() == HELD_AT_CONNECTOR
+            window.close()

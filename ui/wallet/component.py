@@ -67,7 +67,7 @@ class WalletUi:
             service,
             tz=tz,
             clock=clock,
-            network=lambda: self.network.mode.value,
+            network=lambda: self.network.account,
             style=self.ctx.style,
             wallet_pays=self.ctx.wallet_pays,
         )

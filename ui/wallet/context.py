@@ -19,15 +19,20 @@ from ui.wallet.funding import FundingPort
 from ui.wallet.indicator_state import IndicatorState
 from ui.wallet.network import NetworkStatus
 from ui.wallet.qtevents import QtWalletEvents
+from wallet.accounts import holds_balance_here
 from wallet.amounts import NumberStyle, format_amount
 from wallet.budgets import Asset
 from wallet.payments.tips import TipResult
 from wallet.reports import HistoryReader
 from wallet.secrets import SecretStore
 from wallet.service import WalletService
+from wallet.store.repo import AccountInfo
 
 TipSender = Callable[[str, int, Asset], "concurrent.futures.Future[TipResult]"]
 """Sends a tip of ``amount`` ``asset`` to a site's page (``Payments.tip`` on the wallet loop)."""
+
+NO_ACCOUNT = "No account yet"
+HELD_AT_CONNECTOR = "Held at your connector"
 
 # The built-in provider (issue "The built-in provider and the sandbox") registers under these.
 BUILTIN_PROVIDER_ORIGIN = "trickle://wallet"
@@ -95,11 +100,24 @@ class WalletContext:
                 self.service,
                 tz=self.tz,
                 clock=self.clock,
-                network=lambda: self.network.mode.value,
+                network=lambda: self.network.account,
                 style=self.style,
                 wallet_pays=self.wallet_pays,
             )
         return self.statuses
+
+    def account(self) -> AccountInfo | None:
+        """The account that pays now: the sandbox's, or the uplink's (``network.account``)."""
+        return self.service.account(self.network.account) if self.network.account else None
+
+    def balance_words(self, account: AccountInfo | None, *, max_digits: int | None = 6) -> str:
+        """The balance of ``account`` (:meth:`account`) for people: the sandbox's in money; an
+        uplink's is held at the connector, which Trickle does not see."""
+        if account is None:
+            return NO_ACCOUNT
+        if not holds_balance_here(account.network):
+            return HELD_AT_CONNECTOR
+        return self.money(account.balance, account.asset, max_digits=max_digits)
 
     def wallet_pays(self, site: str) -> bool:
         """Whether the user's connected Open Payments wallet pays ``site``'s links: then the

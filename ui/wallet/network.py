@@ -13,6 +13,8 @@ import enum
 
 from PySide6.QtCore import QObject, Signal
 
+from wallet.accounts import SANDBOX_NETWORK
+
 
 class NetworkMode(enum.StrEnum):
     SANDBOX = "sandbox"
@@ -35,7 +37,11 @@ _WORDS = {
 
 
 class NetworkStatus(QObject):
-    """Which network, and whether the link to it works."""
+    """Which network, and whether the link to it works.
+
+    ``account``: the name of the account row that pays on it
+    (:func:`wallet.accounts.account_network`), as the provider started it; the sandbox's by
+    default. Every view looks the active account up by it (``WalletContext.account``)."""
 
     changed = Signal()
 
@@ -50,6 +56,7 @@ class NetworkStatus(QObject):
         self._state = state
         self._detail = ""
         self._endpoint = ""
+        self._account = SANDBOX_NETWORK if mode is NetworkMode.SANDBOX else ""
 
     @property
     def mode(self) -> NetworkMode:
@@ -67,6 +74,10 @@ class NetworkStatus(QObject):
     def endpoint(self) -> str:
         return self._endpoint
 
+    @property
+    def account(self) -> str:
+        return self._account
+
     def update(
         self,
         *,
@@ -74,6 +85,7 @@ class NetworkStatus(QObject):
         state: LinkState | None = None,
         detail: str = "",
         endpoint: str | None = None,
+        account: str | None = None,
     ) -> None:
         """Set what changed; emits ``changed`` if anything did."""
         new = (
@@ -81,10 +93,11 @@ class NetworkStatus(QObject):
             state or self._state,
             detail,
             self._endpoint if endpoint is None else endpoint,
+            self._account if account is None else account,
         )
-        if new == (self._mode, self._state, self._detail, self._endpoint):
+        if new == (self._mode, self._state, self._detail, self._endpoint, self._account):
             return
-        self._mode, self._state, self._detail, self._endpoint = new
+        self._mode, self._state, self._detail, self._endpoint, self._account = new
         self.changed.emit()
 
     def words(self) -> str:

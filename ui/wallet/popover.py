@@ -123,7 +123,7 @@ class SitePopover(QFrame):
             events.settings_changed,
             events.account_changed,
         ):
-            signal.connect(lambda _ev: self._schedule_live())
+            signal.connect(self._on_wallet_event)  # a bound method: dropped with the popover
 
     # --- building ------------------------------------------------------------------------------
 
@@ -250,10 +250,7 @@ class SitePopover(QFrame):
         self.today.setText(ctx.money_map(spend.today, empty_asset=asset))
         self.month.setText(ctx.money_map(spend.month, empty_asset=asset))
         self.total.setText(ctx.money_map(spend.total, empty_asset=asset))
-        account = svc.account(ctx.network.mode.value)
-        self.balance.setText(
-            ctx.money(account.balance, account.asset) if account is not None else "No account yet"
-        )
+        self.balance.setText(ctx.balance_words(ctx.account()))
         facts = svc.site_facts([self._site])[self._site]
         if glob.monthly_budget is None:
             self.budget_left.setText("No monthly budget")
@@ -289,6 +286,9 @@ class SitePopover(QFrame):
         self.block.setAccessibleName(
             "Unblock this site" if blocked else "Block payments to this site"
         )
+
+    def _on_wallet_event(self, _event: object) -> None:
+        self._schedule_live()
 
     def _schedule_live(self) -> None:
         if self.isVisible() and self._site and not self._live.isActive():

@@ -111,9 +111,13 @@ class WalletWindow(QMainWindow):
         self._pending.setInterval(payment_refresh_ms)
         self._pending.timeout.connect(self.refresh_current)
         ctx.events.payment_committed.connect(self._on_payment)
-        ctx.events.settings_changed.connect(lambda _ev: self.refresh_current())
-        ctx.events.account_changed.connect(lambda _ev: self.refresh_current())
+        # Bound methods, not lambdas: Qt drops them with this window (events outlive it).
+        ctx.events.settings_changed.connect(self._on_wallet_event)
+        ctx.events.account_changed.connect(self._on_wallet_event)
         self.nav.setCurrentRow(0)
+
+    def _on_wallet_event(self, _event: object) -> None:
+        self.refresh_current()
 
     def show_page(self, name: str) -> Page:
         """Show the page ``name`` (one of ``PAGE_NAMES``) and move the focus into it."""

@@ -103,17 +103,19 @@ class AccountPage(Page):
         layout.addWidget(self.funding)
         layout.addStretch(1)
         ctx.network.changed.connect(self.refresh)
-        ctx.events.account_changed.connect(lambda _ev: self.refresh())
+        ctx.events.account_changed.connect(self._on_account_changed)  # dropped with the page
+
+    def _on_account_changed(self, _event: object) -> None:
+        self.refresh()
 
     def refresh(self) -> None:
         ctx = self.ctx
-        acct = ctx.service.account(ctx.network.mode.value)
+        acct = ctx.account()
+        self.balance.setText(ctx.balance_words(acct, max_digits=None))
         if acct is None:
-            self.balance.setText("No account yet")
             self.address.setText("—")
             self.asset.setText("—")
         else:
-            self.balance.setText(ctx.money(acct.balance, acct.asset, max_digits=None))
             self.address.setText(acct.address)
             self.asset.setText(acct.asset.code)
             self.asset.setToolTip(f"kept to {acct.asset.scale} decimal places")

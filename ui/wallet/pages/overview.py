@@ -92,10 +92,7 @@ class OverviewPage(Page):
         ctx, svc = self.ctx, self.ctx.service
         glob = svc.global_policy()
         asset = glob.budget_asset
-        acct = svc.account(ctx.network.mode.value)
-        self.balance.setText(
-            ctx.money(acct.balance, acct.asset, max_digits=2) if acct else "No account yet"
-        )
+        self.balance.setText(ctx.balance_words(ctx.account(), max_digits=2))
         self._show_network()
         now = ctx.clock()
         month = svc.month_totals(now)
