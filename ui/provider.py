@@ -42,6 +42,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QWidget
 
 import resources
 from ui.asyncbridge import AsyncBridge, LoopThread, Outcome
+from ui.browser.certificates import CertificatePins
 from ui.browser.hooks import PageHook, ProfileInstaller, TabContext
 from ui.browser.scheme import PageDirectory, Reply, Route
 from ui.deferred import DeferredPayments, DeferredRegistry, Ready, WhenReady
@@ -145,8 +146,11 @@ class WalletStartup:
         sandbox: bool,
         uplink: str | None,
         first_urls_allowed: bool,
+        certificate_pins: CertificatePins | None = None,
     ) -> None:
         self._profile_dir = profile_dir
+        self._pins = certificate_pins  # the sandbox's own certificate, at its origins only
+        self._unpins: list[Callable[[], None]] = []
         self._asyncs = asyncs
         self._loop = loop
         self._sandbox = sandbox
@@ -352,6 +356,8 @@ class WalletStartup:
             network.update(mode=NetworkMode.SANDBOX, state=LinkState.CONNECTING)
 
             def sandbox_started(outcome: Outcome[NetworkRuntime]) -> None:
+                if outcome.value is not None:
+                    self._offer_sandbox_wallet(outcome.value)
                 _show_link(network, outcome, "the sandbox did not start", logging.ERROR)
                 self._finish()
 
@@ -388,6 +394,18 @@ class WalletStartup:
             )
             _chain(uplinked, self.runtime)
         self._finish()
+
+    def _offer_sandbox_wallet(self, runtime: NetworkRuntime) -> None:
+        """The sandbox runs: the browser accepts its own certificate at its own origins (so
+        its wallet's pages open in tabs), and the Account page offers its wallet."""
+        if self._pins is not None:
+            for served in runtime.served_certificates:
+                self._unpins.append(self._pins.pin(served.origin, served.der))
+        demo, made = runtime.demo, self._made
+        if demo is not None and demo.user_wallet and demo.user_key_page and made is not None:
+            from ui.wallet.context import SandboxWallet
+
+            made.ui.ctx.sandbox_wallet = SandboxWallet(demo.user_wallet, demo.user_key_page)
 
     def _finish(self) -> None:
         """The wallet is there: hand it everything that waited for it."""
@@ -474,6 +492,9 @@ class WalletStartup:
                 self._asyncs.submit(wallet.resolver.close()).result(timeout=5)
             except (WalletError, OSError, concurrent.futures.TimeoutError) as e:
                 log.warning("Open Payments client shutdown: %s", e)
+        for unpin in self._unpins:  # the sandbox stops: its certificate is trusted no more
+            unpin()
+        self._unpins.clear()
         if self.runtime.done() and self.runtime.exception() is None:
             try:
                 self._asyncs.submit(self.runtime.result().close()).result(timeout=5)
@@ -535,6 +556,7 @@ def wire_provider(
     """The loop and Web Monetization now; the wallet when ``wiring.startup.start()`` runs."""
     loop = LoopThread()
     asyncs = AsyncBridge(loop.loop)
+    pins = CertificatePins()
     startup = WalletStartup(
         profile_dir,
         asyncs,
@@ -542,6 +564,7 @@ def wire_provider(
         sandbox=sandbox,
         uplink=uplink,
         first_urls_allowed=first_urls_allowed,
+        certificate_pins=pins,
     )
     wm = WebMonetization(
         asyncs,
@@ -560,7 +583,7 @@ def wire_provider(
     return ProviderWiring(
         startup=startup,
         installers=[wm],
-        hooks=[wm],
+        hooks=[wm, pins],
         shutdown=[stop],
         # A page waiting for the wallet cannot paint before it: it starts the wallet at once.
         internal_pages={

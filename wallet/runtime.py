@@ -26,6 +26,7 @@ from wallet.net.config import UplinkSettings, open_uplink
 from wallet.net.ildcp import fetch_account_config
 from wallet.provider import BuiltInProvider
 from wallet.sandbox import DemoSites, SandboxNetwork, start_demo_sites
+from wallet.sandbox.tls import ServedCertificate
 from wallet.secrets import SecretStore
 from wallet.service import WalletService
 from wallet.store.errors import StorageError
@@ -56,6 +57,12 @@ class NetworkRuntime:
         """The CA an Open Payments client must trust besides the system's: the sandbox's own
         (its wallet addresses are https on loopback); ``None`` on an uplink."""
         return self.demo.ca_file if self.demo is not None else None
+
+    @property
+    def served_certificates(self) -> tuple[ServedCertificate, ...]:
+        """The sandbox's https origins and the certificate each shows (its own CA): the browser
+        accepts each there only, while the sandbox runs; none on an uplink."""
+        return self.demo.served_certificates() if self.demo is not None else ()
 
     async def close(self) -> None:
         if self.demo is not None:

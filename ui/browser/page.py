@@ -1,7 +1,9 @@
 """The page: popups become tabs, certificate errors are refused, console goes to logging.
 
-Invariants: a certificate error is never accepted — not even "overridable" ones; the main
-frame then shows ``trickle://error/certificate`` instead of the site. Page console messages
+Invariants: a certificate error is never accepted — not even "overridable" ones — unless the
+page's :class:`~ui.browser.certificates.CertificatePins` vouch for exactly that certificate at
+exactly that origin (the running sandbox's own https server); the main frame then shows
+``trickle://error/certificate`` instead of the site. Page console messages
 are logged (truncated) on the ``trickle.js`` logger: info → DEBUG, warning → INFO,
 error → WARNING, so the log file (INFO) keeps warnings and errors, never routine chatter.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, QUrl
 from PySide6.QtWebEngineCore import (
@@ -19,6 +22,9 @@ from PySide6.QtWebEngineCore import (
 )
 
 from ui.browser.scheme import internal_url
+
+if TYPE_CHECKING:
+    from ui.browser.certificates import CertificatePins
 
 js_log = logging.getLogger("trickle.js")
 log = logging.getLogger(__name__)
@@ -53,8 +59,13 @@ class BrowserPage(QWebEnginePage):
     ) -> None:
         super().__init__(profile, parent)
         self._opener = opener
+        self._pins: CertificatePins | None = None
         self.certificateError.connect(self._on_certificate_error)
         self.renderProcessTerminated.connect(self._on_render_process_terminated)
+
+    def trust_pinned(self, pins: CertificatePins) -> None:
+        """Accept what ``pins`` vouch for (set by their page hook before anything loads)."""
+        self._pins = pins
 
     def createWindow(self, type: QWebEnginePage.WebWindowType) -> QWebEnginePage:
         return self._opener(type)
@@ -78,8 +89,12 @@ class BrowserPage(QWebEnginePage):
         )
 
     def _on_certificate_error(self, error: QWebEngineCertificateError) -> None:
-        error.rejectCertificate()
         url = error.url()
+        if self._pins is not None and self._pins.vouches_for(error):
+            error.acceptCertificate()
+            log.info("accepted the pinned certificate of %s:%d", url.host(), url.port())
+            return
+        error.rejectCertificate()
         log.warning("refused certificate of %s: %s", url.host(), error.description())
         if not error.isMainFrame():
             return  # a subresource: it just fails to load; the page itself stays

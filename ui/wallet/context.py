@@ -33,6 +33,7 @@ TipSender = Callable[[str, int, Asset], "concurrent.futures.Future[TipResult]"]
 
 NO_ACCOUNT = "No account yet"
 HELD_AT_CONNECTOR = "Held at your connector"
+HELD_AT_WALLET = "Held at your wallet"
 
 # The built-in provider (issue "The built-in provider and the sandbox") registers under these.
 BUILTIN_PROVIDER_ORIGIN = "trickle://wallet"
@@ -61,6 +62,14 @@ def _grouping(loc: QLocale, group: str) -> tuple[int, int]:
     return (sizes[-1], sizes[-2])
 
 
+@dataclass(frozen=True)
+class SandboxWallet:
+    """The sandbox's own Open Payments wallet (play money), to connect as the user's own."""
+
+    address: str
+    key_page: str  # where its owner adds Trickle's key
+
+
 @dataclass
 class WalletContext:
     """The wallet UI's dependencies.
@@ -79,6 +88,8 @@ class WalletContext:
         tips: sends a tip to the page of a site (``None``: no payment layer, no tips).
         statuses: every site's state (:mod:`wallet.site_state`) with the browser's facts;
             ``WalletUi`` sets it (a wallet window alone shows sites as not open).
+        sandbox_wallet: the running sandbox's wallet for the user, offered on the Account page
+            (its address changes every run); set before ``network`` says the sandbox runs.
     """
 
     service: WalletService
@@ -92,6 +103,7 @@ class WalletContext:
     funding: FundingPort | None = None
     tips: TipSender | None = None
     statuses: IndicatorState | None = None
+    sandbox_wallet: SandboxWallet | None = None
 
     def site_states(self) -> IndicatorState:
         """Every site's state: the app's (with its tabs), or one without tabs made on first use."""
@@ -118,6 +130,13 @@ class WalletContext:
         if not holds_balance_here(account.network):
             return HELD_AT_CONNECTOR
         return self.money(account.balance, account.asset, max_digits=max_digits)
+
+    def balance_words_for(self, site: str) -> str:
+        """The balance of what pays ``site``: the connected Open Payments wallet's (held there:
+        its grant's budget is what Trickle sees), else the active account's."""
+        if self.wallet_pays(site):
+            return HELD_AT_WALLET
+        return self.balance_words(self.account())
 
     def wallet_pays(self, site: str) -> bool:
         """Whether the user's connected Open Payments wallet pays ``site``'s links: then the

@@ -250,7 +250,7 @@ class SitePopover(QFrame):
         self.today.setText(ctx.money_map(spend.today, empty_asset=asset))
         self.month.setText(ctx.money_map(spend.month, empty_asset=asset))
         self.total.setText(ctx.money_map(spend.total, empty_asset=asset))
-        self.balance.setText(ctx.balance_words(ctx.account()))
+        self.balance.setText(ctx.balance_words_for(self._site))
         facts = svc.site_facts([self._site])[self._site]
         if glob.monthly_budget is None:
             self.budget_left.setText("No monthly budget")

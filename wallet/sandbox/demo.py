@@ -36,7 +36,7 @@ from wallet.net.stream_server import StreamServer
 from wallet.sandbox.network import SandboxNetwork
 from wallet.sandbox.op_ledger import ReceiverBackend, StreamServerBackend
 from wallet.sandbox.op_server import OpenPaymentsSandbox, serve_open_payments
-from wallet.sandbox.tls import sandbox_certificate
+from wallet.sandbox.tls import ServedCertificate, certificate_der, sandbox_certificate
 from wallet.site_state import Shown, StatusBoard
 
 __all__ = ["DemoSite", "DemoSites", "start_demo_sites"]
@@ -193,6 +193,7 @@ class DemoSites:
     """A funded wallet address of the sandbox (play money) that the user can connect as
     their own Open Payments wallet; its key page: ``open_payments.keys_page("you")``."""
     _unfollow: Callable[[], None] | None = None
+    _certificate: bytes = b""
 
     def url(self, key: str) -> str:
         return self.sites[key].url
@@ -221,6 +222,20 @@ class DemoSites:
             await runner.cleanup()  # shuts the site down (SSE streams end) and frees the port
         if self._tls_dir is not None:
             shutil.rmtree(self._tls_dir, ignore_errors=True)
+
+    @property
+    def user_key_page(self) -> str | None:
+        """Where the user adds a client's key to their sandbox wallet (an HTML page)."""
+        if self.open_payments is None or self.user_wallet is None:
+            return None
+        return self.open_payments.keys_page(USER_WALLET)
+
+    def served_certificates(self) -> tuple[ServedCertificate, ...]:
+        """Each https origin of the sandbox and the certificate it shows there (its own CA):
+        what a browser may accept at that origin, and nowhere else, while the sandbox runs."""
+        if self.open_payments is None or not self._certificate:
+            return ()
+        return (ServedCertificate(self.open_payments.origin, self._certificate),)
 
     def ports(self) -> dict[str, int]:
         """Each site's port (to ask for the same ones next time)."""
@@ -291,7 +306,15 @@ async def start_demo_sites(
         await _listen(runner, host, (ports or {}).get(key, 0))
         site.url = f"http://{host}:{runner.addresses[0][1]}/"
         runners.append(runner)
-    return DemoSites(sites, runners, op, ca_file, tls_dir, user_wallet.id)
+    return DemoSites(
+        sites,
+        runners,
+        op,
+        ca_file,
+        tls_dir,
+        user_wallet.id,
+        _certificate=certificate_der(ca_file),
+    )
 
 
 async def _listen(runner: web.AppRunner, host: str, port: int) -> None:

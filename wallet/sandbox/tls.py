@@ -11,10 +11,12 @@ private key lives only in memory once loaded: it is written to a private file fo
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ipaddress
 import os
 import ssl
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -22,9 +24,30 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-__all__ = ["CERT_FILE", "sandbox_certificate"]
+__all__ = ["CERT_FILE", "ServedCertificate", "certificate_der", "sandbox_certificate"]
 
 CERT_FILE = "cert.pem"
+
+
+@dataclass(frozen=True)
+class ServedCertificate:
+    """The certificate (DER) an https server of the sandbox shows at ``origin``
+    (``https://127.0.0.1:<port>``): what a browser may accept there, and only there."""
+
+    origin: str
+    der: bytes
+
+    def __repr__(self) -> str:
+        return f"ServedCertificate({self.origin!r}, sha256={self.sha256()[:16]}…)"
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.der).hexdigest()
+
+
+def certificate_der(cert_file: Path) -> bytes:
+    """The DER bytes of the (first) certificate in the PEM file ``cert_file``."""
+    pem = x509.load_pem_x509_certificate(cert_file.read_bytes())
+    return pem.public_bytes(serialization.Encoding.DER)
 
 
 def sandbox_certificate(

@@ -94,11 +94,16 @@ class FundingBox(QWidget):
         self.address = QLineEdit(self.op_box)
         self.address.setAccessibleName("Wallet address")
         self.address.setPlaceholderText("https://wallet.example/alice or $wallet.example/alice")
+        self.address.setMinimumWidth(420)  # a whole https://host:port/name stays readable
         self.address.setMaximumWidth(520)
         self.budget = AmountField(
             "Monthly budget for Trickle", Asset("USD", 9), ctx.style, parent=self.op_box
         )
         self.budget.set_value(DEFAULT_CAP_MONTH)
+        self.use_sandbox = QPushButton("Use the &sandbox's wallet", self.op_box)
+        self.use_sandbox.setAccessibleName("Use the sandbox's play-money wallet")
+        self.use_sandbox.setToolTip("The sandbox's own Open Payments wallet, with play money")
+        self.use_sandbox.clicked.connect(self.choose_sandbox_wallet)
         self.connect_button = QPushButton("&Connect…", self.op_box)
         self.connect_button.setAccessibleName("Connect your wallet")
         self.connect_button.clicked.connect(self.start)
@@ -111,6 +116,9 @@ class FundingBox(QWidget):
         self.copy = QPushButton("Cop&y key", self.op_box)
         self.copy.setAccessibleName("Copy the public key")
         self.copy.clicked.connect(self.copy_key)
+        self.open_key_page = QPushButton("&Open its key page", self.op_box)
+        self.open_key_page.setAccessibleName("Open the wallet's key page in a tab")
+        self.open_key_page.clicked.connect(self.show_key_page)
         self.proceed = QPushButton("I added it: c&ontinue", self.op_box)
         self.proceed.setAccessibleName("Continue at your wallet")
         self.proceed.clicked.connect(self.ask_grant)
@@ -127,10 +135,11 @@ class FundingBox(QWidget):
         self.connect_form = QWidget(self.op_box)
         form = QFormLayout(self.connect_form)
         form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("&Wallet address", self.address)
+        form.addRow("&Wallet address", _with(self.address, self.use_sandbox))
         form.addRow("Monthly &budget", _with(self.budget, self.budget.unit, self.connect_button))
         key_row = QHBoxLayout()
         key_row.addWidget(self.copy)
+        key_row.addWidget(self.open_key_page)
         key_row.addWidget(self.proceed)
         key_row.addStretch(1)
         connected_row = QHBoxLayout()
@@ -153,6 +162,7 @@ class FundingBox(QWidget):
         layout.addWidget(self.op_box)
         if self.port is not None:
             self.port.changed.connect(self.refresh)
+        ctx.network.changed.connect(self.refresh)  # the sandbox (and its wallet) started
         self._show_key(False)
         self.refresh()
 
@@ -181,10 +191,26 @@ class FundingBox(QWidget):
             if status.problem and self._connecting is None:
                 self.message.clear()  # the problem's words say what there is to do
         self.connect_form.setVisible(not connected or self._connecting is not None)
+        self.use_sandbox.setVisible(self.ctx.sandbox_wallet is not None)
 
     def _show_key(self, shown: bool) -> None:
         for w in (self.key_words, self.key, self.copy, self.proceed):
             w.setVisible(shown)
+        self.open_key_page.setVisible(shown and self._sandbox_key_page() is not None)
+
+    def _sandbox_key_page(self) -> str | None:
+        """The key page of the wallet being connected, when it is the sandbox's."""
+        sandbox, connecting = self.ctx.sandbox_wallet, self._connecting
+        if sandbox is None or connecting is None or connecting.address.id != sandbox.address:
+            return None
+        return sandbox.key_page
+
+    def _open_page(self, url: str) -> bool:
+        """Open ``url`` in a Trickle tab; whether there was a browser window to open it in."""
+        if self.port is not None and self.port.open_url is not None:
+            self.port.open_url(url)
+            return True
+        return open_in_tab(self, url)
 
     # -- choosing the source --
 
@@ -208,6 +234,17 @@ class FundingBox(QWidget):
         self._connecting = None
         self.connect_form.setVisible(True)
         self.message.setText("Change the budget if you like, then Connect.")
+
+    def choose_sandbox_wallet(self) -> None:
+        sandbox = self.ctx.sandbox_wallet
+        if sandbox is not None:
+            self.address.setText(sandbox.address)
+            self.message.setText("The sandbox's wallet holds play money. Connect it as yours.")
+
+    def show_key_page(self) -> None:
+        page = self._sandbox_key_page()
+        if page is not None and not self._open_page(page):
+            self.message.setText(f"Open this page to add the key: {page}")
 
     def start(self) -> None:
         if self.port is None:
@@ -233,9 +270,15 @@ class FundingBox(QWidget):
         self.key.setPlainText(json.dumps(connecting.jwk, separators=(",", ":")))
         self._show_key(True)
         name = connecting.address.public_name or connecting.address.id
-        self.message.setText(
-            f"Found {name} ({asset.code}). Add the key below to it, then continue."
-        )
+        if self._sandbox_key_page() is not None:
+            self.message.setText(
+                f"Found {name} ({asset.code}). Copy the key below, add it on the wallet's key "
+                "page (Open its key page), then continue."
+            )
+        else:
+            self.message.setText(
+                f"Found {name} ({asset.code}). Add the key below to it, then continue."
+            )
         self.refresh()
 
     def copy_key(self) -> None:
@@ -268,9 +311,7 @@ class FundingBox(QWidget):
                 "This page updates when you have."
             )
             self.consent_url = outcome.value
-            if port.open_url is not None:
-                port.open_url(outcome.value)
-            elif not open_in_tab(self, outcome.value):
+            if not self._open_page(outcome.value):
                 self.message.setText(f"Open this page to approve: {outcome.value}")
             port.when_connected(connecting, self._finished)
 
