@@ -11,6 +11,7 @@ import concurrent.futures
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QLocale
@@ -26,7 +27,6 @@ from wallet.payments.tips import TipResult
 from wallet.reports import HistoryReader
 from wallet.secrets import SecretStore
 from wallet.service import WalletService
-from wallet.store.repo import AccountInfo
 
 TipSender = Callable[[str, int, Asset], "concurrent.futures.Future[TipResult]"]
 """Sends a tip of ``amount`` ``asset`` to a site's page (``Payments.tip`` on the wallet loop)."""
@@ -60,6 +60,22 @@ def _grouping(loc: QLocale, group: str) -> tuple[int, int]:
     if len(sizes) < 3 or not all(s.isdigit() for s in loc.toString(123456789).split(group)):
         return (3, 3)
     return (sizes[-1], sizes[-2])
+
+
+class AccountInfo(Protocol):
+    """What the views read of an account row (``WalletService.account``)."""
+
+    @property
+    def network(self) -> str: ...
+
+    @property
+    def address(self) -> str: ...
+
+    @property
+    def asset(self) -> Asset: ...
+
+    @property
+    def balance(self) -> int: ...
 
 
 @dataclass(frozen=True)
