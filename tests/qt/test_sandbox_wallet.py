@@ -9,16 +9,17 @@ Screenshots of each step go to ``tests/artifacts/``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, Qt, QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
 
 from tests.fixtures_keyring import secret_service  # noqa: F401  (registers the fixture)
 from tests.qt.conftest import run_js
-from tests.qt.flows import WAIT, App, load, running_app
+from tests.qt.flows import WAIT, App, click_element, load, running_app
 from tests.qt.servers import Site
 from ui.app import LaunchOptions
 from ui.browser.webview import BrowserTab
@@ -27,6 +28,7 @@ from ui.wallet.pages.account import AccountPage
 from wallet.funding import FundingSource
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+LEFT = Qt.MouseButton.LeftButton
 CERTIFICATE_REFUSED = "Not opened: the connection is not private"
 CONSENT_TITLE = "Allow payments from your sandbox wallet?"
 
@@ -37,21 +39,22 @@ def click(qtbot: Any, tab: BrowserTab, selector: str) -> None:
     started: list[bool] = []
     tab.loadStarted.connect(lambda: started.append(True))
     for _ in range(20):
-        where = run_js(
-            qtbot,
-            tab,
-            f"(() => {{ const r = document.querySelector({selector!r}).getBoundingClientRect();"
-            " return `${Math.round(r.left + r.width / 2)},${Math.round(r.top + r.height / 2)}`;"
-            " })()",
-        )
-        x, y = (int(v) for v in str(where).split(","))
-        qtbot.mouseClick(tab.focusProxy() or tab, Qt.MouseButton.LeftButton, pos=QPoint(x, y))
+        click_element(qtbot, tab, selector)
         try:
             qtbot.waitUntil(lambda: bool(started), timeout=1500)
             return
         except Exception:
             continue
     raise AssertionError(f"clicking {selector} did nothing")
+
+
+def opened_by(qtbot: Any, app: App, action: Callable[[], object]) -> BrowserTab:
+    """The tab that ``action`` opens in the app's window."""
+    before = set(app.window.tabs())
+    action()
+    qtbot.waitUntil(lambda: bool(set(app.window.tabs()) - before), timeout=WAIT)
+    (tab,) = set(app.window.tabs()) - before
+    return tab
 
 
 def refused(qtbot: Any, app: App, url: QUrl) -> None:
@@ -100,10 +103,7 @@ def test_the_sandbox_wallet_connects_in_a_trickle_tab_and_pays_the_blog(
 
         # -- at the wallet: its key page opens in a Trickle tab (the sandbox's own https) ----
         assert box.open_key_page.isVisible()
-        before = len(app.window.tabs())
-        qtbot.mouseClick(box.open_key_page, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: len(app.window.tabs()) > before, timeout=WAIT)
-        keys = app.window.tabs()[-1]
+        keys = opened_by(qtbot, app, lambda: qtbot.mouseClick(box.open_key_page, LEFT))
         qtbot.waitUntil(lambda: keys.title() == "Keys", timeout=WAIT)
         assert keys.url().toString() == op.keys_page("you")
         assert keys.url().scheme() == "https"
@@ -121,10 +121,7 @@ def test_the_sandbox_wallet_connects_in_a_trickle_tab_and_pays_the_blog(
         )
 
         # -- continue: the consent page opens in a Trickle tab, and loads -------------------
-        before = len(app.window.tabs())
-        qtbot.mouseClick(box.proceed, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: len(app.window.tabs()) > before, timeout=WAIT)
-        consent = app.window.tabs()[-1]
+        consent = opened_by(qtbot, app, lambda: qtbot.mouseClick(box.proceed, LEFT))
         qtbot.waitUntil(lambda: consent.title() == CONSENT_TITLE, timeout=WAIT)
         assert consent.url().toString().startswith(op.origin + "/auth/interact/")
         assert demo.user_wallet in str(run_js(qtbot, consent, "document.body.innerText"))
