@@ -2,7 +2,7 @@
 
 Invariants: a certificate error is never accepted — not even "overridable" ones — unless the
 page's :class:`~ui.browser.certificates.CertificatePins` vouch for exactly that certificate at
-exactly that origin (the running sandbox's own https server); the main frame then shows
+exactly that origin (the running sandbox's own https server); a refused main frame shows
 ``trickle://error/certificate`` instead of the site. Page console messages
 are logged (truncated) on the ``trickle.js`` logger: info → DEBUG, warning → INFO,
 error → WARNING, so the log file (INFO) keeps warnings and errors, never routine chatter.
