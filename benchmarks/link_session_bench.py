@@ -27,6 +27,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import datetime as dt
+import hashlib
+import json
+import secrets
 import statistics
 import tempfile
 import time
@@ -34,9 +39,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
 from wallet.budgets import Asset, Defaults, GlobalPolicy
+from wallet.net.http import JSON, HttpSession, tls_context
 from wallet.net.ildcp import fetch_account_config
 from wallet.net.router import Router
 from wallet.net.stream_client import connect
@@ -84,6 +94,110 @@ class FirstPayment:
         pass
 
 
+class BareOpenPayments:
+    """The yardstick's Open Payments requests: what any script must do, and nothing more.
+
+    The same four requests as Trickle's client, with the same headers, the same crypto (a fresh
+    Ed25519 key per grant, SHA-512 ``Content-Digest``, an RFC 9421 signature over the same
+    components) and the same kept-alive connections (Trickle's HTTP/1.1 pool, which is faster
+    than aiohttp's here), but with no client around them: the signature base written out by
+    hand, answers read with ``json.loads`` and indexing, no models, no validation beyond what
+    the next request needs. The sandbox server verifies every signature and digest of it as it
+    does Trickle's, so it cannot cut corners.
+    """
+
+    def __init__(self, ca_file: Path) -> None:
+        self._http = HttpSession(ssl_context=tls_context(ca_file))
+
+    async def close(self) -> None:
+        await self._http.close()
+
+    async def target(self, url: str) -> tuple[str, bytes]:
+        """``(ilpAddress, sharedSecret)`` of a fresh incoming payment on the wallet ``url``."""
+        wallet = json.loads((await self._http.request("GET", url, {"accept": JSON}, b"")).body)
+        key = Ed25519PrivateKey.generate()
+        kid = "bare-" + secrets.token_urlsafe(12)
+        x = _b64url(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+        jwk = {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA"}
+        access = {"type": "incoming-payment", "actions": ["create", "read"], "identifier": url}
+        grant = await self._signed(
+            key,
+            kid,
+            "POST",
+            wallet["authServer"],
+            {"access_token": {"access": [access]}, "client": {"jwk": jwk}},
+        )
+        token = grant["access_token"]["value"]
+        expires = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
+        payment = await self._signed(
+            key,
+            kid,
+            "POST",
+            wallet["resourceServer"].rstrip("/") + "/incoming-payments",
+            {
+                "walletAddress": wallet["id"],
+                "expiresAt": expires.strftime("%Y-%m-%dT%H:%M:%S.")
+                + f"{expires.microsecond // 1000:03d}Z",
+                "metadata": {"source": "Web Monetization"},
+            },
+            token,
+        )
+        await self._signed(
+            key,
+            kid,
+            "DELETE",
+            grant["continue"]["uri"],
+            None,
+            grant["continue"]["access_token"]["value"],
+        )
+        method = payment["methods"][0]
+        secret = method["sharedSecret"]
+        return method["ilpAddress"], base64.urlsafe_b64decode(secret + "=" * (-len(secret) % 4))
+
+    async def _signed(
+        self,
+        key: Ed25519PrivateKey,
+        kid: str,
+        method: str,
+        url: str,
+        doc: object,
+        token: str | None = None,
+    ) -> Any:
+        headers = {"accept": JSON, "content-type": JSON}
+        lines = [f'"@method": {method}', f'"@target-uri": {url}']
+        if token is not None:
+            headers["authorization"] = f"GNAP {token}"
+            lines.append(f'"authorization": GNAP {token}')
+        body = b""
+        if doc is not None:
+            body = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+            headers["content-digest"] = f"sha-512=:{_b64(hashlib.sha512(body).digest())}:"
+            headers["content-length"] = str(len(body))
+            lines += [
+                f'"content-digest": {headers["content-digest"]}',
+                f'"content-length": {len(body)}',
+                f'"content-type": {JSON}',
+            ]
+        components = " ".join(line.split(":", 1)[0] for line in lines)
+        params = f'({components});keyid="{kid}";created={int(time.time())}'
+        lines.append(f'"@signature-params": {params}')
+        signature = key.sign("\n".join(lines).encode())
+        headers["signature-input"] = f"sig1={params}"
+        headers["signature"] = f"sig1=:{_b64(signature)}:"
+        response = await self._http.request(method, url, headers, body)
+        if not 200 <= response.status < 300:
+            raise SystemExit(f"the bare script's {method} {url} got HTTP {response.status}")
+        return json.loads(response.body) if response.body else None
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
 @dataclass
 class Bench:
     """The sandbox (connector, Open Payments server on TLS), a wallet and its payment layer."""
@@ -94,6 +208,7 @@ class Bench:
     payments: Payments
     transport: HttpTransport
     client: OpenPaymentsClient
+    bare: BareOpenPayments
 
 
 @asynccontextmanager
@@ -117,9 +232,12 @@ async def bench_world() -> AsyncIterator[Bench]:
             resolver=resolver,
         )
         transport = HttpTransport(extra_ca_file=ca_file)
+        bare = BareOpenPayments(ca_file)
+        client = OpenPaymentsClient(transport)
         try:
-            yield Bench(network, url, service, payments, transport, OpenPaymentsClient(transport))
+            yield Bench(network, url, service, payments, transport, client, bare)
         finally:
+            await bare.close()
             await transport.close()
             await resolver.close()
             service.close()
@@ -144,17 +262,17 @@ async def main(runs: int) -> None:
             await session.task
 
             started = time.perf_counter()
-            target = await open_payment_target(b.client, url, transport=b.transport)
+            destination, shared_secret = await b.bare.target(url)
             link = network.account(f"b{i}")
             account = await fetch_account_config(link)
             conn = await connect(
                 link,
                 ConnectionConfig(
-                    target.shared_secret,
+                    shared_secret,
                     account.asset_code,
                     account.asset_scale,
                     source_account=account.client_address,
-                    destination_account=target.destination_account,
+                    destination_account=destination,
                 ),
                 router=Router(link, own_address=account.client_address),
             )
