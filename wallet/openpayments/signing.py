@@ -20,6 +20,7 @@ official client (``@interledger/http-signature-utils`` 2.0.3, ``utils/signatures
 
 from __future__ import annotations
 
+import base64
 import collections
 import datetime as dt
 import json
@@ -149,30 +150,44 @@ class _OpenPaymentsSigner(HTTPMessageSigner):
 
     The library writes ``created`` before ``keyid``; a verifier does not care (the order is
     signed as sent), but the official client writes ``keyid;created`` and we match it byte for
-    byte. Everything else — component resolution, the base, the digest, the headers — is the
-    library's own code.
+    byte. Component resolution, the base, its checks and the digest are the library's own code.
     """
 
     content_digest_class = _Sha512Digest
 
+    def __init__(self) -> None:
+        super().__init__(signature_algorithm=algorithms.ED25519)
+        self._components: dict[tuple[str, ...], list[Any]] = {}
+
     def prepare_open_payments(
-        self, message: SignedRequest, *, key_id: str, created: int, components: list[str]
+        self, message: SignedRequest, *, key_id: str, created: int, components: tuple[str, ...]
     ) -> PreparedSignature:
         params: dict[str, Any] = collections.OrderedDict(keyid=key_id, created=created)
         if message.body is not None:
             self.content_digest_class.prepare(
                 message.headers, message.body, use_existing_digest=False
             )
-        nodes = self._parse_covered_component_ids(components)  # type: ignore[no-untyped-call]
         base, params_node, _ = self._build_signature_base(
-            message, covered_component_ids=nodes, signature_params=params
+            message, covered_component_ids=self._parsed(components), signature_params=params
         )
         return PreparedSignature(
             base.encode(), str(params_node), LABEL, self.signature_algorithm.algorithm_id
         )
 
+    def _parsed(self, components: tuple[str, ...]) -> list[Any]:
+        """The component ids as the library's nodes, parsed once per list (we sign with four
+        lists; the nodes are only read)."""
+        nodes = self._components.get(components)
+        if nodes is None:
+            nodes = self._components[components] = self._parse_covered_component_ids(  # type: ignore[no-untyped-call]
+                list(components)
+            )
+        return list(nodes)
 
-_SIGNER = _OpenPaymentsSigner(signature_algorithm=algorithms.ED25519)
+
+_SIGNER = _OpenPaymentsSigner()
+_COMPONENTS = ("@method", "@target-uri")
+_WITH_TOKEN = ("authorization",)
 
 
 def sign_request(
@@ -191,23 +206,31 @@ def sign_request(
     receives); ``created`` is Unix seconds from the caller's clock.
     """
     headers: dict[str, str] = dict(extra_headers or {})
-    components = ["@method", "@target-uri"]
+    components: tuple[str, ...] = _COMPONENTS
     if access_token is not None:
         headers["authorization"] = f"GNAP {access_token}"
-        components.append("authorization")
+        components += _WITH_TOKEN
     if body is not None:
         headers["content-type"] = "application/json"
         headers["content-length"] = str(len(body))
-        components.extend(_BODY_COMPONENTS)
+        components += _BODY_COMPONENTS
     message = SignedRequest(method.upper(), url, headers, body)
     try:
         prepared = _SIGNER.prepare_open_payments(
             message, key_id=key.kid, created=created, components=components
         )
-        _SIGNER.apply(message, prepared, key.sign(prepared.signature_base))
     except HTTPMessageSignaturesException as e:
         raise OpenPaymentsError(f"cannot sign the request to {url}: {e}") from e
-    return message.headers
+    signature = key.sign(prepared.signature_base)
+    # Both fields are Structured Field Dictionaries with the one member ``sig1`` (RFC 9421
+    # §4.1, §4.2): its value in Signature-Input is the inner list the library serialized for
+    # the base ("@signature-params"), in Signature a Byte Sequence, ":" base64 ":" (RFC 8941
+    # §4.1.8). We write them from the prepared signature rather than through the library's
+    # ``apply``, which resolves every component and rebuilds the base a second time to notice a
+    # message changed by a slow external signer; ours signs in between, on the same message.
+    headers["signature-input"] = f"{LABEL}={prepared.signature_params}"
+    headers["signature"] = f"{LABEL}=:{base64.b64encode(signature).decode('ascii')}:"
+    return headers
 
 
 @dataclass(frozen=True)
