@@ -14,6 +14,10 @@ For ``trickle pay`` and the payment layer::
 * an ``https:`` URL is fetched as a wallet address; if it answers Open Payments JSON, a fresh
   non-interactive grant (a new key) gives an incoming payment (10 minutes, no amount), and the
   grant is cancelled at once, as the Web Monetization extension does: no token outlives the call.
+  With ``cancel_grant=False`` the caller cancels it (:func:`cancel_target_grant`) once it has
+  done what is urgent — a link session, after its first packet: flows.md "initiate a session"
+  sends the cancel only "after the payment bucket has been created", and nothing that follows
+  depends on its answer ("can proceed with the session even if cancellation fails").
   ``receivedAmount`` is then read with the unauthenticated GET anyone may make. If the URL
   answers anything else that is not an error status (an SPSP document, no wallet JSON), it is
   queried as an SPSP endpoint instead (a wallet with no Open Payments).
@@ -32,12 +36,13 @@ from wallet.openpayments.errors import (
     NotJsonError,
     OpenPaymentsError,
 )
-from wallet.openpayments.models import Amount, IncomingPayment, WalletAddress
+from wallet.openpayments.models import Amount, Grant, IncomingPayment, WalletAddress
 from wallet.openpayments.transport import Transport, require_https
 
 __all__ = [
     "RENEWAL_LEAD",
     "PaymentTarget",
+    "cancel_target_grant",
     "open_payment_target",
     "read_received_amount",
     "renew_payment_target",
@@ -56,6 +61,8 @@ class PaymentTarget:
     shared_secret: bytes = field(repr=False)
     wallet: WalletAddress | None = None
     incoming_payment: IncomingPayment | None = None
+    grant: Grant | None = field(default=None, repr=False, compare=False)
+    """The incoming payment's grant, still to be cancelled (only with ``cancel_grant=False``)."""
 
     @property
     def incoming_payment_url(self) -> str | None:
@@ -72,8 +79,10 @@ async def open_payment_target(
     *,
     transport: Transport,
     lifetime: dt.timedelta = INCOMING_PAYMENT_LIFETIME,
+    cancel_grant: bool = True,
 ) -> PaymentTarget:
-    """Resolve ``receiver`` into STREAM credentials (see the module docstring).
+    """Resolve ``receiver`` into STREAM credentials (see the module docstring; without
+    ``cancel_grant``, the target's ``grant`` is the caller's to cancel).
 
     Raises:
         InsecureUrlError: not ``https:`` (nor a payment pointer).
@@ -91,7 +100,7 @@ async def open_payment_target(
         wallet = await client.get_wallet_address(url)
     except (NotJsonError, InvalidResponseError):
         return await _spsp_target(transport, url)
-    return await _incoming_payment_target(client, url, wallet, lifetime)
+    return await _incoming_payment_target(client, url, wallet, lifetime, cancel_grant)
 
 
 async def renew_payment_target(
@@ -99,11 +108,25 @@ async def renew_payment_target(
     target: PaymentTarget,
     *,
     lifetime: dt.timedelta = INCOMING_PAYMENT_LIFETIME,
+    cancel_grant: bool = True,
 ) -> PaymentTarget:
-    """The next incoming payment on the same wallet address (an SPSP target is kept as is)."""
+    """The next incoming payment on the same wallet address (an SPSP target is kept as is;
+    ``cancel_grant`` as for :func:`open_payment_target`)."""
     if target.wallet is None:
         return target
-    return await _incoming_payment_target(client, target.url, target.wallet, lifetime)
+    return await _incoming_payment_target(client, target.url, target.wallet, lifetime, cancel_grant)
+
+
+async def cancel_target_grant(client: OpenPaymentsClient, target: PaymentTarget) -> None:
+    """Cancel the grant ``target`` was made with, if it was left open; a failure changes
+    nothing we owe (the grant expires by itself) and is not raised."""
+    if target.grant is not None:
+        await _cancel_quietly(client, target.grant)
+
+
+async def _cancel_quietly(client: OpenPaymentsClient, grant: Grant) -> None:
+    with contextlib.suppress(OpenPaymentsError):  # a failure here changes nothing we owe
+        await client.cancel_grant(grant)
 
 
 async def read_received_amount(client: OpenPaymentsClient, target: PaymentTarget) -> Amount | None:
@@ -114,23 +137,30 @@ async def read_received_amount(client: OpenPaymentsClient, target: PaymentTarget
 
 
 async def _incoming_payment_target(
-    client: OpenPaymentsClient, url: str, wallet: WalletAddress, lifetime: dt.timedelta
+    client: OpenPaymentsClient,
+    url: str,
+    wallet: WalletAddress,
+    lifetime: dt.timedelta,
+    cancel_grant: bool,
 ) -> PaymentTarget:
     grant = await client.request_incoming_payment_grant(wallet, actions=("create", "read"))
     try:
         payment = await client.create_incoming_payment(
             wallet, grant, lifetime=lifetime, metadata={"source": "Web Monetization"}
         )
-    finally:
-        with contextlib.suppress(OpenPaymentsError):  # a failure here changes nothing we owe
-            await client.cancel_grant(grant)
-    credentials = payment.require_credentials(client.now())
+        credentials = payment.require_credentials(client.now())
+    except BaseException:
+        await _cancel_quietly(client, grant)
+        raise
+    if cancel_grant:
+        await _cancel_quietly(client, grant)
     return PaymentTarget(
         url=url,
         destination_account=credentials.ilp_address,
         shared_secret=credentials.shared_secret,
         wallet=wallet,
         incoming_payment=payment,
+        grant=None if cancel_grant else grant,
     )
 
 

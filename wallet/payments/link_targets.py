@@ -4,7 +4,11 @@
 ``https:`` href is fetched as an Open Payments wallet address (``Accept: application/json``),
 a non-interactive ``incoming-payment`` grant is requested as a directed-identity client (a
 fresh Ed25519 key per grant, in memory only), an incoming payment is created (about ten
-minutes) and the grant cancelled; its ``ilp`` method gives the STREAM credentials. A payment
+minutes) and the grant cancelled; its ``ilp`` method gives the STREAM credentials. A link
+session asks for the cancel later (``cancel_grant_later``) and calls :meth:`~LinkResolver.
+release` after its first packet, so that the cancel's round trip is not on the way to the
+first payment; whatever nobody releases is cancelled :data:`GRANT_CANCEL_DEADLINE` seconds after
+it was made, or when the resolver closes. A payment
 pointer (``$host/path``), or an https URL that answers SPSP instead of wallet JSON, is paid over
 SPSP; then there is no incoming payment. (:func:`wallet.openpayments.receiver.
 open_payment_target` does the protocol; this module maps its errors and hides its types.)
@@ -39,6 +43,7 @@ from wallet.openpayments.errors import (
 )
 from wallet.openpayments.receiver import (
     PaymentTarget,
+    cancel_target_grant,
     open_payment_target,
     renew_payment_target,
 )
@@ -56,7 +61,12 @@ from wallet.payments.errors import (
 )
 from wallet.store.payees import PayeeKind, PayeeRecord
 
+# At the latest, a grant left open for a caller is cancelled this long after it was made (a
+# session that never paid, a target dropped when its session stopped).
+GRANT_CANCEL_DEADLINE = 5.0
+
 __all__ = [
+    "GRANT_CANCEL_DEADLINE",
     "DeferredResolver",
     "LinkResolver",
     "LinkTarget",
@@ -95,14 +105,22 @@ class LinkResolver(Protocol):
         """The clock ``expires_at`` is measured by."""
         ...
 
-    async def resolve(self, href: str) -> LinkTarget:
-        """Raises: LinkError (a subclass saying what failed)."""
+    async def resolve(self, href: str, *, cancel_grant_later: bool = False) -> LinkTarget:
+        """``cancel_grant_later``: the incoming payment's grant stays open until
+        :meth:`release` (or the resolver's deadline).
+
+        Raises: LinkError (a subclass saying what failed)."""
         ...
 
-    async def renew(self, target: LinkTarget) -> LinkTarget:
+    async def renew(self, target: LinkTarget, *, cancel_grant_later: bool = False) -> LinkTarget:
         """The next incoming payment on the same wallet address (SPSP: the same target).
 
         Raises: LinkError."""
+        ...
+
+    async def release(self, target: LinkTarget) -> None:
+        """Cancel the grant left open for ``target`` (nothing if there is none, or it is done
+        already); never raises."""
         ...
 
     async def close(self) -> None: ...
@@ -120,6 +138,7 @@ class OpenPaymentsResolver:
         lifetime: dt.timedelta = INCOMING_PAYMENT_LIFETIME,
         clock: Callable[[], dt.datetime] | None = None,
         transport: Transport | None = None,
+        grant_cancel_deadline: float = GRANT_CANCEL_DEADLINE,
     ) -> None:
         self._own: HttpTransport | None = None
         if transport is None:
@@ -129,14 +148,22 @@ class OpenPaymentsResolver:
             OpenPaymentsClient(transport, clock=clock) if clock else OpenPaymentsClient(transport)
         )
         self._lifetime = lifetime
+        self._deadline = grant_cancel_deadline
+        # Grants left open for a caller, with the timer that cancels them at the latest.
+        self._open: dict[int, tuple[PaymentTarget, asyncio.TimerHandle]] = {}
+        self._cancelling: set[asyncio.Task[None]] = set()
 
     def now(self) -> dt.datetime:
         return self._client.now()
 
-    async def resolve(self, href: str) -> LinkTarget:
+    async def resolve(self, href: str, *, cancel_grant_later: bool = False) -> LinkTarget:
         try:
             found = await open_payment_target(
-                self._client, href, transport=self._transport, lifetime=self._lifetime
+                self._client,
+                href,
+                transport=self._transport,
+                lifetime=self._lifetime,
+                cancel_grant=not cancel_grant_later,
             )
         except OpenPaymentsError as e:
             if type(e) is OpenPaymentsError and href.strip().startswith("$"):
@@ -144,18 +171,53 @@ class OpenPaymentsResolver:
                     f"This site is not being paid: its address is not a payment pointer. ({e})"
                 ) from e
             raise link_error(e, href) from e
-        return _link_target(href, found)
+        return self._held(href, found)
 
-    async def renew(self, target: LinkTarget) -> LinkTarget:
+    async def renew(self, target: LinkTarget, *, cancel_grant_later: bool = False) -> LinkTarget:
         if not isinstance(target.opaque, PaymentTarget):
             return target
         try:
-            found = await renew_payment_target(self._client, target.opaque, lifetime=self._lifetime)
+            found = await renew_payment_target(
+                self._client,
+                target.opaque,
+                lifetime=self._lifetime,
+                cancel_grant=not cancel_grant_later,
+            )
         except OpenPaymentsError as e:
             raise link_error(e, target.href) from e
-        return _link_target(target.href, found)
+        return self._held(target.href, found)
+
+    def _held(self, href: str, found: PaymentTarget) -> LinkTarget:
+        """``found`` as a link target; its open grant, if any, is cancelled by the deadline."""
+        if found.grant is not None:
+            timer = asyncio.get_running_loop().call_later(self._deadline, self._cancel, found)
+            self._open[id(found)] = (found, timer)
+        return _link_target(href, found)
+
+    async def release(self, target: LinkTarget) -> None:
+        found = target.opaque
+        if isinstance(found, PaymentTarget):
+            task = self._cancel(found)
+            if task is not None:
+                await asyncio.shield(task)
+
+    def _cancel(self, found: PaymentTarget) -> asyncio.Task[None] | None:
+        """Start cancelling ``found``'s open grant (once); the task, tracked until done."""
+        held = self._open.pop(id(found), None)
+        if held is None:
+            return None
+        held[1].cancel()
+        task = asyncio.ensure_future(cancel_target_grant(self._client, found))
+        self._cancelling.add(task)
+        task.add_done_callback(self._cancelling.discard)
+        return task
 
     async def close(self) -> None:
+        """Cancels every grant still open, then closes the connections."""
+        for found, _ in list(self._open.values()):
+            self._cancel(found)
+        if self._cancelling:
+            await asyncio.wait(self._cancelling)
         if self._own is not None:
             await self._own.close()
 
@@ -176,11 +238,17 @@ class DeferredResolver:
             self._made = asyncio.ensure_future(self._make())
         return await asyncio.shield(self._made)
 
-    async def resolve(self, href: str) -> LinkTarget:
-        return await (await self._resolver()).resolve(href)
+    async def resolve(self, href: str, *, cancel_grant_later: bool = False) -> LinkTarget:
+        resolver = await self._resolver()
+        return await resolver.resolve(href, cancel_grant_later=cancel_grant_later)
 
-    async def renew(self, target: LinkTarget) -> LinkTarget:
-        return await (await self._resolver()).renew(target)
+    async def renew(self, target: LinkTarget, *, cancel_grant_later: bool = False) -> LinkTarget:
+        resolver = await self._resolver()
+        return await resolver.renew(target, cancel_grant_later=cancel_grant_later)
+
+    async def release(self, target: LinkTarget) -> None:
+        if self._made is not None and self._made.done() and self._made.exception() is None:
+            await self._made.result().release(target)
 
     async def close(self) -> None:
         if self._made is not None and self._made.done() and self._made.exception() is None:

@@ -318,7 +318,9 @@ class LinkSession:
                 if delay > 0 and not await self._wait(delay):
                     return
                 try:
-                    target = await self._until_stopped(self._resolver.resolve(self.href))
+                    target = await self._until_stopped(
+                        self._resolver.resolve(self.href, cancel_grant_later=True)
+                    )
                     if target is None:
                         return
                     self._backoffs.named(self.href, target.wallet_name)
@@ -360,6 +362,7 @@ class LinkSession:
             await self._close_leg()
             await self._link.close()
             if self._writes:  # history knows who was paid before the session says it ended
+                # (and the grants are cancelled)
                 await asyncio.wait(self._writes, timeout=CLOSE_TIMEOUT)
             if loaded:
                 self._listener.on_stop(reason)
@@ -415,7 +418,7 @@ class LinkSession:
             target = renewed
 
     async def _renew(self, target: LinkTarget) -> LinkTarget | None:
-        return await self._until_stopped(self._resolver.renew(target))
+        return await self._until_stopped(self._resolver.renew(target, cancel_grant_later=True))
 
     def _seconds_to_renewal(self, target: LinkTarget) -> float:
         assert target.expires_at is not None
@@ -487,6 +490,7 @@ class LinkSession:
             error = api.connected.exception() if api.connected.done() else None
             doc.remove_gate(gate)
             api.destroy()
+            self._in_background(self._resolver.release(target))  # its grant
             if error is None or not doc.alive:
                 return None  # stopped while connecting
             raise ReceiverUnreachableError(
@@ -515,15 +519,20 @@ class LinkSession:
             self._listener.on_waiting(None)
 
     def _record(self, leg: _Leg) -> None:
-        """History learns who ``leg`` pays: after its first packet (nothing delays that one),
-        or when it closes."""
+        """History learns who ``leg`` pays, and the grant its incoming payment was made with
+        is cancelled: after its first packet (nothing delays that one), or when it closes."""
         if leg.recorded:
             return
         leg.recorded = True
         payee = payee_of(leg.target, self._doc.site, leg.api.source_account or "")
-        writing = record_in_background(self._payees, payee)
-        self._writes.add(writing)
-        writing.add_done_callback(self._writes.discard)
+        self._in_background(record_in_background(self._payees, payee))
+        self._in_background(self._resolver.release(leg.target))
+
+    def _in_background(self, work: Awaitable[None]) -> None:
+        """Run ``work`` beside the session; its end waits for it."""
+        task = asyncio.ensure_future(work)
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
 
     def _fulfilled(self, leg: _Leg, amount: int) -> None:
         # The receiver's asset: as its STREAM handshake said, else as its wallet address says
