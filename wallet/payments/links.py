@@ -548,7 +548,10 @@ class LinkSession:
             self._listener.on_payment(
                 LinkPayment(self.href, leg.target.incoming_payment, amount, asset)
             )
-        self._record(leg)
+        if not leg.recorded:
+            # Once the page's event is on its way: handing the write to a worker thread
+            # takes the GIL away from whoever delivers it.
+            self._loop.call_soon(self._record, leg)
 
     def _gate_closed(self, gate: _LinkGate) -> None:
         if not self._doc.alive:
