@@ -5,11 +5,22 @@
 
 Trickle: a ``<link rel="monetization">`` session of the payment layer against the sandbox's
 Open Payments server on loopback (TLS) — wallet address, directed-identity grant, incoming
-payment, grant cancelled, IL-DCP, STREAM handshake over a sandbox account, then the first
-packet through the document's budget gate (a real wallet service and SQLite file); median of
-``--runs`` sessions. The yardstick, in the same run against the same server: the same requests
-and STREAM set-up done by a bare script (``open_payment_target``, then Trickle's STREAM client
-``connect`` with no gate, then one packet). Targets (issue 18): ratio ≤ 1.3 and ≤ 300 ms.
+payment, IL-DCP, STREAM handshake over a sandbox account, then the first packet through the
+document's budget gate (a real wallet service and SQLite file), until the session tells its
+listener (the page's first ``monetization`` event); median of ``--runs`` sessions. The grant is
+cancelled after that first packet (flows.md: nothing after the cancel depends on its answer);
+each session's cancel and history write end before anything else is timed.
+
+The yardstick, in the same run against the same server: the same four requests (the grant
+cancel before paying, as a script does) and STREAM set-up done by a bare script
+(:class:`BareOpenPayments`: the requests written out by hand with the same headers, a fresh
+Ed25519 key, SHA-512 ``Content-Digest`` and RFC 9421 signature, over kept-alive connections of
+Trickle's HTTP/1.1 pool, which is faster here than aiohttp's; no client library, no models),
+then Trickle's STREAM client ``connect`` with no gate, then one packet (there is no other
+STREAM implementation in Python to take). Trickle's Open Payments client is not part of the
+yardstick, so its own cost shows in the ratio. The two sides take turns going first. The
+quartiles show how much the host's load moved the figures. Targets (issue 18): ratio ≤ 1.3
+and ≤ 300 ms.
 
 ``cpu``: ``--tabs`` documents of ``--tabs`` sites, all attended, streaming at the default rate
 and pace (each site its own budget), for ``--seconds`` in total per kind; CPU time of this
