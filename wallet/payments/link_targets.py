@@ -5,10 +5,10 @@
 a non-interactive ``incoming-payment`` grant is requested as a directed-identity client (a
 fresh Ed25519 key per grant, in memory only), an incoming payment is created (about ten
 minutes) and the grant cancelled; its ``ilp`` method gives the STREAM credentials. A link
-session asks for the cancel later (``cancel_grant_later``) and calls :meth:`~LinkResolver.
-release` after its first packet, so that the cancel's round trip is not on the way to the
-first payment; whatever nobody releases is cancelled :data:`GRANT_CANCEL_DEADLINE` seconds after
-it was made, or when the resolver closes. A payment
+session asks for the cancel later (``cancel_grant_later``) and calls
+:meth:`~LinkResolver.release` after its first packet, so that the cancel's round trip is not on
+the way to the first payment; whatever nobody releases is cancelled
+:data:`GRANT_CANCEL_DEADLINE` seconds after it was made, or when the resolver closes. A payment
 pointer (``$host/path``), or an https URL that answers SPSP instead of wallet JSON, is paid over
 SPSP; then there is no incoming payment. (:func:`wallet.openpayments.receiver.
 open_payment_target` does the protocol; this module maps its errors and hides its types.)
@@ -64,6 +64,7 @@ from wallet.store.payees import PayeeKind, PayeeRecord
 # At the latest, a grant left open for a caller is cancelled this long after it was made (a
 # session that never paid, a target dropped when its session stopped).
 GRANT_CANCEL_DEADLINE = 5.0
+CLOSE_CANCELS_TIMEOUT = 2.0  # what closing the resolver waits for the cancels under way
 
 __all__ = [
     "GRANT_CANCEL_DEADLINE",
@@ -213,11 +214,12 @@ class OpenPaymentsResolver:
         return task
 
     async def close(self) -> None:
-        """Cancels every grant still open, then closes the connections."""
+        """Cancels every grant still open (for at most :data:`CLOSE_CANCELS_TIMEOUT` seconds:
+        a grant left behind expires by itself), then closes the connections."""
         for found, _ in list(self._open.values()):
             self._cancel(found)
         if self._cancelling:
-            await asyncio.wait(self._cancelling)
+            await asyncio.wait(self._cancelling, timeout=CLOSE_CANCELS_TIMEOUT)
         if self._own is not None:
             await self._own.close()
 
