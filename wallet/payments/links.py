@@ -264,6 +264,7 @@ class LinkSession:
         self._leg: _Leg | None = None
         self._router: Router | None = None
         self._account: tuple[str, Asset] | None = None
+        self._account_fetch: asyncio.Task[None] | None = None
         self.task: asyncio.Task[None] = loop.create_task(self._run())
 
     # -- control --
@@ -318,6 +319,7 @@ class LinkSession:
                 if delay > 0 and not await self._wait(delay):
                     return
                 try:
+                    self._fetch_account_soon()  # beside the href: it does not depend on it
                     target = await self._until_stopped(
                         self._resolver.resolve(self.href, cancel_grant_later=True)
                     )
@@ -359,6 +361,8 @@ class LinkSession:
             else:
                 self._listener.on_error(error)
         finally:
+            if self._account_fetch is not None:
+                self._account_fetch.cancel()
             await self._close_leg()
             await self._link.close()
             if self._writes:  # history knows who was paid before the session says it ended
@@ -441,18 +445,28 @@ class LinkSession:
 
     async def _our_account(self) -> tuple[Router, str, Asset]:
         if self._router is None or self._account is None:
-            try:
-                account = await fetch_account_config(self._link, uplink="the payment path")
-            except WalletError as e:
-                raise ReceiverUnreachableError(
-                    f"This site is not being paid: the payment path does not answer ({e})."
-                ) from e
-            self._account = (
-                account.client_address,
-                Asset(account.asset_code, account.asset_scale),
-            )
-            self._router = Router(self._link, own_address=account.client_address)
+            fetch, self._account_fetch = self._account_fetch, None
+            await (fetch or self._fetch_account())
+        assert self._router is not None and self._account is not None
         return self._router, *self._account
+
+    def _fetch_account_soon(self) -> None:
+        """Ask the payment path for our address and asset (IL-DCP, a round trip to the
+        connector) now, if nobody has; :meth:`_our_account` takes the answer or the failure."""
+        if self._account is None and self._account_fetch is None:
+            fetch = self._account_fetch = asyncio.ensure_future(self._fetch_account())
+            # (a failure is raised where the answer is awaited; one nobody awaits is dropped)
+            fetch.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+    async def _fetch_account(self) -> None:
+        try:
+            account = await fetch_account_config(self._link, uplink="the payment path")
+        except WalletError as e:
+            raise ReceiverUnreachableError(
+                f"This site is not being paid: the payment path does not answer ({e})."
+            ) from e
+        self._account = (account.client_address, Asset(account.asset_code, account.asset_scale))
+        self._router = Router(self._link, own_address=account.client_address)
 
     async def _open_leg(self, target: LinkTarget) -> _Leg | None:
         """A STREAM connection to ``target`` gated by a new gate of the document, replacing
