@@ -269,6 +269,38 @@ class Ledger:
         """
         self._resolve(res, Fate.FULFILLED, now, delivered, dest_asset)
 
+    def commit_part(
+        self,
+        res: Reservation,
+        now: datetime,
+        *,
+        spent: int,
+        asset: Asset,
+        delivered: int = 0,
+        dest_asset: Asset | None = None,
+    ) -> None:
+        """Part of the reservation was paid: ``spent`` (in ``asset``, which must be the
+        reservation's) is committed, the rest released, in one step: no moment sees both or
+        neither. ``spent`` = 0 is a release, ``spent`` = the whole amount a commit.
+
+        Crash-safe as every resolution is: until the next group commit writes the committed
+        part (history and the lease's ``committed``, one transaction), the database counts
+        the whole lease as spent, and a crash before then leaves it so (orphaned,
+        ``unresolved``) — never less than was paid.
+
+        Raises:
+            LedgerError: ``spent`` is negative, more than reserved, or in another asset.
+            ReservationError: already resolved.
+        """
+        if asset != res.asset:
+            raise LedgerError(
+                f"a part of a {res.asset.code}/{res.asset.scale} reservation cannot be "
+                f"committed in {asset.code}/{asset.scale}"
+            )
+        if not 0 <= spent <= res.amount:
+            raise LedgerError(f"{spent} is not a part of a reservation of {res.amount}")
+        self._resolve(res, Fate.FULFILLED, now, delivered, dest_asset, spent=spent)
+
     def release(self, res: Reservation, now: datetime) -> None:
         """The packet was rejected: nothing was paid, the amount is free again.
 
@@ -286,24 +318,34 @@ class Ledger:
         self._resolve(res, Fate.UNKNOWN, now, 0, None)
 
     def _resolve(
-        self, res: Reservation, fate: Fate, now: datetime, delivered: int, dest: Asset | None
+        self,
+        res: Reservation,
+        fate: Fate,
+        now: datetime,
+        delivered: int,
+        dest: Asset | None,
+        *,
+        spent: int | None = None,
     ) -> None:
+        """Resolve ``res``: of its amount, ``spent`` (default: all of it unless rejected) is
+        used — sent or, with ``UNKNOWN``, unresolved — and the rest is free again."""
+        used = (0 if fate is Fate.REJECTED else res.amount) if spent is None else spent
         with self._lock:
             if res.owner != self.owner or self._open.get(res.id) != res:
                 raise ReservationError(f"reservation {res.id} is not open in this ledger")
             del self._open[res.id]
             lease = self._by_id[res.lease_id]
             lease.inflight -= res.amount
-            if fate is not Fate.REJECTED:
-                lease.used += res.amount
+            if used:
+                lease.used += used
                 hk = (hour_of(now), res.connection, dest if fate is Fate.FULFILLED else None)
                 row = lease.pending.setdefault(hk, [0, 0, 0, 0])
                 if fate is Fate.FULFILLED:
-                    row[0] += res.amount
+                    row[0] += used
                     row[1] += delivered
                     row[2] += 1
                 else:
-                    row[3] += res.amount
+                    row[3] += used
             if self._last_flush is None:
                 self._last_flush = now
             elif now - self._last_flush >= self._flush_interval:

@@ -571,6 +571,34 @@ class WalletService:
         self._ledger_changed()
         self.events.emit(PaymentCommitted(res.site, res.provider, res.asset, res.amount, delivered))
 
+    def commit_part(
+        self,
+        res: Reservation,
+        *,
+        spent: int,
+        asset: Asset,
+        delivered: int = 0,
+        dest_asset: Asset | None = None,
+    ) -> None:
+        """Part of the reservation was paid (see :meth:`Ledger.commit_part`): ``spent`` goes
+        to history, the rest — and its accrued allowance — is given back, in one step."""
+        with self._lock:
+            self.ledger.commit_part(
+                res,
+                self._clock(),
+                spent=spent,
+                asset=asset,
+                delivered=delivered,
+                dest_asset=dest_asset,
+            )
+            glob = self._policy(res.site, self._clock())[1]
+            rate = Rate.between(res.asset, glob.budget_asset, self._rate)
+            st = self._site(res.site)
+            st.accrual = st.accrual.give_back(rate.charge(res.amount) - rate.charge(spent))
+        self._ledger_changed()
+        if spent:
+            self.events.emit(PaymentCommitted(res.site, res.provider, res.asset, spent, delivered))
+
     def release(self, res: Reservation) -> None:
         """A Reject: nothing was paid; the accrued allowance is given back."""
         with self._lock:

@@ -419,15 +419,17 @@ def _wallet_payment(payment: OutgoingPayment) -> WalletPayment:
     if state is PaymentState.FAILED:
         reason = (payment.cancellation_reason or "").lower()
         failure = InsufficientFundsError() if "insufficient" in reason else FundingError()
-    receive = payment.receive_amount
+    receive, debit, sent = payment.receive_amount, payment.debit_amount, payment.sent_amount
     return WalletPayment(
         id=payment.id,
         state=state,
-        debit=payment.debit_amount.value,
-        sent=payment.sent_amount.value,
+        debit=debit.value,
+        sent=sent.value,
         receive=receive.value,
         receive_asset=Asset(receive.asset_code, receive.asset_scale),
         failure=failure,
+        asset=Asset(debit.asset_code, debit.asset_scale),
+        sent_asset=Asset(sent.asset_code, sent.asset_scale),
     )
 
 

@@ -272,9 +272,8 @@ class Quote:
 
 
 class OutgoingPaymentState(enum.Enum):
-    """What the Open Payments API lets a client tell (it has no ``state`` field): ``FAILED``
-    when ``failed``; ``COMPLETED`` once ``sentAmount`` reaches ``debitAmount``; else
-    ``SENDING`` (funding or sending, still the wallet's to finish)."""
+    """What the Open Payments API lets a client tell: ``FAILED``, ``COMPLETED`` or ``SENDING``
+    (funding or sending, still the wallet's to finish). See :attr:`OutgoingPayment.state`."""
 
     SENDING = "sending"
     COMPLETED = "completed"
@@ -302,9 +301,34 @@ class OutgoingPayment:
 
     @property
     def state(self) -> OutgoingPaymentState:
+        """The payment's state as far as the API shows it.
+
+        The OpenAPI's ``outgoing-payment`` has no ``state`` (Rafiki's FUNDING, SENDING,
+        COMPLETED, FAILED, CANCELLED stay on the server); it has ``failed`` — "Describes
+        whether the payment failed to send its full amount" — and three amounts:
+        ``debitAmount`` "should be deducted from the sender's account when this outgoing
+        payment has been paid", ``receiveAmount`` "should be received by the receiver when
+        this outgoing payment has been paid", ``sentAmount`` "has been sent under this
+        outgoing payment" (SPEC resource-server.yaml).
+
+        A completed payment's ``sentAmount`` need not reach its ``debitAmount``: the SPEC's
+        own example has ``debitAmount`` 2600, ``receiveAmount`` 2500, ``sentAmount`` 2500 —
+        the difference is the wallet's fee, which Rafiki takes out of ``debitAmount`` and
+        does not send ("The Account Servicing Entity may charge fees on top of that",
+        Rafiki's integration docs, "Quotes / Fees"). So a payment counts as completed when
+        it did not fail and either everything was sent (``sentAmount`` ≥ ``debitAmount``:
+        no fee) or, in one asset, what was sent covers what the receiver is to get
+        (``sentAmount`` ≥ ``receiveAmount``: nothing left to deliver). Across assets with a
+        fee, nothing the client sees says so: the payment stays ``SENDING`` until the
+        caller's deadline (and is then charged as of unknown fate).
+        """
         if self.failed:
             return OutgoingPaymentState.FAILED
-        if self.sent_amount.value >= self.debit_amount.value:
+        sent, receive = self.sent_amount, self.receive_amount
+        if sent.value >= self.debit_amount.value:
+            return OutgoingPaymentState.COMPLETED
+        one_asset = (sent.asset_code, sent.asset_scale) == (receive.asset_code, receive.asset_scale)
+        if one_asset and 0 < receive.value <= sent.value:
             return OutgoingPaymentState.COMPLETED
         return OutgoingPaymentState.SENDING
 

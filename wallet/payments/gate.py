@@ -61,6 +61,16 @@ class Budget(Protocol):
         self, res: Reservation, *, delivered: int = 0, dest_asset: Asset | None = None
     ) -> None: ...
 
+    def commit_part(
+        self,
+        res: Reservation,
+        *,
+        spent: int,
+        asset: Asset,
+        delivered: int = 0,
+        dest_asset: Asset | None = None,
+    ) -> None: ...
+
     def release(self, res: Reservation) -> None: ...
 
     def expire(self, res: Reservation) -> None: ...

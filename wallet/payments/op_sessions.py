@@ -21,12 +21,16 @@ packets over the local account. An :class:`OpLinkSession`:
    ===========================================  ===========================  ============
    completed                                    paid                         COMMIT
    failed, ``sentAmount`` 0                     nothing left the wallet      RELEASE
-   failed, ``sentAmount`` > 0                   part was sent                CHARGE
+   failed, ``sentAmount`` > 0                   that part was debited        COMMIT PART
+   failed, ``sentAmount`` unreadable            not what was debited         CHARGE
    a refusal of the create request (4xx)        no payment was made          RELEASE
    no answer, a 5xx, still pending at deadline  maybe paid                  CHARGE
    ===========================================  ===========================  ============
 
-   CHARGE counts the whole reservation as spent (``unresolved`` in history), never refunded;
+   COMMIT counts the whole reservation (= the payment's ``debitAmount``, fee included) as
+   sent; COMMIT PART commits ``sentAmount`` and releases the rest in one step (see
+   :meth:`OpLinkSession._settle_failed`); CHARGE counts the whole reservation as spent
+   (``unresolved`` in history), never refunded;
 4. fires ``monetization`` for each completed payment (``on_payment``) with what the wallet
    says the receiver gets (``receiveAmount``, in the receiver's asset: the same meaning as a
    STREAM session's ``amountSent``);
@@ -104,11 +108,13 @@ class WalletPayment:
 
     id: str
     state: PaymentState
-    debit: int  # ``debitAmount``: what the user's wallet is debited (its asset)
-    sent: int  # ``sentAmount``: what left the wallet so far (its asset)
+    debit: int  # ``debitAmount``: what the user's wallet is debited once paid (``asset``)
+    sent: int  # ``sentAmount``: what left the wallet so far (``sent_asset``)
     receive: int  # ``receiveAmount``: what the receiver gets (its asset)
     receive_asset: Asset
     failure: FundingError | None = None  # why it failed, where the wallet says
+    asset: Asset | None = None  # ``debitAmount``'s asset (``None``: the wallet's)
+    sent_asset: Asset | None = None  # ``sentAmount``'s asset (``None``: the wallet's)
 
 
 class PayingWallet(Protocol):
@@ -461,15 +467,46 @@ class OpLinkSession:
                 LinkPayment(self.href, receiver, payment.receive, payment.receive_asset)
             )
             return None
-        if payment.state is PaymentState.FAILED and payment.sent == 0:
+        if payment.state is PaymentState.FAILED:
+            return self._settle_failed(res, payment)
+        budget.expire(res)  # still pending: charged, never refunded
+        wallet.settle(res.amount, spent=res.amount)
+        return WalletStuckError("a payment stayed pending; it is counted as spent")
+
+    def _settle_failed(self, res: Reservation, payment: WalletPayment) -> FundingError:
+        """Settle a payment the wallet says failed, by what it took from the user.
+
+        What a failed payment takes: the OpenAPI (resource-server.yaml ``outgoing-payment``)
+        says ``debitAmount`` is what "should be deducted from the sender's account when this
+        outgoing payment has been paid" — a failed one "failed to send its full amount" and
+        was not paid — and ``sentAmount`` is "The total amount that has been sent under this
+        outgoing payment", in the sender's asset. Rafiki's accounting docs say what becomes
+        of the rest: "any excess liquidity that remains after an outgoing payment completes
+        must be withdrawn from the outgoing payment liquidity account" by the wallet's
+        operator, who credits it back to the user (Rafiki's own reference operator and the
+        Interledger test wallet debit a failed payment's ``sentAmount`` and nothing more).
+        A fee is not taken on a failure: it comes out of ``debitAmount`` and is kept only
+        when the payment completes ("Quotes / Fees"), and ``sentAmount`` never includes it.
+
+        So ``sentAmount`` is committed (what the site received of it is not known: history
+        records it as sent, delivering nothing Trickle can vouch for, and no ``monetization``
+        event fires) and the rest of the reservation is released, in one ledger step. When
+        the report cannot say what was taken — ``sentAmount`` in another asset than the
+        reservation, or more than it — the whole reservation is charged.
+        """
+        wallet, budget = self._wallet, self._budget
+        asset = payment.sent_asset or wallet.asset
+        if payment.sent == 0 and asset == res.asset:
             budget.release(res)
             wallet.settle(res.amount, spent=0)
             return payment.failure or FundingError()
-        budget.expire(res)  # failed part way, or still pending: charged, never refunded
-        wallet.settle(res.amount, spent=res.amount)
-        if payment.state is PaymentState.FAILED:
-            return FundingError(words="Your wallet sent only part of a payment to this site.")
-        return WalletStuckError("a payment stayed pending; it is counted as spent")
+        if asset != res.asset or not 0 < payment.sent <= res.amount:
+            budget.expire(res)  # what was taken cannot be known: charged, never refunded
+            wallet.settle(res.amount, spent=res.amount)
+        else:
+            budget.commit_part(res, spent=payment.sent, asset=asset)
+            wallet.settle(res.amount, spent=payment.sent)
+        return FundingError(words="Your wallet sent only part of a payment to this site.")
 
     async def _follow(self, payment: WalletPayment) -> WalletPayment:
         """Poll until completed or failed, or the deadline (then it is returned pending)."""

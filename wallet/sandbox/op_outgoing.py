@@ -119,7 +119,7 @@ class OutgoingHandlers:
 
     def _min_send(self, wallet: SandboxWallet) -> dict[str, Any]:
         return {
-            "value": str(self.payer.min_send_amount),
+            "value": str(self.payer.min_debit()),
             "assetCode": wallet.asset_code,
             "assetScale": wallet.asset_scale,
         }
@@ -139,7 +139,7 @@ class OutgoingHandlers:
             debit = receiver.incoming_amount - receiver.received
         else:
             _refuse(400, "invalid amount")
-        if debit < self.payer.min_send_amount:
+        if self.payer.too_small(debit):
             _refuse(400, "non-positive receive amount", minSendAmount=self._min_send(wallet))
         quote = self.payer.quote(wallet, receiver, debit, f"{self._rs()}/quotes/{uuid.uuid4()}")
         return json_response(quote.to_json(), 201)
@@ -192,7 +192,7 @@ class OutgoingHandlers:
         if "incomingPayment" in doc and "debitAmount" in doc:
             receiver = self._receiver(doc["incomingPayment"])
             debit = self._value(doc["debitAmount"], wallet)
-            if debit < self.payer.min_send_amount:
+            if self.payer.too_small(debit):
                 _refuse(400, "negative receive amount")
             return self.payer.quote(wallet, receiver, debit, f"{self._rs()}/quotes/{uuid.uuid4()}")
         _refuse(400, "invalid request body: quoteId, or incomingPayment and debitAmount")

@@ -10,6 +10,15 @@ receiving incoming payment, through the network to the server's own account, whe
 :meth:`OpenPaymentsLedger.handle_prepare` credits the incoming payment), then COMPLETED, or
 FAILED with what was sent. What was not sent goes back to the balance.
 
+Fees, as Rafiki takes them (RAF ``open_payments/quote/service.ts``): an operator's sending fee
+(a fixed part plus basis points of the debit amount) comes *out of* a quote's ``debitAmount``:
+the quote debits what was asked, sends and delivers ``debitAmount`` − fee, and a completed
+payment's ``sentAmount`` is that, less than its ``debitAmount``; the fee stays with the
+operator. A failed payment debits only what it sent (the operator returns the rest, fee
+included, as Rafiki's own account-servicing reference and the Interledger test wallet do).
+``min_send_amount`` is what must *arrive*: with a fee, the ``minSendAmount`` a refused quote
+names is the debit that delivers it.
+
 One owner: :class:`PayerBooks` owns balances, quotes and outgoing payments.
 """
 
@@ -40,6 +49,7 @@ __all__ = [
     "PayerBooks",
     "SandboxOutgoingPayment",
     "SandboxQuote",
+    "SendingFee",
 ]
 
 QUOTE_LIFESPAN: Final = dt.timedelta(minutes=5)  # Rafiki's QUOTE_LIFESPAN
@@ -51,6 +61,32 @@ def _amount(wallet: SandboxWallet, value: int) -> dict[str, object]:
     return {"value": str(value), "assetCode": wallet.asset_code, "assetScale": wallet.asset_scale}
 
 
+@dataclass(frozen=True)
+class SendingFee:
+    """An operator's fee on sending: ``fixed`` units plus ``basis_points`` of the debit
+    (rounded up), taken out of the debit amount."""
+
+    fixed: int = 0
+    basis_points: int = 0
+
+    def __post_init__(self) -> None:
+        if self.fixed < 0 or not 0 <= self.basis_points < 10_000:
+            raise ValueError("a fee is a non-negative fixed part and under 100 %")
+
+    def of(self, debit: int) -> int:
+        """The fee on a debit of ``debit`` (never more than the debit)."""
+        return min(debit, self.fixed + -(-debit * self.basis_points // 10_000))
+
+    def least_debit(self, arrives: int) -> int:
+        """The smallest debit of which at least ``arrives`` is left once the fee is taken."""
+        debit = -(-(arrives + self.fixed) * 10_000 // (10_000 - self.basis_points))
+        while debit > 1 and debit - 1 - self.of(debit - 1) >= arrives:
+            debit -= 1
+        while debit - self.of(debit) < arrives:
+            debit += 1
+        return debit
+
+
 @dataclass
 class SandboxQuote:
     id: str
@@ -60,6 +96,7 @@ class SandboxQuote:
     receive: int
     created_at: dt.datetime
     expires_at: dt.datetime
+    fee: int = 0  # taken out of ``debit``: ``debit - fee`` is sent
     used: bool = False
 
     def to_json(self) -> dict[str, Any]:
@@ -94,6 +131,7 @@ class SandboxOutgoingPayment:
     receive: int
     created_at: dt.datetime
     metadata: Mapping[str, Any] | None = None
+    fee: int = 0
     sent: int = 0
     state: OutgoingState = OutgoingState.FUNDING
     failure: str | None = None
@@ -154,13 +192,18 @@ class PayerBooks:
         *,
         clock: Callable[[], dt.datetime],
         min_send_amount: int = 1,
+        fee: SendingFee | None = None,
     ) -> None:
         self.network = network
         self.ledger = ledger
         self.clock = clock
         self.min_send_amount = min_send_amount
-        """The smallest debit that delivers anything (a stand-in for the exchange-rate
-        rounding that makes Rafiki refuse tiny quotes)."""
+        """The least that must arrive (a stand-in for the exchange-rate rounding that makes
+        Rafiki refuse tiny quotes)."""
+        self.fee = fee or SendingFee()
+        """The operator's sending fee (see the module docstring)."""
+        self.fail_after: int | None = None
+        """Tests: payments send at most this much, then fail (a path that breaks mid-payment)."""
         self.balances: dict[str, int] = {}
         self.quotes: dict[str, SandboxQuote] = {}
         self.outgoing: dict[str, SandboxOutgoingPayment] = {}
@@ -180,19 +223,29 @@ class PayerBooks:
 
     # -- quotes ---------------------------------------------------------------------------
 
+    def too_small(self, debit: int) -> bool:
+        """Whether less than :attr:`min_send_amount` would arrive of ``debit``."""
+        return debit - self.fee.of(debit) < self.min_send_amount
+
+    def min_debit(self) -> int:
+        """The ``minSendAmount`` a refused quote names: the least debit that is not too small."""
+        return self.fee.least_debit(self.min_send_amount)
+
     def quote(
         self, wallet: SandboxWallet, receiver: SandboxIncomingPayment, debit: int, quote_id: str
     ) -> SandboxQuote:
-        """A quote for ``debit`` (one asset: what is debited is what arrives)."""
+        """A quote for ``debit`` (one asset: what is sent arrives; the fee comes out of it)."""
         now = self.clock()
+        fee = self.fee.of(debit)
         quote = SandboxQuote(
             id=quote_id,
             wallet=wallet,
             receiver=receiver,
             debit=debit,
-            receive=debit,
+            receive=debit - fee,
             created_at=now,
             expires_at=now + QUOTE_LIFESPAN,
+            fee=fee,
         )
         self.quotes[quote.id] = quote
         return quote
@@ -243,6 +296,7 @@ class PayerBooks:
             receive=quote.receive,
             created_at=self.clock(),
             metadata=metadata,
+            fee=quote.fee,
         )
         self.outgoing[payment.id] = payment
         balance = self.balances.get(payment.wallet.id, 0)
@@ -274,7 +328,10 @@ class PayerBooks:
                 router=router,
             )
             stream = conn.create_stream()
-            sending = asyncio.ensure_future(stream.send_total(payment.debit))
+            to_send = payment.debit - payment.fee
+            if self.fail_after is not None:
+                to_send = min(to_send, self.fail_after)
+            sending = asyncio.ensure_future(stream.send_total(to_send))
             loop = asyncio.get_running_loop()
             deadline = loop.time() + SEND_TIMEOUT
             while not sending.done() and loop.time() < deadline:
@@ -285,7 +342,9 @@ class PayerBooks:
                 sending.cancel()
                 raise TimeoutError
             sending.result()
-        except (WalletError, TimeoutError) as e:
+            if payment.sent < payment.debit - payment.fee:
+                raise _PathBroke
+        except (WalletError, TimeoutError, _PathBroke) as e:
             payment.sent = conn.total_sent if conn is not None else payment.sent
             self._settle(payment, f"sending failed: {type(e).__name__}")
             return
@@ -295,9 +354,11 @@ class PayerBooks:
         self._settle(payment, None)
 
     def _settle(self, payment: SandboxOutgoingPayment, failure: str | None) -> None:
-        unsent = payment.debit - payment.sent
-        self.balances[payment.wallet.id] += max(unsent, 0)
-        if failure is None and unsent <= 0:
+        """Completed: the fee is kept; failed: all that was not sent goes back."""
+        completed = failure is None and payment.sent >= payment.debit - payment.fee
+        kept = payment.debit if completed else payment.sent
+        self.balances[payment.wallet.id] += max(payment.debit - kept, 0)
+        if completed:
             self._finish(payment, OutgoingState.COMPLETED, None)
         else:
             self._finish(payment, OutgoingState.FAILED, failure or "not everything was sent")
@@ -312,6 +373,10 @@ class PayerBooks:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class _PathBroke(Exception):
+    """The test hook :attr:`PayerBooks.fail_after` stopped a payment part way."""
 
 
 def new_id(base: str) -> str:

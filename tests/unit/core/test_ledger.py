@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.unit.core.ledgerkit import ASSET, SITE, balance, configure, counters
-from wallet.budgets import Reason, SitePolicy, SiteState
-from wallet.ledger import Ledger, Refusal, Reservation, ReservationError, recover
+from wallet.budgets import Asset, Reason, SitePolicy, SiteState
+from wallet.ledger import Ledger, LedgerError, Refusal, Reservation, ReservationError, recover
 from wallet.store import repo
 from wallet.store.engine import transaction
 from wallet.store.history import totals_by_site
@@ -254,3 +254,46 @@ def test_flush_pending_lets_readers_see_every_payment(engine: Engine) -> None:
     assert led.flush_pending(T0 + timedelta(seconds=1))
     assert _history(engine) == (150, 2)
     assert not led.flush_pending(T0 + timedelta(seconds=1))  # nothing new: no write
+
+
+def test_a_partial_commit_spends_the_part_and_frees_the_rest(engine: Engine) -> None:
+    acct = configure(engine, T0, site_total=10_000, balance=1_000)
+    led = Ledger(engine, TZ)
+    r = _reserve(led, 100, account_id=acct, lease_size=100)
+    led.commit_part(r, T0, spent=37, asset=ASSET, delivered=30, dest_asset=ASSET)
+    with pytest.raises(ReservationError):
+        led.release(r, T0)  # resolved once, like any reservation
+    # The 63 not spent are free again at once: a second reservation of them succeeds.
+    again = _reserve(led, 63, account_id=acct)
+    led.release(again, T0)
+    led.close(T0)
+    assert counters(engine) == (37, 37)
+    assert balance(engine, acct) == 963  # type: ignore[arg-type]
+    with transaction(engine, readonly=True) as conn:
+        (tot,) = totals_by_site(conn)
+    assert (tot.sent, tot.delivered, tot.packets, tot.unresolved) == (37, 30, 1, 0)
+
+
+def test_a_partial_commit_refuses_a_wrong_part_and_stays_open(engine: Engine) -> None:
+    configure(engine, T0, site_total=10_000)
+    led = Ledger(engine, TZ)
+    r = _reserve(led, 100)
+    for spent, asset in ((101, ASSET), (-1, ASSET), (10, Asset("EUR", 9)), (10, Asset("USD", 2))):
+        with pytest.raises(LedgerError):
+            led.commit_part(r, T0, spent=spent, asset=asset)
+    led.commit_part(r, T0, spent=100, asset=ASSET)  # still open: the whole of it is spent
+    led.close(T0)
+    assert counters(engine) == (100, 100)
+
+
+def test_a_crash_before_a_partial_commit_is_written_keeps_the_whole_lease_spent(
+    engine: Engine,
+) -> None:
+    configure(engine, T0, site_total=10_000)
+    dead = Ledger(engine, TZ, owner="elsewhere:1:dead")
+    r = _reserve(dead, 100, lease_size=100)
+    dead.commit_part(r, T0, spent=40, asset=ASSET)
+    del dead  # "killed" before its group commit: the part is not in the database yet
+    rep = recover(engine, T0 + timedelta(hours=2))
+    assert rep.orphaned == 1 and rep.unresolved == 100
+    assert counters(engine) == (100, 100)  # charged in full, never less than was paid

@@ -22,6 +22,7 @@ from wallet.funding import FundingSource
 from wallet.payments import BudgetExceededError
 from wallet.payments.op_errors import GrantUsedUpError
 from wallet.payments.op_sessions import OpLinkSession
+from wallet.sandbox.op_payer import SendingFee
 
 WAIT = 30.0
 
@@ -243,5 +244,68 @@ def test_the_incoming_payment_is_replaced_before_it_expires(tmp_path: Path) -> N
             sent, delivered, unresolved = w.history()
             assert unresolved == 0
             assert received == delivered == page.sent == sent == w.debited()
+
+    run(main)
+
+
+def test_a_wallet_fee_out_of_the_debit_amount_still_completes_each_payment(
+    tmp_path: Path,
+) -> None:
+    """Rafiki takes its operator's fee out of ``debitAmount``: a completed payment sent less
+    than it debited. Each is still seen to complete (no payment waits for a ``sentAmount``
+    that never comes); history's sent = what the wallet debited, fee included; delivered =
+    what the site received = the events."""
+
+    async def main() -> None:
+        async with funding_world(tmp_path) as w:
+            assert w.server.payer is not None
+            w.server.payer.fee = SendingFee(fixed=1_000, basis_points=50)
+            await w.connect(budget=10**12)
+            _, session, page = w.pay(w.wallet("alice"))
+            await page.until(lambda: len(page.payments) >= 3)
+            session.stop()
+            await stopped(session)
+            assert page.stops == [None]
+            (target,) = page.loads
+            assert target.incoming_payment is not None
+            sent, delivered, unresolved = w.history()
+            assert unresolved == 0
+            assert sent == w.debited()  # fee included
+            assert delivered == w.received(target.incoming_payment) == page.sent
+            fees = sum(p.fee for p in w.server.payer.outgoing.values())
+            assert fees > 0 and sent - delivered == fees
+            assert all(
+                not p.failed and p.sent == p.debit - p.fee for p in w.server.payer.outgoing.values()
+            )
+
+    run(main)
+
+
+def test_a_payment_failing_part_way_is_charged_what_it_sent_and_no_more(tmp_path: Path) -> None:
+    """The wallet reports ``failed`` with ``sentAmount`` between 0 and ``debitAmount``: what
+    was sent is committed, the rest released, in one step; history = what the wallet
+    debited; nothing is left unresolved."""
+
+    async def main() -> None:
+        async with funding_world(tmp_path) as w:
+            assert w.server.payer is not None
+            w.server.payer.fail_after = 1_000
+            await w.connect(budget=10**12)
+            _, session, page = w.pay(w.wallet("alice"))
+            await stopped(session)  # three failures in a row stop it, with words
+            (reason,) = page.stops
+            assert reason is not None and "only part" in str(reason)
+            payments = list(w.server.payer.outgoing.values())
+            assert len(payments) == 3
+            assert all(p.failed and 0 < p.sent == 1_000 < p.debit for p in payments)
+            sent, delivered, unresolved = w.history()
+            assert (sent, unresolved) == (3_000, 0)
+            assert sent == w.debited()
+            assert delivered == page.sent == 0  # nothing Trickle can vouch for arrived
+            (target,) = page.loads
+            assert target.incoming_payment is not None
+            assert w.received(target.incoming_payment) == 3_000
+            # the released rest is budget again: the site's cap counts only what was sent
+            assert w.service.site_totals(site=SITE)[0].sent == 3_000
 
     run(main)
