@@ -11,8 +11,9 @@ packets over the local account. An :class:`OpLinkSession`:
    cannot be paid this way: :class:`~wallet.payments.op_errors.StreamOnlySiteError`);
 2. learns the receiver's minimum sendable amount by quoting (:meth:`PayingWallet.min_send`);
 3. then, paced (the document's :class:`~wallet.payments.links.Rotation`: at least ``pace``
-   seconds between payments, 2 s in the app), **reserves** what accrued in the ledger (at least
-   the minimum, at most what is left of the wallet's grant), **creates** an outgoing payment of
+   seconds between payments, 2 s in the app), **reserves** what accrued in the ledger in whole
+   multiples of the minimum, as link sessions send packets (never dust; at most what is left
+   of the wallet's grant), **creates** an outgoing payment of
    exactly that debit amount, **polls** it until the wallet reports it completed or failed, and
    settles the reservation by what the wallet said:
 
@@ -212,8 +213,11 @@ class OpGate(PacketGate):
         raise TypeError("an Open Payments gate reserves whole payments (take)")
 
     def take(self, most: int, least: int) -> Reservation | None:
-        """A reservation of between ``least`` and ``most`` (what accrued), or ``None`` (the gate
-        wakes its waker when asking again may succeed, or resolves ``capped``)."""
+        """A reservation of a whole multiple of ``least`` (the receiver's minimum), at most
+        ``most`` (and what accrued), as a link session's packets are (:mod:`~wallet.payments.
+        minimums`): never dust. ``None``: the gate wakes its waker when asking again may
+        succeed, or resolves ``capped``."""
+        most -= most % least
         if self.closed or self._asset is None or most < least:
             return None
         if not self._payer.may_pay(self.provider):
@@ -231,6 +235,7 @@ class OpGate(PacketGate):
             most,
             min_amount=least,
             connection=self._connection,
+            quantum=least,
         )
         if isinstance(got, Refusal):
             self._refused(got)
@@ -355,13 +360,6 @@ class OpLinkSession:
         try:
             receiver = target.incoming_payment
             assert receiver is not None
-            try:
-                minimum = await self._until_stopped(wallet.min_send(receiver))
-            except FundingError as e:
-                wallet.report(e, site=self._doc.site)
-                return e
-            if minimum is None:
-                return None
             while True:
                 if self._stopping.done() or not self._doc.alive or _closed(wallet):
                     return None
@@ -373,6 +371,13 @@ class OpLinkSession:
                     self._target = new
                 if wallet.problem is not None and not wallet.problem.retry:
                     return wallet.problem
+                try:  # learnt once per receiver (and again after a "too small" refusal)
+                    minimum = await self._until_stopped(wallet.min_send(receiver))
+                except FundingError as e:
+                    wallet.report(e, site=self._doc.site)
+                    return e
+                if minimum is None:
+                    return None
                 left = wallet.left()
                 if left < minimum:
                     if not wallet.busy():

@@ -309,3 +309,25 @@ def test_a_payment_failing_part_way_is_charged_what_it_sent_and_no_more(tmp_path
             assert w.service.site_totals(site=SITE)[0].sent == 3_000
 
     run(main)
+
+
+def test_payments_are_whole_multiples_of_the_receivers_minimum(tmp_path: Path) -> None:
+    """As the link-tag path sends packets: each payment is a whole number of the receiver's
+    learnt minimum, never the minimum plus dust."""
+    minimum = 123_457
+
+    async def main() -> None:
+        policy = SitePolicy(SITE, rate_per_hour=FAST // 100)  # much more than a minimum accrues
+        async with funding_world(tmp_path, policy=policy, min_send_amount=minimum) as w:
+            await w.connect(budget=10**12)
+            _, session, page = w.pay(w.wallet("alice"))
+            await page.until(lambda: len(page.payments) >= 3)
+            session.stop()
+            await stopped(session)
+            assert w.server.payer is not None
+            debits = [p.debit for p in w.server.payer.outgoing.values()]
+            assert debits and all(d % minimum == 0 for d in debits), debits
+            assert any(d > minimum for d in debits), debits  # more than one minimum accrued
+            counts_agree(w, page)
+
+    run(main)
