@@ -94,16 +94,22 @@ def format_number(
     style: NumberStyle = NumberStyle(),
     min_digits: int = 2,
     max_digits: int | None = None,
+    down: bool = False,
 ) -> str:
     """``amount`` as a number in ``style``: grouped whole part, trailing zeros trimmed.
 
     At least ``min_digits`` fraction digits are shown (never more than the scale has), at most
-    ``max_digits`` (rounded half-even; ``None``: all the scale needs). A non-zero amount that
-    would round to zero keeps its significant digits, so "0.000042" never shows as "0.00".
+    ``max_digits`` (rounded half-even, or with ``down`` towards zero: what is left is never
+    shown as more than it is; ``None``: all the scale needs). A non-zero amount that would
+    round to zero keeps its significant digits, so "0.000042" never shows as "0.00".
     """
     shown = amount
     if max_digits is not None and max_digits < scale:
-        shown = round_to(amount, scale, max_digits)
+        if down:
+            step = _pow10(scale - max_digits)
+            shown = amount - amount % step if amount >= 0 else -(-amount - -amount % step)
+        else:
+            shown = round_to(amount, scale, max_digits)
         if shown == 0 and amount != 0:
             shown = amount
     sign, whole, frac = _split(shown, scale)
@@ -133,10 +139,12 @@ def format_amount(
     style: NumberStyle = NumberStyle(),
     min_digits: int = 2,
     max_digits: int | None = None,
+    down: bool = False,
 ) -> str:
-    """``amount`` of ``asset`` for people: number then code, e.g. ``"1,234.56 USD"``."""
+    """``amount`` of ``asset`` for people: number then code, e.g. ``"1,234.56 USD"``
+    (``down``: rounded towards zero, see :func:`format_number`)."""
     number = format_number(
-        amount, asset.scale, style=style, min_digits=min_digits, max_digits=max_digits
+        amount, asset.scale, style=style, min_digits=min_digits, max_digits=max_digits, down=down
     )
     return f"{number} {asset.code}"
 

@@ -109,6 +109,10 @@ class FundingPort(QObject):
         self._asyncs.submit(coro, finished)
 
 
+# Fraction digits of the grant's amounts in words (the wallet's asset may count in 10^-9).
+BUDGET_DIGITS = 2
+
+
 def budget_words(status: FundingStatus, style: NumberStyle | None = None) -> str:
     """ "3.20 USD of 5.00 USD left this month, renews on 6 January" — or why nothing is."""
     if status.problem is not None:
@@ -117,8 +121,12 @@ def budget_words(status: FundingStatus, style: NumberStyle | None = None) -> str
     if budget is None:
         return ""
     style = style or NumberStyle()
-    left = format_amount(budget.left, budget.asset, style=style, max_digits=None)
-    limit = format_amount(budget.limit, budget.asset, style=style, max_digits=None)
+    # As a person reads money (cents for USD), in their locale; "left" rounded down: never
+    # more than there is (a few units short of a cent show as they are: "0.000004 USD").
+    left = format_amount(
+        budget.left, budget.asset, style=style, max_digits=BUDGET_DIGITS, down=True
+    )
+    limit = format_amount(budget.limit, budget.asset, style=style, max_digits=BUDGET_DIGITS)
     words = f"{left} of {limit} left of your wallet's budget for Trickle"
     if budget.period_end is not None:
         words += f"; it renews on {budget.period_end:%d %B %Y}"
@@ -140,9 +148,16 @@ class FundingNote(QWidget):
 
     reconnect_requested = Signal()
 
-    def __init__(self, port: FundingPort | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        port: FundingPort | None,
+        parent: QWidget | None = None,
+        *,
+        style: NumberStyle | None = None,
+    ) -> None:
         super().__init__(parent)
         self._port = port
+        self._style = style or NumberStyle()
         self._draft4 = False
         self.words = QLabel(self)
         self.words.setTextFormat(Qt.TextFormat.PlainText)
@@ -171,7 +186,7 @@ class FundingNote(QWidget):
             self.hide()
             return
         name = (status.wallet.public_name or status.wallet.address) if status.wallet else ""
-        text = f"Paid from your Open Payments wallet ({name}). {budget_words(status)}"
+        text = f"Paid from your Open Payments wallet ({name}). {budget_words(status, self._style)}"
         if self._draft4:
             text = draft4_words()
         self.words.setText(text)

@@ -148,7 +148,8 @@ class SitePopover(QFrame):
     def _build_payee(self) -> None:
         self.payee = PayeeLabel(self._ctx, self)  # "Paid to Alice's blog (wallet.example/alice)"
         self.body.addWidget(self.payee)
-        self.funding = FundingNote(self._ctx.funding, self)  # paid from the connected wallet?
+        # paid from the connected wallet?
+        self.funding = FundingNote(self._ctx.funding, self, style=self._ctx.style)
         self.body.addWidget(self.funding)
 
     def _build_spend(self) -> None:

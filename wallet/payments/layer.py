@@ -199,6 +199,7 @@ class Payments:
             loop=self._loop,
             pace=self._pace,
             link=link,
+            payees=self._budget,
             sleep=self._sleep,
         )
 

@@ -69,8 +69,15 @@ from wallet.payments.errors import (
     PaymentError,
 )
 from wallet.payments.gate import Budget, PacketGate
-from wallet.payments.link_targets import LinkResolver, LinkTarget
-from wallet.payments.links import RENEWAL_LEAD, LinkListener, LinkPayment
+from wallet.payments.link_targets import LinkResolver, LinkTarget, payee_of
+from wallet.payments.links import (
+    CLOSE_TIMEOUT,
+    RENEWAL_LEAD,
+    LinkListener,
+    LinkPayment,
+    PayeeBook,
+    record_in_background,
+)
 from wallet.payments.op_errors import (
     FundingError,
     InvalidReceiverError,
@@ -270,6 +277,7 @@ class OpLinkSession:
         loop: asyncio.AbstractEventLoop,
         pace: float,
         link: Link | None = None,
+        payees: PayeeBook | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         poll_interval: float = POLL_INTERVAL,
         poll_deadline: float = POLL_DEADLINE,
@@ -285,6 +293,9 @@ class OpLinkSession:
         self._loop = loop
         self._pace = pace
         self._link = link  # an ILP link the caller opened anyway: unused, closed at the end
+        self._payees = payees
+        self._recorded: set[str] = set()  # connections whose payee history knows
+        self._writes: set[asyncio.Future[None]] = set()
         self._sleep = sleep
         self._poll_interval = poll_interval
         self._poll_deadline = poll_deadline
@@ -337,6 +348,8 @@ class OpLinkSession:
             else:
                 self._listener.on_error(error)
         finally:
+            if self._writes:  # history knows who was paid before the session says it ended
+                await asyncio.wait(self._writes, timeout=CLOSE_TIMEOUT)
             if loaded:
                 self._listener.on_stop(reason)
 
@@ -369,6 +382,7 @@ class OpLinkSession:
                         return None
                     target, receiver = new, new.incoming_payment
                     self._target = new
+                    gate.bind(wallet.asset, _connection_name(new))  # its own history rows
                 if wallet.problem is not None and not wallet.problem.retry:
                     return wallet.problem
                 try:  # learnt once per receiver (and again after a "too small" refusal)
@@ -391,7 +405,7 @@ class OpLinkSession:
                     await self._wait(gate)
                     continue
                 wallet.claim(res.amount)
-                problem = await self._send(res, receiver)
+                problem = await self._send(res, target)
                 if _closed(wallet):
                     return None  # disconnected meanwhile: its refusals are no news
                 wallet.report(problem, site=self._doc.site)
@@ -412,6 +426,7 @@ class OpLinkSession:
                     renewed = True
                     target, receiver = new, new.incoming_payment
                     self._target = new
+                    gate.bind(wallet.asset, _connection_name(new))  # its own history rows
                     continue
                 failed += 1
                 if failed >= MAX_FAILED:
@@ -442,9 +457,11 @@ class OpLinkSession:
             woken.cancel()
             changed.cancel()
 
-    async def _send(self, res: Reservation, receiver: str) -> FundingError | None:
+    async def _send(self, res: Reservation, target: LinkTarget) -> FundingError | None:
         """Create, follow and settle one outgoing payment of ``res.amount``; what went wrong."""
         wallet, budget = self._wallet, self._budget
+        receiver = target.incoming_payment
+        assert receiver is not None
         try:
             payment = await wallet.create_payment(receiver, res.amount)
         except PaymentFateUnknownError as e:
@@ -467,12 +484,14 @@ class OpLinkSession:
             raise
         if payment.state is PaymentState.COMPLETED:
             budget.commit(res, delivered=payment.receive, dest_asset=payment.receive_asset)
+            self._record_payee(target, res.connection)
             wallet.settle(res.amount, spent=res.amount)
             self._listener.on_payment(
                 LinkPayment(self.href, receiver, payment.receive, payment.receive_asset)
             )
             return None
         if payment.state is PaymentState.FAILED:
+            self._record_payee(target, res.connection)  # (if anything was sent, it went there)
             return self._settle_failed(res, payment)
         budget.expire(res)  # still pending: charged, never refunded
         wallet.settle(res.amount, spent=res.amount)
@@ -512,6 +531,16 @@ class OpLinkSession:
             budget.commit_part(res, spent=payment.sent, asset=asset)
             wallet.settle(res.amount, spent=payment.sent)
         return FundingError(words="Your wallet sent only part of a payment to this site.")
+
+    def _record_payee(self, target: LinkTarget, connection: str) -> None:
+        """History learns who the payments of ``connection`` (one incoming payment) went to,
+        as a link session's STREAM connections do: once, after the first one settles."""
+        if connection in self._recorded:
+            return
+        self._recorded.add(connection)
+        writing = record_in_background(self._payees, payee_of(target, self._doc.site, connection))
+        self._writes.add(writing)
+        writing.add_done_callback(self._writes.discard)
 
     async def _follow(self, payment: WalletPayment) -> WalletPayment:
         """Poll until completed or failed, or the deadline (then it is returned pending)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from ui.asyncbridge import AsyncBridge, LoopThread
 from ui.wallet.banner import Notifier
 from ui.wallet.context import WalletContext
 from ui.wallet.funding import FundingPort
+from ui.wallet.history_model import PAYEE_COLUMN
 from ui.wallet.network import NetworkStatus
 from ui.wallet.pages.account import AccountPage
 from ui.wallet.popover import SitePopover
@@ -39,6 +41,7 @@ from wallet.amounts import NumberStyle
 from wallet.budgets import SitePolicy
 from wallet.funding import FundingSource
 from wallet.payments.documents import DocumentHandle
+from wallet.store.payees import short_address
 
 WAIT = 20_000
 SITE = "https://blog.example"
@@ -255,6 +258,18 @@ def test_connect_pay_and_disconnect_from_the_account_page(ui: Ui, artifacts: Pat
     )
     ui.qtbot.waitUntil(lambda: "of 5.00 USD left" in popover.funding.words.text(), timeout=WAIT)
     ui.qtbot.waitUntil(lambda: "5.00 USD of" not in popover.funding.words.text(), timeout=WAIT)
+    # what is left reads as money: cents, rounded down (never more than there is)
+    words = popover.funding.words.text()
+    shown = re.search(r"\. (\d+)\.(\d\d) USD of 5\.00 USD left", words)
+    assert shown is not None, words
+    left = ui.port.status.budget
+    assert left is not None
+    assert int(shown[1]) * 100 + int(shown[2]) == left.left // 10**7, (words, left)
+    ui.qtbot.waitUntil(lambda: shown[0][2:] in ui.account.funding.budget_left.text(), timeout=WAIT)
+    # who was paid: the popover and History name the site's wallet, as for link-tag payments
+    ui.qtbot.waitUntil(popover.payee.isVisible, timeout=WAIT)
+    alice = "Alice's sandbox wallet (" + short_address(ui.world.wallet("alice")) + ")"
+    assert popover.payee.text() == "Paid to " + alice
     # a draft-4 page of the site: only the local account can pay it, and the popover says so
     ui.world.payments.draft4_sites.add(SITE)
     popover.show_site(SITE)
@@ -268,6 +283,16 @@ def test_connect_pay_and_disconnect_from_the_account_page(ui: Ui, artifacts: Pat
     assert not popover.fix.isVisible()
     popover.grab().save(str(artifacts / "op-popover-paying.png"))
     handle.end()
+    ui.window.grab().save(str(artifacts / "op-account-paying.png"))
+    ui.window.show_page("history")
+    history = ui.window.history
+    history.show_site(SITE)
+    model = history.model
+    texts = {model.index(i, PAYEE_COLUMN).data() for i in range(model.rowCount())}
+    assert texts == {alice + " · USD"}, texts
+    history.view.scrollTo(model.index(0, PAYEE_COLUMN))
+    ui.window.grab().save(str(artifacts / "op-history-paid-to.png"))
+    box = ui.account.funding
 
     # Disconnect: the grant goes, the local account pays again
     box.confirmed_disconnect()
