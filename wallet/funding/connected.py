@@ -34,6 +34,7 @@ from typing import TypeVar
 from wallet.budgets import Asset
 from wallet.funding.store import FundingStore, GrantSecrets, WalletInfo
 from wallet.openpayments import errors as op
+from wallet.openpayments.intervals import RepeatingInterval  # as the wallet reads it
 from wallet.openpayments.models import Amount, Grant, WalletAddress
 from wallet.openpayments.outgoing_models import OutgoingPayment, OutgoingPaymentState
 from wallet.openpayments.signing import ClientKey
@@ -50,9 +51,6 @@ from wallet.payments.op_errors import (
     WalletStuckError,
 )
 from wallet.payments.op_sessions import PaymentState, WalletPayment
-
-# The grant's interval as the sandbox's wallet (Rafiki's rules) reads it; one reader for both.
-from wallet.sandbox.op_limits import RepeatingInterval
 
 __all__ = ["ConnectedWallet", "GrantBudget", "grant_to_secrets", "secrets_to_grant"]
 

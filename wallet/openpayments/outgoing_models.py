@@ -25,9 +25,9 @@ from wallet.openpayments.errors import (
     InteractionHashError,
     InvalidResponseError,
 )
+from wallet.openpayments.intervals import monthly_interval
 from wallet.openpayments.models import (
     Amount,
-    format_timestamp,
     https_field,
     parse_timestamp,
     require_field,
@@ -50,13 +50,6 @@ __all__ = [
 
 
 # -- grants ---------------------------------------------------------------------------------
-
-
-def monthly_interval(start: dt.datetime) -> str:
-    """``R/<start>/P1M``: a budget that renews every month from ``start`` (FLOWS "Connecting a
-    wallet": "The starting date for the repeating interval needs to be the users current
-    date")."""
-    return f"R/{format_timestamp(start)}/P1M"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from wallet.openpayments.intervals import RepeatingInterval
 from wallet.openpayments.signing import InvalidJwkError, public_key_from_jwk
 from wallet.sandbox.op_http import (
     SiteUrls,
@@ -33,7 +34,6 @@ from wallet.sandbox.op_http import (
     verify_signature,
 )
 from wallet.sandbox.op_ledger import GrantState, OpenPaymentsLedger, SandboxGrant
-from wallet.sandbox.op_limits import RepeatingInterval
 
 __all__ = ["AuthHandlers"]
 

@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 
 from aiohttp import web
 
+from wallet.openpayments.intervals import RepeatingInterval
 from wallet.sandbox.op_http import HttpError, SiteUrls, fail, gnap_token, json_response, read_body
 from wallet.sandbox.op_http import verify_signature as _verify
 from wallet.sandbox.op_ledger import (
@@ -31,7 +32,6 @@ from wallet.sandbox.op_ledger import (
     SandboxIncomingPayment,
     SandboxWallet,
 )
-from wallet.sandbox.op_limits import RepeatingInterval
 from wallet.sandbox.op_payer import PayerBooks, SandboxOutgoingPayment, SandboxQuote
 
 __all__ = ["OutgoingHandlers", "authorize"]

@@ -1,9 +1,12 @@
-"""Outgoing-payment grant limits as Rafiki enforces them (RAF backend ``payment/outgoing/
-limits.ts``, ``service.ts``): a ``debitAmount`` or ``receiveAmount`` total per ``interval``,
-an ISO 8601 repeating interval ``R[n]/<start>/<duration>`` (``R/2026-12-06T08:00:00.000Z/P1M``
-renews the budget monthly from that instant). A payment is counted in the interval it was
-created in; before the start or after the last repetition there is no interval, and no
-payment may be made.
+"""ISO 8601 repeating intervals as outgoing-payment grants use them: ``R[n]/<start>/<duration>``
+(``R/2026-12-06T08:00:00.000Z/P1M`` renews a budget monthly from that instant).
+
+A grant's ``limits.interval`` says when its ``debitAmount`` (or ``receiveAmount``) renews; Rafiki
+counts a payment in the repetition it was created in, and before the start or after the last
+repetition there is none, and no payment may be made (RAF backend ``payment/outgoing/
+limits.ts``, ``service.ts``). The client uses it to say when the budget renews
+(:mod:`wallet.funding`); the sandbox wallet to enforce it (:mod:`wallet.sandbox.op_outgoing`).
+Sans-IO: time is passed in.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["RepeatingInterval"]
+from wallet.openpayments.models import format_timestamp
+
+__all__ = ["RepeatingInterval", "monthly_interval"]
 
 _DURATION: Final = re.compile(
     r"^P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -36,8 +41,18 @@ class _Duration:
         return when.replace(year=year, month=month, day=day) + self.delta * times
 
 
+def monthly_interval(start: dt.datetime) -> str:
+    """``R/<start>/P1M``: a budget that renews every month from ``start`` (FLOWS "Connecting a
+    wallet": "The starting date for the repeating interval needs to be the users current
+    date")."""
+    return f"R/{format_timestamp(start)}/P1M"
+
+
 @dataclass(frozen=True)
 class RepeatingInterval:
+    """``R[n]/<start>/<duration>`` (:meth:`parse`); :meth:`window` is the repetition a moment
+    falls in."""
+
     start: dt.datetime
     duration: _Duration
     repetitions: int | None  # None: unbounded (``R/``)
