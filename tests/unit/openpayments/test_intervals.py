@@ -15,8 +15,8 @@ from wallet.sandbox import op_auth, op_outgoing
 UTC = dt.UTC
 
 
-def at(year: int, month: int, day: int, hour: int = 0) -> dt.datetime:
-    return dt.datetime(year, month, day, hour, tzinfo=UTC)
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_one_implementation_for_client_and_sandbox() -> None:
