@@ -515,6 +515,17 @@ class UnlimitedBudget:
     ) -> None:
         pass
 
+    def commit_part(
+        self,
+        res: Reservation,
+        *,
+        spent: int,
+        asset: Asset,
+        delivered: int = 0,
+        dest_asset: Asset | None = None,
+    ) -> None:
+        pass
+
     def release(self, res: Reservation) -> None:
         pass
 
