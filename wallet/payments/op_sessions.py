@@ -507,8 +507,12 @@ class OpLinkSession:
         outgoing payment", in the sender's asset. Rafiki's accounting docs say what becomes
         of the rest: "any excess liquidity that remains after an outgoing payment completes
         must be withdrawn from the outgoing payment liquidity account" by the wallet's
-        operator, who credits it back to the user (Rafiki's own reference operator and the
-        Interledger test wallet debit a failed payment's ``sentAmount`` and nothing more).
+        operator, and go on: "How you choose to handle the excess is up to you. You could, for
+        example, refund the excess to the sender or take the amount as a fee." Rafiki's own
+        reference operator and the Interledger test wallet refund it (they debit a failed
+        payment's ``sentAmount`` and nothing more), and Rafiki counts a failed payment
+        against the grant by its ``sentAmount`` too; an operator that kept the excess would
+        be charging a fee no Open Payments answer shows, which Trickle cannot see.
         A fee is not taken on a failure: it comes out of ``debitAmount`` and is kept only
         when the payment completes ("Quotes / Fees"), and ``sentAmount`` never includes it.
 
