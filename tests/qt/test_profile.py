@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.qt.conftest import Browser, load, run_js
+from tests.qt.conftest import WAIT, Browser, load, run_js
 from tests.qt.servers import Site
 from ui.browser.profile import ProfileInUseError, create_profile
 
@@ -24,6 +24,13 @@ def test_cookies_and_local_storage_survive_a_restart(
 
     window = make_browser(profile_dir)
     tab = window.new_tab()
+    # A cookie a script sets travels from the renderer to the browser's cookie store on its own
+    # time; the store's cookieAdded says it arrived (only then can closing the profile keep it;
+    # a person does not quit within the same millisecond, a test does).
+    arrived: list[str] = []
+    tab.page().profile().cookieStore().cookieAdded.connect(
+        lambda cookie: arrived.append(bytes(cookie.name().data()).decode())
+    )
     assert load(qtbot, tab, url)
     run_js(
         qtbot,
@@ -31,6 +38,7 @@ def test_cookies_and_local_storage_survive_a_restart(
         "document.cookie = 'page=also-kept; max-age=3600; path=/';"
         "localStorage.setItem('greeting', 'hello again'); true",
     )
+    qtbot.waitUntil(lambda: {"server", "page"} <= set(arrived), timeout=WAIT)
     make_browser.close(window)  # window, pages, then the profile: as the app shuts down
     assert (profile_dir / "webengine" / "storage").is_dir()
 
