@@ -21,6 +21,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from aiohttp import web
 
+from wallet.amounts import format_amount
+from wallet.budgets import Asset
+from wallet.openpayments.intervals import RepeatingInterval
 from wallet.sandbox.op_http import SiteUrls
 from wallet.sandbox.op_ledger import GrantState, Interaction, OpenPaymentsLedger, SandboxGrant
 
@@ -47,6 +50,23 @@ def _page(title: str, body: str, status: int = 200) -> web.Response:
     return web.Response(status=status, text=html, content_type="text/html")
 
 
+def _shown_amount(amount: dict[str, Any]) -> str:
+    """A limit's amount as a person reads it ("5.00 USD"), from its integer value and scale."""
+    value, scale = int(str(amount.get("value", "0"))), int(amount.get("assetScale", 0))
+    return format_amount(value, Asset(str(amount.get("assetCode", "")), scale), max_digits=2)
+
+
+def _renewal(text: str) -> str:
+    """``R/<start>/P1M`` in words ("renewing every month from 6 December 2026")."""
+    try:
+        interval = RepeatingInterval.parse(text)
+    except ValueError:
+        return f"renewing on the schedule {text}"
+    every = "every month" if text.endswith("/P1M") else f"every {text.rsplit('/', 1)[1]}"
+    start = interval.start
+    return f"renewing {every} from {start.day} {start:%B %Y} ({start:%H:%M} UTC)"
+
+
 def _describe(access: list[dict[str, Any]]) -> str:
     lines = []
     for item in access:
@@ -56,12 +76,10 @@ def _describe(access: list[dict[str, Any]]) -> str:
         amount = limits.get("debitAmount") or limits.get("receiveAmount")
         what = "send payments from your wallet"
         if isinstance(amount, dict):
-            value, scale = int(str(amount.get("value", "0"))), int(amount.get("assetScale", 0))
-            shown = f"{value / 10**scale:.{min(scale, 9)}f} {amount.get('assetCode', '')}"
-            verb = "debit" if "debitAmount" in limits else "deliver"
-            what += f", up to {shown} ({verb})"
+            verb = "taken from your wallet" if "debitAmount" in limits else "delivered"
+            what += f", up to {_shown_amount(amount)} {verb}"
         if "interval" in limits:
-            what += f", renewing on the schedule {limits['interval']}"
+            what += ", " + _renewal(str(limits["interval"]))
         lines.append(f"<li>{escape(what)}</li>")
     return "<ul id='access'>" + "".join(lines) + "</ul>"
 
@@ -89,7 +107,10 @@ class ConsentHandlers:
         name = client.public_name if client is not None else "A client"
         action = f"/auth/interact/{interaction.id}/{interaction.nonce}/finish"
         body = (
-            f"<p id='client'>{escape(name)} ({escape(grant.client_wallet or '')}) asks to:</p>"
+            # The grant's client is identified by a wallet address whose keys it holds: for a
+            # browser paying from the user's own wallet, that is this very wallet.
+            f"<p id='client'>An app holding a key you added to {escape(name)} "
+            f"({escape(grant.client_wallet or '')}) asks to:</p>"
             f"{_describe(grant.access)}"
             f"<form method='post' action='{escape(action)}'>"
             "<button id='accept' name='decision' value='accept' type='submit'>Accept</button> "

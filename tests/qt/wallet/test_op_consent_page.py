@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import json
 import threading
 from collections.abc import Coroutine, Iterator
@@ -24,6 +25,7 @@ from PySide6.QtWebEngineCore import QWebEngineCertificateError, QWebEnginePage, 
 
 from tests.op_support import op_sandbox
 from wallet.openpayments.errors import GrantRejectedError, SignatureError
+from wallet.openpayments.intervals import monthly_interval
 from wallet.openpayments.models import Amount, Grant, WalletAddress
 from wallet.openpayments.outgoing_models import GrantLimits, InteractionFinish, PendingGrant
 from wallet.openpayments.signing import ClientKey
@@ -82,7 +84,10 @@ class World:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
 
     def request(self) -> PendingGrant:
-        limits = GrantLimits(debit_amount=Amount(2_500_000_000, "USD", 9), interval=None)
+        limits = GrantLimits(
+            debit_amount=Amount(2_500_000_000, "USD", 9),
+            interval=monthly_interval(dt.datetime(2026, 12, 6, 8, tzinfo=dt.UTC)),
+        )
         return self.run(self.user.request_grant(self.wallet, limits, finish_uri=FINISH))
 
     def close(self) -> None:
@@ -133,7 +138,9 @@ def _answer(qtbot: Any, pending: PendingGrant, button: str) -> tuple[str, str]:
 def test_accepting_in_a_real_page_finishes_the_grant(qtbot: Any, world: World) -> None:
     pending = world.request()
     words, finish_url = _answer(qtbot, pending, "accept")
-    assert "up to 2.500000000 USD" in words
+    # Money and the renewal in words, never "2.500000000 USD" or "R/2026-12-06T08:00:00.000Z/P1M".
+    assert "up to 2.50 USD taken from your wallet" in words
+    assert "renewing every month from 6 December 2026 (08:00 UTC)" in words
     finish = InteractionFinish.from_redirect(finish_url)
     pending.verify_finish(finish)
     grant = world.run(world.user.continue_grant(pending, interact_ref=finish.interact_ref))
