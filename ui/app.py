@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import logging
 import logging.handlers
 import os
@@ -40,6 +39,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 import resources
+from ui import gc_pause
 from ui.browser import single_instance, urls
 from ui.browser.browsing import Browsing
 from ui.browser.clear_data import site_data_cleared_on_start
@@ -258,6 +258,8 @@ _signal_sockets: list[socket.socket] = []
 def run(args: argparse.Namespace, extensions: Extensions | None = None) -> int:
     """Start the browser; returns the process exit code."""
     options = LaunchOptions.from_args(args)
+    # No automatic garbage collection until the first page has painted (ui/gc_pause.py).
+    gc_pause.hold(gc_pause.STARTUP)
     os.umask(PRIVATE_UMASK)  # what Qt, Chromium and the log create in the profile is private
     tighten_profile(options.profile_dir)
     log_path = setup_logging(options.profile_dir)
@@ -274,12 +276,14 @@ def run(args: argparse.Namespace, extensions: Extensions | None = None) -> int:
     instance = single_instance.claim(options.profile_dir, options.urls)
     if instance is None:  # issue 21: one Trickle per profile; it has our URLs now
         log.info("Trickle already runs with this profile: URLs handed over")
+        gc_pause.release(gc_pause.STARTUP)
         return 0
 
     ext = extensions if extensions is not None else compose(options)
     try:
         code = _browse(app, options, ext, instance)
     finally:
+        gc_pause.release(gc_pause.STARTUP)  # quit before the first paint
         for step in ext.on_shutdown:
             step()
     log.info("Trickle stopped (%d); log in %s", code, log_path)
@@ -320,8 +324,12 @@ def _browse(
         else:
             windows.new_window(urls)
 
-    for step in ext.after_first_paint:
-        after_first_paint(window, functools.partial(step, open_tabs))
+    def first_paint_done() -> None:
+        gc_pause.release(gc_pause.STARTUP)  # held since the launch (ui/cli.py, run)
+        for step in ext.after_first_paint:
+            step(open_tabs)
+
+    after_first_paint(window, first_paint_done)
     settings = QSettings(str(options.profile_dir / UI_SETTINGS), QSettings.Format.IniFormat)
     geometry = settings.value("window/geometry")
     if isinstance(geometry, QByteArray) and not browsing.restored:

@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ui import gc_pause
 from ui.launch_checks import (
     NO_SANDBOX_WARNING,
     SANDBOX_ENV,
@@ -109,6 +110,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (command := split_command(argv)) is not None:
         return run_subcommand(*command)
     args = build_parser().parse_args(argv)
+    # No automatic garbage collection until the first page has painted (ui/gc_pause.py).
+    gc_pause.hold(gc_pause.STARTUP)
+    try:
+        return _launch(args)
+    finally:
+        gc_pause.release(gc_pause.STARTUP)  # a launch that ended before its first paint
+
+
+def _launch(args: argparse.Namespace) -> int:
+    """Hand the URLs to the running Trickle, or start the browser."""
     try:
         from ui.browser.single_instance import hand_off_launch  # issue 21: QtNetwork only
     except ImportError as e:

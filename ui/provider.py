@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import gc
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -41,6 +40,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu, QWidget
 
 import resources
+from ui import gc_pause
 from ui.asyncbridge import AsyncBridge, LoopThread, Outcome
 from ui.browser.certificates import CertificatePins
 from ui.browser.hooks import PageHook, ProfileInstaller, TabContext
@@ -73,6 +73,7 @@ BUILTIN_HANDLER_URI = "trickle://wallet/handler"
 WALLET_KEYS = ("Ctrl+Shift+E",)
 SANDBOX_START_TIMEOUT = 15.0
 STARTING_TEXT = "Wallet starting…"
+WALLET_START = "wallet start"  # what holds automatic collection while the start thread runs
 
 
 class DemoPages:
@@ -260,11 +261,10 @@ class WalletStartup:
         # No automatic garbage collection while the start thread runs (its imports and the
         # migrations allocate a lot): a collection there would destroy any Qt object left in a
         # reference cycle on the wrong thread ("Timers cannot be stopped from another thread",
-        # then a crash). What is garbage now goes here, on the GUI thread; the rest once the
-        # thread is done (``_collect_on_gui``).
-        gc.collect()
-        self._gc_paused = gc.isenabled()
-        gc.disable()
+        # then a crash). The garbage made until the thread is done is collected then, on the
+        # GUI thread (``_collect_on_gui``) — not now: this runs as the first page paints.
+        gc_pause.hold(WALLET_START)
+        self._gc_paused = True
         self._thread = threading.Thread(target=self._open, name="trickle-wallet-start")
         self._thread.start()
 
@@ -272,8 +272,7 @@ class WalletStartup:
         """The start thread is done: automatic collection again, on the GUI thread first."""
         if self._gc_paused:
             self._gc_paused = False
-            gc.enable()
-            gc.collect()
+            gc_pause.release(WALLET_START, collect=True)
 
     def _open(self) -> None:
         """On the start thread: everything slow that touches no Qt object."""
