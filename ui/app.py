@@ -21,7 +21,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import platformdirs
 import shiboken6
 from PySide6.QtCore import (
     QByteArray,
@@ -183,6 +182,8 @@ def register_schemes() -> None:
 
 
 def default_profile_dir() -> Path:
+    import platformdirs  # only without --profile
+
     return Path(platformdirs.user_data_dir("trickle", appauthor=False))
 
 

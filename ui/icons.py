@@ -8,7 +8,9 @@ The artwork is ``resources/icons/trickle.svg``; the PNGs beside it are rendered 
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QIcon, QPixmap
 
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
@@ -22,9 +24,17 @@ def icon_png(size: int) -> bytes:
 
 
 def app_icon() -> QIcon:
-    """The Trickle icon with every rendered size, for ``QApplication.setWindowIcon``."""
+    """The Trickle icon with every rendered size, for ``QApplication.setWindowIcon``.
+
+    Files on disk (a checkout, a wheel, the bundle) are named to the icon, which reads each
+    size when it is first drawn (at start-up only the sizes a window shows are decoded);
+    resources that are not files (a zip) are decoded now."""
     icon = QIcon()
+    folder = resources.files("resources").joinpath("icons")
     for size in ICON_SIZES:
+        if isinstance(folder, Path):
+            icon.addFile(str(folder / f"trickle-{size}.png"), QSize(size, size))
+            continue
         pixmap = QPixmap()
         if pixmap.loadFromData(icon_png(size), "PNG"):
             icon.addPixmap(pixmap)

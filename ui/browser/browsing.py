@@ -10,7 +10,6 @@ windows (the saved session, or the start page). It owns the browsing store.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,6 @@ from PySide6.QtCore import QObject, QRect, Qt, QUrl
 from PySide6.QtGui import QAction, QColor, QFont, QIcon, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QBoxLayout,
-    QFileDialog,
     QLineEdit,
     QMenu,
     QToolButton,
@@ -27,24 +25,24 @@ from PySide6.QtWidgets import (
 
 from ui.browser import search, session
 from ui.browser.clear_data import BrowsingData
-from ui.browser.completion import AddressCompletion
 from ui.browser.downloads import Downloads, dialog_start_dir
 from ui.browser.fullscreen import FullScreenRequests
 from ui.browser.history import HistoryRecorder, history_key
 from ui.browser.hooks import PageHook, ProfileInstaller
 from ui.browser.library_sections import BOOKMARKS, DOWNLOADS, HISTORY
 from ui.browser.menu import ZoomRow, install_menu
-from ui.browser.permission_bar import PermissionBar
-from ui.browser.permissions import PromptQueue, SitePermissions
+from ui.browser.permissions import PromptQueue, Question, SitePermissions
 from ui.browser.session import SessionKeeper
 from ui.browser.storage import BrowsingStore
 from ui.browser.window import BrowserWindow
 from ui.browser.windows import Windows, bring_forward
 
-if TYPE_CHECKING:  # the Library and the settings are imported when first opened
+if TYPE_CHECKING:  # the Library, the settings, completion, prompts: imported when first used
     from ui.browser.browser_settings import BrowserSettings
     from ui.browser.clear_data_view import ClearDataDialog
+    from ui.browser.completion import AddressCompletion
     from ui.browser.library import LibraryWindow
+    from ui.browser.permission_bar import PermissionBar
 
 
 def glyph_icon(glyph: str, color: str = "#555") -> QIcon:
@@ -61,13 +59,53 @@ def glyph_icon(glyph: str, color: str = "#555") -> QIcon:
     return QIcon(pixmap)
 
 
-@dataclass(frozen=True)
 class WindowParts:
-    menu_button: QToolButton
-    menu: QMenu
-    star: QAction
-    completion: AddressCompletion
-    permission_bar: PermissionBar
+    """What ``Browsing`` added to one window. The completion and the permission bar are made
+    when first needed (typing in the address bar; a question for a site): the first window
+    paints without them."""
+
+    def __init__(
+        self,
+        window: BrowserWindow,
+        menu_button: QToolButton,
+        menu: QMenu,
+        star: QAction,
+        browsing: Browsing,
+    ) -> None:
+        self.window = window
+        self.menu_button = menu_button
+        self.menu = menu
+        self.star = star
+        self._browsing = browsing
+        self._completion: AddressCompletion | None = None
+        self._permission_bar: PermissionBar | None = None
+
+    @property
+    def completion(self) -> AddressCompletion:
+        if self._completion is None:
+            from ui.browser.completion import AddressCompletion
+
+            self._completion = AddressCompletion(self.window.address_bar, self._browsing.store)
+        return self._completion
+
+    @property
+    def permission_bar(self) -> PermissionBar:
+        if self._permission_bar is None:
+            from ui.browser.permission_bar import PermissionBar
+
+            central = self.window.centralWidget()
+            bar = PermissionBar(self._browsing.prompts, self.window, central)
+            layout = central.layout() if central is not None else None
+            if isinstance(layout, QBoxLayout):
+                layout.insertWidget(1, bar)  # above the tabs, below the load progress
+            self._permission_bar = bar
+        return self._permission_bar
+
+    def has_completion(self) -> bool:
+        return self._completion is not None
+
+    def has_permission_bar(self) -> bool:
+        return self._permission_bar is not None
 
 
 class Browsing(QObject):
@@ -154,15 +192,36 @@ class Browsing(QObject):
         ]  # fmt: skip
         button, menu = install_menu(window, entries)
         star = self._install_star(window)
-        completion = AddressCompletion(window.address_bar, self.store)
         window.address_bar.search_engine = self.search_engine()
-        central = window.centralWidget()
-        bar = PermissionBar(self.prompts, window, central)
-        layout = central.layout() if central is not None else None
-        if isinstance(layout, QBoxLayout):
-            layout.insertWidget(1, bar)
-        self._parts[window] = WindowParts(button, menu, star, completion, bar)
+        parts = self._parts[window] = WindowParts(window, button, menu, star, self)
+        self._complete_when_typed(parts)
+        self._ask_when_asked(parts)
         window.destroyed.connect(lambda: self._parts.pop(window, None))
+
+    def _complete_when_typed(self, parts: WindowParts) -> None:
+        """The completion is made on the first edit of the address bar (and then follows every
+        edit itself)."""
+        bar = parts.window.address_bar
+
+        def first_edit(text: str) -> None:
+            bar.textEdited.disconnect(first_edit)
+            if not parts.has_completion():
+                parts.completion.refresh(text)
+
+        bar.textEdited.connect(first_edit)
+
+    def _ask_when_asked(self, parts: WindowParts) -> None:
+        """The permission bar is made when the prompt queue first has a question (it then
+        follows the queue itself)."""
+
+        def first_question(question: Question | None) -> None:
+            if question is None:
+                return
+            self.prompts.current_changed.disconnect(first_question)
+            if shiboken6.isValid(parts.window) and not parts.has_permission_bar():
+                parts.permission_bar  # noqa: B018 — made now: it shows the question
+
+        self.prompts.current_changed.connect(first_question)
 
     def parts(self, window: BrowserWindow) -> WindowParts:
         """What this component added to ``window``."""
@@ -285,6 +344,8 @@ class Browsing(QObject):
         if tab is None:
             return
         name = "".join(c for c in tab.display_title() if c not in '/\\:*?"<>|')[:80] or "page"
+        from PySide6.QtWidgets import QFileDialog
+
         path, _filter = QFileDialog.getSaveFileName(
             window, "Print to PDF", str(self.start_dir / f"{name}.pdf"), "PDF (*.pdf)"
         )
