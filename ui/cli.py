@@ -121,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _launch(args: argparse.Namespace) -> int:
     """Hand the URLs to the running Trickle, or start the browser."""
     try:
+        from ui.qt_start import load_pyside
+
+        load_pyside()  # before the browser's modules: PySide6 then scans each one cheaply
         from ui.browser.single_instance import hand_off_launch  # issue 21: QtNetwork only
     except ImportError as e:
         print(f"trickle: {missing_module_message(e)}", file=sys.stderr)
