@@ -27,7 +27,6 @@ from PySide6.QtCore import (
     QCoreApplication,
     QEvent,
     QMessageLogContext,
-    QObject,
     QSettings,
     QSocketNotifier,
     QTimer,
@@ -36,7 +35,7 @@ from PySide6.QtCore import (
     qInstallMessageHandler,
 )
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
 import resources
 from ui import gc_pause
@@ -161,47 +160,32 @@ def open_first_tabs(window: BrowserWindow, urls: Sequence[QUrl], home: QUrl = ST
         window.tab_strip.close_tab(tab)
 
 
-def after_first_paint(window: BrowserWindow, start: Callable[[], object]) -> None:
-    """Call ``start`` once: after ``window``'s current page has loaded and its view has then
-    painted (on the event-loop turn after that paint), or after ``FIRST_PAINT_WAIT_MS`` if
-    that comes first. What ``start`` does (the wallet's start thread) must not compete with
-    that paint: ``loadFinished`` comes before it."""
+def after_first_paint(
+    window: BrowserWindow, start: Callable[[], object], wait_ms: int = FIRST_PAINT_WAIT_MS
+) -> None:
+    """Call ``start`` once, on the event-loop turn after ``window``'s current page has both
+    loaded and shown its first frame (its contents size known: QtWebEngine tells it as a frame
+    is activated), or after ``wait_ms`` if that comes first (a slow site, a hidden window).
+    What ``start`` does (the wallet's start thread) must not compete with the first paint, and
+    ``loadFinished`` can come before it."""
     called: list[bool] = []
+    seen: set[str] = set()
 
     def once() -> None:
         if not called:
             called.append(True)
             start()
 
-    def loaded(_ok: bool) -> None:
-        if called:
-            return
-        view = tab.focusProxy() if tab is not None and shiboken6.isValid(tab) else None
-        if view is None:  # no render widget to watch: the next turn
+    def happened(what: str) -> None:
+        seen.add(what)
+        if seen == {"loaded", "framed"} and not called:
             QTimer.singleShot(0, once)
-        else:
-            _NextPaint(view, once)
 
     tab = window.current_tab()
     if tab is not None:
-        tab.loadFinished.connect(loaded)
-    QTimer.singleShot(FIRST_PAINT_WAIT_MS, once)
-
-
-class _NextPaint(QObject):
-    """Calls ``then`` on the event-loop turn after ``widget``'s next paint (once)."""
-
-    def __init__(self, widget: QWidget, then: Callable[[], object]) -> None:
-        super().__init__(widget)
-        self._then = then
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            watched.removeEventFilter(self)
-            QTimer.singleShot(0, self._then)
-            self.deleteLater()
-        return False
+        tab.page().contentsSizeChanged.connect(lambda _size: happened("framed"))
+        tab.loadFinished.connect(lambda _ok: happened("loaded"))
+    QTimer.singleShot(wait_ms, once)
 
 
 def register_schemes() -> None:
