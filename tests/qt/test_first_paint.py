@@ -15,6 +15,7 @@ from PySide6.QtCore import QUrl
 from tests.qt.conftest import WAIT, Browser
 from tests.qt.servers import Site
 from ui.app import after_first_paint
+from ui.browser.webview import BrowserTab
 from ui.browser.window import BrowserWindow
 
 NEVER = 600_000  # ms: no fallback within a test
@@ -61,24 +62,23 @@ def gated_site() -> Iterator[GatedSite]:
     site.close()
 
 
-def record(browser: BrowserWindow, events: list[str]) -> None:
-    """Test's own record of the first tab's frame and load, connected before
-    ``after_first_paint``'s (so written first)."""
+def open_and_watch(browser: BrowserWindow, url: QUrl) -> tuple[BrowserTab, list[str]]:
+    """A tab loading ``url``, and the order of what happened: its frame and load (the test's
+    own record, connected before ``after_first_paint``'s: written first), and the start."""
+    events: list[str] = []
     tab = browser.new_tab()
     tab.page().contentsSizeChanged.connect(lambda _size: events.append("framed"))
     tab.loadFinished.connect(lambda _ok: events.append("loaded"))
+    after_first_paint(browser, lambda: events.append("start"), NEVER)
+    tab.load(url)
+    return tab, events
 
 
 def test_it_runs_once_the_page_has_loaded_and_shown_a_frame(
     qtbot: Any, browser: BrowserWindow, http_site: Site
 ) -> None:
     url = http_site.add("/first-paint", "<title>First</title><h1>Hello</h1>")
-    events: list[str] = []
-    record(browser, events)
-    after_first_paint(browser, lambda: events.append("start"), NEVER)
-    tab = browser.current_tab()
-    assert tab is not None
-    tab.load(url)
+    tab, events = open_and_watch(browser, url)
     qtbot.waitUntil(lambda: "start" in events, timeout=WAIT)
     assert events.index("framed") < events.index("start")
     assert events.index("loaded") < events.index("start")
@@ -91,12 +91,7 @@ def test_it_runs_once_the_page_has_loaded_and_shown_a_frame(
 def test_a_page_that_shows_before_it_loads_waits_for_the_load(
     qtbot: Any, browser: BrowserWindow, gated_site: GatedSite
 ) -> None:
-    events: list[str] = []
-    record(browser, events)
-    after_first_paint(browser, lambda: events.append("start"), NEVER)
-    tab = browser.current_tab()
-    assert tab is not None
-    tab.load(gated_site.url)
+    _tab, events = open_and_watch(browser, gated_site.url)
     qtbot.waitUntil(lambda: "framed" in events, timeout=WAIT)
     assert "loaded" not in events and "start" not in events  # the picture is not sent yet
     gated_site.gate.set()
@@ -109,12 +104,7 @@ def test_a_page_loaded_in_a_hidden_window_waits_until_it_is_shown(
 ) -> None:
     url = http_site.add("/hidden", "<title>Hidden</title><h1>Hello</h1>")
     browser.hide()  # nothing is drawn: no frame
-    events: list[str] = []
-    record(browser, events)
-    after_first_paint(browser, lambda: events.append("start"), NEVER)
-    tab = browser.current_tab()
-    assert tab is not None
-    tab.load(url)
+    _tab, events = open_and_watch(browser, url)
     qtbot.waitUntil(lambda: "loaded" in events, timeout=WAIT)
     qtbot.wait(200)  # the turns after the load: nothing may start on them
     assert events == ["loaded"]
