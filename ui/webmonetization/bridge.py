@@ -49,7 +49,7 @@ from ui.browser.hooks import TabContext
 from ui.webmonetization.consent import ConsentPrompter
 from ui.webmonetization.errors import PageError, page_error
 from ui.webmonetization.events import ConnectionEvents, StreamEvents, snapshot
-from ui.webmonetization.link_policy import meta_policies, parse_frame, refusal
+from ui.webmonetization.link_policy import meta_policies, parse_frame, parse_headers, refusal
 from ui.webmonetization.link_tags import PageLinks, valid_href, valid_link_id, valid_pointer
 from ui.webmonetization.monetize import parse_amount, parse_timeout, validate_monetize
 from ui.webmonetization.origins import origin_of
@@ -186,6 +186,7 @@ class PageBridge(QObject):
             return
         if doc != self._doc:
             self._end_document()
+            self._response.new_document()
             self._doc = doc
             self._ended_doc = None
 
@@ -310,10 +311,10 @@ class PageBridge(QObject):
         msg = _loads(text, MAX_CALL_JSON)
         if not isinstance(msg, dict) or self._closed or msg.get("doc") != self._doc:
             return
+        if self._response.hold(valid_link_id(msg.get("link")), text):
+            return  # the document's headers are not known yet
         response = self._response.policy
-        if response is None:  # the document's headers are not known yet
-            self._response.hold(valid_link_id(msg.get("link")), text)
-            return
+        assert response is not None
         doc, link = self._doc, valid_link_id(msg.get("link"))
         url, href = msg.get("url"), msg.get("href")
         # a link's href is an https: URL; the Coil-era <meta>'s ("m<n>") a payment pointer,
@@ -348,6 +349,28 @@ class PageBridge(QObject):
         if link[0] == "m":  # the Coil-era <meta>: its session is starting (monetizationpending)
             self.push(doc, {"t": "link", "link": link, "kind": "pending"})
         self._links.start(doc, link, href, self._document_payer(site))
+
+    @Slot(str)
+    def documentHeaders(self, text: str) -> None:
+        """bridge.js found the document's response in the HTTP cache: ``{doc, url, headers}``
+        (its policy headers; see response_policy.py)."""
+        msg = _loads(text, MAX_CALL_JSON)
+        if not isinstance(msg, dict) or self._closed or msg.get("doc") != self._doc:
+            return
+        url = msg.get("url")
+        if not isinstance(url, str) or origin_of(QUrl(url)) != origin_of(self._page.url()):
+            return
+        self._decide_again(self._response.cached(parse_headers(msg.get("headers")), url))
+
+    def _decide_again(self, starts: list[str]) -> None:
+        """Decide these link starts under the document's (new) policy: a session that runs
+        stops first, so one the policy now refuses is over."""
+        for start in starts:
+            msg = _loads(start, MAX_CALL_JSON)
+            link = valid_link_id(msg.get("link")) if isinstance(msg, dict) else None
+            if link is not None:
+                self._links.stop(link)
+                self.linkStart(start)
 
     @Slot(str)
     def linkStop(self, text: str) -> None:
@@ -531,8 +554,7 @@ class PageBridge(QObject):
             self._s.asyncs.submit(conn.proxy.close())
 
     def _on_loading_changed(self, info: QWebEngineLoadingInfo) -> None:
-        for text in self._response.loaded(info):
-            self.linkStart(text)
+        self._decide_again(self._response.loaded(info))
 
     def _on_visibility(self, visible: bool) -> None:
         self._attending_now(visible and self._lifecycle_active)
