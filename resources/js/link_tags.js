@@ -54,11 +54,29 @@
   // headers only when its load ends (never, for a page with a hanging image), and an iframe's
   // never. `only-if-cached` sends nothing to the network; a response that said no-store is not
   // there (and doomed what was), so what is found is this document's response. null: not
-  // known (Python then waits for Qt's, or, for an iframe, knows its meta policies only).
+  // known (Python then waits for Qt's, or, for an iframe, knows its meta policies only). Read
+  // once, when the document first has a link to decide (most documents never do).
   const docUrl = location.href;
-  const ownHeaders = (function () {
-    if (!window.isSecureContext || !/^https?:$/.test(location.protocol)) return Promise.resolve(null);
-    const request = { cache: "only-if-cached", mode: "same-origin", credentials: "include", redirect: "error" };
+  let headersRead = null;
+
+  function ownHeaders() {
+    if (headersRead === null) {
+      headersRead = readOwnHeaders();
+      if (isTop) headersRead.then(toPython);
+    }
+    return headersRead;
+  }
+
+  function readOwnHeaders() {
+    if (!window.isSecureContext || !/^https?:$/.test(location.protocol)) {
+      return Promise.resolve(null);
+    }
+    const request = {
+      cache: "only-if-cached",
+      mode: "same-origin",
+      credentials: "include",
+      redirect: "error",
+    };
     return fetch(docUrl, request).then(
       function (response) {
         const out = {};
@@ -74,14 +92,27 @@
         return null;
       }
     );
-  })();
+  }
+
+  function toPython(headers) {
+    if (headers !== null && bridge !== null) {
+      bridge.documentHeaders(JSON.stringify({ doc: docId, url: docUrl, headers: headers }));
+    }
+  }
+
+  // (top) a link's session, asked of Python (which decides once the policy is known)
+  function linkStartTop(msg) {
+    ownHeaders();
+    bridge.linkStart(JSON.stringify(msg));
+  }
+
   // (iframe) what goes to the top-level copy, in order, once the headers are known; nothing
   // after the document said it is gone (pagehide)
-  let toTop = ownHeaders;
+  let toTop = Promise.resolve(null);
   let gone = false;
 
   function whenHeadersKnown(op, fields) {
-    toTop = toTop.then(function (headers) {
+    toTop = toTop.then(ownHeaders).then(function (headers) {
       if (!gone) window.parent.postMessage(frameMessage(op, fields(headers)), "*");
       return headers;
     });
@@ -136,7 +167,7 @@
 
   // Where a link's session is asked for: Python (top-level) or the top-level copy (iframe).
   function sendStart(msg) {
-    if (isTop) bridge.linkStart(JSON.stringify(msg));
+    if (isTop) linkStartTop(msg);
     else {
       whenHeadersKnown("start", function (headers) {
         return Object.assign({ headers: headers }, msg);
@@ -342,22 +373,20 @@
       const id = "l" + nextLink++;
       const key = typeof m.key === "string" ? m.key.slice(0, 64) : "";
       frameLinks.set(id, { source: source, doc: m.doc, link: local, origin: event.origin, key: key });
-      bridge.linkStart(
-        JSON.stringify({
-          doc: docId,
-          url: location.href,
-          origin: self.origin,
-          link: id,
-          href: m.href.slice(0, MAX_HREF + 1),
-          csp: strings(m.csp, 8, MAX_POLICY),
-          frame: {
-            origin: event.origin,
-            src: current.src,
-            allow: current.allow,
-            headers: frameHeaders(m.headers),
-          },
-        })
-      );
+      linkStartTop({
+        doc: docId,
+        url: location.href,
+        origin: self.origin,
+        link: id,
+        href: m.href.slice(0, MAX_HREF + 1),
+        csp: strings(m.csp, 8, MAX_POLICY),
+        frame: {
+          origin: event.origin,
+          src: current.src,
+          allow: current.allow,
+          headers: frameHeaders(m.headers),
+        },
+      });
     }
   }
 
@@ -409,16 +438,14 @@
     if (pointer === null || pointerUrl(pointer) === null) return;
     // "stopped" until Python starts the session (its "pending": the site's policy allows it)
     meta = { id: "m" + nextLink++, pointer: pointer, requestId: crypto.randomUUID(), state: "stopped" };
-    bridge.linkStart(
-      JSON.stringify({
-        doc: docId,
-        url: location.href,
-        origin: self.origin,
-        link: meta.id,
-        href: pointer,
-        csp: metaPolicies(),
-      })
-    );
+    linkStartTop({
+      doc: docId,
+      url: location.href,
+      origin: self.origin,
+      link: meta.id,
+      href: pointer,
+      csp: metaPolicies(),
+    });
   }
 
   function metaPush(payload) {
@@ -462,13 +489,6 @@
 
   function linksReady() {
     for (const event of frameQueue.splice(0)) fromFrame(event, event.data[FRAME_KEY]);
-    if (isTop) {
-      ownHeaders.then(function (headers) {
-        if (headers !== null) {
-          bridge.documentHeaders(JSON.stringify({ doc: docId, url: docUrl, headers: headers }));
-        }
-      });
-    }
     scanLinks();
   }
 

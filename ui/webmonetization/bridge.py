@@ -383,6 +383,11 @@ class PageBridge(QObject):
             self._links.stop(link)
 
     @property
+    def link_sessions(self) -> int:
+        """How many link sessions the current document has (started or starting)."""
+        return len(self._links)
+
+    @property
     def link_reasons(self) -> dict[str, str]:
         """Why the current document's links are not being paid, in words (by link id)."""
         return dict(self._links.reasons)
@@ -561,7 +566,10 @@ class PageBridge(QObject):
 
     def _on_lifecycle(self, state: QWebEnginePage.LifecycleState) -> None:
         # A frozen or discarded page runs nothing and nobody sees it: nothing is paid for it.
+        # A discarded one has no document any more (made active, the page loads anew).
         self._lifecycle_active = state == QWebEnginePage.LifecycleState.Active
+        if state == QWebEnginePage.LifecycleState.Discarded:
+            self._end_document()
         self._attending_now(self._tab.is_visible_in_focused_window() and self._lifecycle_active)
 
     def _attending_now(self, attending: bool) -> None:

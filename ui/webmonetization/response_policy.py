@@ -71,18 +71,26 @@ class DocumentResponse:
         return list(self._starts.values())
 
     def loaded(self, info: QWebEngineLoadingInfo) -> list[str]:
-        """``loadingChanged``: once the load ends, Qt's headers are the policy. The link starts
-        to run now: those that waited, or all of them if the cache's policy was another."""
+        """``loadingChanged``: once the load ends, Qt's headers are the policy (see
+        :meth:`ended`)."""
         status = info.status()
-        if status == _STATUS.LoadStartedStatus or self._final:
+        if status == _STATUS.LoadStartedStatus:
             return []
         if status == _STATUS.LoadSucceededStatus and not info.isDownload():
-            headers = header_lines(info.responseHeaders())
-            policy = ResponsePolicy.from_headers(headers, origin_of(info.url()))
-        elif self.policy is not None:  # stopped or failed after the cache told: that stands
-            policy = self.policy
-        else:  # stopped, failed, a download, a 204: the document (if any) is the one before
-            policy = self._prior
+            return self.ended(header_lines(info.responseHeaders()), info.url().toString())
+        return self.ended(None, None)
+
+    def ended(self, headers: Mapping[str, list[str]] | None, url: str | None) -> list[str]:
+        """The load ended: with the document's response ``headers`` (from ``url``), or none
+        (stopped, failed, a download, a 204: the document, if any, is the one the cache told
+        of, or the one before). The link starts to run now: those that waited, or all of them
+        if the cache's policy was another."""
+        if self._final:
+            return []
+        if headers is not None and url is not None:
+            policy = ResponsePolicy.from_headers(headers, origin_of(QUrl(url)))
+        else:
+            policy = self.policy if self.policy is not None else self._prior
         before, self.policy, self._final = self.policy, policy, True
         if before == policy:
             return []  # (held starts exist only while no policy was known: before is None)

@@ -67,11 +67,13 @@ class Site:
         self.cache: dict[str, str] = {}
         # paths answered (headers sent) but whose body never ends until the event is set
         self.hangs: dict[str, threading.Event] = {}
+        self.served: list[str] = []  # the path of every GET that reached the server
         site = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
+                site.served.append(path)
                 time.sleep(site.delays.get(path, 0.0))
                 hang = site.hangs.get(path)
                 if hang is not None:

@@ -23,9 +23,7 @@ from tests.qt.webmonetization.test_link_policy import FRAME_RECORDER, clean, fra
 HANG = '<img src="/hang.png">'  # the load event waits for it
 
 
-def hanging(
-    site: Site, path: str, page: str, headers: list[tuple[str, str]] | None = None
-) -> None:
+def hanging(site: Site, path: str, page: str, headers: list[tuple[str, str]] | None = None) -> None:
     """``path`` serves ``page`` (storable in the HTTP cache) with an image that never ends."""
     site.pages[path] = page.replace("</button>", "</button>" + HANG, 1)
     site.cache[path] = "max-age=0"  # stored (stale at once: every navigation asks the server)
@@ -52,6 +50,7 @@ def test_a_page_whose_load_never_ends_is_paid(
     tab.qtbot.waitUntil(lambda: units_seen(tab) > 0, timeout=20000)
     assert ended == []  # paid while the page is still loading
     assert tab.js("document.readyState") == "interactive"
+    assert site.served.count("/") == 1  # the headers came from the cache, not a new request
     clean(tab)
 
 
