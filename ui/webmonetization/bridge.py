@@ -148,7 +148,8 @@ class PageBridge(QObject):
         self._counter = itertools.count(1)
         self._closed = False
         # The top-level document's response policy (Permissions-Policy, CSP), from its response
-        # headers; link starts wait there while they are not known.
+        # headers (the HTTP cache's copy, then Qt's at load end); link starts wait there while
+        # they are not known, and are decided again if Qt's differ.
         self._response = DocumentResponse()
         self._lifecycle_active = True
         self._links = PageLinks(

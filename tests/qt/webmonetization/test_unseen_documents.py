@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtWebEngineCore import QWebEnginePage
+
 from tests.qt.webmonetization.conftest import Env, Site, Tab, page_html
 from tests.qt.webmonetization.link_support import (
     World,
@@ -169,6 +171,26 @@ def test_a_document_in_the_back_forward_cache_pays_nothing_and_sees_nothing(
     tab.check_clean()
 
 
+def unpaid_in_state(tab: Tab, w: World, site: str, state: QWebEnginePage.LifecycleState) -> int:
+    """Put the hidden page in lifecycle ``state``: once what was in flight has landed nothing
+    more is paid (its link sessions are gone if it is discarded); then show it, active again.
+    Returns what had been paid."""
+    tab.view.hide()  # Chromium freezes and discards only pages that are not visible
+    tab.page.setLifecycleState(state)
+    tab.qtbot.waitUntil(lambda: tab.page.lifecycleState() == state, timeout=5000)
+    if state == QWebEnginePage.LifecycleState.Discarded:
+        assert tab.bridge.link_sessions == 0  # ended with the document
+    tab.qtbot.waitUntil(
+        lambda: sum(own for own, _ in w.received().values()) == w.history(site), timeout=20000
+    )  # (what was in flight)
+    before = w.history(site)
+    wait_a_while(tab, 1.0)
+    assert w.history(site) == before
+    tab.page.setLifecycleState(QWebEnginePage.LifecycleState.Active)
+    tab.view.show()
+    return before
+
+
 def test_a_frozen_page_is_not_paid(
     world_factory: Callable[..., World], make_tab: Callable[[], Tab], sites: Callable[[], Site]
 ) -> None:
@@ -176,20 +198,8 @@ def test_a_frozen_page_is_not_paid(
     it; its tab still counts as shown here, so only the lifecycle stops the payments."""
     w, site = world_factory(), sites()
     tab = paid_page(w, make_tab, site)
-    tab.view.hide()  # Chromium freezes only pages that are not visible
-    tab.page.setLifecycleState(tab.page.LifecycleState.Frozen)
-    tab.qtbot.waitUntil(
-        lambda: tab.page.lifecycleState() == tab.page.LifecycleState.Frozen, timeout=5000
-    )
-    tab.qtbot.waitUntil(
-        lambda: sum(own for own, _ in w.received().values()) == w.history(site.origin),
-        timeout=20000,
-    )  # (what was in flight)
-    before = w.history(site.origin)
-    wait_a_while(tab, 1.0)
-    assert w.history(site.origin) == before  # the tab says "shown"; the lifecycle says no
-    tab.page.setLifecycleState(tab.page.LifecycleState.Active)
-    tab.view.show()
+    # the tab says "shown"; the lifecycle says no
+    before = unpaid_in_state(tab, w, site.origin, tab.page.LifecycleState.Frozen)
     tab.qtbot.waitUntil(lambda: w.history(site.origin) > before, timeout=20000)
     tab.qtbot.waitUntil(lambda: units_seen(tab) == w.history(site.origin), timeout=20000)
     tab.check_clean()
@@ -204,21 +214,8 @@ def test_a_discarded_page_ends_its_sessions_and_is_paid_afresh_when_reloaded(
     w, site = world_factory(), sites()
     tab = paid_page(w, make_tab, site)
     (first,) = w.received()
-    tab.view.hide()  # Chromium discards only pages that are not visible
-    tab.page.setLifecycleState(tab.page.LifecycleState.Discarded)
-    tab.qtbot.waitUntil(
-        lambda: tab.page.lifecycleState() == tab.page.LifecycleState.Discarded, timeout=5000
-    )
-    assert tab.bridge.link_sessions == 0  # ended with the document
-    tab.qtbot.waitUntil(
-        lambda: sum(own for own, _ in w.received().values()) == w.history(site.origin),
-        timeout=20000,
-    )  # (what was in flight)
-    before = w.history(site.origin)
-    wait_a_while(tab, 1.0)
-    assert w.history(site.origin) == before and list(w.received()) == [first]
-    tab.page.setLifecycleState(tab.page.LifecycleState.Active)
-    tab.view.show()
+    unpaid_in_state(tab, w, site.origin, tab.page.LifecycleState.Discarded)
+    assert list(w.received()) == [first]
     tab.qtbot.waitUntil(lambda: len(w.received()) == 2, timeout=20000)  # a new document
     tab.qtbot.waitUntil(lambda: units_seen(tab) > 0, timeout=20000)
     tab.check_clean()
