@@ -9,6 +9,9 @@ what the pages and the server saw: every ``pageshow`` / ``pagehide`` and its ``p
 ``Sec-Purpose`` header. Run as a program (``python -m tests.qt.webmonetization.preload_probe``)
 it prints that as JSON, under the Chromium flags of its command line and
 ``QTWEBENGINE_CHROMIUM_FLAGS``.
+
+``channel_after_restore(profile)`` checks QWebChannel both ways in a document before it goes
+into the back/forward cache and after it is restored from it.
 """
 
 from __future__ import annotations
@@ -22,8 +25,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, QTimer, QUrl
-from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile
+from PySide6.QtCore import QEventLoop, QFile, QIODevice, QObject, QTimer, QUrl, Signal, Slot
+from PySide6.QtWebChannel import QWebChannel
+from PySide6.QtWebEngineCore import (
+    QWebEnginePage,
+    QWebEngineProfile,
+    QWebEngineScript,
+    QWebEngineSettings,
+)
 from PySide6.QtWebEngineWidgets import QWebEngineView
 
 RECORD = """<script>
@@ -104,10 +113,17 @@ def _wait(condition: Callable[[], bool], seconds: float = 10.0) -> None:
         loop.exec()
 
 
-def observe(profile: QWebEngineProfile, settle: float = 1.0) -> dict[str, Any]:
-    """The sequence above; ``settle``: seconds given to Chromium to prerender after ``/a``."""
+def observe(
+    profile: QWebEngineProfile, settle: float = 1.0, *, back_forward_cache: bool | None = None
+) -> dict[str, Any]:
+    """The sequence above; ``settle``: seconds given to Chromium to prerender after ``/a``;
+    ``back_forward_cache``: the page's setting (``None``: the profile's)."""
     server = _Server()
     page = _ProbePage(profile)
+    if back_forward_cache is not None:
+        page.settings().setAttribute(
+            QWebEngineSettings.WebAttribute.BackForwardCacheEnabled, back_forward_cache
+        )
     view = QWebEngineView()
     view.setPage(page)
     view.resize(400, 300)
@@ -135,6 +151,76 @@ def observe(profile: QWebEngineProfile, settle: float = 1.0) -> dict[str, Any]:
             "notes": page.notes,
             "requests_before_leaving_a": before_leaving,
             "requests": server.requests,
+        }
+    finally:
+        view.setPage(None)  # type: ignore[arg-type]
+        view.close()
+        view.deleteLater()
+        page.deleteLater()
+        server.close()
+
+
+class _Echo(QObject):
+    """Answers each ``ping`` with a ``pong`` (the page's channel object)."""
+
+    pong = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pings: list[str] = []
+
+    @Slot(str)
+    def ping(self, text: str) -> None:
+        self.pings.append(text)
+        self.pong.emit(text)
+
+
+CHANNEL_SCRIPT = """
+new QWebChannel(qt.webChannelTransport, function (channel) {
+  const echo = channel.objects.echo;
+  const doc = location.pathname;
+  echo.pong.connect(function (text) { console.info("PROBE:" + JSON.stringify({pong: text})); });
+  echo.ping(doc + " created");
+  addEventListener("pageshow", function (e) { if (e.persisted) echo.ping(doc + " restored"); });
+});
+"""
+
+
+def channel_after_restore(profile: QWebEngineProfile) -> dict[str, list[str]]:
+    """``/a`` (with a QWebChannel in an isolated world, as Trickle's), ``/b``, back to ``/a``
+    from the back/forward cache, each document pinging Python when created and restored, Python
+    answering each ping. Returns the pings Python got and the answers the pages got."""
+    source = QFile(":/qtwebchannel/qwebchannel.js")
+    if not source.open(QIODevice.OpenModeFlag.ReadOnly):
+        raise RuntimeError("no qwebchannel.js")
+    script = QWebEngineScript()
+    script.setName("_probe_channel")
+    script.setWorldId(QWebEngineScript.ScriptWorldId.ApplicationWorld)
+    script.setInjectionPoint(QWebEngineScript.InjectionPoint.DocumentCreation)
+    script.setSourceCode(bytes(source.readAll().data()).decode() + CHANNEL_SCRIPT)
+    server = _Server()
+    page = _ProbePage(profile)
+    page.settings().setAttribute(QWebEngineSettings.WebAttribute.BackForwardCacheEnabled, True)
+    page.scripts().insert(script)
+    echo = _Echo()
+    channel = QWebChannel(page)
+    channel.registerObject("echo", echo)
+    page.setWebChannel(channel, QWebEngineScript.ScriptWorldId.ApplicationWorld)
+    view = QWebEngineView()
+    view.setPage(page)
+    view.show()
+    try:
+        page.load(QUrl(server.origin + "/a"))
+        _wait(lambda: "/a created" in echo.pings)
+        page.load(QUrl(server.origin + "/b"))
+        _wait(lambda: "/b created" in echo.pings)
+        page.triggerAction(QWebEnginePage.WebAction.Back)
+        _wait(lambda: "/a restored" in echo.pings or echo.pings.count("/a created") == 2)
+        deadline = time.monotonic() + 1.0
+        _wait(lambda: time.monotonic() >= deadline)  # (an answer would have arrived by now)
+        return {
+            "pings": list(echo.pings),
+            "pongs": [n["pong"] for n in page.notes if "pong" in n],
         }
     finally:
         view.setPage(None)  # type: ignore[arg-type]

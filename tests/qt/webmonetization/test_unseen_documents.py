@@ -4,12 +4,14 @@ document. A reload or a history navigation ends the document's sessions (the nex
 its own); a hash change keeps them; a document put in the back/forward cache pays nothing and
 sees no event until it is shown again, then on a new session.
 
-QtWebEngine 6.11 keeps no page in a back/forward cache and prerenders nothing, even with
-Chromium's feature flags: the first two tests hold that fact (and fail the day a Qt upgrade
-changes it: then the real states get their tests). Until then the cache test drives bridge.js's
-``pagehide``/``pageshow`` handlers with the events Chromium would fire (``persisted: true``),
-dispatched by the page; a prerendering document's guard (``document.prerendering``, then
-``prerenderingchange``) has no real state to run in."""
+QtWebEngine 6.11 prerenders nothing, even with Chromium's feature flags. It can keep pages in a
+back/forward cache (``QWebEngineSettings.BackForwardCacheEnabled``, off by default), but a
+restored document no longer hears its QWebChannel, so Trickle keeps the cache off. The first
+tests hold those facts (and fail the day a Qt upgrade changes them: then the real states get
+their tests and the cache can be turned on). A document in the real cache pays nothing; the
+restore is driven by bridge.js's ``pagehide``/``pageshow`` handlers with the events Chromium
+fires (``persisted: true``), dispatched by the page; a prerendering document's guard
+(``document.prerendering``, then ``prerenderingchange``) has no real state to run in."""
 
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWebEngineCore import QWebEnginePage
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile, QWebEngineSettings
 
 from tests.qt.webmonetization.conftest import Env, Site, Tab, page_html
 from tests.qt.webmonetization.link_support import (
@@ -33,7 +37,7 @@ from tests.qt.webmonetization.link_support import (
     units_seen,
     wait_a_while,
 )
-from tests.qt.webmonetization.preload_probe import observe
+from tests.qt.webmonetization.preload_probe import channel_after_restore, observe
 from ui.webmonetization.wake import WakeWatch
 
 # What Chromium would need to prerender and to keep pages in its back/forward cache; QtWebEngine
@@ -68,9 +72,62 @@ def assert_no_preloading(seen: dict[str, Any]) -> None:
     assert all(r["purpose"] is None for r in seen["requests"])
 
 
-def test_qtwebengine_prerenders_nothing_and_keeps_no_back_forward_cache(env: Env) -> None:
-    """The app's QtWebEngine, with Trickle's scripts in the profile."""
+def test_qtwebengine_prerenders_nothing_and_trickle_keeps_no_back_forward_cache(env: Env) -> None:
+    """The app's QtWebEngine, with Trickle's profile settings and scripts."""
+    cache = QWebEngineSettings.WebAttribute.BackForwardCacheEnabled
+    assert env.profile.settings().testAttribute(cache) is False
     assert_no_preloading(observe(env.profile))
+
+
+def test_qt_can_keep_pages_in_the_cache_but_a_restored_page_hears_no_channel(
+    qapp: Any,
+) -> None:
+    """With the setting on, a page comes back from the cache (``persisted``), and what it sends
+    on its QWebChannel still arrives, but nothing Python sends reaches it: Trickle could never
+    fire its links' events nor answer its calls."""
+    profile = QWebEngineProfile()  # (without Trickle's scripts: one channel per world)
+    try:
+        seen = observe(profile, settle=0.0, back_forward_cache=True)
+        restored = [n for n in seen["notes"] if n.get("event") == "pageshow" and n["persisted"]]
+        assert [n["doc"] for n in restored] == ["/a"]
+        both_ways = channel_after_restore(profile)
+    finally:
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        shiboken6.delete(profile)
+    assert both_ways["pings"] == ["/a created", "/b created", "/a restored"]
+    assert "/a created" in both_ways["pongs"] and "/b created" in both_ways["pongs"]
+    assert "/a restored" not in both_ways["pongs"], (
+        "QtWebEngine's channel now reaches documents restored from the back/forward cache: "
+        "turn the cache on (ui/webmonetization/scripts.py), test a restored page's links in "
+        "that real state, and update the platform notes in README.md"
+    )
+
+
+def test_a_document_in_the_real_back_forward_cache_pays_nothing(
+    world_factory: Callable[..., World], make_tab: Callable[[], Tab], sites: Callable[[], Site]
+) -> None:
+    """The page's setting on (this test only): /a goes into the cache (its real ``pagehide``
+    with ``persisted``), its document alive there; its sessions are over and nothing is paid
+    for it while /b is shown."""
+    w, site = world_factory(), sites()
+    site.pages["/a"] = link_page(
+        ("m", w.wallet("alice")),
+        script='addEventListener("pagehide", (e) => report("pagehide", e.persisted));',
+    )
+    site.pages["/b"] = page_html()
+    tab = make_tab()
+    tab.page.settings().setAttribute(QWebEngineSettings.WebAttribute.BackForwardCacheEnabled, True)
+    tab.load(site.url("/a"))
+    tab.qtbot.waitUntil(lambda: units_seen(tab) > 0, timeout=20000)
+    tab.load(site.url("/b"))
+    assert tab.wait_report("pagehide") is True  # into the cache, for real
+    assert tab.bridge.link_sessions == 0
+    landed(tab, w, site.origin)  # (what /a sent while shown)
+    tab.tab.set_visible(True)
+    before = w.received()
+    wait_a_while(tab, 1.0)
+    assert w.received() == before and w.history(site.origin) == sum(o for o, _ in before.values())
+    tab.check_clean()
 
 
 def test_not_even_with_chromiums_feature_flags() -> None:
