@@ -310,12 +310,17 @@
     return list.filter((v) => typeof v === "string" && v.length <= each).slice(0, max);
   }
 
-  // (top) the policy headers an iframe read from its own response, or null
+  // (top) the policy headers an iframe read from its own response, or null (not known: never
+  // a policy with a part left out)
   function frameHeaders(headers) {
     if (headers === null || typeof headers !== "object") return null;
     const out = {};
     for (const name of ["permissions-policy", "content-security-policy"]) {
-      if (name in headers) out[name] = strings(headers[name], 1, MAX_POLICY);
+      if (!(name in headers)) continue;
+      const values = headers[name];
+      if (!Array.isArray(values) || values.length !== 1) return null;
+      if (typeof values[0] !== "string" || values[0].length > MAX_POLICY) return null;
+      out[name] = [values[0]];
     }
     return out;
   }

@@ -361,7 +361,9 @@ class PageBridge(QObject):
         url = msg.get("url")
         if not isinstance(url, str) or origin_of(QUrl(url)) != origin_of(self._page.url()):
             return
-        self._decide_again(self._response.cached(parse_headers(msg.get("headers")), url))
+        headers = parse_headers(msg.get("headers"))
+        if headers is not None:
+            self._decide_again(self._response.cached(headers, url))
 
     def _decide_again(self, starts: list[str]) -> None:
         """Decide these link starts under the document's (new) policy: a session that runs

@@ -81,21 +81,26 @@ def parse_frame(value: object) -> FrameInfo | None:
         return None
     if len(allow) > MAX_POLICY_CHARS or serialized_origin(origin) != origin:
         return None
-    own = ResponsePolicy.from_headers(parse_headers(value.get("headers")), origin)
+    own = ResponsePolicy.from_headers(parse_headers(value.get("headers")) or {}, origin)
     return FrameInfo(origin, src if serialized_origin(src) == src else "null", allow, own)
 
 
-def parse_headers(value: object) -> dict[str, list[str]]:
+def parse_headers(value: object) -> dict[str, list[str]] | None:
     """The policy headers bridge.js read from a response (``{name: [value, ...]}``, names in
-    lower case); anything else, or too much, is left out."""
+    lower case); ``None`` (not known) if they are malformed or too long to have been read
+    whole — never a policy with a part left out."""
     if not isinstance(value, dict):
-        return {}
+        return None
     out: dict[str, list[str]] = {}
     for name in POLICY_HEADERS:
-        values = value.get(name)
-        if isinstance(values, list):
-            texts = [v for v in values if isinstance(v, str) and len(v) <= MAX_POLICY_CHARS]
-            out[name] = texts[:MAX_POLICIES]
+        if name not in value:
+            continue
+        values = value[name]
+        if not isinstance(values, list) or len(values) > MAX_POLICIES:
+            return None
+        if not all(isinstance(v, str) and len(v) <= MAX_POLICY_CHARS for v in values):
+            return None
+        out[name] = values
     return out
 
 

@@ -1,9 +1,18 @@
 """A document's response policy: known from the HTTP cache first, from Qt when its load ends;
-the link starts that waited run once it is known, and all of them run again if Qt's differs."""
+the link starts that waited run once it is known, and all of them run again if Qt's differs.
+An iframe's own headers (read from the cache by bridge.js) restrict it."""
 
 from __future__ import annotations
 
-from ui.webmonetization.link_policy import ResponsePolicy
+import pytest
+
+from ui.webmonetization.link_policy import (
+    FrameInfo,
+    ResponsePolicy,
+    parse_frame,
+    parse_headers,
+    refusal,
+)
 from ui.webmonetization.response_policy import MAX_HELD_LINKS, DocumentResponse
 
 URL = "https://news.example/today"
@@ -72,3 +81,57 @@ def test_at_most_so_many_starts_are_kept() -> None:
     response = DocumentResponse()
     started(response, *(f"l{n}" for n in range(MAX_HELD_LINKS + 5)))
     assert len(response.cached({}, URL)) == MAX_HELD_LINKS
+
+
+# ---- an iframe's own headers ------------------------------------------------------------------
+
+TOP = "https://news.example"
+WIDGET = "https://widget.example"
+HREF = "https://wallet.example/bob"
+
+
+def frame_with(headers: object) -> FrameInfo:
+    frame = parse_frame(
+        {"origin": WIDGET, "src": WIDGET, "allow": "monetization", "headers": headers}
+    )
+    assert frame is not None
+    return frame
+
+
+def test_an_iframes_own_headers_restrict_it() -> None:
+    no_own = frame_with(None)
+    assert refusal(ResponsePolicy(), TOP, HREF, [], no_own) is None
+    refused = refusal(
+        ResponsePolicy(), TOP, HREF, [], frame_with({"permissions-policy": ["monetization=()"]})
+    )
+    assert refused is not None and not refused.error and "this frame" in refused.words
+    blocked = refusal(
+        ResponsePolicy(),
+        TOP,
+        HREF,
+        [],
+        frame_with({"content-security-policy": ["monetization-src 'none'"]}),
+    )
+    assert blocked is not None and blocked.error
+    own_self = frame_with({"permissions-policy": ["monetization=(self)"]})
+    assert refusal(ResponsePolicy(), TOP, HREF, [], own_self) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        "monetization=()",
+        {"permissions-policy": "monetization=()"},
+        {"permissions-policy": [1]},
+        {"permissions-policy": ["x" * 5000]},
+        {"content-security-policy": ["a"] * 9},
+    ],
+)
+def test_headers_out_of_shape_are_not_known(value: object) -> None:
+    assert parse_headers(value) is None
+
+
+def test_other_headers_are_left_out() -> None:
+    headers = {"permissions-policy": ["monetization=()"], "set-cookie": ["a=b"]}
+    assert parse_headers(headers) == {"permissions-policy": ["monetization=()"]}
