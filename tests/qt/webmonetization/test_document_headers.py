@@ -158,3 +158,31 @@ def test_without_its_headers_in_the_cache_an_iframe_is_decided_as_before(
     tab.wait_report("load:ppm")
     tab.qtbot.waitUntil(lambda: frame_units(tab, "ppm") > 0, timeout=20000)
     clean(tab)
+
+
+def test_when_the_load_ends_qt_agreeing_with_the_cache_keeps_the_session(
+    world_factory: Callable[..., World], make_tab: Callable[[], Tab], sites: Callable[[], Site]
+) -> None:
+    """Paid under the cache's headers while loading; Qt's, when the load ends, are the same
+    policy: the link goes on in the session it has (no second incoming payment)."""
+    w, site = world_factory(), sites()
+    hanging(
+        site,
+        "/",
+        link_page(("m", w.wallet("alice"))),
+        [
+            ("Permissions-Policy", "monetization=(self)"),
+            ("Content-Security-Policy", "monetization-src https:"),
+        ],
+    )
+    tab = make_tab()
+    ended = open_without_waiting(tab, site.url("/"))
+    tab.wait_report("load:m")
+    tab.qtbot.waitUntil(lambda: units_seen(tab) > 0, timeout=20000)
+    assert ended == [] and len(w.received()) == 1
+    site.hangs["/hang.png"].set()
+    tab.qtbot.waitUntil(lambda: ended == [True], timeout=10000)
+    seen = units_seen(tab)
+    tab.qtbot.waitUntil(lambda: units_seen(tab) > seen, timeout=20000)
+    assert len(w.received()) == 1 and tab.page.reports.count(("load:m", w.wallet("alice"))) == 1
+    clean(tab)
