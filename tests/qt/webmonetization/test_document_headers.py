@@ -31,6 +31,11 @@ def hanging(site: Site, path: str, page: str, headers: list[tuple[str, str]] | N
     site.hangs.setdefault("/hang.png", threading.Event())
 
 
+def cross_site(url: str) -> str:
+    """The same server by another site's name."""
+    return url.replace("http://127.0.0.1:", "http://localhost:", 1)
+
+
 def open_without_waiting(tab: Tab, url: str) -> list[bool]:
     """Navigate; the list gets ``loadFinished``'s argument if the load ever ends."""
     ended: list[bool] = []
@@ -107,7 +112,9 @@ def test_without_the_headers_in_the_cache_links_wait_for_the_load_to_end(
 def test_an_iframes_own_headers_are_honoured(
     world_factory: Callable[..., World], make_tab: Callable[[], Tab], sites: Callable[[], Site]
 ) -> None:
-    """Three allowed first-level frames of another origin: the one whose own response says
+    """Three allowed first-level frames of another site (``localhost`` in a page of
+    ``127.0.0.1``, so the HTTP cache is partitioned as for any cross-site frame): the one whose
+    own response says
     ``Permissions-Policy: monetization=()`` gets no event, the one whose CSP says
     ``monetization-src 'none'`` gets ``error``; their sibling is paid."""
     w = world_factory()
@@ -122,7 +129,7 @@ def test_an_iframes_own_headers_are_honoured(
         widget.headers[path] = headers
     top.pages["/"] = page_html(
         body="".join(
-            iframe(widget.url(p), "monetization").replace('id="f"', f'id="{p[1:]}"')
+            iframe(cross_site(widget.url(p)), "monetization").replace('id="f"', f'id="{p[1:]}"')
             for p in ("/ok", "/pp", "/csp")
         )
     )
