@@ -49,6 +49,75 @@
   let nextLink = 1;
   let shown = !(document.prerendering === true);
 
+  // The document's own policy headers (Permissions-Policy, Content-Security-Policy), read from
+  // the HTTP cache where Chromium stored its response: QtWebEngine reports a main frame's
+  // headers only when its load ends (never, for a page with a hanging image), and an iframe's
+  // never. `only-if-cached` sends nothing to the network; a response that said no-store is not
+  // there (and doomed what was), so what is found is this document's response. null: not
+  // known (Python then waits for Qt's, or, for an iframe, knows its meta policies only). Read
+  // once, when the document first has a link to decide (most documents never do).
+  const docUrl = location.href;
+  let headersRead = null;
+
+  function ownHeaders() {
+    if (headersRead === null) {
+      headersRead = readOwnHeaders();
+      if (isTop) headersRead.then(toPython);
+    }
+    return headersRead;
+  }
+
+  function readOwnHeaders() {
+    if (!window.isSecureContext || !/^https?:$/.test(location.protocol)) {
+      return Promise.resolve(null);
+    }
+    const request = {
+      cache: "only-if-cached",
+      mode: "same-origin",
+      credentials: "include",
+      redirect: "error",
+    };
+    return fetch(docUrl, request).then(
+      function (response) {
+        const out = {};
+        for (const name of ["permissions-policy", "content-security-policy"]) {
+          const value = response.headers.get(name); // (several lines: joined by ", ")
+          if (value === null) continue;
+          if (value.length > MAX_POLICY) return null; // not all of it: as if unknown
+          out[name] = [value];
+        }
+        return out;
+      },
+      function () {
+        return null;
+      }
+    );
+  }
+
+  function toPython(headers) {
+    if (headers !== null && bridge !== null) {
+      bridge.documentHeaders(JSON.stringify({ doc: docId, url: docUrl, headers: headers }));
+    }
+  }
+
+  // (top) a link's session, asked of Python (which decides once the policy is known)
+  function linkStartTop(msg) {
+    ownHeaders();
+    bridge.linkStart(JSON.stringify(msg));
+  }
+
+  // (iframe) what goes to the top-level copy, in order, once the headers are known; nothing
+  // after the document said it is gone (pagehide)
+  let toTop = Promise.resolve(null);
+  let gone = false;
+
+  function whenHeadersKnown(op, fields) {
+    toTop = toTop.then(ownHeaders).then(function (headers) {
+      if (!gone) window.parent.postMessage(frameMessage(op, fields(headers)), "*");
+      return headers;
+    });
+  }
+
   function linkKey(el) {
     if (!el.isConnected || el.hasAttribute("disabled")) return null;
     if (!el.relList.contains("monetization")) return null;
@@ -98,13 +167,21 @@
 
   // Where a link's session is asked for: Python (top-level) or the top-level copy (iframe).
   function sendStart(msg) {
-    if (isTop) bridge.linkStart(JSON.stringify(msg));
-    else window.parent.postMessage(frameMessage("start", msg), "*");
+    if (isTop) linkStartTop(msg);
+    else {
+      whenHeadersKnown("start", function (headers) {
+        return Object.assign({ headers: headers }, msg);
+      });
+    }
   }
 
   function sendStop(id) {
     if (isTop) bridge.linkStop(JSON.stringify({ doc: docId, link: id }));
-    else window.parent.postMessage(frameMessage("stop", { link: id }), "*");
+    else {
+      whenHeadersKnown("stop", function () {
+        return { link: id };
+      });
+    }
   }
 
   function frameMessage(op, fields) {
@@ -233,6 +310,21 @@
     return list.filter((v) => typeof v === "string" && v.length <= each).slice(0, max);
   }
 
+  // (top) the policy headers an iframe read from its own response, or null (not known: never
+  // a policy with a part left out)
+  function frameHeaders(headers) {
+    if (headers === null || typeof headers !== "object") return null;
+    const out = {};
+    for (const name of ["permissions-policy", "content-security-policy"]) {
+      if (!(name in headers)) continue;
+      const values = headers[name];
+      if (!Array.isArray(values) || values.length !== 1) return null;
+      if (typeof values[0] !== "string" || values[0].length > MAX_POLICY) return null;
+      out[name] = [values[0]];
+    }
+    return out;
+  }
+
   function onFrameMessage(event) {
     const data = event.data;
     const m = data !== null && typeof data === "object" ? data[FRAME_KEY] : undefined;
@@ -286,17 +378,20 @@
       const id = "l" + nextLink++;
       const key = typeof m.key === "string" ? m.key.slice(0, 64) : "";
       frameLinks.set(id, { source: source, doc: m.doc, link: local, origin: event.origin, key: key });
-      bridge.linkStart(
-        JSON.stringify({
-          doc: docId,
-          url: location.href,
-          origin: self.origin,
-          link: id,
-          href: m.href.slice(0, MAX_HREF + 1),
-          csp: strings(m.csp, 8, MAX_POLICY),
-          frame: { origin: event.origin, src: current.src, allow: current.allow },
-        })
-      );
+      linkStartTop({
+        doc: docId,
+        url: location.href,
+        origin: self.origin,
+        link: id,
+        href: m.href.slice(0, MAX_HREF + 1),
+        csp: strings(m.csp, 8, MAX_POLICY),
+        frame: {
+          origin: event.origin,
+          src: current.src,
+          allow: current.allow,
+          headers: frameHeaders(m.headers),
+        },
+      });
     }
   }
 
@@ -348,16 +443,14 @@
     if (pointer === null || pointerUrl(pointer) === null) return;
     // "stopped" until Python starts the session (its "pending": the site's policy allows it)
     meta = { id: "m" + nextLink++, pointer: pointer, requestId: crypto.randomUUID(), state: "stopped" };
-    bridge.linkStart(
-      JSON.stringify({
-        doc: docId,
-        url: location.href,
-        origin: self.origin,
-        link: meta.id,
-        href: pointer,
-        csp: metaPolicies(),
-      })
-    );
+    linkStartTop({
+      doc: docId,
+      url: location.href,
+      origin: self.origin,
+      link: meta.id,
+      href: pointer,
+      csp: metaPolicies(),
+    });
   }
 
   function metaPush(payload) {
@@ -424,7 +517,10 @@
   // (Untrusted events are honoured too: a page that fakes them only pauses or restarts its own
   // sessions, never pays twice — the document's rate is shared by all its sessions.)
   window.addEventListener("pagehide", function (event) {
-    if (!isTop && firstLevel) window.parent.postMessage(frameMessage("gone", {}), "*");
+    if (!isTop && firstLevel) {
+      gone = true;
+      window.parent.postMessage(frameMessage("gone", {}), "*");
+    }
     if (event.persisted) {
       shown = false; // into the back/forward cache: nothing is paid for it there
       stopAllLinks();
@@ -435,6 +531,9 @@
     stopAllLinks(); // (none after a pagehide) a session belongs to one showing of the document
     shown = true;
     if (isTop && bridge !== null) bridge.hello(JSON.stringify({ doc: docId, url: location.href }));
-    if (!isTop && firstLevel) window.parent.postMessage(frameMessage("hello", {}), "*");
+    if (!isTop && firstLevel) {
+      gone = false;
+      window.parent.postMessage(frameMessage("hello", {}), "*");
+    }
     scanLinks();
   });

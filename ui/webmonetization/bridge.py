@@ -49,7 +49,7 @@ from ui.browser.hooks import TabContext
 from ui.webmonetization.consent import ConsentPrompter
 from ui.webmonetization.errors import PageError, page_error
 from ui.webmonetization.events import ConnectionEvents, StreamEvents, snapshot
-from ui.webmonetization.link_policy import meta_policies, parse_frame, refusal
+from ui.webmonetization.link_policy import meta_policies, parse_frame, parse_headers, refusal
 from ui.webmonetization.link_tags import PageLinks, valid_href, valid_link_id, valid_pointer
 from ui.webmonetization.monetize import parse_amount, parse_timeout, validate_monetize
 from ui.webmonetization.origins import origin_of
@@ -148,7 +148,8 @@ class PageBridge(QObject):
         self._counter = itertools.count(1)
         self._closed = False
         # The top-level document's response policy (Permissions-Policy, CSP), from its response
-        # headers; link starts wait there while they are not known.
+        # headers (the HTTP cache's copy, then Qt's at load end); link starts wait there while
+        # they are not known, and are decided again if Qt's differ.
         self._response = DocumentResponse()
         self._lifecycle_active = True
         self._links = PageLinks(
@@ -186,6 +187,7 @@ class PageBridge(QObject):
             return
         if doc != self._doc:
             self._end_document()
+            self._response.new_document()
             self._doc = doc
             self._ended_doc = None
 
@@ -310,10 +312,10 @@ class PageBridge(QObject):
         msg = _loads(text, MAX_CALL_JSON)
         if not isinstance(msg, dict) or self._closed or msg.get("doc") != self._doc:
             return
+        if self._response.hold(valid_link_id(msg.get("link")), text):
+            return  # the document's headers are not known yet
         response = self._response.policy
-        if response is None:  # the document's headers are not known yet
-            self._response.hold(valid_link_id(msg.get("link")), text)
-            return
+        assert response is not None
         doc, link = self._doc, valid_link_id(msg.get("link"))
         url, href = msg.get("url"), msg.get("href")
         # a link's href is an https: URL; the Coil-era <meta>'s ("m<n>") a payment pointer,
@@ -350,6 +352,30 @@ class PageBridge(QObject):
         self._links.start(doc, link, href, self._document_payer(site))
 
     @Slot(str)
+    def documentHeaders(self, text: str) -> None:
+        """bridge.js found the document's response in the HTTP cache: ``{doc, url, headers}``
+        (its policy headers; see response_policy.py)."""
+        msg = _loads(text, MAX_CALL_JSON)
+        if not isinstance(msg, dict) or self._closed or msg.get("doc") != self._doc:
+            return
+        url = msg.get("url")
+        if not isinstance(url, str) or origin_of(QUrl(url)) != origin_of(self._page.url()):
+            return
+        headers = parse_headers(msg.get("headers"))
+        if headers is not None:
+            self._decide_again(self._response.cached(headers, url))
+
+    def _decide_again(self, starts: list[str]) -> None:
+        """Decide these link starts under the document's (new) policy: a session that runs
+        stops first, so one the policy now refuses is over."""
+        for start in starts:
+            msg = _loads(start, MAX_CALL_JSON)
+            link = valid_link_id(msg.get("link")) if isinstance(msg, dict) else None
+            if link is not None:
+                self._links.stop(link)
+                self.linkStart(start)
+
+    @Slot(str)
     def linkStop(self, text: str) -> None:
         msg = _loads(text, 4096)
         if not isinstance(msg, dict) or msg.get("doc") != self._doc:
@@ -358,6 +384,11 @@ class PageBridge(QObject):
         if link is not None:
             self._response.drop(link)  # (a start still waiting for the headers: never run)
             self._links.stop(link)
+
+    @property
+    def link_sessions(self) -> int:
+        """How many link sessions the current document has (started or starting)."""
+        return len(self._links)
 
     @property
     def link_reasons(self) -> dict[str, str]:
@@ -531,15 +562,17 @@ class PageBridge(QObject):
             self._s.asyncs.submit(conn.proxy.close())
 
     def _on_loading_changed(self, info: QWebEngineLoadingInfo) -> None:
-        for text in self._response.loaded(info):
-            self.linkStart(text)
+        self._decide_again(self._response.loaded(info))
 
     def _on_visibility(self, visible: bool) -> None:
         self._attending_now(visible and self._lifecycle_active)
 
     def _on_lifecycle(self, state: QWebEnginePage.LifecycleState) -> None:
         # A frozen or discarded page runs nothing and nobody sees it: nothing is paid for it.
+        # A discarded one has no document any more (made active, the page loads anew).
         self._lifecycle_active = state == QWebEnginePage.LifecycleState.Active
+        if state == QWebEnginePage.LifecycleState.Discarded:
+            self._end_document()
         self._attending_now(self._tab.is_visible_in_focused_window() and self._lifecycle_active)
 
     def _attending_now(self, attending: bool) -> None:

@@ -6,10 +6,13 @@ and its ``monetization-src`` pre-request check: a blocked fetch is a network err
 gets ``error`` (:mod:`.csp`).
 
 What is known where: the top-level document's response headers come from QtWebEngine
-(``QWebEngineLoadingInfo.responseHeaders()``, main frame only); its ``<meta>`` policies and an
-iframe's ``allow`` attribute, src and origin come from bridge.js. An iframe's own response
-headers are not reported by QtWebEngine, so an iframe's ``monetization-src`` is its ``<meta>``
-policies only, and its own ``Permissions-Policy`` header is not seen (its parent's is).
+(``QWebEngineLoadingInfo.responseHeaders()``, main frame only, when the load ends) or, sooner,
+from the HTTP cache (:mod:`.response_policy`); its ``<meta>`` policies and an iframe's ``allow``
+attribute, src and origin come from bridge.js. QtWebEngine reports no iframe's response
+headers; bridge.js in the iframe reads its own document's response from the HTTP cache
+(:func:`parse_headers`), so an iframe's own ``Permissions-Policy`` and CSP headers count when
+its response was stored — not when it said ``no-store``: then its ``<meta>`` policies and its
+parent's header and ``allow`` attribute are all that is known.
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ from ui.webmonetization.permissions_policy import (
     top_level_allows,
 )
 
-__all__ = ["FrameInfo", "Refusal", "ResponsePolicy", "parse_frame", "refusal"]
+__all__ = ["FrameInfo", "Refusal", "ResponsePolicy", "parse_frame", "parse_headers", "refusal"]
 
 MAX_POLICIES = 8
 MAX_POLICY_CHARS = 4096
+POLICY_HEADERS = ("permissions-policy", "content-security-policy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,7 @@ class FrameInfo:
     origin: str  # its document's origin (the window message's origin)
     src: str  # the origin of its src attribute
     allow: str  # its allow attribute
+    own: ResponsePolicy = ResponsePolicy()  # its own response's headers, when known
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +81,27 @@ def parse_frame(value: object) -> FrameInfo | None:
         return None
     if len(allow) > MAX_POLICY_CHARS or serialized_origin(origin) != origin:
         return None
-    return FrameInfo(origin, src if serialized_origin(src) == src else "null", allow)
+    own = ResponsePolicy.from_headers(parse_headers(value.get("headers")) or {}, origin)
+    return FrameInfo(origin, src if serialized_origin(src) == src else "null", allow, own)
+
+
+def parse_headers(value: object) -> dict[str, list[str]] | None:
+    """The policy headers bridge.js read from a response (``{name: [value, ...]}``, names in
+    lower case); ``None`` (not known) if they are malformed or too long to have been read
+    whole — never a policy with a part left out."""
+    if not isinstance(value, dict):
+        return None
+    out: dict[str, list[str]] = {}
+    for name in POLICY_HEADERS:
+        if name not in value:
+            continue
+        values = value[name]
+        if not isinstance(values, list) or len(values) > MAX_POLICIES:
+            return None
+        if not all(isinstance(v, str) and len(v) <= MAX_POLICY_CHARS for v in values):
+            return None
+        out[name] = values
+    return out
 
 
 def meta_policies(value: object) -> list[csp.Policy]:
@@ -101,14 +126,16 @@ def refusal(
         policies = [*response.csp, *meta]
         origin = site
     else:
+        # inherited from the parent (its header, the allow attribute), then the frame's own
+        # declared policy (its header) must allow its origin too
         allowed = frame_allows(
             parent_origin=site,
             parent_header=response.permissions,
             allow=frame.allow,
             src_origin=frame.src,
             frame_origin=frame.origin,
-        )
-        policies = meta
+        ) and top_level_allows(frame.own.permissions, frame.origin)
+        policies = [*frame.own.csp, *meta]
         origin = frame.origin
     if not allowed:
         where = "this page" if frame is None else "this frame"

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from PySide6.QtCore import QFile, QIODevice
-from PySide6.QtWebEngineCore import QWebEngineProfile, QWebEngineScript
+from PySide6.QtWebEngineCore import QWebEngineProfile, QWebEngineScript, QWebEngineSettings
 
 FACADE_SCRIPT_NAME = "_trickle_webmonetization"
 BRIDGE_SCRIPT_NAME = "_trickle_wm_bridge"
@@ -116,6 +116,13 @@ class WebMonetizationProfileInstaller:
     """
 
     def install(self, profile: QWebEngineProfile) -> None:
+        # QtWebEngine 6.11 can keep pages in a back/forward cache (off by default), but a page
+        # restored from it no longer hears its QWebChannel (``qt.webChannelTransport`` is gone
+        # from its world; what it sends still arrives): its links would be paid with no event
+        # at them and draft-4 calls never answered. Off, stated here (see README, platform facts).
+        profile.settings().setAttribute(
+            QWebEngineSettings.WebAttribute.BackForwardCacheEnabled, False
+        )
         collection = profile.scripts()
         for name in (FACADE_SCRIPT_NAME, BRIDGE_SCRIPT_NAME):
             for old in collection.find(name):

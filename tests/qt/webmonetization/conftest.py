@@ -63,12 +63,26 @@ class Site:
         self.headers: dict[str, list[tuple[str, str]]] = {}  # extra response headers, by path
         self.delays: dict[str, float] = {}  # seconds before answering, by path
         self.posts: dict[str, Callable[[bytes], bytes]] = {}
+        # Cache-Control by path (default no-store: nothing of the page is in the HTTP cache)
+        self.cache: dict[str, str] = {}
+        # paths answered (headers sent) but whose body never ends until the event is set
+        self.hangs: dict[str, threading.Event] = {}
+        self.served: list[str] = []  # the path of every GET that reached the server
         site = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
+                site.served.append(path)
                 time.sleep(site.delays.get(path, 0.0))
+                hang = site.hangs.get(path)
+                if hang is not None:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "image/png")
+                    self.end_headers()
+                    self.wfile.flush()
+                    hang.wait(60)
+                    return
                 body = site.pages.get(path)
                 if body is None:
                     self.send_error(404)
@@ -81,7 +95,7 @@ class Site:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
-                self.send_header("Cache-Control", "no-store")
+                self.send_header("Cache-Control", site.cache.get(path, "no-store"))
                 for name, value in site.headers.get(path, []):
                     self.send_header(name, value)
                 self.end_headers()
@@ -113,6 +127,8 @@ class Site:
         return self.origin + path
 
     def close(self) -> None:
+        for hang in self.hangs.values():
+            hang.set()
         self._server.shutdown()
         self._server.server_close()
 
