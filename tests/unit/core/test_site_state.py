@@ -290,8 +290,9 @@ def test_every_status_has_words_and_honest_limits(
     offset: timedelta,
 ) -> None:
     day, month, total, budget = caps
+    policy = effective(SitePolicy("s", state, None, day, month, total), Defaults())
     wallet = WalletFacts(
-        effective(SitePolicy("s", state, None, day, month, total), Defaults()),
+        policy,
         GlobalPolicy(monthly_budget=budget, enabled=enabled),
         Usage(*used),
         provider,
@@ -308,7 +309,8 @@ def test_every_status_has_words_and_honest_limits(
         assert page.last_paid is not None and now - page.last_paid <= STREAMING_WINDOW
     # A limit shown is one that is set; "until" is in the future and at a local midnight.
     if s.limit is not None:
-        assert s.limit in (day, month, total, budget)
+        # (a cap left unset is the default's: an unconfigured site's month cap)
+        assert s.limit in (policy.cap_day, policy.cap_month, policy.cap_total, budget)
     if s.until is not None:
         local = s.until.astimezone(BERLIN)
         assert s.until > now and (local.hour, local.minute) == (0, 0)
