@@ -28,6 +28,7 @@ from wallet.payments.documents import Document, DocumentHandle
 from wallet.payments.draft4 import Draft4Connection, open_connection
 from wallet.payments.errors import DocumentGoneError, PaymentStateError
 from wallet.payments.gate import PacketGate
+from wallet.payments.lifecycle import Holds, SiteLimits
 from wallet.payments.link_targets import LinkResolver
 from wallet.payments.links import LinkListener, LinkSession, PayeeBook
 from wallet.payments.minimums import Minimums
@@ -39,7 +40,7 @@ from wallet.stream import ConnectionConfig
 __all__ = ["LinkFunding", "Payments", "WalletBudget"]
 
 
-class WalletBudget(TipBudget, ActivitySink, PayeeBook, Protocol):
+class WalletBudget(TipBudget, ActivitySink, PayeeBook, SiteLimits, Protocol):
     """What the layer needs of the wallet service (``WalletService`` fits as is)."""
 
     @property
@@ -86,6 +87,8 @@ class Payments:
         self._sessions: weakref.WeakKeyDictionary[Document, list[LinkSession]] = (
             weakref.WeakKeyDictionary()
         )
+        self._holds = Holds(budget, loop)
+        """When link sessions held by a limit wake (wallet.payments.lifecycle)."""
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -198,10 +201,18 @@ class Payments:
             budget=self._budget,
             loop=self._loop,
             pace=self._pace,
+            holds=self._holds,
             link=link,
             payees=self._budget,
             sleep=self._sleep,
         )
+
+    def clock_changed(self) -> None:
+        """The wall clock may have jumped (the machine woke from sleep; a test moved its
+        clock): link sessions held by a day or month limit that has lifted resume. Any
+        thread."""
+        if not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._holds.clock_changed)
 
     def _rotation(self, doc: Document) -> Rotation:
         rotation = self._rotations.get(doc)
@@ -244,6 +255,7 @@ class Payments:
             account_id=account_id,
             pace=self._pace,
             template=self._template,
+            holds=self._holds,
             minimum=self.minimums.of(href),
             backoffs=self.backoffs,
             payees=self._budget,
