@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -388,8 +388,9 @@ class WalletService:
         """When time alone lifts the limit that refuses ``site`` now (the local midnight that
         starts the next day or month, for a day or month cap or the monthly budget), as
         :func:`wallet.site_state.site_status` says; ``None``: only a change of facts can."""
-        facts = self.site_facts([site])[site]
-        page = PageFacts(open=True, monetized=True)  # a page that asks to be paid, held
+        # a page that asks to be paid, by someone (a provider, or the user's own wallet)
+        facts = replace(self.site_facts([site])[site], has_provider=True)
+        page = PageFacts(open=True, monetized=True)
         return site_status(facts, page, now=self._clock(), tz=self._tz).next_change
 
     def _mono(self) -> float | None:

@@ -17,7 +17,8 @@ it *wakes* when the refusal may have lifted:
 - time alone lifts it: a day or month cap, the monthly budget, at the moment
   :func:`wallet.site_state.site_status` gives as its ``next_change`` (the wallet's clock, so
   tests inject it; never polled: one timer per layer, armed for the earliest hold);
-- the session is stopped, or its document ends (then it ends).
+- the session is stopped, or its document ends (then it ends; it holds no gate that the
+  document's end would close).
 
 A wake is only a hint: the session asks the wallet whether the limit still holds (without
 spending anything) and holds on if it does, so several wakes at once, or a wake that lifted
@@ -135,6 +136,7 @@ class Hold:
         self._doc = doc
         self._woken: asyncio.Future[None] = loop.create_future()
         doc.wait_for_change(self._wake)
+        doc.when_ended(self._wake)
         holds._wake_when_lifted(doc.site, self._wake)
 
     def _wake(self) -> None:
@@ -151,6 +153,7 @@ class Hold:
 
     def cancel(self) -> None:
         self._doc.stop_waiting(self._wake)
+        self._doc.forget_ended(self._wake)
         self._holds._forget(self._wake)
 
 
