@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from wallet.budgets import PACE, Asset, Reason
-from wallet.events import BudgetReached, EventBus
+from wallet.events import BudgetReached, EventBus, PaymentsEnded
 from wallet.net.link import Link
 from wallet.payments.activity import ActivitySink, SiteActivity
 from wallet.payments.backoff import Backoffs
@@ -28,7 +28,7 @@ from wallet.payments.documents import Document, DocumentHandle
 from wallet.payments.draft4 import Draft4Connection, open_connection
 from wallet.payments.errors import DocumentGoneError, PaymentStateError
 from wallet.payments.gate import PacketGate
-from wallet.payments.lifecycle import Holds, SiteLimits
+from wallet.payments.lifecycle import Holds, SessionLifecycle, SiteLimits
 from wallet.payments.link_targets import LinkResolver
 from wallet.payments.links import LinkListener, LinkSession, PayeeBook
 from wallet.payments.minimums import Minimums
@@ -267,11 +267,19 @@ class Payments:
         return session
 
     def _session_ended(self, doc: Document, session: LinkSession) -> None:
+        self._tell_if_ended(doc, session)
         sessions = self._sessions.get(doc)
         if sessions is not None and session in sessions:
             sessions.remove(session)
             if not sessions:
                 del self._sessions[doc]
+
+    def _tell_if_ended(self, doc: Document, session: SessionLifecycle) -> None:
+        """A session of a page still open ended for good: the UI says "stopped" (a reload
+        pays it again). (A session paid from the user's wallet that ends says why through
+        the wallet's own status: reconnecting it, not a reload, is the fix.)"""
+        if session.ended_by is not None and doc.alive:
+            self._budget.events.emit(PaymentsEnded(doc.site, str(session.ended_by)))
 
     def link_sessions(self, site: str, *, attended_only: bool = True) -> list[LinkSession]:
         """The live link sessions of ``site``'s attended documents (wallet loop): the page the

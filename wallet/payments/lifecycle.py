@@ -46,6 +46,7 @@ from typing import Any, Protocol, TypeVar
 from wallet.budgets import Asset, Decision, Reason
 from wallet.errors import WalletError
 from wallet.payments.documents import Document
+from wallet.payments.errors import PaymentError
 
 __all__ = ["Hold", "Holds", "SessionLifecycle", "SiteLimits", "ends_session"]
 
@@ -173,6 +174,8 @@ class SessionLifecycle:
         self._stopping: asyncio.Future[None] = loop.create_future()
         self.held = False
         """Whether the session holds now (a limit refuses; nothing is sent)."""
+        self.ended_by: PaymentError | None = None
+        """Why the session ended after loading, if not asked to (or its document ended)."""
         self.task: asyncio.Task[None]
 
     def _start(self) -> None:

@@ -362,6 +362,7 @@ class LinkSession(SessionLifecycle):
                 # (and the grants are cancelled)
                 await asyncio.wait(self._writes, timeout=CLOSE_TIMEOUT)
             if loaded:
+                self.ended_by = reason
                 self._listener.on_stop(reason)
 
     async def _wait(self, delay: float) -> bool:
