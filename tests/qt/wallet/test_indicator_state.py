@@ -60,11 +60,10 @@ def test_why_an_open_page_is_not_paid_across_windows_and_tabs(
     events.close()
 
 
-def test_a_refusal_stops_a_draft4_page_until_a_new_session_and_payments_show_streaming(
-    qtbot: Any, wallet: WalletService, clock: FakeClock
-) -> None:
-    states, events = model(qtbot, wallet, clock)
-    states.draft4_sites = {COMICS}  # its page opened a draft-4 connection
+def streaming(
+    qtbot: Any, states: IndicatorState, wallet: WalletService, clock: FakeClock
+) -> tuple[Tab, int]:
+    """A tab in front showing COMICS, whose page asks to be paid and was paid: what went."""
     tab = Tab()
     states.begin_visit(tab, COMICS)
     states.set_current(tab)
@@ -76,7 +75,16 @@ def test_a_refusal_stops_a_draft4_page_until_a_new_session_and_payments_show_str
     assert isinstance(got, Reservation)
     wallet.commit(got, delivered=got.amount)
     qtbot.waitUntil(lambda: states.status(COMICS).cause is Cause.STREAMING)
-    assert states.current().sent == got.amount
+    return tab, got.amount
+
+
+def test_a_refusal_stops_a_draft4_page_until_a_new_session_and_payments_show_streaming(
+    qtbot: Any, wallet: WalletService, clock: FakeClock
+) -> None:
+    states, events = model(qtbot, wallet, clock)
+    states.draft4_sites = {COMICS}  # its page opened a draft-4 connection
+    tab, paid = streaming(qtbot, states, wallet, clock)
+    assert states.current().sent == paid
     shown = wallet.statuses.get(COMICS)
     assert shown is not None and shown.words.label == "Streaming"  # for the demo sites
     # A cap reached: its words; lifted: the page's sessions ended, so "Stopped" (reload).
@@ -109,17 +117,7 @@ def test_a_link_tag_page_shows_the_limit_then_pays_on_and_is_stopped_only_when_i
     qtbot: Any, wallet: WalletService, clock: FakeClock
 ) -> None:
     states, events = model(qtbot, wallet, clock)
-    tab = Tab()
-    states.begin_visit(tab, COMICS)
-    states.set_current(tab)
-    states.set_visible(tab, True)
-    states.set_monetized(tab, True)  # its link tag's session started (no draft-4 page)
-    wallet.set_site_active(COMICS, True)
-    clock.advance(seconds=10)
-    got = wallet.reserve(COMICS, WALLET_ORIGIN, USD, 100_000)
-    assert isinstance(got, Reservation)
-    wallet.commit(got, delivered=got.amount)
-    qtbot.waitUntil(lambda: states.status(COMICS).cause is Cause.STREAMING)
+    tab, _ = streaming(qtbot, states, wallet, clock)  # its link tag's (no draft-4 page)
     # A cap reached: its own words, never "Stopped" — the link session holds.
     wallet.set_site_policy(SitePolicy(COMICS, cap_day=1))
     clock.advance(seconds=60)
