@@ -110,7 +110,7 @@ class Holds:
 
     def _wake_when_lifted(self, site: str, wake: Callable[[], None]) -> None:
         at = self._limits.refusal_lifts_at(site)
-        if at is not None:
+        if at is not None and at > self._limits.now():  # (a past moment would wake at once)
             self._alarms[wake] = at
             self._arm()
 
