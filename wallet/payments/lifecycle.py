@@ -236,5 +236,8 @@ class SessionLifecycle:
                     return True
                 hold = self._holds.hold(self._doc)  # no await since the wake: nothing missed
         finally:
-            hold.cancel()
-            self.held = False
+            self._end_hold(hold)
+
+    def _end_hold(self, hold: Hold) -> None:
+        hold.cancel()
+        self.held = False

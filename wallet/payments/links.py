@@ -425,8 +425,12 @@ class LinkSession(SessionLifecycle):
         (a new incoming payment: the current one may expire meanwhile; SPSP: new credentials),
         or ``None`` if the session ended meanwhile."""
         hold = self._begin_hold()
-        await self._close_leg()
-        _, _, asset = await self._our_account()
+        try:
+            await self._close_leg()
+            _, _, asset = await self._our_account()
+        except BaseException:
+            self._end_hold(hold)
+            raise
         if not await self._hold(hold, asset, self._minimum.minimum):
             return None
         if target.incoming_payment is not None:
