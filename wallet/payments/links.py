@@ -40,7 +40,6 @@ any thread. Listener callbacks come on the wallet loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
