@@ -57,6 +57,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import datetime
 import itertools
 import json
 import logging
@@ -535,7 +536,13 @@ class UnlimitedBudget:
     def set_site_active(self, site: str, active: bool) -> None:
         pass
 
-    # (tips and payees: not on the path this benchmark measures)
+    # (tips, payees and holds: not on the path this benchmark measures)
+    def now(self) -> datetime.datetime:
+        return datetime.datetime.now(datetime.UTC)
+
+    def refusal_lifts_at(self, site: str) -> datetime.datetime | None:
+        return None
+
     def tip_room(self, site: str, asset: Asset, want: int) -> Decision:
         return Decision(want, None)
 

@@ -346,6 +346,8 @@ class WalletStartup:
         )
         payments = self._made.payments
         assert isinstance(payments, Payments)
+        # a limit ends draft-4 pages' payments ("stopped"); link tags hold and resume
+        self._made.ui.indicator_state.draft4_sites = payments.draft4_sites
         self._wire_funding(payments, opened)
         self._made.ui.ctx.tips = lambda site, amount, asset: self._asyncs.submit(
             payments.tip(site, amount, asset)

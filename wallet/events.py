@@ -66,6 +66,16 @@ class BudgetReached:
     reason: Reason
 
 
+@dataclass(frozen=True, slots=True)
+class PaymentsEnded:
+    """A link session of an open page ended for good (its receiver gave up after the
+    back-off, the provider failed): that page is paid again only after a reload. A limit
+    never ends one: it holds (``wallet.payments.lifecycle``)."""
+
+    site: str
+    reason: str
+
+
 Event = (
     HandlerRegistered
     | HandlerRemoved
@@ -75,6 +85,7 @@ Event = (
     | AccountChanged
     | PaymentCommitted
     | BudgetReached
+    | PaymentsEnded
 )
 Listener = Callable[[Event], None]
 

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,7 @@ from wallet.ledger import Ledger, RecoveryReport, Refusal, Reservation, reconcil
 from wallet.ledger_recovery import OrphanedLease, orphaned_leases
 from wallet.provider import BUILTIN_HANDLER_URI
 from wallet.reports import HistoryReader
-from wallet.site_state import REFUSALS_SHOWN, StatusBoard, WalletFacts
+from wallet.site_state import REFUSALS_SHOWN, PageFacts, StatusBoard, WalletFacts, site_status
 from wallet.store import open_store, payees, repo
 from wallet.store.engine import database_path, transaction
 from wallet.store.errors import StorageError
@@ -367,6 +367,7 @@ class WalletService:
                 now=self._clock(),
             )
         self.events.emit(AccountChanged(info))
+        self._site_changed(None)  # a balance that grew may pay sites held for it
         return info
 
     # --- activity and allowance ----------------------------------------------------------------
@@ -378,6 +379,19 @@ class WalletService:
             self._site(site).activity.set_active(active, self._clock(), self._mono())
         if active:
             self._site_changed(site)
+
+    def now(self) -> datetime:
+        """The wallet's clock (the day and month of every counter)."""
+        return self._clock()
+
+    def refusal_lifts_at(self, site: str) -> datetime | None:
+        """When time alone lifts the limit that refuses ``site`` now (the local midnight that
+        starts the next day or month, for a day or month cap or the monthly budget), as
+        :func:`wallet.site_state.site_status` says; ``None``: only a change of facts can."""
+        # a page that asks to be paid, by someone (a provider, or the user's own wallet)
+        facts = replace(self.site_facts([site])[site], has_provider=True)
+        page = PageFacts(open=True, monetized=True)
+        return site_status(facts, page, now=self._clock(), tz=self._tz).next_change
 
     def _mono(self) -> float | None:
         return self._monotonic() if self._monotonic is not None else None

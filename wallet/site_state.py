@@ -19,9 +19,12 @@ Rules, in order (the first that holds is the cause):
    A limit counts as reached when the ledger's counters reach it or the wallet's last refusal
    says so — unless money is still flowing (a lease granted before the limit pays out its last
    part): then the site is streaming, and says "reached" once the ledger refuses.
-5. A page whose payments a refusal stopped is "stopped" once the cause lifts: the payment layer
-   ends a document's sessions at any refusal but "not now" (a limit, a block, payments off;
-   ``wallet.payments.gate``), so only a reload (a new document) pays it again — the fix says so.
+5. A page whose payments ended for good is "stopped" once any other cause lifts, and only a
+   reload (a new document) pays it again — the fix says so: a draft-4 page's connections end
+   at any refusal but "not now" (``wallet.payments.gate``), a link session when its receiver
+   gave up after the back-off. A limit (a cap, the budget, the balance, a pause, a block,
+   payments off) never ends a link session: it holds and resumes by itself when the limit
+   lifts (``wallet.payments.lifecycle``), so such a page shows the limit's own cause.
 6. A site in no tab is "not open"; one that is open but not attended is not paid because its
    window is not in front, its tab is hidden, or the user is idle.
 7. Otherwise it is streaming (money went out within :data:`STREAMING_WINDOW`) or accruing (pay
@@ -138,7 +141,7 @@ class PageFacts:
         monetized: one of its pages asks to be paid.
         inattention: why none of them is attended to (``None``: one is).
         provider_failing: the provider proved a payment for one of them that does not verify.
-        stopped: a limit ended the payments of all its monetized pages (until reloaded).
+        stopped: the payments of all its monetized pages ended for good (until reloaded).
         last_paid: when money last went out to the site.
     """
 

@@ -23,7 +23,7 @@ Signals:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Container, Hashable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -33,7 +33,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from ui.wallet.qtevents import QtWalletEvents
 from wallet.amounts import NumberStyle
 from wallet.budgets import Asset, Reason
-from wallet.events import BudgetReached, PaymentCommitted
+from wallet.events import BudgetReached, PaymentCommitted, PaymentsEnded
 from wallet.payments.gate import NOT_NOW
 from wallet.service import WalletService
 from wallet.site_state import (
@@ -55,7 +55,7 @@ class TabState:
     monetized: bool = False
     visible: bool = False  # paid for now: the current tab of an attended window
     provider_failing: bool = False
-    stopped: bool = False  # a refusal ended its document's payments (a new one starts afresh)
+    stopped: bool = False  # its document's payments ended for good (a new one starts afresh)
     sent: int = 0  # this visit, in ``asset``
     asset: Asset | None = None
 
@@ -79,11 +79,15 @@ class IndicatorState(QObject):
         network: Callable[[], str | None] = lambda: None,
         style: NumberStyle | None = None,
         wallet_pays: Callable[[str], bool] = lambda site: False,
+        draft4_sites: Container[str] = (),
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.wallet_pays = wallet_pays
         """Whether the user's connected Open Payments wallet pays ``site`` (no provider needed)."""
+        self.draft4_sites = draft4_sites
+        """Sites whose pages opened draft-4 connections (``Payments.draft4_sites``): a limit
+        ends those (the page's ``sendTotal`` rejects); link-tag sessions hold and resume."""
         self._service = service
         self._tz = tz
         self._clock = clock
@@ -227,6 +231,7 @@ class IndicatorState(QObject):
         events.settings_changed.connect(lambda _ev: self.refresh())
         events.handlers_changed.connect(lambda _ev: self.refresh())
         events.account_changed.connect(lambda _ev: self.refresh())
+        events.payments_ended.connect(self._on_ended)
 
     def _keys_for(self, site: str) -> list[Hashable]:
         return [k for k, s in self._tabs.items() if s.site == site]
@@ -247,8 +252,20 @@ class IndicatorState(QObject):
         for k in self._keys_for(ev.site):
             if ev.reason is Reason.PROVIDER_FAILING:
                 self._tabs[k] = replace(self._tabs[k], provider_failing=True)
-            elif ev.reason not in NOT_NOW and self._tabs[k].monetized:
-                # Any refusal but "not now" ends a document's payment sessions for good.
+            elif (
+                ev.reason not in NOT_NOW
+                and self._tabs[k].monetized
+                and ev.site in self.draft4_sites
+            ):
+                # A limit ends a draft-4 page's connections for good; link-tag sessions hold
+                # and resume when it lifts (wallet.payments.lifecycle): the cause is shown.
+                self._tabs[k] = replace(self._tabs[k], stopped=True)
+        self._recompute([ev.site])
+
+    def _on_ended(self, ev: PaymentsEnded) -> None:
+        """A link session of the site's open page ended for good (its receiver gave up)."""
+        for k in self._keys_for(ev.site):
+            if self._tabs[k].monetized:
                 self._tabs[k] = replace(self._tabs[k], stopped=True)
         self._recompute([ev.site])
 

@@ -22,7 +22,7 @@ Signals:
     history_requested(str): show the history of this site.
     settings_requested(): show the wallet's Settings at the monthly budget.
     account_requested(): show the wallet's Account page (to add money).
-    reload_requested(str): reload the pages of this site (their payments stopped at a limit).
+    reload_requested(str): reload the pages of this site (their payments ended for good).
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ Invariant: slots connected to these signals always run on the GUI thread.
 Signals:
     any_event(object): every event (a ``wallet.events`` dataclass).
     payment_committed(object), budget_reached(object), policy_changed(object),
-    settings_changed(object), account_changed(object), handlers_changed(object):
-    the events of that kind (``handlers_changed`` for registered, removed and activated).
+    settings_changed(object), account_changed(object), handlers_changed(object),
+    payments_ended(object): the events of that kind (``handlers_changed`` for registered,
+    removed and activated).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from wallet.events import (
     HandlerRegistered,
     HandlerRemoved,
     PaymentCommitted,
+    PaymentsEnded,
     PolicyChanged,
     SettingsChanged,
 )
@@ -43,6 +45,7 @@ class QtWalletEvents(QObject):
     settings_changed = Signal(object)
     account_changed = Signal(object)
     handlers_changed = Signal(object)
+    payments_ended = Signal(object)
     _incoming = Signal(object)
 
     def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
@@ -72,6 +75,8 @@ class QtWalletEvents(QObject):
             self.account_changed.emit(event)
         elif isinstance(event, HandlerRegistered | HandlerRemoved | HandlerActivated):
             self.handlers_changed.emit(event)
+        elif isinstance(event, PaymentsEnded):
+            self.payments_ended.emit(event)
 
     def close(self) -> None:
         """Stop listening to the bus (also done when the object is destroyed)."""

@@ -42,6 +42,7 @@ class Document:
         self._on_provider_failing = on_provider_failing
         self._failing: set[str] = set()
         self._gates: set[PacketGate] = set()
+        self._ending: list[Callable[[], None]] = []
         self._counted = False
 
     @property
@@ -106,6 +107,21 @@ class Document:
         for gate in gates:
             gate.close()
         self._recount()
+        ending, self._ending = self._ending, []
+        for fn in ending:
+            fn()
+
+    def when_ended(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` once when the document ends (at once if it has): for a session that
+        holds no gate (held by a limit) and must end with it all the same."""
+        if not self._alive:
+            fn()
+        elif fn not in self._ending:
+            self._ending.append(fn)
+
+    def forget_ended(self, fn: Callable[[], None]) -> None:
+        if fn in self._ending:
+            self._ending.remove(fn)
 
     # -- sessions --
 

@@ -114,6 +114,11 @@ class Evidence:
 class PacketGate:
     """A ``wallet.stream.BudgetGate`` for one connection of one document."""
 
+    not_now: frozenset[Reason] = NOT_NOW
+    """Refusals this gate waits out with its connection open; any other resolves ``capped``
+    (a draft-4 page's ``sendTotal`` rejects; a link session holds or ends, as
+    :mod:`wallet.payments.lifecycle` says)."""
+
     def __init__(
         self,
         budget: Budget,
@@ -314,7 +319,7 @@ class PacketGate:
 
     def _refused(self, refusal: Refusal) -> None:
         self.refusal = refusal.reason
-        if refusal.reason in NOT_NOW or self._open:
+        if refusal.reason in self.not_now or self._open:
             # more accrues with viewing time; or packets in flight may still be given back
             self._wait_for_change(refusal)
         else:

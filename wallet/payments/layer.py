@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from wallet.budgets import PACE, Asset, Reason
-from wallet.events import BudgetReached, EventBus
+from wallet.events import BudgetReached, EventBus, PaymentsEnded
 from wallet.net.link import Link
 from wallet.payments.activity import ActivitySink, SiteActivity
 from wallet.payments.backoff import Backoffs
@@ -28,6 +28,7 @@ from wallet.payments.documents import Document, DocumentHandle
 from wallet.payments.draft4 import Draft4Connection, open_connection
 from wallet.payments.errors import DocumentGoneError, PaymentStateError
 from wallet.payments.gate import PacketGate
+from wallet.payments.lifecycle import Holds, SessionLifecycle, SiteLimits
 from wallet.payments.link_targets import LinkResolver
 from wallet.payments.links import LinkListener, LinkSession, PayeeBook
 from wallet.payments.minimums import Minimums
@@ -39,7 +40,7 @@ from wallet.stream import ConnectionConfig
 __all__ = ["LinkFunding", "Payments", "WalletBudget"]
 
 
-class WalletBudget(TipBudget, ActivitySink, PayeeBook, Protocol):
+class WalletBudget(TipBudget, ActivitySink, PayeeBook, SiteLimits, Protocol):
     """What the layer needs of the wallet service (``WalletService`` fits as is)."""
 
     @property
@@ -86,6 +87,8 @@ class Payments:
         self._sessions: weakref.WeakKeyDictionary[Document, list[LinkSession]] = (
             weakref.WeakKeyDictionary()
         )
+        self._holds = Holds(budget, loop)
+        """When link sessions held by a limit wake (wallet.payments.lifecycle)."""
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -198,10 +201,18 @@ class Payments:
             budget=self._budget,
             loop=self._loop,
             pace=self._pace,
+            holds=self._holds,
             link=link,
             payees=self._budget,
             sleep=self._sleep,
         )
+
+    def clock_changed(self) -> None:
+        """The wall clock may have jumped (the machine woke from sleep; a test moved its
+        clock): link sessions held by a day or month limit that has lifted resume. Any
+        thread."""
+        if not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._holds.clock_changed)
 
     def _rotation(self, doc: Document) -> Rotation:
         rotation = self._rotations.get(doc)
@@ -244,6 +255,7 @@ class Payments:
             account_id=account_id,
             pace=self._pace,
             template=self._template,
+            holds=self._holds,
             minimum=self.minimums.of(href),
             backoffs=self.backoffs,
             payees=self._budget,
@@ -255,11 +267,19 @@ class Payments:
         return session
 
     def _session_ended(self, doc: Document, session: LinkSession) -> None:
+        self._tell_if_ended(doc, session)
         sessions = self._sessions.get(doc)
         if sessions is not None and session in sessions:
             sessions.remove(session)
             if not sessions:
                 del self._sessions[doc]
+
+    def _tell_if_ended(self, doc: Document, session: SessionLifecycle) -> None:
+        """A session of a page still open ended for good: the UI says "stopped" (a reload
+        pays it again). (A session paid from the user's wallet that ends says why through
+        the wallet's own status: reconnecting it, not a reload, is the fix.)"""
+        if session.ended_by is not None and doc.alive:
+            self._budget.events.emit(PaymentsEnded(doc.site, str(session.ended_by)))
 
     def link_sessions(self, site: str, *, attended_only: bool = True) -> list[LinkSession]:
         """The live link sessions of ``site``'s attended documents (wallet loop): the page the

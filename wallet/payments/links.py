@@ -22,7 +22,11 @@ link element". A :class:`LinkSession`:
    minimums`), never dust, and nothing before a whole minimum has accrued;
 7. backs a receiver that cannot be reached off, bounded, telling the listener in words
    (``on_waiting``) when it tries again (:mod:`~wallet.payments.backoff`), instead of failing
-   at once or retrying forever.
+   at once or retrying forever;
+8. *holds* when the user's policy refuses (a cap, the budget, the balance, a pause, a block):
+   its connection is closed, nothing is sent, the page is told nothing; it wakes when the
+   refusal may have lifted, and then pays a new incoming payment (the lifecycle, shared with
+   sessions paid from the user's Open Payments wallet: :mod:`~wallet.payments.lifecycle`).
 
 A document's links take turns (:class:`Rotation`): one packet per ``pace / n`` seconds across
 its ``n`` links, round robin, each taking what accrued since the previous packet, so the site's
@@ -36,12 +40,11 @@ any thread. Listener callbacks come on the wallet loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol
 
 from wallet.amounts import decimal_string
 from wallet.budgets import Asset
@@ -60,6 +63,7 @@ from wallet.payments.errors import (
     ReceiverUnreachableError,
 )
 from wallet.payments.gate import Budget, PacketGate
+from wallet.payments.lifecycle import LINK_NOT_NOW, Holds, SessionLifecycle, ends_session
 from wallet.payments.link_targets import LinkResolver, LinkTarget, payee_of
 from wallet.payments.minimums import MinimumSend
 from wallet.payments.rotation import Rotation
@@ -71,7 +75,6 @@ __all__ = ["LinkListener", "LinkPayment", "LinkSession", "PayeeBook", "TipPath"]
 
 log = logging.getLogger(__name__)
 
-_T = TypeVar("_T")
 U64_MAX = 2**64 - 1
 # The most a packet asks the wallet for: the stream's send_max is unbounded, but a lease of
 # 2^64 units does not fit SQLite's INTEGER (the wallet bounds what it grants anyway).
@@ -127,7 +130,8 @@ class LinkListener(Protocol):
 
     def on_stop(self, reason: PaymentError | None) -> None:
         """The session ended after loading; ``reason`` is ``None`` when asked to stop (or the
-        document ended), else why (a cap, the receiver went away...)."""
+        document ended), else why (the receiver went away, the provider failing...). A limit
+        does not end it: it holds (nothing is said) and resumes when the limit lifts."""
         ...
 
     def on_waiting(self, words: str | None) -> None:
@@ -145,6 +149,8 @@ class PayeeBook(Protocol):
 class _LinkGate(PacketGate):
     """A document's packet gate that also takes its turn in the document's :class:`Rotation`,
     reports fulfilled packets and tells its session when it closes."""
+
+    not_now = LINK_NOT_NOW  # a limit holds the session (wallet.payments.lifecycle)
 
     def __init__(
         self,
@@ -216,9 +222,9 @@ class _Leg:
     recorded: bool = False  # who it pays is in history (written after its first packet)
 
 
-class LinkSession:
-    """Pays one link of one document until :meth:`stop`, the document's end, a limit that
-    stops it for good, or a failure (see the module docstring). Started by
+class LinkSession(SessionLifecycle):
+    """Pays one link of one document until :meth:`stop`, the document's end or a failure,
+    holding while a limit refuses (see the module docstring). Started by
     :meth:`wallet.payments.layer.Payments.pay_link`; owns its link and its connections."""
 
     def __init__(
@@ -236,19 +242,18 @@ class LinkSession:
         account_id: int | None,
         pace: float,
         template: ConnectionConfig | None,
+        holds: Holds,
         minimum: MinimumSend | None = None,
         backoffs: Backoffs | None = None,
         payees: PayeeBook | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self.href = href
-        self._doc = doc
+        super().__init__(doc=doc, href=href, loop=loop, holds=holds)
         self._link = link
         self._listener = listener
         self._resolver = resolver
         self._rotation = rotation
         self._budget = budget
-        self._loop = loop
         self._provider = provider
         self._account_id = account_id
         self._pace = pace
@@ -259,25 +264,12 @@ class LinkSession:
         self._payees = payees
         self._waiting = False
         self._writes: set[asyncio.Future[None]] = set()
-        self._stopping = loop.create_future()
         self._leg_closed: asyncio.Event = asyncio.Event()
         self._leg: _Leg | None = None
         self._router: Router | None = None
         self._account: tuple[str, Asset] | None = None
         self._account_fetch: asyncio.Task[None] | None = None
-        self.task: asyncio.Task[None] = loop.create_task(self._run())
-
-    # -- control --
-
-    def stop(self) -> None:
-        """End the session (any thread); takes effect on the wallet loop."""
-        if self._loop.is_closed():
-            return
-        self._loop.call_soon_threadsafe(self._stop)
-
-    def _stop(self) -> None:
-        if not self._stopping.done():
-            self._stopping.set_result(None)
+        self._start()
 
     @property
     def target(self) -> LinkTarget | None:
@@ -369,6 +361,7 @@ class LinkSession:
                 # (and the grants are cancelled)
                 await asyncio.wait(self._writes, timeout=CLOSE_TIMEOUT)
             if loaded:
+                self.ended_by = reason
                 self._listener.on_stop(reason)
 
     async def _wait(self, delay: float) -> bool:
@@ -376,7 +369,7 @@ class LinkSession:
         self._waiting = True
         self._listener.on_waiting(self._backoffs.words(self.href, delay))
         await self._until_stopped(self._sleep(delay))
-        return not self._stopping.done() and self._doc.alive
+        return not self._ended
 
     async def _pay(self, target: LinkTarget) -> PaymentError | None:
         """Stream to ``target`` and its renewals; the reason it stopped (``None``: asked)."""
@@ -392,17 +385,22 @@ class LinkSession:
             )
             closed = asyncio.ensure_future(self._leg_closed.wait())
             capped = leg.gate.capped
+            waits: set[asyncio.Future[Any]] = {self._stopping, capped, renew, closed}
             try:
-                await asyncio.wait(
-                    {self._stopping, capped, renew, closed}, return_when=asyncio.FIRST_COMPLETED
-                )
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 renew.cancel()
                 closed.cancel()
-            if self._stopping.done() or not self._doc.alive:
+            if self._ended:
                 return None
             if capped.done():
-                return BudgetExceededError(str(leg.gate.refusal or ""))
+                if ends_session(leg.gate.refusal):
+                    return BudgetExceededError(str(leg.gate.refusal or ""))
+                resumed = await self._hold_leg(target)
+                if resumed is None:
+                    return None
+                target, renewed_after_close = resumed, False
+                continue
             if not renew.cancelled() and renew.done() and target.incoming_payment is not None:
                 renewed = await self._renew(target)
                 if renewed is None:
@@ -421,6 +419,23 @@ class LinkSession:
                 return None
             target = renewed
 
+    async def _hold_leg(self, target: LinkTarget) -> LinkTarget | None:
+        """A limit refused: close the connection and hold until it lifts; then where to pay
+        (a new incoming payment: the current one may expire meanwhile; SPSP: new credentials),
+        or ``None`` if the session ended meanwhile."""
+        hold = self._begin_hold()
+        try:
+            await self._close_leg()
+            _, _, asset = await self._our_account()
+        except BaseException:
+            self._end_hold(hold)
+            raise
+        if not await self._hold(hold, asset, self._minimum.minimum):
+            return None
+        if target.incoming_payment is not None:
+            return await self._renew(target)
+        return await self._until_stopped(self._resolver.resolve(self.href))
+
     async def _renew(self, target: LinkTarget) -> LinkTarget | None:
         return await self._until_stopped(self._resolver.renew(target, cancel_grant_later=True))
 
@@ -428,18 +443,6 @@ class LinkSession:
         assert target.expires_at is not None
         due = target.expires_at - RENEWAL_LEAD
         return max(0.0, (due - self._resolver.now()).total_seconds())
-
-    async def _until_stopped(self, work: Awaitable[_T]) -> _T | None:
-        """``work``'s result, or ``None`` if the session is stopped (or its document ends)
-        first."""
-        task = asyncio.ensure_future(work)
-        await asyncio.wait({task, self._stopping}, return_when=asyncio.FIRST_COMPLETED)
-        if task.done() and not self._stopping.done() and self._doc.alive:
-            return task.result()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, WalletError):
-            await task
-        return None
 
     # -- connections --
 
@@ -566,10 +569,6 @@ class LinkSession:
             # Once the page's event is on its way: handing the write to a worker thread
             # takes the GIL away from whoever delivers it.
             self._loop.call_soon(self._record, leg)
-
-    def _gate_closed(self, gate: _LinkGate) -> None:
-        if not self._doc.alive:
-            self._stop()  # the document ended: so does the session
 
     def _connection_closed(self, leg: _Leg) -> None:
         if leg is self._leg:

@@ -39,7 +39,10 @@ packets over the local account. An :class:`OpLinkSession`:
    (every session paid from the wallet stops: the refusal is the wallet's, and reconnecting
    fixes it); says so and tries again every ``retry_after`` seconds when the wallet lacks
    the money or does not answer; replaces the incoming payment a minute before it expires,
-   and when the receiver says it is gone.
+   and when the receiver says it is gone;
+6. holds while the user's policy refuses (a cap, the budget, a pause, a block), as STREAM
+   sessions do, and resumes when the refusal may have lifted: its start, stop, end with the
+   document and holding are :mod:`wallet.payments.lifecycle`'s.
 
 Only one payment of a session is in flight at a time, and a payment once requested is always
 followed to its settlement, even when the session is stopped meanwhile (its poll is bounded).
@@ -55,7 +58,7 @@ import contextlib
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from wallet.budgets import Asset
 from wallet.errors import WalletError
@@ -69,6 +72,7 @@ from wallet.payments.errors import (
     PaymentError,
 )
 from wallet.payments.gate import Budget, PacketGate
+from wallet.payments.lifecycle import LINK_NOT_NOW, Holds, SessionLifecycle, ends_session
 from wallet.payments.link_targets import LinkResolver, LinkTarget, payee_of
 from wallet.payments.links import (
     CLOSE_TIMEOUT,
@@ -89,7 +93,6 @@ from wallet.payments.rotation import Rotation
 
 __all__ = ["OpLinkSession", "PayingWallet", "PaymentState", "WalletPayment"]
 
-_T = TypeVar("_T")
 # The most one payment may ask the ledger for (SQLite's integers; far above any grant).
 MAX_ASK = 2**53
 # A pending outgoing payment is read again after FIRST_POLL seconds, then twice as long each
@@ -201,6 +204,8 @@ class OpGate(PacketGate):
     """A document's gate for outgoing payments: admission, caps and pacing as for packets,
     but one reservation per payment, with the receiver's minimum as the least it takes."""
 
+    not_now = LINK_NOT_NOW  # a limit holds the session (wallet.payments.lifecycle)
+
     def __init__(
         self,
         budget: Budget,
@@ -260,9 +265,10 @@ class OpGate(PacketGate):
         self._on_close()
 
 
-class OpLinkSession:
+class OpLinkSession(SessionLifecycle):
     """Pays one link of one document from the connected wallet until :meth:`stop`, the
-    document's end, a limit, or the wallet's refusal (see the module docstring)."""
+    document's end, or the wallet's refusal, holding while a limit refuses (see the module
+    docstring)."""
 
     def __init__(
         self,
@@ -276,6 +282,7 @@ class OpLinkSession:
         budget: Budget,
         loop: asyncio.AbstractEventLoop,
         pace: float,
+        holds: Holds,
         link: Link | None = None,
         payees: PayeeBook | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -283,14 +290,12 @@ class OpLinkSession:
         poll_deadline: float = POLL_DEADLINE,
         retry_after: float = RETRY_AFTER,
     ) -> None:
-        self.href = href
-        self._doc = doc
+        super().__init__(doc=doc, href=href, loop=loop, holds=holds)
         self._listener = listener
         self._resolver = resolver
         self._wallet = wallet
         self._rotation = rotation
         self._budget = budget
-        self._loop = loop
         self._pace = pace
         self._link = link  # an ILP link the caller opened anyway: unused, closed at the end
         self._payees = payees
@@ -300,22 +305,9 @@ class OpLinkSession:
         self._poll_interval = poll_interval
         self._poll_deadline = poll_deadline
         self._retry_after = retry_after
-        self._stopping: asyncio.Future[None] = loop.create_future()
         self._woken = asyncio.Event()
         self._target: LinkTarget | None = None
-        self.task: asyncio.Task[None] = loop.create_task(self._run())
-
-    # -- control --
-
-    def stop(self) -> None:
-        """End the session (any thread); a payment in flight is still settled."""
-        if self._loop.is_closed():
-            return
-        self._loop.call_soon_threadsafe(self._stop)
-
-    def _stop(self) -> None:
-        if not self._stopping.done():
-            self._stopping.set_result(None)
+        self._start()  # stop() leaves a payment in flight to be settled
 
     @property
     def target(self) -> LinkTarget | None:
@@ -351,30 +343,42 @@ class OpLinkSession:
             if self._writes:  # history knows who was paid before the session says it ended
                 await asyncio.wait(self._writes, timeout=CLOSE_TIMEOUT)
             if loaded:
+                self.ended_by = reason
                 self._listener.on_stop(reason)
 
-    async def _pay(self, target: LinkTarget) -> PaymentError | None:
-        wallet = self._wallet
+    def _open_gate(self, target: LinkTarget) -> OpGate:
         gate = OpGate(
             self._budget,
             self._doc,
             loop=self._loop,
-            provider=wallet.provider,
+            provider=self._wallet.provider,
             pace=self._pace,
             rotation=self._rotation,
             on_close=self._gate_closed,
         )
-        gate.bind(wallet.asset, _connection_name(target))
+        gate.bind(self._wallet.asset, _connection_name(target))
         gate.set_waker(self._woken.set)
         self._rotation.join(gate)
         self._doc.add_gate(gate)  # accrues for the site from now; closed with the document
+        return gate
+
+    async def _hold_gate(self, gate: OpGate, least: int) -> bool:
+        """A limit refused: give the gate up (the site accrues nothing meanwhile) and hold
+        until the limit lifts (``True``) or the session ends."""
+        hold = self._begin_hold()
+        self._doc.remove_gate(gate)
+        return await self._hold(hold, self._wallet.asset, least)
+
+    async def _pay(self, target: LinkTarget) -> PaymentError | None:
+        wallet = self._wallet
+        gate = self._open_gate(target)
         renewed = False
         failed = 0
         try:
             receiver = target.incoming_payment
             assert receiver is not None
             while True:
-                if self._stopping.done() or not self._doc.alive or _closed(wallet):
+                if self._ended or _closed(wallet):
                     return None
                 if self._renewal_due(target):
                     new = await self._until_stopped(self._resolver.renew(target))
@@ -401,7 +405,12 @@ class OpLinkSession:
                 res = gate.take(min(left, MAX_ASK), minimum)
                 if res is None:
                     if gate.capped.done():
-                        return BudgetExceededError(str(gate.refusal or ""))
+                        if ends_session(gate.refusal):
+                            return BudgetExceededError(str(gate.refusal or ""))
+                        if not await self._hold_gate(gate, minimum):
+                            return None
+                        gate = self._open_gate(target)
+                        continue
                     await self._wait(gate)
                     continue
                 wallet.claim(res.amount)
@@ -440,10 +449,6 @@ class OpLinkSession:
         if target.expires_at is None:
             return False
         return self._resolver.now() >= target.expires_at - RENEWAL_LEAD
-
-    def _gate_closed(self) -> None:
-        if not self._doc.alive:
-            self._stop()  # the document ended: so does the session
 
     async def _wait(self, gate: OpGate) -> None:
         """Until the gate (or the wallet, or a stop) says asking again may succeed."""
@@ -556,19 +561,6 @@ class OpLinkSession:
             with contextlib.suppress(FundingError):
                 payment = await self._wallet.read_payment(payment)
         return payment
-
-    async def _until_stopped(self, work: Awaitable[_T]) -> _T | None:
-        """``work``'s result, or ``None`` if the session is stopped (or its document ends)
-        first."""
-        task = asyncio.ensure_future(work)
-        waits: set[asyncio.Future[Any]] = {task, self._stopping}
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        if task.done() and not self._stopping.done() and self._doc.alive:
-            return task.result()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, WalletError):
-            await task
-        return None
 
 
 def _connection_name(target: LinkTarget) -> str:

@@ -1,5 +1,6 @@
 """The browser's facts of each site (``ui.wallet.indicator_state``): which tabs show it, which
-are paid for now and why not, across windows; a refusal that ends a page's sessions; a provider
+are paid for now and why not, across windows; a refusal that ends a draft-4 page's sessions,
+and one that only holds a link tag's; a link session that ends for good; a provider
 failing; the statuses published for the demo sites. Real wallet database, injected clock."""
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from typing import Any
 from tests.qt.wallet.seed import COMICS, NEWS, TZ, USD, WALLET_ORIGIN, FakeClock
 from ui.wallet.indicator_state import IndicatorState
 from ui.wallet.qtevents import QtWalletEvents
-from wallet.budgets import Reason, SitePolicy
-from wallet.events import BudgetReached
+from wallet.budgets import Reason, SitePolicy, SiteState
+from wallet.events import BudgetReached, PaymentsEnded
 from wallet.ledger import Reservation
 from wallet.service import WalletService
-from wallet.site_state import Cause, Inattention
+from wallet.site_state import Cause, Fix, Inattention
 
 
 class Tab:
@@ -59,10 +60,10 @@ def test_why_an_open_page_is_not_paid_across_windows_and_tabs(
     events.close()
 
 
-def test_a_refusal_stops_the_page_until_a_new_session_and_payments_show_streaming(
-    qtbot: Any, wallet: WalletService, clock: FakeClock
-) -> None:
-    states, events = model(qtbot, wallet, clock)
+def streaming(
+    qtbot: Any, states: IndicatorState, wallet: WalletService, clock: FakeClock
+) -> tuple[Tab, int]:
+    """A tab in front showing COMICS, whose page asks to be paid and was paid: what went."""
     tab = Tab()
     states.begin_visit(tab, COMICS)
     states.set_current(tab)
@@ -74,7 +75,16 @@ def test_a_refusal_stops_the_page_until_a_new_session_and_payments_show_streamin
     assert isinstance(got, Reservation)
     wallet.commit(got, delivered=got.amount)
     qtbot.waitUntil(lambda: states.status(COMICS).cause is Cause.STREAMING)
-    assert states.current().sent == got.amount
+    return tab, got.amount
+
+
+def test_a_refusal_stops_a_draft4_page_until_a_new_session_and_payments_show_streaming(
+    qtbot: Any, wallet: WalletService, clock: FakeClock
+) -> None:
+    states, events = model(qtbot, wallet, clock)
+    states.draft4_sites = {COMICS}  # its page opened a draft-4 connection
+    tab, paid = streaming(qtbot, states, wallet, clock)
+    assert states.current().sent == paid
     shown = wallet.statuses.get(COMICS)
     assert shown is not None and shown.words.label == "Streaming"  # for the demo sites
     # A cap reached: its words; lifted: the page's sessions ended, so "Stopped" (reload).
@@ -99,6 +109,36 @@ def test_a_refusal_stops_the_page_until_a_new_session_and_payments_show_streamin
     # Time alone ends "streaming": the model re-evaluates at the status's next change.
     clock.advance(seconds=60)
     states.refresh()
+    assert states.status(COMICS).cause is Cause.ACCRUING
+    events.close()
+
+
+def test_a_link_tag_page_shows_the_limit_then_pays_on_and_is_stopped_only_when_its_session_ends(
+    qtbot: Any, wallet: WalletService, clock: FakeClock
+) -> None:
+    states, events = model(qtbot, wallet, clock)
+    tab, _ = streaming(qtbot, states, wallet, clock)  # its link tag's (no draft-4 page)
+    # A cap reached: its own words, never "Stopped" — the link session holds.
+    wallet.set_site_policy(SitePolicy(COMICS, cap_day=1))
+    clock.advance(seconds=60)
+    refused = wallet.reserve(COMICS, WALLET_ORIGIN, USD, 100_000)
+    assert not isinstance(refused, Reservation) and refused.reason is Reason.DAY_CAP
+    qtbot.waitUntil(lambda: states.status(COMICS).cause is Cause.DAY_CAP)
+    assert not states.current().stopped
+    # Paused and blocked: their own causes; lifted: the held session resumes, no reload.
+    for state, cause in ((SiteState.PAUSED, Cause.PAUSED), (SiteState.BLOCKED, Cause.BLOCKED)):
+        wallet.set_site_policy(SitePolicy(COMICS, state))
+        refused = wallet.reserve(COMICS, WALLET_ORIGIN, USD, 100_000)
+        assert not isinstance(refused, Reservation)
+        qtbot.waitUntil(lambda: states.status(COMICS).cause is cause)  # noqa: B023
+    wallet.reset_site_policy(COMICS)
+    qtbot.waitUntil(lambda: states.status(COMICS).cause is Cause.ACCRUING)
+    assert not states.current().stopped
+    # Its session really ended (the receiver gave up): "Stopped", and a reload is the fix.
+    wallet.events.emit(PaymentsEnded(COMICS, "its wallet cannot be reached"))
+    qtbot.waitUntil(lambda: states.status(COMICS).cause is Cause.STOPPED)
+    assert states.words(states.status(COMICS)).fix is Fix.RELOAD
+    states.set_monetized(tab, True)  # reloaded: a new session
     assert states.status(COMICS).cause is Cause.ACCRUING
     events.close()
 

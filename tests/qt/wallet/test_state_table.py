@@ -138,19 +138,20 @@ class Views:
         return w
 
     def resume(self, site: str, page: Any) -> None:
-        """After a refusal lifted: "Stopped" (its sessions ended), and its fix reloads the
-        page, which streams again; or streaming already, if packets in flight kept a session
-        waiting instead (a race the user cannot see either)."""
-        self.qtbot.waitUntil(
-            lambda: self.states.status(site).cause in (Cause.STOPPED, Cause.STREAMING),
-            timeout=WAIT,
-        )
-        if self.states.status(site).cause is Cause.STOPPED:
-            w = self.check(site, Cause.STOPPED, page=page)
-            assert w.fix is Fix.RELOAD
-            self.popover.show_site(site)
-            self.popover.fix.click()
+        """After a refusal lifted: the page's link session, held meanwhile, streams again by
+        itself — the same document (no reload), never "Stopped" on the way."""
+        document = run_js(self.qtbot, page, "window.__trickleDocument ??= Math.random()")
+        shown: set[Cause] = set()
+
+        def streaming() -> bool:
+            cause = self.states.status(site).cause
+            shown.add(cause)
+            return cause is Cause.STREAMING
+
+        self.qtbot.waitUntil(streaming, timeout=WAIT)
+        assert Cause.STOPPED not in shown, shown
         self.check(site, Cause.STREAMING, page=page)
+        assert run_js(self.qtbot, page, "window.__trickleDocument") == document
 
     def shoot_popover(self, site: str, name: str) -> None:
         self.app.window.activateWindow()
@@ -221,8 +222,10 @@ def test_every_cause_shows_the_same_words_everywhere(
             svc.ledger.settle(datetime.now(UTC))
             return svc.site_facts([blog])[blog].usage
 
-        svc.set_site_policy(SitePolicy(blog, rate_per_hour=FAST, cap_day=used().site_day + STEP))
+        cap_day = used().site_day + STEP
+        svc.set_site_policy(SitePolicy(blog, rate_per_hour=FAST, cap_day=cap_day))
         w = v.check(blog, Cause.DAY_CAP, page=blog_tab)
+        assert used().site_day <= cap_day  # the held page pays nothing past the cap
         assert "paid again from tomorrow (" in w.explanation and w.fix is Fix.RAISE_CAP
         v.shoot_popover(blog, "state-popover-day-cap.png")
         qtbot.wait(500)  # the page's last frame painted
@@ -230,7 +233,7 @@ def test_every_cause_shows_the_same_words_everywhere(
         v.popover.show_site(blog)
         v.popover.fix.click()  # "Raise the cap": the day cap's field, ready to type in
         assert v.popover.cap_day.hasFocus() or v.popover.focusWidget() is v.popover.cap_day
-        # A higher limit lets the site be paid again, from a new document (a reload).
+        # A higher limit lets the site be paid again: the same document, no reload.
         svc.set_site_policy(
             SitePolicy(blog, rate_per_hour=FAST, cap_month=used().site_month + STEP)
         )

@@ -4,10 +4,11 @@ CA, every exchange checked against the official OpenAPI files) to a real STREAM 
 sandbox account, through the real payment layer and a real wallet (SQLite).
 
 The receiver's own total = the incoming payment's ``receivedAmount`` = Trickle's history = the
-sum of the ``amountSent`` of the ``monetization`` events the page saw; a per-site cap stops it
-exactly at the cap; a hidden tab pays nothing and sees no event; an ``href`` change starts a new
-session; removal and ``disabled`` stop it; wallet addresses that are 404, HTML or ``http:`` get
-``error`` at the link."""
+sum of the ``amountSent`` of the ``monetization`` events the page saw; a per-site cap holds it
+exactly at the cap (nothing paid, no event) and raising the cap resumes the same page; a hidden
+tab pays nothing and sees no event; an ``href`` change starts a new session; removal and
+``disabled`` stop it; wallet addresses that are 404, HTML or ``http:`` get ``error`` at the
+link."""
 
 from __future__ import annotations
 
@@ -51,20 +52,31 @@ def test_a_link_tag_is_paid_and_every_count_agrees(
     tab.check_clean()
 
 
-def test_a_site_cap_stops_a_link_exactly_at_the_cap(
+def test_a_day_cap_holds_a_link_exactly_at_the_cap_and_raising_it_resumes_the_same_page(
     world_factory: Callable[..., World], make_tab: Callable[[], Tab], sites: Callable[[], Site]
 ) -> None:
     w = world_factory()
     site = sites()
     cap = 7_654_321
-    w.service.set_site_policy(SitePolicy(site.origin, rate_per_hour=FAST, cap_total=cap))
-    site.pages["/"] = link_page(("m", w.wallet("alice")))
+    w.service.set_site_policy(SitePolicy(site.origin, rate_per_hour=FAST, cap_day=cap))
+    site.pages["/"] = link_page(("m", w.wallet("alice")), script="window.documentMark = 1;")
     tab = make_tab()
     tab.load(site.url("/"))
     tab.qtbot.waitUntil(lambda: units_seen(tab) == cap, timeout=20000)
-    still(tab, w, site.origin)
+    events = len(tab.js("window.seen"))
+    still(tab, w, site.origin)  # held: nothing paid, no event, though the tab is in front
+    assert len(tab.js("window.seen")) == events
     ((own, ledger),) = w.received().values()
     assert own == ledger == w.history(site.origin) == cap
+    # The cap raised: the same document is paid again, up to the new cap and no further.
+    w.service.set_site_policy(SitePolicy(site.origin, rate_per_hour=FAST, cap_day=2 * cap))
+    tab.qtbot.waitUntil(lambda: units_seen(tab) == 2 * cap, timeout=20000)
+    still(tab, w, site.origin)
+    received = w.received().values()
+    assert all(own <= 2 * cap for own, _ in received)
+    assert sum(own for own, _ in received) == sum(got for _, got in received) == 2 * cap
+    assert w.history(site.origin) == units_seen(tab) == 2 * cap
+    assert tab.js("window.documentMark") == 1  # never reloaded
     tab.check_clean()
 
 

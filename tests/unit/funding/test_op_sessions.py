@@ -19,7 +19,6 @@ from aiohttp.typedefs import Handler
 from tests.funding_support import FAST, SITE, FundingWorld, Page, funding_world
 from wallet.budgets import Asset, SitePolicy
 from wallet.funding import FundingSource
-from wallet.payments import BudgetExceededError
 from wallet.payments.op_errors import GrantUsedUpError
 from wallet.payments.op_sessions import OpLinkSession
 from wallet.sandbox.op_payer import SendingFee
@@ -67,7 +66,9 @@ def test_a_link_is_paid_from_the_connected_wallet_and_every_count_agrees(tmp_pat
     run(main)
 
 
-def test_a_site_cap_stops_payment_exactly_at_the_cap(tmp_path: Path) -> None:
+def test_a_site_cap_holds_payment_exactly_at_the_cap_and_a_raise_resumes_it(
+    tmp_path: Path,
+) -> None:
     cap = 1_234_567
 
     async def main() -> None:
@@ -75,11 +76,22 @@ def test_a_site_cap_stops_payment_exactly_at_the_cap(tmp_path: Path) -> None:
         async with funding_world(tmp_path, policy=policy) as w:
             await w.connect(budget=10**10)
             _, session, page = w.pay(w.wallet("alice"))
-            await stopped(session)
-            (reason,) = page.stops
-            assert isinstance(reason, BudgetExceededError), reason
+            assert isinstance(session, OpLinkSession)
+            await page.until(lambda: session.held)
+            assert page.stops == [] and page.errors == []  # held, not ended
             assert counts_agree(w, page) == cap
-            assert len(page.payments) >= 2
+            paid = len(page.payments)
+            assert paid >= 2
+            await asyncio.sleep(0.3)  # held: no payment, no event
+            assert len(page.payments) == paid and counts_agree(w, page) == cap
+            w.service.set_site_policy(
+                SitePolicy(SITE, rate_per_hour=FAST // 1000, cap_total=2 * cap)
+            )
+            await page.until(lambda: len(page.payments) > paid and session.held)
+            assert counts_agree(w, page) == 2 * cap
+            session.stop()
+            await stopped(session)
+            assert page.stops == [None]
 
     run(main)
 

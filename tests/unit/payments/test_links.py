@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,7 +28,6 @@ from wallet.budgets import Asset, SitePolicy
 from wallet.openpayments.models import Amount
 from wallet.payments import (
     PAGE_CONNECTION_TEMPLATE,
-    BudgetExceededError,
     DocumentHandle,
     GrantDeniedError,
     InsecureWalletAddressError,
@@ -122,6 +122,18 @@ class World:
             sum(t.unresolved for t in totals),
         )
 
+    def received_in_all(self) -> tuple[int, int, int]:
+        """(the STREAM receiver's own count, the sum of every incoming payment's
+        receivedAmount, how many incoming payments there are), over the whole test."""
+        backend = self.sandbox.server.ledger.backend
+        assert isinstance(backend, StreamServerBackend)
+        incoming = self.sandbox.server.ledger.payments
+        return (
+            sum(backend.received.values()),
+            sum(p.received for p in incoming.values()),
+            len(incoming),
+        )
+
     def received(self, target: LinkTarget) -> tuple[int, int]:
         """(the STREAM receiver's own count, the incoming payment's receivedAmount)."""
         assert target.incoming_payment is not None
@@ -153,11 +165,17 @@ async def world(
     middlewares: tuple[object, ...] = (),
     timeout: float = 10.0,
     check_openapi: bool = True,
+    wallet_clock: Callable[[], dt.datetime] | None = None,
 ) -> AsyncIterator[World]:
     async with op_sandbox(
         tmp, clock=clock, middlewares=middlewares, check_openapi=check_openapi
     ) as sandbox:
-        service = WalletService.open(tmp / "wallet", tz=ZoneInfo("UTC"))
+        if wallet_clock is None:
+            service = WalletService.open(tmp / "wallet", tz=ZoneInfo("UTC"))
+        else:  # the wallet's own clock (its days and months), injected
+            service = WalletService.open(
+                tmp / "wallet", tz=ZoneInfo("UTC"), clock=wallet_clock, monotonic=time.monotonic
+            )
         service.set_site_policy(policy or SitePolicy(SITE, rate_per_hour=FAST))
         resolver = OpenPaymentsResolver(extra_ca_file=sandbox.ca_file, clock=clock, timeout=timeout)
         payments = Payments(
@@ -213,18 +231,21 @@ def test_a_link_is_paid_and_every_count_agrees(tmp_path: Path) -> None:
     run(main)
 
 
-def test_a_site_cap_stops_the_session_exactly_at_the_cap(tmp_path: Path) -> None:
+def test_a_site_cap_holds_the_session_exactly_at_the_cap(tmp_path: Path) -> None:
     cap = 123_456
 
     async def main() -> None:
         async with world(tmp_path, policy=SitePolicy(SITE, rate_per_hour=FAST, cap_total=cap)) as w:
             paying = w.pay(SITE, w.sandbox.wallet("alice"), Seen())
-            await paying.stopped()
             seen = paying.seen
-            (reason,) = seen.stops
-            assert isinstance(reason, BudgetExceededError)
+            await seen.until(lambda: paying.session.held)
             own, ledger = w.received(seen.loads[0])
             assert own == ledger == seen.sent == w.history()[1] == cap
+            # Held, not ended: the page was told nothing, and the session ends with a stop.
+            assert seen.stops == [] and seen.errors == []
+            paying.session.stop()
+            await paying.stopped()
+            assert seen.stops == [None]
 
     run(main)
 
