@@ -51,9 +51,10 @@ def _page(title: str, body: str, status: int = 200) -> web.Response:
 
 
 def _shown_amount(amount: dict[str, Any]) -> str:
-    """A limit's amount as a person reads it ("5.00 USD"), from its integer value and scale."""
+    """A limit's amount as a person reads it ("5.00 USD"), from its integer value and scale:
+    never rounded (what the user consents to is shown exactly, "4.999 USD" if it is that)."""
     value, scale = int(str(amount.get("value", "0"))), int(amount.get("assetScale", 0))
-    return format_amount(value, Asset(str(amount.get("assetCode", "")), scale), max_digits=2)
+    return format_amount(value, Asset(str(amount.get("assetCode", "")), scale))
 
 
 def _renewal(text: str) -> str:
