@@ -12,10 +12,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import logging.handlers
 import os
 import signal
-import socket
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -206,19 +204,49 @@ def internal_routes(extra: Mapping[str, Route]) -> dict[str, Route]:
     return routes
 
 
+LOG_MAX_BYTES = 2_000_000
+LOG_BACKUPS = 3
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def setup_logging(profile_dir: Path, level: int = logging.INFO) -> Path:
-    """Log to ``<profile>/logs/trickle.log`` (rotated). Returns the file's path."""
+    """Log to ``<profile>/logs/trickle.log``. Returns the file's path.
+
+    A plain file handler until :func:`rotate_log` (after the first paint) puts a rotating one in
+    its place: ``logging.handlers`` brings ``socket`` and ``pickle``, a twentieth of a bare
+    QtWebEngine window's first paint.
+    """
     logs = profile_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     path = logs / LOG_FILE
-    handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+    _log_to(logging.FileHandler(path, encoding="utf-8"), level)
+    return path
+
+
+def rotate_log(path: Path, max_bytes: int = LOG_MAX_BYTES) -> None:
+    """From now on ``path`` rolls over at ``max_bytes`` (``LOG_BACKUPS`` old files kept)."""
+    import logging.handlers
+
+    root = logging.getLogger()
+    plain = [
+        h
+        for h in root.handlers
+        if type(h) is logging.FileHandler and h.baseFilename == os.path.abspath(path)
+    ]
+    rotating = logging.handlers.RotatingFileHandler(
+        path, maxBytes=max_bytes, backupCount=LOG_BACKUPS, encoding="utf-8"
     )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    _log_to(rotating, root.level)  # before the plain one goes: no record is lost between
+    for handler in plain:
+        root.removeHandler(handler)
+        handler.close()
+
+
+def _log_to(handler: logging.Handler, level: int) -> None:
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(level)
-    return path
 
 
 _QT_LEVELS = {
@@ -244,28 +272,24 @@ def stop_on_signals(app: QApplication) -> QSocketNotifier:
     """Quit cleanly (pages, profile, cookies flushed) on SIGINT/SIGTERM.
 
     Python runs signal handlers only between bytecodes, and Qt's event loop is in C++: the
-    C-level handler writes to a socket (``signal.set_wakeup_fd``) that wakes Qt, whose slot
-    runs Python, and with it the handler. No polling timer: an idle browser never wakes for it.
+    C-level handler writes to a pipe (``signal.set_wakeup_fd``) that wakes Qt, whose slot runs
+    Python, and with it the handler. No polling timer: an idle browser never wakes for it.
     """
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda _sig, _frame: app.quit())
-    reader, writer = socket.socketpair()
+    reader, writer = os.pipe()  # both ends close on exec (PEP 446)
     for end in (reader, writer):
-        end.setblocking(False)
-    signal.set_wakeup_fd(writer.fileno())
-    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+        os.set_blocking(end, False)
+    signal.set_wakeup_fd(writer)
+    notifier = QSocketNotifier(reader, QSocketNotifier.Type.Read, app)
 
     def drain() -> None:
         with contextlib.suppress(OSError):
-            reader.recv(64)
+            os.read(reader, 64)
 
     notifier.activated.connect(drain)
     app.aboutToQuit.connect(lambda: signal.set_wakeup_fd(-1))
-    _signal_sockets[:] = [reader, writer]  # held for the process's life
-    return notifier
-
-
-_signal_sockets: list[socket.socket] = []
+    return notifier  # the pipe stays open for the process's life
 
 
 def run(args: argparse.Namespace, extensions: Extensions | None = None) -> int:
@@ -294,7 +318,7 @@ def run(args: argparse.Namespace, extensions: Extensions | None = None) -> int:
 
     ext = extensions if extensions is not None else compose(options)
     try:
-        code = _browse(app, options, ext, instance)
+        code = _browse(app, options, ext, instance, log_path)
     finally:
         gc_pause.release(gc_pause.STARTUP)  # quit before the first paint
         for step in ext.on_shutdown:
@@ -304,7 +328,11 @@ def run(args: argparse.Namespace, extensions: Extensions | None = None) -> int:
 
 
 def _browse(
-    app: QApplication, options: LaunchOptions, ext: Extensions, instance: InstanceServer
+    app: QApplication,
+    options: LaunchOptions,
+    ext: Extensions,
+    instance: InstanceServer,
+    log_path: Path,
 ) -> int:
     """Profile, windows, event loop; then the teardown in the order QtWebEngine needs."""
     downloads = Downloads(default_download_dir())
@@ -339,6 +367,7 @@ def _browse(
 
     def first_paint_done() -> None:
         gc_pause.release(gc_pause.STARTUP)  # held since the launch (ui/cli.py, run)
+        rotate_log(log_path)
         for step in ext.after_first_paint:
             step(open_tabs)
 

@@ -14,18 +14,25 @@ Two directions, nothing else:
 
 Invariants: Qt objects are touched only on the GUI thread; callbacks scheduled after ``close``
 are dropped; an exception in ``fn`` is re-raised in the awaiting coroutine.
+
+The app's loop starts on first use (``LoopThread(lazy=True)``): importing asyncio alone takes
+longer than a sixth of a bare QtWebEngine window's first paint, and nothing needs the loop
+before the wallet starts (after that paint) or a page asks for a payment. So this module
+imports asyncio only when the loop starts or a coroutine runs.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+if TYPE_CHECKING:
+    import asyncio
+    import concurrent.futures
 
 T = TypeVar("T")
 
@@ -39,20 +46,54 @@ class Outcome(Generic[T]):
 
 
 class LoopThread:
-    """An asyncio event loop running forever in a daemon thread (owned by the app or a test)."""
+    """An asyncio event loop running forever in a daemon thread (owned by the app or a test).
 
-    def __init__(self, name: str = "trickle-asyncio") -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
+    With ``lazy=True`` the loop and its thread start when ``loop`` is first read, from any
+    thread; ``stop`` of a loop never started does nothing.
+    """
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
+    def __init__(self, name: str = "trickle-asyncio", *, lazy: bool = False) -> None:
+        self._name = name
+        self._starting = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        if not lazy:
+            self._start()
+
+    @property
+    def started(self) -> bool:
+        return self._loop is not None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The running loop (started now if it was not)."""
+        return self._loop if self._loop is not None else self._start()
+
+    def _start(self) -> asyncio.AbstractEventLoop:
+        with self._starting:
+            if self._loop is None:
+                import asyncio
+
+                loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(
+                    target=self._run, args=(loop,), name=self._name, daemon=True
+                )
+                self._thread.start()
+                self._loop = loop
+            return self._loop
+
+    @staticmethod
+    def _run(loop: asyncio.AbstractEventLoop) -> None:
+        import asyncio
+
+        asyncio.set_event_loop(loop)
+        loop.run_forever()
 
     def stop(self, timeout: float = 5.0) -> None:
-        if not self.loop.is_running():
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or not loop.is_running():
             return
+        import asyncio
 
         async def _shutdown() -> None:
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
@@ -61,10 +102,10 @@ class LoopThread:
             await asyncio.gather(*tasks, return_exceptions=True)
             asyncio.get_running_loop().stop()
 
-        asyncio.run_coroutine_threadsafe(_shutdown(), self.loop)
-        self._thread.join(timeout)
-        if not self.loop.is_running():
-            self.loop.close()
+        asyncio.run_coroutine_threadsafe(_shutdown(), loop)
+        thread.join(timeout)
+        if not loop.is_running():
+            loop.close()
 
 
 class _GuiPoster(QObject):
@@ -82,12 +123,17 @@ class _GuiPoster(QObject):
 
 
 class AsyncBridge:
-    """Created on the GUI thread, with the loop that the wallet runs on."""
+    """Created on the GUI thread, with the loop that the wallet runs on (or the thread that
+    runs it, started when the bridge first needs it)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+    def __init__(self, loop: asyncio.AbstractEventLoop | LoopThread) -> None:
+        self._loop = loop
         self._poster = _GuiPoster()
         self._closed = False
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop.loop if isinstance(self._loop, LoopThread) else self._loop
 
     def close(self) -> None:
         self._closed = True
@@ -109,6 +155,8 @@ class AsyncBridge:
         on_done: Callable[[Outcome[T]], None] | None = None,
     ) -> concurrent.futures.Future[T]:
         """Run ``coro`` on the loop; ``on_done`` gets its outcome on the GUI thread."""
+        import asyncio
+
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         if on_done is not None:
 
@@ -130,6 +178,8 @@ class AsyncBridge:
 
     async def in_gui_callback(self, start: Callable[[Callable[[T], None]], None]) -> T:
         """From a coroutine on the loop: ``start(done)`` on the GUI thread; resumes on ``done``."""
+        import asyncio
+
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
 

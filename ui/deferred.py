@@ -19,7 +19,6 @@ failed start (``ready`` holds an exception) makes each waiting call raise it.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import threading
 from collections.abc import Callable
@@ -52,6 +51,8 @@ class Ready(Generic[T]):
         return self.future.result(timeout=0)
 
     async def wait(self) -> T:
+        import asyncio  # on the loop, which imported it (not at start-up: ui/asyncbridge.py)
+
         return await asyncio.wrap_future(self.future)
 
     def ok(self) -> bool:

@@ -24,7 +24,6 @@ the built-in wallet the provider — and, on the sandbox, the blog demo site.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import logging
 import threading
@@ -142,7 +141,6 @@ class WalletStartup:
         self,
         profile_dir: Path,
         asyncs: AsyncBridge,
-        loop: asyncio.AbstractEventLoop,
         *,
         sandbox: bool,
         uplink: str | None,
@@ -152,8 +150,7 @@ class WalletStartup:
         self._profile_dir = profile_dir
         self._pins = certificate_pins  # the sandbox's own certificate, at its origins only
         self._unpins: list[Callable[[], None]] = []
-        self._asyncs = asyncs
-        self._loop = loop
+        self._asyncs = asyncs  # its loop starts with the wallet, or with a page that pays
         self._sandbox = sandbox
         self._uplink = uplink
         self._first_urls_allowed = first_urls_allowed
@@ -209,10 +206,14 @@ class WalletStartup:
             self._then.append(then)
 
     async def builtin_link(self) -> Link:
+        import asyncio  # running on the loop: imported already
+
         started = await asyncio.wrap_future(self.runtime)
         return started.provider.link()
 
     async def _open_payments_client(self) -> LinkResolver:
+        import asyncio
+
         from wallet.errors import WalletError
         from wallet.payments import OpenPaymentsResolver
 
@@ -225,6 +226,8 @@ class WalletStartup:
         return OpenPaymentsResolver(extra_ca_file=extra)
 
     async def _extra_ca_file(self) -> Path | None:
+        import asyncio
+
         from wallet.errors import WalletError
 
         try:
@@ -321,6 +324,8 @@ class WalletStartup:
             self._failed(e)
 
     def _compose_wallet(self) -> None:
+        import asyncio
+
         from ui.wallet.component import WalletUi
         from ui.wallet.network import LinkState, NetworkMode, NetworkStatus
         from ui.wallet.welcome import WelcomePage
@@ -332,16 +337,15 @@ class WalletStartup:
         assert opened is not None
         service = opened.service
         network = NetworkStatus(NetworkMode.SANDBOX)
+        loop = self._asyncs.loop  # starts it (the wallet's start thread imported asyncio)
         resolver = DeferredResolver(self._open_payments_client)
         self._made = Wallet(
             service=service,
             ui=WalletUi(service, tz=opened.tz, secrets=opened.secrets, network=network),
             registry=ServiceHandlerRegistry(service),
-            payments=Payments(
-                service, self._loop, template=PAGE_CONNECTION_TEMPLATE, resolver=resolver
-            ),
+            payments=Payments(service, loop, template=PAGE_CONNECTION_TEMPLATE, resolver=resolver),
             welcome=WelcomePage(PageDirectory(WELCOME_PAGES), service),
-            commits=GroupCommits(service, self._loop),
+            commits=GroupCommits(service, loop),
             resolver=resolver,
         )
         payments = self._made.payments
@@ -523,6 +527,8 @@ def _chain(source: concurrent.futures.Future[Any], target: concurrent.futures.Fu
     """``target`` gets ``source``'s outcome (on whichever thread finishes ``source``)."""
 
     def copy(done: concurrent.futures.Future[Any]) -> None:
+        import asyncio  # ``source`` ran on the loop
+
         if target.done():
             return
         if done.cancelled():
@@ -555,13 +561,12 @@ def wire_provider(
     profile_dir: Path, *, sandbox: bool, uplink: str | None, first_urls_allowed: bool
 ) -> ProviderWiring:
     """The loop and Web Monetization now; the wallet when ``wiring.startup.start()`` runs."""
-    loop = LoopThread()
-    asyncs = AsyncBridge(loop.loop)
+    loop = LoopThread(lazy=True)  # started by the wallet, or by a page that pays first
+    asyncs = AsyncBridge(loop)
     pins = CertificatePins()
     startup = WalletStartup(
         profile_dir,
         asyncs,
-        loop.loop,
         sandbox=sandbox,
         uplink=uplink,
         first_urls_allowed=first_urls_allowed,

@@ -18,7 +18,8 @@ from ui.cli import build_parser
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_command_line_options(tmp_path: Path) -> None:
+def test_command_line_options(qapp: Any, tmp_path: Path) -> None:
+    # compose() makes Qt objects (timers among them): they need the application
     args = build_parser().parse_args(["--profile", str(tmp_path), "--sandbox", "example.com"])
     options = LaunchOptions.from_args(args)
     assert options.profile_dir == tmp_path.resolve()

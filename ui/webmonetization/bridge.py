@@ -28,7 +28,6 @@ Invariants:
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import concurrent.futures
@@ -434,6 +433,8 @@ class PageBridge(QObject):
             return stream
 
         async def fields() -> Fields:
+            import asyncio  # on the loop (not at start-up: ui/asyncbridge.py)
+
             return snapshot((await asyncio.wrap_future(future)).fields())
 
         future = self._s.asyncs.submit(create())
@@ -475,6 +476,8 @@ class PageBridge(QObject):
             proxy = self._conn(args).proxy
 
             async def call() -> Fields:
+                import asyncio  # on the loop (not at start-up: ui/asyncbridge.py)
+
                 stream = await asyncio.wrap_future(future)
                 await op(stream)
                 return {"fields": snapshot(stream.fields()), "connFields": snapshot(proxy.fields())}

@@ -26,12 +26,10 @@ from ui.asyncbridge import AsyncBridge
 from ui.browser.hooks import TabContext
 from ui.webmonetization.bridge import PageBridge, WebMonetizationHook, WebMonetizationServices
 from ui.webmonetization.consent import Arm, ConsentPrompter, default_arm
-from ui.webmonetization.handler_host import HandlerHost, HandlerLink
 from ui.webmonetization.protocols import HandlerRegistry, PaymentSessions, RegisteredHandler
 from ui.webmonetization.register import DismissalTracker
 from ui.webmonetization.scripts import WebMonetizationProfileInstaller
 from ui.webmonetization.wake import WakeWatch
-from wallet.net.link import Link
 
 
 class _HandlerStore(Protocol):
@@ -91,6 +89,10 @@ class _LazyHost:
         if self.host is None:
             if self._profile is None:
                 raise RuntimeError("WebMonetization.install(profile) was not called")
+            # Imported with the first handler a page pays through: it brings the ILP codecs,
+            # which the browser's first paint does without.
+            from ui.webmonetization.handler_host import HandlerHost
+
             self.host = HandlerHost(self._profile, self._asyncs, parent=self._profile)
         return self.host
 
@@ -159,6 +161,10 @@ class WebMonetization:
     def attach(self, page: QWebEnginePage, tab: TabContext) -> PageBridge:
         return self._hook.attach(page, tab)
 
+
+if TYPE_CHECKING:
+    from ui.webmonetization.handler_host import HandlerHost, HandlerLink
+    from wallet.net.link import Link
 
 if TYPE_CHECKING:  # a static proof that the wallet's parts plug in as they are
     from wallet.payments import Payments

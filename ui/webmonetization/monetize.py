@@ -18,7 +18,9 @@ import re
 from dataclasses import dataclass
 
 from ui.webmonetization.errors import PageError
-from wallet.ilp import U64_MAX, is_valid_address
+
+# ``wallet.ilp`` (the ILP codecs) is imported by the first page call that needs it, not with the
+# page API: the browser's first paint does without it.
 
 SHARED_SECRET_BYTES = 32
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{43}=?")
@@ -34,6 +36,8 @@ class MonetizeRequest:
 
 
 def validate_monetize(args: object) -> MonetizeRequest:
+    from wallet.ilp import is_valid_address
+
     if not isinstance(args, dict):
         raise PageError(
             "TypeError", "monetize() takes {destinationAccount: string, sharedSecret: string}"
@@ -61,6 +65,8 @@ def validate_monetize(args: object) -> MonetizeRequest:
 
 def parse_amount(value: object) -> int:
     """A page amount: a decimal string of a UInt64."""
+    from wallet.ilp import U64_MAX
+
     if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 20:
         raise PageError("TypeError", "amount must be a string of decimal digits")
     amount = int(value)

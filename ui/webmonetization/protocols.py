@@ -14,9 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from wallet.net.link import Link
-
 if TYPE_CHECKING:
+    from wallet.net.link import Link
     from wallet.payments import ConnectionListener as Draft4ConnectionListener
     from wallet.payments import Fields, StreamListener
 else:  # the payment layer is imported when the wallet starts, after the browser's first paint

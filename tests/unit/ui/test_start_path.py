@@ -5,16 +5,20 @@ and PySide6's per-import scan made cheap. No timings here: those are in
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
+import logging
 import subprocess
 import sys
+import threading
 import weakref
 from pathlib import Path
 
 import pytest
 
 from ui import gc_pause
+from ui.asyncbridge import LoopThread
 from ui.qt_start import load_pyside, mentions_pyside
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -56,6 +60,14 @@ LAZY = (
     "aiohttp",
     "keyring",
     "platformdirs",  # only without --profile
+    # the wallet's asyncio loop starts with the wallet, or with the first page that pays
+    "asyncio",
+    # the log rotates from the first paint on (ui/app.py, rotate_log)
+    "logging.handlers",
+    # the ILP codecs and the draft-4 handler host: with the first page that pays
+    "wallet.ilp",
+    "wallet.net",
+    "ui.webmonetization.handler_host",
 )
 
 
@@ -140,3 +152,55 @@ def test_the_cheap_scan_answers_as_pyside6_does() -> None:
     answers = [(m.__name__, mentions_pyside(m, original), original(m)) for m in modules]
     assert [a for a in answers if a[1] != a[2]] == []
     assert ("ui.app", True, True) in answers and ("json", False, False) in answers
+
+
+@pytest.fixture
+def root_logger() -> object:
+    """The root logger's handlers and level as they were, whatever a test adds."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield root
+    for handler in root.handlers:
+        if handler not in handlers:
+            handler.close()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_the_log_is_plain_until_the_first_paint_then_rotates(
+    tmp_path: Path, root_logger: logging.Logger
+) -> None:
+    from ui.app import rotate_log, setup_logging
+
+    path = setup_logging(tmp_path)
+    logging.getLogger("trickle.test").info("before the paint")
+    rotate_log(path, max_bytes=2_000)
+    ours = [
+        h
+        for h in root_logger.handlers
+        if isinstance(h, logging.FileHandler) and Path(h.baseFilename) == path
+    ]
+    assert [type(h).__name__ for h in ours] == ["RotatingFileHandler"]  # the plain one went
+    for n in range(100):
+        logging.getLogger("trickle.test").info("line %03d after the paint", n)
+    old = tmp_path / "logs" / "trickle.log.1"
+    assert old.is_file() and path.stat().st_size <= 2_000
+    kept = "".join(p.read_text() for p in sorted((tmp_path / "logs").glob("trickle.log*")))
+    assert kept.count("before the paint") <= 1  # written once, never twice
+    assert "line 099 after the paint" in path.read_text()
+
+
+def test_a_lazy_loop_starts_on_first_use_and_stops() -> None:
+    thread = LoopThread("lazy-test", lazy=True)
+    assert not thread.started
+    assert "lazy-test" not in {t.name for t in threading.enumerate()}
+    thread.stop()  # never started: nothing to do
+    loop = thread.loop
+    assert thread.started and thread.loop is loop
+
+    async def answer() -> int:
+        return 42
+
+    assert asyncio.run_coroutine_threadsafe(answer(), loop).result(timeout=10) == 42
+    thread.stop()
+    assert not loop.is_running() and loop.is_closed()
