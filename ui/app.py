@@ -64,6 +64,9 @@ LOG_FILE = "trickle.log"
 UI_SETTINGS = "window.ini"  # window size and place, in the profile directory
 # The wallet starts once the first page has loaded, or after this long (a slow site).
 FIRST_PAINT_WAIT_MS = 1500
+# ... and has had this long for its next frames: the wallet's start thread (its imports hold
+# the GIL for a few hundred ms) and a page's first frames would compete for the same 2 cores.
+SETTLE_MS = 100
 
 
 @dataclass(frozen=True)
@@ -159,13 +162,16 @@ def open_first_tabs(window: BrowserWindow, urls: Sequence[QUrl], home: QUrl = ST
 
 
 def after_first_paint(
-    window: BrowserWindow, start: Callable[[], object], wait_ms: int = FIRST_PAINT_WAIT_MS
+    window: BrowserWindow,
+    start: Callable[[], object],
+    wait_ms: int = FIRST_PAINT_WAIT_MS,
+    settle_ms: int = SETTLE_MS,
 ) -> None:
-    """Call ``start`` once, on the event-loop turn after ``window``'s current page has both
-    loaded and shown its first frame (its contents size known: QtWebEngine tells it as a frame
-    is activated), or after ``wait_ms`` if that comes first (a slow site, a hidden window).
-    What ``start`` does (the wallet's start thread) must not compete with the first paint, and
-    ``loadFinished`` can come before it."""
+    """Call ``start`` once, ``settle_ms`` after ``window``'s current page has both loaded and
+    shown its first frame (its contents size known: QtWebEngine tells it as a frame is
+    activated), or after ``wait_ms`` if that comes first (a slow site, a hidden window).
+    What ``start`` does (the wallet's start thread) must not compete with the first paint, nor
+    with the frames right after it, and ``loadFinished`` can come before it."""
     called: list[bool] = []
     seen: set[str] = set()
 
@@ -177,7 +183,7 @@ def after_first_paint(
     def happened(what: str) -> None:
         seen.add(what)
         if seen == {"loaded", "framed"} and not called:
-            QTimer.singleShot(0, once)
+            QTimer.singleShot(settle_ms, once)
 
     tab = window.current_tab()
     if tab is not None:

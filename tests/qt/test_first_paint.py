@@ -62,14 +62,16 @@ def gated_site() -> Iterator[GatedSite]:
     site.close()
 
 
-def open_and_watch(browser: BrowserWindow, url: QUrl) -> tuple[BrowserTab, list[str]]:
+def open_and_watch(
+    browser: BrowserWindow, url: QUrl, settle_ms: int = 0
+) -> tuple[BrowserTab, list[str]]:
     """A tab loading ``url``, and the order of what happened: its frame and load (the test's
     own record, connected before ``after_first_paint``'s: written first), and the start."""
     events: list[str] = []
     tab = browser.new_tab()
     tab.page().contentsSizeChanged.connect(lambda _size: events.append("framed"))
     tab.loadFinished.connect(lambda _ok: events.append("loaded"))
-    after_first_paint(browser, lambda: events.append("start"), NEVER)
+    after_first_paint(browser, lambda: events.append("start"), NEVER, settle_ms)
     tab.load(url)
     return tab, events
 
@@ -85,6 +87,18 @@ def test_it_runs_once_the_page_has_loaded_and_shown_a_frame(
     again = len(events)
     tab.reload()
     qtbot.waitUntil(lambda: "loaded" in events[again:], timeout=WAIT)
+    assert events.count("start") == 1
+
+
+def test_it_leaves_the_page_its_next_frames_first(
+    qtbot: Any, browser: BrowserWindow, http_site: Site
+) -> None:
+    url = http_site.add("/settle", "<title>Settle</title><h1>Hello</h1>")
+    _tab, events = open_and_watch(browser, url, settle_ms=1_000)
+    qtbot.waitUntil(lambda: {"loaded", "framed"} <= set(events), timeout=WAIT)
+    qtbot.wait(300)  # well inside the page's time to settle
+    assert "start" not in events
+    qtbot.waitUntil(lambda: "start" in events, timeout=WAIT)
     assert events.count("start") == 1
 
 

@@ -47,10 +47,7 @@ from ui.asyncbridge import AsyncBridge, Outcome
 from ui.browser.hooks import TabContext
 from ui.webmonetization.consent import ConsentPrompter
 from ui.webmonetization.errors import PageError, page_error
-from ui.webmonetization.events import ConnectionEvents, StreamEvents, snapshot
-from ui.webmonetization.link_policy import meta_policies, parse_frame, parse_headers, refusal
 from ui.webmonetization.link_tags import PageLinks, valid_href, valid_link_id, valid_pointer
-from ui.webmonetization.monetize import parse_amount, parse_timeout, validate_monetize
 from ui.webmonetization.origins import origin_of
 from ui.webmonetization.protocols import (
     ConnectionProxy,
@@ -71,6 +68,10 @@ from ui.webmonetization.register import (
 from ui.webmonetization.response_policy import DocumentResponse
 from ui.webmonetization.wake import WakeWatch
 from wallet.payments import PaymentError, document_origin
+
+# Imported by the first call that needs them, not with the bridge (every page has one, the
+# browser's first paint included): the link policies (.link_policy, with CSP and Permissions
+# Policy), monetize()'s argument rules (.monetize) and the events of a connection (.events).
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +243,9 @@ class PageBridge(QObject):
     def _monetize(
         self, doc: str, call_id: int, args: dict[str, Any], page_url: QUrl, _activation: bool
     ) -> None:
+        from ui.webmonetization.events import ConnectionEvents, snapshot
+        from ui.webmonetization.monetize import validate_monetize
+
         request = validate_monetize(args)
         if len(self._conns) + len(self._pending) >= MAX_CONNECTIONS:
             raise PageError("NotAllowedError", f"at most {MAX_CONNECTIONS} connections per page")
@@ -313,6 +317,8 @@ class PageBridge(QObject):
             return
         if self._response.hold(valid_link_id(msg.get("link")), text):
             return  # the document's headers are not known yet
+        from ui.webmonetization.link_policy import meta_policies, parse_frame, refusal
+
         response = self._response.policy
         assert response is not None
         doc, link = self._doc, valid_link_id(msg.get("link"))
@@ -360,6 +366,8 @@ class PageBridge(QObject):
         url = msg.get("url")
         if not isinstance(url, str) or origin_of(QUrl(url)) != origin_of(self._page.url()):
             return
+        from ui.webmonetization.link_policy import parse_headers
+
         headers = parse_headers(msg.get("headers"))
         if headers is not None:
             self._decide_again(self._response.cached(headers, url))
@@ -422,6 +430,8 @@ class PageBridge(QObject):
             raise PageError("TypeError", "bad stream handle")
         if handle in conn.streams:
             raise PageError("InvalidStateError", "stream handle in use")
+        from ui.webmonetization.events import StreamEvents, snapshot
+
         conn_handle = str(args["conn"])
         proxy = conn.proxy
         events = StreamEvents(self, doc, conn_handle, handle, proxy)
@@ -444,6 +454,8 @@ class PageBridge(QObject):
     def _close_connection(
         self, doc: str, call_id: int, args: dict[str, Any], _url: QUrl, _act: bool
     ) -> None:
+        from ui.webmonetization.events import snapshot
+
         proxy = self._conn(args).proxy
 
         async def close() -> Fields:
@@ -456,6 +468,9 @@ class PageBridge(QObject):
         def method(
             self: PageBridge, doc: str, call_id: int, args: dict[str, Any], _u: QUrl, _a: bool
         ) -> None:
+            from ui.webmonetization.events import snapshot
+            from ui.webmonetization.monetize import parse_amount, parse_timeout
+
             future = self._stream(args)
             op: Callable[[StreamProxy], Awaitable[None]]
             if name in ("setReceiveMax", "setSendMax", "receiveTotal", "sendTotal"):

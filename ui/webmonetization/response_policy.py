@@ -21,18 +21,38 @@ document (a 204, a download, a stop) keeps the policy of the document before it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QUrl
 from PySide6.QtWebEngineCore import QWebEngineLoadingInfo
 
-from ui.webmonetization.link_policy import ResponsePolicy
 from ui.webmonetization.origins import origin_of
+
+if TYPE_CHECKING:
+    from ui.webmonetization.link_policy import ResponsePolicy
 
 __all__ = ["MAX_HELD_LINKS", "DocumentResponse"]
 
 MAX_HELD_LINKS = 64
 _STATUS = QWebEngineLoadingInfo.LoadStatus
+
+
+@dataclass(frozen=True, slots=True)
+class _Headers:
+    """A response's policy headers, read (:mod:`.link_policy`) only when a link needs them: most
+    documents have none, and the first page's load ends just before its first paint."""
+
+    lines: Mapping[str, list[str]]
+    url: str
+
+    def policy(self) -> ResponsePolicy:
+        from ui.webmonetization.link_policy import ResponsePolicy
+
+        return ResponsePolicy.from_headers(self.lines, origin_of(QUrl(self.url)))
+
+
+_NO_HEADERS = _Headers({}, "")  # the policy of a page without policy headers
 
 
 class DocumentResponse:
@@ -41,16 +61,22 @@ class DocumentResponse:
     (waiting for the policy, or decided under a policy read from the cache)."""
 
     def __init__(self) -> None:
-        self.policy: ResponsePolicy | None = None
+        self._known: ResponsePolicy | _Headers | None = None  # None: not known
         self._final = False  # the policy is Qt's (the load ended), not the cache's
-        self._prior = ResponsePolicy()
+        self._prior: ResponsePolicy | _Headers = _NO_HEADERS
         self._starts: dict[str, str] = {}  # link id -> its linkStart message (held or decided)
+
+    @property
+    def policy(self) -> ResponsePolicy | None:
+        """The document's policy, ``None`` while not known."""
+        self._known = _read(self._known)
+        return self._known
 
     def navigating(self) -> None:
         """A navigation started (``loadStarted``): the next document's headers are not known."""
-        if self.policy is not None:
-            self._prior = self.policy
-        self.policy = None
+        if self._known is not None:
+            self._prior = self._known
+        self._known = None
         self._final = False
         self._starts.clear()
 
@@ -59,15 +85,15 @@ class DocumentResponse:
         while a load is under way emits no ``loadStarted``: unless the load of this navigation
         already ended (Qt's headers came before the document's hello), its policy is unknown."""
         if not self._final:
-            self.policy = None
+            self._known = None
         self._starts.clear()
 
     def cached(self, headers: Mapping[str, list[str]], url: str) -> list[str]:
         """bridge.js found the document's response (``url``) in the HTTP cache: its headers
         are the policy until the load ends; the link starts that waited, to run now."""
-        if self.policy is not None:
+        if self._known is not None:
             return []  # Qt's headers came first
-        self.policy = ResponsePolicy.from_headers(headers, origin_of(QUrl(url)))
+        self._known = _Headers(headers, url)
         return list(self._starts.values())
 
     def loaded(self, info: QWebEngineLoadingInfo) -> list[str]:
@@ -88,11 +114,13 @@ class DocumentResponse:
         if self._final:
             return []
         if headers is not None and url is not None:
-            policy = ResponsePolicy.from_headers(headers, origin_of(QUrl(url)))
+            after: ResponsePolicy | _Headers = _Headers(headers, url)
         else:
-            policy = self.policy if self.policy is not None else self._prior
-        before, self.policy, self._final = self.policy, policy, True
-        if before == policy:
+            after = self._known if self._known is not None else self._prior
+        before, self._known, self._final = self._known, after, True
+        if not self._starts:
+            return []  # nothing to run again (and no header read for nothing)
+        if _read(before) == self.policy:
             return []  # (held starts exist only while no policy was known: before is None)
         return list(self._starts.values())
 
@@ -101,11 +129,15 @@ class DocumentResponse:
         known, or again if it changes. True when it must wait (no policy yet)."""
         if link is not None and (link in self._starts or len(self._starts) < MAX_HELD_LINKS):
             self._starts[link] = text
-        return self.policy is None
+        return self._known is None
 
     def drop(self, link: str) -> None:
         """Link ``link`` stopped: a start of it still waiting is dropped, never run."""
         self._starts.pop(link, None)
+
+
+def _read(known: ResponsePolicy | _Headers | None) -> ResponsePolicy | None:
+    return known.policy() if isinstance(known, _Headers) else known
 
 
 def header_lines(raw: Mapping[Any, Any]) -> dict[str, list[str]]:

@@ -68,6 +68,12 @@ LAZY = (
     "wallet.ilp",
     "wallet.net",
     "ui.webmonetization.handler_host",
+    # the page API's rules: with the first page call or monetization link that needs them
+    "ui.webmonetization.link_policy",
+    "ui.webmonetization.csp",
+    "ui.webmonetization.permissions_policy",
+    "ui.webmonetization.monetize",
+    "ui.webmonetization.events",
 )
 
 
