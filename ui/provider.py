@@ -1,13 +1,14 @@
-"""Wires the wallet into the app: the asyncio loop, ``window.WebMonetization`` at once, and the
-wallet itself — its database, the sandbox or an uplink, the built-in provider, the wallet UI —
-after the browser's first paint.
+"""Wires the wallet into the app: ``window.WebMonetization`` at once, and the wallet itself —
+its database, the sandbox or an uplink, the built-in provider, the wallet UI — after the
+browser's first paint.
 
 Start-up in two steps (the browser paints as fast as a bare QtWebEngine window; the wallet's
 imports alone — SQLAlchemy, Alembic, aiohttp, the sandbox — take longer than that paint):
 
-1. :func:`wire_provider`, before the first window: the loop thread and Web Monetization (user
-   scripts, one bridge per page) over the stand-ins of :mod:`ui.deferred`; every window gets
-   a "Wallet starting…" label where the indicator goes, and a Wallet action.
+1. :func:`wire_provider`, before the first window: Web Monetization (user scripts, one bridge
+   per page) over the stand-ins of :mod:`ui.deferred`, and the asyncio loop's thread, which
+   starts when first used (by the wallet, or by a page that pays before it is there); every
+   window gets a "Wallet starting…" label where the indicator goes, and a Wallet action.
 2. :meth:`WalletStartup.start`, after the first paint: a thread imports the wallet and opens
    its database; the GUI thread then builds the wallet UI, starts the network, and sets
    ``ready``. What waited — a page's ``monetize()``, its monetization links, the welcome page,
