@@ -219,8 +219,8 @@ def setup_logging(profile_dir: Path, level: int = logging.INFO) -> Path:
     """Log to ``<profile>/logs/trickle.log``. Returns the file's path.
 
     A plain file handler until :func:`rotate_log` (after the first paint) puts a rotating one in
-    its place: ``logging.handlers`` brings ``socket`` and ``pickle``, a twentieth of a bare
-    QtWebEngine window's first paint.
+    its place: ``logging.handlers`` brings ``socket`` and ``pickle``, which the first paint
+    does without.
     """
     logs = profile_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
