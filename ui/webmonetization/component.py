@@ -31,6 +31,10 @@ from ui.webmonetization.register import DismissalTracker
 from ui.webmonetization.scripts import WebMonetizationProfileInstaller
 from ui.webmonetization.wake import WakeWatch
 
+if TYPE_CHECKING:  # the handler host and the ILP codecs load with the first page that pays
+    from ui.webmonetization.handler_host import HandlerHost, HandlerLink
+    from wallet.net.link import Link
+
 
 class _HandlerStore(Protocol):
     """The part of ``WalletService`` the registry adapter uses."""
@@ -161,10 +165,6 @@ class WebMonetization:
     def attach(self, page: QWebEnginePage, tab: TabContext) -> PageBridge:
         return self._hook.attach(page, tab)
 
-
-if TYPE_CHECKING:
-    from ui.webmonetization.handler_host import HandlerHost, HandlerLink
-    from wallet.net.link import Link
 
 if TYPE_CHECKING:  # a static proof that the wallet's parts plug in as they are
     from wallet.payments import Payments
