@@ -37,6 +37,7 @@ the wallet loop; they meet through ``AsyncBridge``.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -46,7 +47,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtWebChannel import QWebChannel
@@ -66,9 +66,6 @@ from wallet.ilp import (
     parse_reply,
 )
 from wallet.net.link import IncomingHandler, OutcomeUnknownError
-
-if TYPE_CHECKING:
-    import asyncio
 
 log = logging.getLogger(__name__)
 js_log = logging.getLogger("trickle.js")
@@ -242,8 +239,6 @@ class HandlerHost(QObject):
         url = QUrl(handler_uri)
         if not url.isValid() or not is_potentially_trustworthy(url):
             raise HandlerUnavailable("the registered handler URL is not https")
-        import asyncio  # on the loop (not at start-up: ui/asyncbridge.py)
-
         loop = asyncio.get_running_loop()
         key = "h" + secrets.token_hex(16)
         link = HandlerLink(self, key, loop, self._clock)
@@ -306,8 +301,6 @@ class HandlerLink:
     # -- Link --
 
     async def send(self, prepare: Prepare) -> Fulfill | Reject:
-        import asyncio  # on the loop (not at start-up: ui/asyncbridge.py)
-
         if self._closed:
             raise RuntimeError("send on a closed HandlerLink")
         remaining = (prepare.expires_at - self._clock()).total_seconds()
